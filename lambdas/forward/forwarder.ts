@@ -1,0 +1,114 @@
+/**
+ * The forwarder's pure core: validates a batch of SQS records, produces the valid ones to Kafka, parks the invalid
+ * ones in the dead-letter queue, and says which records SQS must deliver again.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { ENVELOPE_SCHEMA_VERSION, parseEnvelope, type TelemetryEnvelope } from '../shared/envelope';
+import { KafkaHeader } from '../shared/kafka/headers';
+import type { LoggerPort, MetricsPort } from '../shared/observability';
+import type { OutboundMessage, Publisher, Quarantine, QuarantineEntry } from './ports';
+
+export interface ForwarderDeps {
+  readonly publisher: Publisher;
+  readonly quarantine: Quarantine;
+  readonly logger: LoggerPort;
+  readonly metrics: MetricsPort;
+  /** Largest accepted envelope, UTF-8 bytes. */
+  readonly maxMessageBytes: number;
+  /** Epoch ms by which the batch must be handled (see `invocationDeadline`). */
+  readonly deadline: number;
+  readonly now?: () => number;
+}
+
+/** Metric names the forwarder emits (EMF, one flush per invocation). */
+export const ForwarderMetric = {
+  Forwarded: 'RecordsForwarded',
+  Invalid: 'RecordsInvalid',
+  Failed: 'RecordsFailed',
+  BatchSize: 'BatchSize',
+  OldestRecordAge: 'OldestRecordAgeMs',
+} as const;
+
+/** The Kafka record for a valid envelope. The value is the SQS body as received: it was just validated. */
+export function toKafkaMessage(id: string, body: string, envelope: TelemetryEnvelope): OutboundMessage {
+  return {
+    id,
+    key: envelope.deviceId,
+    value: body,
+    headers: {
+      [KafkaHeader.EventId]: envelope.eventId,
+      [KafkaHeader.ReceivedAt]: String(envelope.receivedAt),
+      [KafkaHeader.SchemaVersion]: String(ENVELOPE_SCHEMA_VERSION),
+      [KafkaHeader.SourceTopic]: envelope.sourceTopic,
+      [KafkaHeader.TraceId]: envelope.traceId,
+      [KafkaHeader.ContentType]: 'application/json',
+    },
+  };
+}
+
+/**
+ * Handles one SQS batch. Invalid records are never retried (they would fail the same way): they go to the DLQ with
+ * their reason. Valid records are produced; those Kafka did not acknowledge, and invalid ones the DLQ did not
+ * take, are returned as batchItemFailures so SQS delivers them again. Never throws for a record's sake.
+ */
+export async function forwardBatch(records: readonly SQSRecord[], deps: ForwarderDeps): Promise<SQSBatchResponse> {
+  const now = deps.now ?? Date.now;
+  const outbound: OutboundMessage[] = [];
+  const invalid: QuarantineEntry[] = [];
+  let oldestReceivedAt = Number.POSITIVE_INFINITY;
+
+  for (const record of records) {
+    const parsed = parseEnvelope(record.body, deps.maxMessageBytes);
+    if (parsed.ok) {
+      outbound.push(toKafkaMessage(record.messageId, record.body, parsed.envelope));
+      if (parsed.envelope.receivedAt < oldestReceivedAt) oldestReceivedAt = parsed.envelope.receivedAt;
+    } else {
+      invalid.push({
+        id: record.messageId,
+        body: record.body,
+        reason: parsed.reason,
+        detail: parsed.detail,
+        firstReceivedAt: Number(record.attributes.ApproximateFirstReceiveTimestamp) || now(),
+        attempts: Number(record.attributes.ApproximateReceiveCount) || 1,
+      });
+    }
+  }
+
+  const [published, parked] = await Promise.all([
+    deps.publisher.publish(outbound, deps.deadline),
+    deps.quarantine.quarantine(invalid, deps.deadline),
+  ]);
+
+  const failedIds = [...published.failedIds, ...parked.failedIds];
+  const forwarded = outbound.length - published.failedIds.length;
+
+  deps.metrics.addMetric(ForwarderMetric.BatchSize, MetricUnit.Count, records.length);
+  deps.metrics.addMetric(ForwarderMetric.Forwarded, MetricUnit.Count, forwarded);
+  deps.metrics.addMetric(ForwarderMetric.Invalid, MetricUnit.Count, invalid.length);
+  deps.metrics.addMetric(ForwarderMetric.Failed, MetricUnit.Count, failedIds.length);
+  if (forwarded > 0) {
+    deps.metrics.addMetric(ForwarderMetric.OldestRecordAge, MetricUnit.Milliseconds, now() - oldestReceivedAt);
+  }
+
+  if (invalid.length > 0) {
+    deps.logger.warn('Invalid records sent to the dead-letter queue', {
+      count: invalid.length,
+      examples: invalid.slice(0, 5).map(({ id, reason, detail }) => ({ messageId: id, reason, detail })),
+    });
+  }
+  if (published.failedIds.length > 0) {
+    deps.logger.error('Records not acknowledged by Kafka; SQS will deliver them again', {
+      count: published.failedIds.length,
+      errors: published.errors,
+    });
+  }
+  if (parked.failedIds.length > 0) {
+    deps.logger.error('Invalid records the dead-letter queue did not accept; SQS will deliver them again', {
+      count: parked.failedIds.length,
+    });
+  }
+  deps.logger.debug('Batch handled', { batchSize: records.length, forwarded, invalid: invalid.length });
+
+  return { batchItemFailures: failedIds.map((itemIdentifier) => ({ itemIdentifier })) };
+}

@@ -1,0 +1,101 @@
+import {
+  type MessageAttributeValue,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { withDeadline } from '../shared/deadline';
+import { describeError } from '../shared/errors';
+import { FailureAttribute, type FailureStage, MAX_FAILURE_DETAIL_CHARS } from '../shared/failure';
+import type { LoggerPort } from '../shared/observability';
+import type { Quarantine, QuarantineEntry } from './ports';
+
+/** SendMessageBatch limits: 10 entries and 256 KiB of bodies and attributes per call. */
+const MAX_ENTRIES = 10;
+const MAX_BATCH_BYTES = 256 * 1024;
+
+const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
+
+/** The failure attributes of an entry (see `FailureAttribute`). */
+export function failureAttributes(entry: QuarantineEntry, stage: FailureStage): Record<string, MessageAttributeValue> {
+  return {
+    [FailureAttribute.Stage]: text(stage),
+    [FailureAttribute.Reason]: text(entry.reason),
+    [FailureAttribute.Error]: text(entry.detail.slice(0, MAX_FAILURE_DETAIL_CHARS) || entry.reason),
+    [FailureAttribute.FirstFailedAt]: text(new Date(entry.firstReceivedAt).toISOString()),
+    [FailureAttribute.Attempts]: { DataType: 'Number', StringValue: String(entry.attempts) },
+    [FailureAttribute.SourceId]: text(entry.id),
+  };
+}
+
+function entrySize(entry: SendMessageBatchRequestEntry): number {
+  let size = Buffer.byteLength(entry.MessageBody ?? '', 'utf8');
+  for (const [name, value] of Object.entries(entry.MessageAttributes ?? {})) {
+    size +=
+      Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? '');
+  }
+  return size;
+}
+
+/** Parks invalid records in an SQS queue (the ingest DLQ), original body intact, reason in message attributes. */
+export class SqsQuarantine implements Quarantine {
+  public constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+    private readonly stage: FailureStage,
+    private readonly logger: LoggerPort,
+  ) {}
+
+  public async quarantine(entries: readonly QuarantineEntry[], deadline: number): Promise<{ failedIds: string[] }> {
+    const chunks = this.chunk(entries);
+    const results = await Promise.all(chunks.map((chunk) => this.send(chunk, deadline)));
+    return { failedIds: results.flat() };
+  }
+
+  private chunk(entries: readonly QuarantineEntry[]): QuarantineEntry[][] {
+    const chunks: QuarantineEntry[][] = [];
+    let current: QuarantineEntry[] = [];
+    let bytes = 0;
+    for (const entry of entries) {
+      const size = entrySize(this.toRequestEntry(entry, 0));
+      if (current.length === MAX_ENTRIES || (current.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
+        chunks.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(entry);
+      bytes += size;
+    }
+    if (current.length > 0) chunks.push(current);
+    return chunks;
+  }
+
+  private toRequestEntry(entry: QuarantineEntry, index: number): SendMessageBatchRequestEntry {
+    return { Id: String(index), MessageBody: entry.body, MessageAttributes: failureAttributes(entry, this.stage) };
+  }
+
+  /** Returns the ids of the entries SQS did not take. */
+  private async send(chunk: readonly QuarantineEntry[], deadline: number): Promise<string[]> {
+    const command = new SendMessageBatchCommand({
+      QueueUrl: this.queueUrl,
+      Entries: chunk.map((entry, index) => this.toRequestEntry(entry, index)),
+    });
+    try {
+      const response = await withDeadline(
+        this.sqs.send(command),
+        deadline,
+        'SendMessageBatch to the dead-letter queue',
+      );
+      const failed = (response.Failed ?? []).map((failure) => chunk[Number(failure.Id)]?.id ?? '').filter(Boolean);
+      if (failed.length > 0) {
+        this.logger.warn('Dead-letter queue rejected entries', {
+          failures: (response.Failed ?? []).map(({ Code, Message, SenderFault }) => ({ Code, Message, SenderFault })),
+        });
+      }
+      return failed;
+    } catch (error) {
+      this.logger.error('SendMessageBatch to the dead-letter queue failed', { error: describeError(error) });
+      return chunk.map((entry) => entry.id);
+    }
+  }
+}

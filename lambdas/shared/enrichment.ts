@@ -1,0 +1,67 @@
+/**
+ * The IoT rule's enrichment, as TypeScript. `lib/ingest/rule-sql.ts` builds the rule SQL that does this in AWS IoT
+ * Core; this twin does the same on one machine (local pipeline, tests, simulator checks). Keep them in step: the
+ * tests compare the field lists.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { ENVELOPE_SCHEMA_VERSION } from './envelope';
+
+/** Fields the rule adds to every device message, in SQL projection order. */
+export const ENRICHMENT_FIELDS = [
+  'schemaVersion',
+  'deviceId',
+  'clientId',
+  'receivedAt',
+  'traceId',
+  'sourceTopic',
+  'eventId',
+] as const;
+
+/**
+ * The event id of a reading.
+ *
+ * - Device sends `seq` → `sha256("<deviceId>/<ts>/<seq>")` in hex. The same reading always gets the same id, so
+ *   MQTT QoS 1 retransmissions and application-level resends collapse into one document downstream. Including
+ *   `ts` keeps ids distinct when a device's sequence restarts after a reboot.
+ * - No `seq` → a fresh UUID per rule invocation (`newuuid()`): stable from SQS onward (SQS redelivery, Lambda
+ *   retries, Kafka replays all carry it), but a device retransmission is a new event.
+ */
+export function deriveEventId(deviceId: string, ts: unknown, seq: unknown): string {
+  if (seq === undefined) return randomUUID();
+  return createHash('sha256')
+    .update(`${deviceId}/${String(ts)}/${String(seq)}`)
+    .digest('hex');
+}
+
+/** What IoT Core knows about a message besides its payload. */
+export interface IncomingMessage {
+  /** The MQTT topic as published (without the `$aws/rules/<rule>/` Basic Ingest prefix). */
+  readonly topic: string;
+  readonly clientId: string;
+  /** The device's JSON payload. */
+  readonly payload: Record<string, unknown>;
+  /** IoT Core's receive time, epoch ms. */
+  readonly receivedAt: number;
+  /** X-Ray-style trace id; IoT's `traceid()`. @default a random UUID */
+  readonly traceId?: string;
+}
+
+/**
+ * Applies the rule's enrichment: `SELECT *, 1 AS schemaVersion, topic(n) AS deviceId, …`. The enrichment fields
+ * win over payload fields of the same name, as in the rule.
+ *
+ * @param deviceSegment 1-based index of the topic level that holds the device id (the `+` of the topic filter).
+ */
+export function enrich(message: IncomingMessage, deviceSegment: number): Record<string, unknown> {
+  const deviceId = message.topic.split('/')[deviceSegment - 1] ?? '';
+  return {
+    ...message.payload,
+    schemaVersion: ENVELOPE_SCHEMA_VERSION,
+    deviceId,
+    clientId: message.clientId,
+    receivedAt: message.receivedAt,
+    traceId: message.traceId ?? randomUUID(),
+    sourceTopic: message.topic,
+    eventId: deriveEventId(deviceId, message.payload.ts, message.payload.seq),
+  };
+}

@@ -1,0 +1,9 @@
+/** Kafka record headers the forwarder writes on every record, read back by the sink and the CLI. */
+export const KafkaHeader = {
+  EventId: 'event-id',
+  ReceivedAt: 'received-at',
+  SchemaVersion: 'schema-version',
+  SourceTopic: 'source-topic',
+  TraceId: 'trace-id',
+  ContentType: 'content-type',
+} as const;
