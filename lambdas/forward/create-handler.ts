@@ -1,0 +1,56 @@
+/**
+ * Wires the forwarder's adapters (kafkajs, SQS, Powertools) around its pure core. `handler.ts` calls this once per
+ * container; tests call it with their own environment and clients.
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { invocationDeadline } from '../shared/deadline';
+import { logger, metrics } from '../shared/powertools';
+import type { ForwarderEnvironment } from './config';
+import { forwardBatch } from './forwarder';
+import { KafkaPublisher } from './kafka-publisher';
+import { kafkaSessionFactory } from './kafka-session';
+import { SqsQuarantine } from './sqs-quarantine';
+
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/** A handler plus a way to release its Kafka connections (tests, local runs). */
+export type ForwarderHandler = SqsHandler & { close(): Promise<void> };
+
+/** Builds the handler from a parsed environment (called once per container by `handler.ts`). */
+export function createHandler(env: ForwarderEnvironment, sqs: SQSClient = new SQSClient({})): ForwarderHandler {
+  const publisher = new KafkaPublisher({
+    topic: env.KAFKA_TOPIC,
+    compression: env.KAFKA_COMPRESSION,
+    maxRequestBytes: env.KAFKA_MAX_REQUEST_BYTES,
+    logger,
+    sessions: kafkaSessionFactory(
+      {
+        clientId: env.KAFKA_CLIENT_ID,
+        brokers: env.KAFKA_BROKERS,
+        ssl: env.KAFKA_SSL,
+        credentialsSecretId: env.KAFKA_CREDENTIALS_SECRET_ID,
+      },
+      logger,
+    ),
+  });
+  const quarantine = new SqsQuarantine(sqs, env.DLQ_URL, 'forward', logger);
+
+  const handler: SqsHandler = async (event, context) => {
+    logger.addContext(context);
+    metrics.captureColdStartMetric(context.functionName);
+    try {
+      return await forwardBatch(event.Records, {
+        publisher,
+        quarantine,
+        logger,
+        metrics,
+        maxMessageBytes: env.MAX_MESSAGE_BYTES,
+        deadline: invocationDeadline(context.getRemainingTimeInMillis()),
+      });
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+  return Object.assign(handler, { close: () => publisher.close() });
+}

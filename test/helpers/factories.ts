@@ -1,0 +1,91 @@
+/** Event and payload factories shared by the tests. Each returns a fresh, valid object; overrides make it invalid. */
+import { randomUUID } from 'node:crypto';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { enrich } from '../../lambdas/shared/enrichment';
+import type { TelemetryEnvelope } from '../../lambdas/shared/envelope';
+
+/** Fixed "now" for deterministic envelopes: 2026-01-01T00:00:00Z. */
+export const NOW = Date.UTC(2026, 0, 1);
+
+/** What a sensor publishes. */
+export function devicePayload(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ts: NOW - 1_000, seq: 1, readings: { temperature: 21.5, humidity: 40.25, pressure: 1013.2 }, ...overrides };
+}
+
+/** The IoT rule's output for a device message on `sensors/<deviceId>/telemetry`. */
+export function envelope(
+  deviceId = 'sensor-0001',
+  payload: Record<string, unknown> = devicePayload(),
+  receivedAt = NOW,
+): TelemetryEnvelope {
+  return enrich(
+    { topic: `sensors/${deviceId}/telemetry`, clientId: deviceId, payload, receivedAt, traceId: randomUUID() },
+    2,
+  ) as TelemetryEnvelope;
+}
+
+let sqsSequence = 0;
+
+/** An SQS record as Lambda delivers it. */
+export function sqsRecord(body: string | object, overrides: Partial<SQSRecord> = {}): SQSRecord {
+  sqsSequence++;
+  return {
+    messageId: overrides.messageId ?? `msg-${sqsSequence}-${randomUUID()}`,
+    receiptHandle: `receipt-${sqsSequence}`,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(NOW),
+      SenderId: 'AIDAEXAMPLE',
+      ApproximateFirstReceiveTimestamp: String(NOW + 5),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:123456789012:telemetry-ingest',
+    awsRegion: 'eu-west-1',
+    ...overrides,
+  };
+}
+
+export function sqsEvent(records: SQSRecord[]): SQSEvent {
+  return { Records: records };
+}
+
+/** A realistic batch: `count` readings spread over `devices` devices, one SQS record each. */
+export function telemetryBatch(count: number, devices = 10, receivedAt = NOW): SQSRecord[] {
+  return Array.from({ length: count }, (_, i) => {
+    const deviceId = `sensor-${String(i % devices).padStart(4, '0')}`;
+    const seq = Math.floor(i / devices);
+    return sqsRecord(
+      envelope(deviceId, devicePayload({ seq, ts: receivedAt - 1_000 + seq, readings: readingsFor(i) }), receivedAt),
+    );
+  });
+}
+
+function readingsFor(i: number): Record<string, number> {
+  return {
+    temperature: Math.round((20 + Math.sin(i) * 5) * 100) / 100,
+    humidity: Math.round((45 + Math.cos(i) * 10) * 100) / 100,
+    pressure: Math.round((1013 + Math.sin(i / 7) * 8) * 10) / 10,
+  };
+}
+
+/** A Lambda context whose deadline is `remainingMs` from its creation. */
+export function lambdaContext(remainingMs = 30_000, functionName = 'telemetry-forwarder'): Context {
+  const deadline = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: '2026/01/01/[$LATEST]0123456789abcdef',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

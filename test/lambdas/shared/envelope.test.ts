@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { deriveEventId, ENRICHMENT_FIELDS, enrich } from '../../../lambdas/shared/enrichment';
+import { InvalidReason, parseEnvelope } from '../../../lambdas/shared/envelope';
+import { devicePayload, envelope, NOW } from '../../helpers/factories';
+
+const valid = () => envelope() as unknown as Record<string, unknown>;
+const reasonOf = (text: string, maxBytes?: number) => {
+  const result = parseEnvelope(text, maxBytes);
+  return result.ok ? 'ok' : result.reason;
+};
+
+describe('parseEnvelope', () => {
+  it('accepts what the IoT rule emits for a well-formed device message', () => {
+    // Given the rule's enrichment of a typical sensor payload
+    const input = valid();
+    // When it is parsed
+    const result = parseEnvelope(JSON.stringify(input));
+    // Then it is valid and unchanged
+    expect(result).toEqual({ ok: true, envelope: input });
+  });
+
+  it('accepts a message without seq', () => {
+    const { seq: _seq, ...payload } = devicePayload();
+    expect(reasonOf(JSON.stringify(envelope('sensor-9', payload)))).toBe('ok');
+  });
+
+  it.each([
+    ['not JSON', '{"deviceId": ', InvalidReason.NotJson],
+    ['empty body', '', InvalidReason.NotJson],
+    ['a JSON array', '[1,2]', InvalidReason.NotObject],
+    ['a JSON string', '"hello"', InvalidReason.NotObject],
+    ['JSON null', 'null', InvalidReason.NotObject],
+  ])('rejects %s', (_name, text, reason) => {
+    expect(reasonOf(text)).toBe(reason);
+  });
+
+  it('rejects an envelope over the size limit and names both sizes', () => {
+    const text = JSON.stringify({ ...valid(), padding: 'x'.repeat(2_000) });
+    const result = parseEnvelope(text, 1_024);
+    expect(result).toMatchObject({ ok: false, reason: InvalidReason.TooLarge });
+    expect(result.ok || result.detail).toMatch(/^\d+ bytes exceeds the 1024-byte limit$/);
+  });
+
+  it('counts UTF-8 bytes, not characters, against the limit', () => {
+    const base = JSON.stringify(valid()).length;
+    // 300 three-byte characters: 300 UTF-16 units but 900 bytes
+    const text = JSON.stringify({ ...valid(), clientId: '€'.repeat(100) });
+    expect(reasonOf(text, base + 250)).toBe(InvalidReason.TooLarge);
+  });
+
+  it.each([
+    ['a $where operator at the top level', { $where: 'sleep(1000)' }],
+    ['a $set operator', { $set: { deviceId: 'other' } }],
+    ['a query operator as a value', { deviceId: { $ne: null } }],
+    ['a dotted reading name', { readings: { 'a.b': 1 } }],
+    ['a $-prefixed reading name', { readings: { $inc: 1 } }],
+    ['a NUL in a key', { readings: { 'temp\u0000': 1 } }],
+    ['constructor as a reading name', { readings: { constructor: 1 } }],
+  ])('rejects %s as an unsafe key', (_name, override) => {
+    expect(reasonOf(JSON.stringify({ ...valid(), ...override }))).toBe(InvalidReason.UnsafeKey);
+  });
+
+  it('rejects a __proto__ key (JSON.parse makes it an own property)', () => {
+    const text = JSON.stringify(valid()).replace('"readings":{', '"readings":{"__proto__":{"polluted":1},');
+    const result = parseEnvelope(text);
+    expect(result).toMatchObject({ ok: false, reason: InvalidReason.UnsafeKey });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it.each([
+    ['deviceId missing', { deviceId: undefined }, /deviceId/],
+    ['deviceId with a slash', { deviceId: 'a/b' }, /deviceId: expected an IoT thing name/],
+    ['readings as a string', { readings: 'hot' }, /readings/],
+    ['a reading that is not a number', { readings: { temperature: '21' } }, /readings\.temperature/],
+    ['no readings', { readings: {} }, /at least one reading/],
+    ['an unknown field', { firmware: '1.2.3' }, /firmware/],
+    ['a fractional ts', { ts: NOW + 0.5 }, /ts/],
+    ['a ts before 2020', { ts: Date.UTC(2019, 11, 31) }, /device clock/],
+    ['a ts far ahead of receivedAt', { ts: NOW + 16 * 60_000 }, /device clock ahead/],
+    ['a negative seq', { seq: -1 }, /seq/],
+    ['a malformed eventId', { eventId: 'not-an-id' }, /eventId/],
+    ['a wrong schemaVersion', { schemaVersion: 2 }, /schemaVersion/],
+  ])('rejects %s with a message naming the field', (_name, override, detail) => {
+    const result = parseEnvelope(JSON.stringify({ ...valid(), ...override }));
+    expect(result).toMatchObject({ ok: false, reason: InvalidReason.SchemaViolation });
+    expect(result.ok || result.detail).toMatch(detail);
+  });
+
+  it('never throws, whatever the input', () => {
+    for (const text of [
+      '{',
+      '}',
+      '\u0000',
+      '1e999',
+      '{"a":'.repeat(1_000),
+      JSON.stringify({ a: [[[[[[[[[[1]]]]]]]]]] }),
+    ]) {
+      expect(() => parseEnvelope(text)).not.toThrow();
+      expect(parseEnvelope(text).ok).toBe(false);
+    }
+  });
+});
+
+describe('enrichment', () => {
+  it('derives the same eventId for the same device, ts and seq (QoS 1 retransmissions collapse)', () => {
+    const first = envelope('sensor-1', devicePayload({ seq: 7 }));
+    const retransmission = envelope('sensor-1', devicePayload({ seq: 7 }), NOW + 2_000);
+    expect(retransmission.eventId).toBe(first.eventId);
+    expect(first.eventId).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('derives different eventIds for different seq, ts or device', () => {
+    const ids = new Set([
+      deriveEventId('sensor-1', NOW, 7),
+      deriveEventId('sensor-1', NOW, 8),
+      deriveEventId('sensor-1', NOW + 1, 7),
+      deriveEventId('sensor-2', NOW, 7),
+    ]);
+    expect(ids.size).toBe(4);
+  });
+
+  it('falls back to a fresh UUID when the device sends no seq', () => {
+    const { seq: _seq, ...payload } = devicePayload();
+    const a = envelope('sensor-1', payload);
+    const b = envelope('sensor-1', payload);
+    expect(a.eventId).not.toBe(b.eventId);
+    expect(a.eventId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('lets the rule fields win over payload fields of the same name', () => {
+    const result = enrich(
+      { topic: 'sensors/real-id/telemetry', clientId: 'real-id', payload: { deviceId: 'spoofed' }, receivedAt: NOW },
+      2,
+    );
+    expect(result.deviceId).toBe('real-id');
+    expect(Object.keys(result)).toEqual(expect.arrayContaining([...ENRICHMENT_FIELDS]));
+  });
+});
