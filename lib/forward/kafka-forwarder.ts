@@ -1,0 +1,147 @@
+import { join } from 'node:path';
+import { Duration, SecretValue, Validations } from 'aws-cdk-lib';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { PipelineFunction } from '../core/pipeline-function';
+
+/** Where the Confluent credentials come from. */
+export type KafkaCredentialsSource =
+  | { readonly secretArn: string }
+  | { readonly secretName: string }
+  /** The stack creates an empty secret for you to fill. */
+  | { readonly create: true };
+
+export interface KafkaForwarderProps {
+  /** The ingest queue to consume. */
+  readonly queue: IQueue;
+  /** Where invalid records are parked, with their reason (the ingest queue's DLQ). */
+  readonly deadLetterQueue: IQueue;
+  /** Kafka bootstrap servers, `host:port`. */
+  readonly bootstrapServers: readonly string[];
+  readonly topic: string;
+  /** SASL/PLAIN credentials in Secrets Manager, JSON `{"username": "<API key>", "password": "<API secret>"}`. */
+  readonly credentials: KafkaCredentialsSource;
+  /** @default 'none' */
+  readonly compression?: 'none' | 'gzip';
+  /** @default 1_000_000 */
+  readonly maxRequestBytes?: number;
+  /** Largest accepted envelope in UTF-8 bytes. @default 16_384 */
+  readonly maxMessageBytes?: number;
+  /** Records per invocation (1–10,000). @default 100 */
+  readonly batchSize?: number;
+  /** How long SQS gathers records before invoking. @default Duration.seconds(1) */
+  readonly maxBatchingWindow?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** Upper bound of concurrent invocations started by the SQS event source (2–1000). @default 10 */
+  readonly maxConcurrency?: number;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** Kafka client id, visible in broker logs and Confluent metrics. @default the function's construct id */
+  readonly clientId?: string;
+  /** CloudWatch namespace of the EMF metrics. @default 'TelemetryPipeline' */
+  readonly metricsNamespace?: string;
+}
+
+/**
+ * Stage 2, forward: a Lambda function that consumes the ingest queue and produces to Kafka (see
+ * `lambdas/forward`). Partial batch responses, maximum concurrency on the event source (not reserved
+ * concurrency, which would throttle and push messages toward the DLQ), credentials read from Secrets Manager at
+ * run time (only the secret's id is in the environment).
+ */
+export class KafkaForwarder extends Construct {
+  public readonly function: PipelineFunction;
+  public readonly credentialsSecret: ISecret;
+  public readonly eventSource: SqsEventSource;
+
+  public constructor(scope: Construct, id: string, props: KafkaForwarderProps) {
+    super(scope, id);
+    validate(this, props);
+
+    this.credentialsSecret = resolveSecret(this, props.credentials);
+
+    this.function = new PipelineFunction(this, 'Function', {
+      entry: join(__dirname, '..', '..', 'lambdas', 'forward', 'handler.ts'),
+      description: 'Forwards enriched telemetry from the ingest queue to Kafka',
+      serviceName: 'telemetry-forwarder',
+      metricsNamespace: props.metricsNamespace ?? 'TelemetryPipeline',
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      environment: {
+        KAFKA_BROKERS: props.bootstrapServers.join(','),
+        KAFKA_TOPIC: props.topic,
+        KAFKA_CLIENT_ID: props.clientId ?? id,
+        KAFKA_CREDENTIALS_SECRET_ID: this.credentialsSecret.secretArn,
+        KAFKA_SSL: 'true',
+        KAFKA_COMPRESSION: props.compression ?? 'none',
+        KAFKA_MAX_REQUEST_BYTES: String(props.maxRequestBytes ?? 1_000_000),
+        DLQ_URL: props.deadLetterQueue.queueUrl,
+        MAX_MESSAGE_BYTES: String(props.maxMessageBytes ?? 16_384),
+      },
+    });
+    this.credentialsSecret.grantRead(this.function);
+    props.deadLetterQueue.grantSendMessages(this.function);
+
+    this.eventSource = new SqsEventSource(props.queue, {
+      batchSize: props.batchSize ?? 100,
+      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
+      reportBatchItemFailures: true,
+      maxConcurrency: props.maxConcurrency ?? 10,
+    });
+    this.function.addEventSource(this.eventSource);
+
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason:
+        'SQS event source mappings support no on-failure destination (only stream and Kafka sources do). Records that keep failing move to the ingest DLQ through the queue redrive policy after maxReceiveCount deliveries.',
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Invoked only by the SQS event source, never asynchronously: failed records return to the ingest queue and reach its DLQ through the redrive policy, invalid ones are sent there by the function.',
+    });
+  }
+}
+
+function resolveSecret(scope: Construct, source: KafkaCredentialsSource): ISecret {
+  if ('secretArn' in source) return Secret.fromSecretCompleteArn(scope, 'Credentials', source.secretArn);
+  if ('secretName' in source) return Secret.fromSecretNameV2(scope, 'Credentials', source.secretName);
+  const secret = new Secret(scope, 'Credentials', {
+    description:
+      'Confluent Cloud API key for the telemetry pipeline: {"username": "<API key>", "password": "<API secret>"}',
+    // Created empty on purpose: the API key is made in Confluent Cloud and pasted here after the first deploy.
+    secretObjectValue: { username: SecretValue.unsafePlainText(''), password: SecretValue.unsafePlainText('') },
+  });
+  Validations.of(secret).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason:
+      'Confluent Cloud API keys are issued and rotated in Confluent Cloud, not by a Secrets Manager rotation Lambda: rotate by creating a new key there and updating this secret (see README, "Rotating the Confluent API key").',
+  });
+  return secret;
+}
+
+function validate(scope: Construct, props: KafkaForwarderProps): void {
+  const problems: string[] = [];
+  if (props.bootstrapServers.length === 0) problems.push('bootstrapServers: at least one host:port is required');
+  for (const server of props.bootstrapServers) {
+    if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(server)) problems.push(`bootstrapServers: "${server}" is not host:port`);
+  }
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(props.topic))
+    problems.push(`topic: "${props.topic}" is not a valid Kafka topic name`);
+  const batchSize = props.batchSize ?? 100;
+  if (batchSize < 1 || batchSize > 10_000) problems.push(`batchSize: ${batchSize} is outside 1–10000`);
+  if (batchSize > 10 && props.maxBatchingWindow !== undefined && props.maxBatchingWindow.toSeconds() < 1) {
+    problems.push('maxBatchingWindow: must be at least 1 second when batchSize is above 10');
+  }
+  const concurrency = props.maxConcurrency ?? 10;
+  if (concurrency < 2 || concurrency > 1_000) problems.push(`maxConcurrency: ${concurrency} is outside 2–1000`);
+  if (problems.length > 0) {
+    throw new Error(`${scope.node.path}: invalid KafkaForwarder props:\n  - ${problems.join('\n  - ')}`);
+  }
+}

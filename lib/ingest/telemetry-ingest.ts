@@ -1,0 +1,171 @@
+import { Aws, Duration, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnPolicy, CfnTopicRule } from 'aws-cdk-lib/aws-iot';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { FAILURE_QUEUE_DEFAULTS, QUEUE_DEFAULTS } from '../core/defaults';
+import { buildRuleSql, deviceTopic } from './rule-sql';
+
+/** IoT's policy variable for the connected thing's name. */
+const THING_NAME = '${iot:Connection.Thing.ThingName}';
+
+export interface TelemetryIngestProps {
+  /** MQTT topic filters to route, one IoT rule each; the single `+` level is the device id. */
+  readonly topicFilters: readonly string[];
+  /** Rule names are `<ruleNamePrefix>_<n>` (n from 1): letters, digits and `_`. */
+  readonly ruleNamePrefix: string;
+  /** Timeout of the function consuming the queue; the visibility timeout is derived from it. */
+  readonly consumerTimeout: Duration;
+  /** Batching window of the consumer's event source. @default Duration.seconds(0) */
+  readonly consumerBatchingWindow?: Duration;
+  /** Deliveries before a message moves to the dead-letter queue. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** How long the ingest queue keeps a message. @default Duration.days(4) */
+  readonly retentionPeriod?: Duration;
+}
+
+/** What a device needs to know to publish into one rule. */
+export interface DeviceTopics {
+  readonly ruleName: string;
+  readonly topicFilter: string;
+  /** The topic a device publishes to, with `<thingName>` for its own name. */
+  readonly topic: string;
+  /** The same through Basic Ingest (no IoT messaging charge; no other subscriber sees it). */
+  readonly basicIngestTopic: string;
+}
+
+/**
+ * Stage 1, ingest: IoT topic rules enrich each device message and send it to an SQS queue.
+ *
+ * - Queue and dead-letter queue: encrypted, TLS only; visibility timeout = 6 × consumer timeout + batching window
+ *   (AWS's guidance for Lambda event sources, so a retried batch never overlaps a running one).
+ * - Every rule has an error action into an error queue: without it, a failed rule action is silent.
+ * - The rules' role may only send to those two queues (grants, no hand-written policy).
+ * - A device policy: connect as your thing name (thing attached), publish only to your own topics.
+ */
+export class TelemetryIngest extends Construct {
+  /** Where enriched messages wait for the forwarder. */
+  public readonly queue: Queue;
+  /** Messages the forwarder gave up on: invalid ones (with reason attributes) and those past maxReceiveCount. */
+  public readonly deadLetterQueue: Queue;
+  /** IoT rule error action target: messages the rule could not deliver to the queue. */
+  public readonly errorQueue: Queue;
+  public readonly rules: readonly CfnTopicRule[];
+  public readonly ruleRole: Role;
+  /** Attach to each device certificate. */
+  public readonly devicePolicy: CfnPolicy;
+  public readonly deviceTopics: readonly DeviceTopics[];
+  public readonly visibilityTimeout: Duration;
+
+  public constructor(scope: Construct, id: string, props: TelemetryIngestProps) {
+    super(scope, id);
+    validate(this, props);
+
+    const batchingWindow = props.consumerBatchingWindow ?? Duration.seconds(0);
+    this.visibilityTimeout = Duration.seconds(props.consumerTimeout.toSeconds() * 6 + batchingWindow.toSeconds());
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', FAILURE_QUEUE_DEFAULTS);
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason:
+        'This is the dead-letter queue of the ingest queue: the end of the redrive chain. Operators inspect and redrive it with the CLI; messages stay 14 days.',
+    });
+    this.queue = new Queue(this, 'Queue', {
+      ...QUEUE_DEFAULTS,
+      visibilityTimeout: this.visibilityTimeout,
+      retentionPeriod: props.retentionPeriod ?? Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+    });
+    this.errorQueue = new Queue(this, 'ErrorQueue', FAILURE_QUEUE_DEFAULTS);
+    Validations.of(this.errorQueue).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason:
+        'The error queue receives what the IoT rule could not deliver and is read by operators, not by a consumer that could fail: there is nothing to redrive from it automatically.',
+    });
+    Validations.of(this.errorQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'The error queue is itself a terminal failure store: the IoT rule error action writes there and operators inspect and redrive it with the CLI. A DLQ behind it would only hide failures one level deeper.',
+    });
+
+    this.ruleRole = new Role(this, 'RuleRole', {
+      assumedBy: new ServicePrincipal('iot.amazonaws.com'),
+      description: 'Lets the telemetry IoT rules send to the ingest and error queues',
+    });
+    this.queue.grantSendMessages(this.ruleRole);
+    this.errorQueue.grantSendMessages(this.ruleRole);
+
+    this.deviceTopics = props.topicFilters.map((topicFilter, index) => {
+      const ruleName = `${props.ruleNamePrefix}_${index + 1}`;
+      const topic = deviceTopic(topicFilter, '<thingName>');
+      return { ruleName, topicFilter, topic, basicIngestTopic: `$aws/rules/${ruleName}/${topic}` };
+    });
+    this.rules = this.deviceTopics.map(
+      ({ ruleName, topicFilter }, index) =>
+        new CfnTopicRule(this, `Rule${index + 1}`, {
+          ruleName,
+          topicRulePayload: {
+            description: `Enriches telemetry on ${topicFilter} and routes it to the ingest queue`,
+            sql: buildRuleSql(topicFilter),
+            awsIotSqlVersion: '2016-03-23',
+            ruleDisabled: false,
+            actions: [{ sqs: { queueUrl: this.queue.queueUrl, roleArn: this.ruleRole.roleArn, useBase64: false } }],
+            errorAction: {
+              sqs: { queueUrl: this.errorQueue.queueUrl, roleArn: this.ruleRole.roleArn, useBase64: false },
+            },
+          },
+        }),
+    );
+    for (const rule of this.rules) rule.node.addDependency(this.ruleRole);
+
+    this.devicePolicy = new CfnPolicy(this, 'DevicePolicy', {
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'iot:Connect',
+            Resource: `arn:${Aws.PARTITION}:iot:${Aws.REGION}:${Aws.ACCOUNT_ID}:client/${THING_NAME}`,
+            Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+          },
+          {
+            Effect: 'Allow',
+            Action: 'iot:Publish',
+            Resource: this.deviceTopics.flatMap(({ ruleName, topicFilter }) => {
+              const own = deviceTopic(topicFilter, THING_NAME);
+              return [
+                `arn:${Aws.PARTITION}:iot:${Aws.REGION}:${Aws.ACCOUNT_ID}:topic/${own}`,
+                `arn:${Aws.PARTITION}:iot:${Aws.REGION}:${Aws.ACCOUNT_ID}:topic/$aws/rules/${ruleName}/${own}`,
+              ];
+            }),
+          },
+        ],
+      },
+    });
+  }
+}
+
+function validate(scope: Construct, props: TelemetryIngestProps): void {
+  const problems: string[] = [];
+  if (props.topicFilters.length === 0) problems.push('topicFilters: at least one topic filter is required');
+  props.topicFilters.forEach((filter, i) => {
+    if (filter.split('/').filter((level) => level === '+').length !== 1 || filter.includes('#')) {
+      problems.push(`topicFilters[${i}]: "${filter}" must contain exactly one "+" (the device id) and no "#"`);
+    }
+  });
+  if (!/^[A-Za-z0-9_]+$/.test(props.ruleNamePrefix)) {
+    problems.push(`ruleNamePrefix: "${props.ruleNamePrefix}" may only contain letters, digits and "_"`);
+  }
+  const visibility = props.consumerTimeout.toSeconds() * 6 + (props.consumerBatchingWindow?.toSeconds() ?? 0);
+  if (visibility > 43_200) {
+    problems.push(
+      `consumerTimeout: 6 × ${props.consumerTimeout.toSeconds()} s exceeds the 12-hour SQS visibility limit`,
+    );
+  }
+  if (props.maxReceiveCount !== undefined && (props.maxReceiveCount < 1 || props.maxReceiveCount > 1_000)) {
+    problems.push(`maxReceiveCount: ${props.maxReceiveCount} is outside 1–1000`);
+  }
+  if (problems.length > 0) {
+    throw new Error(`${scope.node.path}: invalid TelemetryIngest props:\n  - ${problems.join('\n  - ')}`);
+  }
+}

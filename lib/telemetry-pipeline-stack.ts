@@ -1,0 +1,74 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { PipelineConfig } from './config/schema';
+import { type KafkaCredentialsSource, KafkaForwarder } from './forward/kafka-forwarder';
+import { TelemetryIngest } from './ingest/telemetry-ingest';
+
+export interface TelemetryPipelineStackProps extends StackProps {
+  /** The validated configuration (see `config/<env>.json` and the README's reference). */
+  readonly config: PipelineConfig;
+}
+
+/** The pipeline, stage by stage. Composition only: each stage is its own construct. */
+export class TelemetryPipelineStack extends Stack {
+  public readonly ingest: TelemetryIngest;
+  public readonly forwarder: KafkaForwarder;
+
+  public constructor(scope: Construct, id: string, props: TelemetryPipelineStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    const forwarderTimeout = Duration.seconds(config.forwarder.timeoutSeconds);
+    const batchingWindow = Duration.seconds(config.forwarder.maxBatchingWindowSeconds);
+
+    this.ingest = new TelemetryIngest(this, 'Ingest', {
+      topicFilters: config.iot.topicFilters,
+      ruleNamePrefix: config.iot.ruleNamePrefix ?? config.stackName.replaceAll('-', '_'),
+      consumerTimeout: forwarderTimeout,
+      consumerBatchingWindow: batchingWindow,
+      maxReceiveCount: config.ingest.maxReceiveCount,
+      retentionPeriod: Duration.days(config.ingest.retentionPeriodDays),
+    });
+
+    this.forwarder = new KafkaForwarder(this, 'Forwarder', {
+      queue: this.ingest.queue,
+      deadLetterQueue: this.ingest.deadLetterQueue,
+      bootstrapServers: config.kafka.bootstrapServers,
+      topic: config.kafka.topic,
+      credentials: credentialsSource(config),
+      compression: config.kafka.compression,
+      maxRequestBytes: config.kafka.maxRequestBytes,
+      maxMessageBytes: config.limits.maxMessageBytes,
+      batchSize: config.forwarder.batchSize,
+      maxBatchingWindow: batchingWindow,
+      memorySize: config.forwarder.memorySize,
+      timeout: forwarderTimeout,
+      maxConcurrency: config.forwarder.maxConcurrency,
+      logRetention: config.logRetentionDays as RetentionDays,
+      clientId: `${config.stackName}-forwarder`,
+    });
+
+    this.outputs();
+  }
+
+  private outputs(): void {
+    const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    out('IngestQueueUrl', this.ingest.queue.queueUrl, 'Ingest queue (IoT rule → forwarder)');
+    out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Invalid records and records past maxReceiveCount');
+    out('ErrorQueueUrl', this.ingest.errorQueue.queueUrl, 'IoT rule error action target');
+    out('DevicePolicyName', this.ingest.devicePolicy.ref, 'IoT policy to attach to each device certificate');
+    out('CredentialsSecretArn', this.forwarder.credentialsSecret.secretArn, 'Confluent API key secret to fill');
+    out('ForwarderFunctionName', this.forwarder.function.functionName, 'Forwarder Lambda function');
+    this.ingest.deviceTopics.forEach((topics, i) => {
+      out(`DeviceTopic${i + 1}`, topics.topic, `Topic devices publish to (rule ${topics.ruleName})`);
+      out(`BasicIngestTopic${i + 1}`, topics.basicIngestTopic, `Same, through Basic Ingest (rule ${topics.ruleName})`);
+    });
+  }
+}
+
+function credentialsSource(config: PipelineConfig): KafkaCredentialsSource {
+  if (config.kafka.credentialsSecretArn) return { secretArn: config.kafka.credentialsSecretArn };
+  if (config.kafka.credentialsSecretName) return { secretName: config.kafka.credentialsSecretName };
+  return { create: true };
+}
