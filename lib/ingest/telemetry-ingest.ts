@@ -7,6 +7,7 @@ import { FAILURE_QUEUE_DEFAULTS, QUEUE_DEFAULTS } from '../core/defaults';
 import { buildRuleSql, deviceTopic } from './rule-sql';
 
 /** IoT's policy variable for the connected thing's name. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: an IoT policy variable, resolved by IoT Core, not by JavaScript
 const THING_NAME = '${iot:Connection.Thing.ThingName}';
 
 export interface TelemetryIngestProps {

@@ -1,0 +1,260 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENRICHMENT_FIELDS } from '../../lambdas/shared/enrichment';
+import { applyCompliance } from '../../lib/compliance';
+import { KafkaForwarder } from '../../lib/forward/kafka-forwarder';
+import { buildRuleSql } from '../../lib/ingest/rule-sql';
+import { TelemetryIngest } from '../../lib/ingest/telemetry-ingest';
+import { synthStack } from '../helpers/synth';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+
+describe('TelemetryPipelineStack (config/dev.json)', () => {
+  let synth: ReturnType<typeof synthStack>;
+  let resources: Resources;
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const logicalIdOf = (scope: { node: { defaultChild?: unknown } }) =>
+    synth.stack.getLogicalId(scope.node.defaultChild as never);
+
+  beforeAll(() => {
+    synth = synthStack();
+    resources = synth.template.toJSON().Resources as Resources;
+  });
+
+  it('sets the ingest queue visibility timeout to at least 6x the forwarder timeout', () => {
+    const [, fn] = ofType('AWS::Lambda::Function')[0] ?? [];
+    const queue = resources[logicalIdOf(synth.stack.ingest.queue)];
+    expect(fn?.Properties.Timeout).toBe(30);
+    expect(queue?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * 30);
+    expect(queue?.Properties.VisibilityTimeout).toBe(6 * 30 + 1);
+  });
+
+  it('gives the ingest queue a dead-letter queue with the configured maxReceiveCount', () => {
+    const queue = resources[logicalIdOf(synth.stack.ingest.queue)];
+    expect(queue?.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [logicalIdOf(synth.stack.ingest.deadLetterQueue), 'Arn'] },
+      maxReceiveCount: 5,
+    });
+  });
+
+  it('encrypts every queue and denies non-TLS access to each', () => {
+    const queues = ofType('AWS::SQS::Queue');
+    expect(queues).toHaveLength(3);
+    for (const [id, queue] of queues) {
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+      synth.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sqs:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('reports batch item failures, with batch size, window and maximum concurrency from config', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(synth.stack.ingest.queue), 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
+    for (const [, fn] of ofType('AWS::Lambda::Function'))
+      expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('routes each topic filter through an IoT rule with the enrichment SQL and an error action', () => {
+    synth.template.hasResourceProperties('AWS::IoT::TopicRule', {
+      RuleName: 'TelemetryPipeline_dev_1',
+      TopicRulePayload: {
+        Sql: buildRuleSql('sensors/+/telemetry'),
+        AwsIotSqlVersion: '2016-03-23',
+        RuleDisabled: false,
+        Actions: [
+          {
+            Sqs: {
+              QueueUrl: { Ref: logicalIdOf(synth.stack.ingest.queue) },
+              UseBase64: false,
+              RoleArn: Match.anyValue(),
+            },
+          },
+        ],
+        ErrorAction: {
+          Sqs: {
+            QueueUrl: { Ref: logicalIdOf(synth.stack.ingest.errorQueue) },
+            UseBase64: false,
+            RoleArn: Match.anyValue(),
+          },
+        },
+      },
+    });
+  });
+
+  it('builds rule SQL whose enrichment matches the TypeScript twin, field for field', () => {
+    const sql = buildRuleSql('site/+/sensors/telemetry');
+    const aliases = [...sql.matchAll(/ AS (\w+)(?=,| FROM)/g)].map((m) => m[1]);
+    expect(aliases).toEqual([...ENRICHMENT_FIELDS]);
+    expect(sql).toContain('topic(2) AS deviceId');
+    expect(sql).toMatch(/sha256\(concat\(topic\(2\), '\/', cast\(ts AS String\), '\/', cast\(seq AS String\)\)\)/);
+    expect(sql.endsWith("FROM 'site/+/sensors/telemetry'")).toBe(true);
+  });
+
+  it('lets a device connect only as its thing name and publish only to its own topics', () => {
+    const [[, policy] = []] = ofType('AWS::IoT::Policy');
+    const json = JSON.stringify(policy?.Properties.PolicyDocument);
+    expect(json).toContain('client/${iot:Connection.Thing.ThingName}');
+    expect(json).toContain('topic/sensors/${iot:Connection.Thing.ThingName}/telemetry');
+    expect(json).toContain(
+      'topic/$aws/rules/TelemetryPipeline_dev_1/sensors/${iot:Connection.Thing.ThingName}/telemetry',
+    );
+    expect(json).toContain('"iot:Connection.Thing.IsAttached":"true"');
+    expect(json).not.toMatch(/"iot:\*"|topic\/\*|client\/\*/);
+  });
+
+  it('uses no wildcard IAM actions anywhere', () => {
+    for (const [, policy] of ofType('AWS::IAM::Policy')) {
+      const statements = (policy.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement;
+      for (const statement of statements) {
+        for (const action of [statement.Action].flat()) expect(action).not.toContain('*');
+      }
+    }
+    expect(ofType('AWS::IAM::Role').every(([, role]) => role.Properties.ManagedPolicyArns === undefined)).toBe(true);
+  });
+
+  it('runs the forwarder on arm64 with the newest Node runtime, tracing, JSON logs and a retained log group', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::Function', {
+      Architectures: ['arm64'],
+      Runtime: 'nodejs24.x',
+      Handler: 'index.handler',
+      MemorySize: 512,
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
+    });
+    synth.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('passes the secret id, never secret values, to the function, and grants it read access', () => {
+    const [[, fn] = []] = ofType('AWS::Lambda::Function');
+    const env = (fn!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const secretId = logicalIdOf(synth.stack.forwarder.credentialsSecret as never);
+    expect(env.KAFKA_CREDENTIALS_SECRET_ID).toEqual({ Ref: secretId });
+    expect(Object.keys(env).some((key) => /PASSWORD|USERNAME|API_SECRET|SASL/i.test(key))).toBe(false);
+    const secretString = (resources[secretId]!.Properties as { SecretString?: string }).SecretString;
+    expect(secretString).toBe('{"username":"","password":""}');
+    for (const value of Object.values(env)) expect(JSON.stringify(value)).not.toContain('password');
+    synth.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+            Effect: 'Allow',
+            Resource: { Ref: secretId },
+          },
+        ]),
+      },
+    });
+  });
+
+  it('passes the Kafka and DLQ settings the handler parses', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          KAFKA_BROKERS: 'pkc-12abc.eu-west-1.aws.confluent.cloud:9092',
+          KAFKA_TOPIC: 'telemetry.readings.v1',
+          KAFKA_SSL: 'true',
+          KAFKA_COMPRESSION: 'none',
+          DLQ_URL: { Ref: logicalIdOf(synth.stack.ingest.deadLetterQueue) },
+          MAX_MESSAGE_BYTES: '16384',
+          POWERTOOLS_SERVICE_NAME: 'telemetry-forwarder',
+        }),
+      },
+    });
+  });
+
+  it('passes cdk-nag AwsSolutions and Serverless packs (synth does not fail)', () => {
+    expect(() => synth.app.synth()).not.toThrow();
+  });
+});
+
+describe('configuration variants', () => {
+  it('uses an existing secret by complete ARN instead of creating one', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:confluent/telemetry-AbCdEf';
+    const { template } = synthStack({ kafka: { credentialsSecretArn: arn } });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ KAFKA_CREDENTIALS_SECRET_ID: arn }) },
+    });
+  });
+
+  it('creates one rule per topic filter, with a device topic output for each', () => {
+    const { template } = synthStack({ iot: { topicFilters: ['sensors/+/telemetry', 'plants/north/+/readings'] } });
+    template.resourceCountIs('AWS::IoT::TopicRule', 2);
+    template.hasResourceProperties('AWS::IoT::TopicRule', {
+      RuleName: 'TelemetryPipeline_dev_2',
+      TopicRulePayload: Match.objectLike({
+        Sql: Match.stringLikeRegexp("topic\\(3\\) AS deviceId.*FROM 'plants/north/\\+/readings'"),
+      }),
+    });
+    template.hasOutput('DeviceTopic2', { Value: 'plants/north/<thingName>/readings' });
+    template.hasOutput('BasicIngestTopic2', {
+      Value: '$aws/rules/TelemetryPipeline_dev_2/plants/north/<thingName>/readings',
+    });
+  });
+
+  it('derives the visibility timeout from a longer forwarder timeout and window', () => {
+    const { template } = synthStack({ forwarder: { timeoutSeconds: 120, maxBatchingWindowSeconds: 5 } });
+    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 6 * 120 + 5 });
+  });
+});
+
+describe('construct validation', () => {
+  it('TelemetryIngest names its path and each bad prop', () => {
+    const stack = new Stack(new App(), 'S');
+    expect(
+      () =>
+        new TelemetryIngest(stack, 'Ingest', {
+          topicFilters: ['sensors/#', 'a/+/+'],
+          ruleNamePrefix: 'bad-prefix',
+          consumerTimeout: Duration.hours(3),
+        }),
+    ).toThrow(
+      /S\/Ingest: invalid TelemetryIngest props:\n {2}- topicFilters\[0\]: .*\n {2}- topicFilters\[1\]: .*\n {2}- ruleNamePrefix: .*\n {2}- consumerTimeout: 6 × 10800 s exceeds/,
+    );
+  });
+
+  it('KafkaForwarder names its path and each bad prop', () => {
+    const stack = new Stack(new App(), 'S');
+    expect(
+      () =>
+        new KafkaForwarder(stack, 'Fwd', {
+          queue: new Queue(stack, 'Q'),
+          deadLetterQueue: new Queue(stack, 'D'),
+          bootstrapServers: ['nohost'],
+          topic: 'bad topic',
+          credentials: { create: true },
+          batchSize: 20_000,
+          maxConcurrency: 1,
+        }),
+    ).toThrow(
+      /S\/Fwd: invalid KafkaForwarder props:\n.*bootstrapServers: "nohost".*\n.*topic: .*\n.*batchSize: 20000.*\n.*maxConcurrency: 1/,
+    );
+  });
+});
+
+describe('compliance wiring', () => {
+  it('fails synth on a finding nobody acknowledged', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Unsafe');
+    new Queue(stack, 'Plain', { encryption: QueueEncryption.UNENCRYPTED });
+    applyCompliance(app);
+    expect(() => app.synth()).toThrow(/The SQS Queue does not have server-side encryption enabled/);
+  });
+});
