@@ -1,5 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import * as z from 'zod/mini';
+import { z } from 'zod';
 import { ConfigurationError } from '../errors';
 
 /**
@@ -13,8 +13,8 @@ export interface KafkaCredentials {
 }
 
 const CredentialsSchema = z.object({
-  username: z.string().check(z.minLength(1, 'is empty: put the Confluent API key here')),
-  password: z.string().check(z.minLength(1, 'is empty: put the Confluent API secret here')),
+  username: z.string().min(1, 'is empty: put the Confluent API key here'),
+  password: z.string().min(1, 'is empty: put the Confluent API secret here'),
 });
 
 /** How long a fetched secret is reused before Secrets Manager is asked again. */
