@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { envBool, envBrokers, envInt } from '../shared/config';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../shared/envelope';
 

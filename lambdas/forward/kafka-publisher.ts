@@ -207,31 +207,26 @@ export class KafkaPublisher implements Publisher {
   /** Assigns partitions and groups the records by leader broker, then by size. */
   private group(messages: readonly OutboundMessage[], partitionMetadata: PartitionMetadata[]): SendGroup[] {
     const leaderOf = new Map(partitionMetadata.map((p) => [p.partitionId, p.leader]));
-    const byLeader = new Map<number, SendGroup[]>();
-    const bytesOf = new Map<SendGroup, number>();
+    const open = new Map<number, SendGroup & { bytes: number }>();
+    const groups: SendGroup[] = [];
     const topic = this.options.topic;
     for (const message of messages) {
       const record: Message = { key: message.key, value: message.value, headers: message.headers };
-      const partition = this.partitioner({ topic, partitionMetadata, message: record });
-      record.partition = partition;
-      const leader = leaderOf.get(partition) ?? -1;
-      const size = message.key.length + message.value.length + 64;
-      let groups = byLeader.get(leader);
-      if (!groups) {
-        groups = [];
-        byLeader.set(leader, groups);
+      record.partition = this.partitioner({ topic, partitionMetadata, message: record });
+      const leader = leaderOf.get(record.partition) ?? -1;
+      // An estimate of the record's encoded size (headers included), to stay under the broker's request limit
+      const size = message.key.length + message.value.length + 160;
+      let group = open.get(leader);
+      if (!group || group.bytes + size > this.maxRequestBytes) {
+        group = { messages: [], records: [], bytes: 0 };
+        open.set(leader, group);
+        groups.push(group);
       }
-      let current = groups[groups.length - 1];
-      if (!current || (bytesOf.get(current) ?? 0) + size > this.maxRequestBytes) {
-        current = { messages: [], records: [] };
-        groups.push(current);
-        bytesOf.set(current, 0);
-      }
-      current.messages.push(message);
-      current.records.push(record);
-      bytesOf.set(current, (bytesOf.get(current) ?? 0) + size);
+      group.messages.push(message);
+      group.records.push(record);
+      group.bytes += size;
     }
-    return [...byLeader.values()].flat();
+    return groups;
   }
 
   private async send(session: KafkaSession, group: SendGroup, deadline: number): Promise<GroupResult> {

@@ -92,7 +92,7 @@ describe('KafkaPublisher connection handling', () => {
       maxRequestBytes: 1_000,
       sessions: async () =>
         fakeSession(async (record) => {
-          sizes.push(record.messages.reduce((sum, m) => sum + String(m.value).length + String(m.key).length + 64, 0));
+          sizes.push(record.messages.reduce((sum, m) => sum + String(m.value).length + String(m.key).length + 160, 0));
           return [];
         }),
     });

@@ -73,7 +73,7 @@ describe('parseEnvelope', () => {
     ['readings as a string', { readings: 'hot' }, /readings/],
     ['a reading that is not a number', { readings: { temperature: '21' } }, /readings\.temperature/],
     ['no readings', { readings: {} }, /at least one reading/],
-    ['an unknown field', { firmware: '1.2.3' }, /firmware/],
+    ['an unknown field', { firmware: '1.2.3' }, /\(root\): unknown field\(s\) firmware/],
     ['a fractional ts', { ts: NOW + 0.5 }, /ts/],
     ['a ts before 2020', { ts: Date.UTC(2019, 11, 31) }, /device clock/],
     ['a ts far ahead of receivedAt', { ts: NOW + 16 * 60_000 }, /device clock ahead/],
