@@ -49,8 +49,10 @@ const eventId = z
 /** Reading names become MongoDB field names: no `$`, no `.`, no NUL, nothing that names a prototype. */
 const readingName = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/, 'expected a reading name matching [A-Za-z_][A-Za-z0-9_-]{0,63}')
-  .refine((key) => !PROTOTYPE_KEYS.has(key), 'reserved name');
+  .regex(
+    /^(?!(?:__proto__|constructor|prototype)$)[A-Za-z_][A-Za-z0-9_-]{0,63}$/,
+    'expected a reading name matching [A-Za-z_][A-Za-z0-9_-]{0,63}, other than __proto__, constructor or prototype',
+  );
 
 export const TelemetryEnvelopeSchema = z
   .strictObject({
