@@ -105,16 +105,9 @@ export class KafkaPublisher implements Publisher {
     return { failedIds: pending.map((message) => message.id), errors };
   }
 
-  /** Drops the session (for tests and for shutdown). */
-  public async close(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    this.leaders = undefined;
-    if (session)
-      await session.then(
-        (s) => s.close(),
-        () => undefined,
-      );
+  /** Drops the session and waits until it is closed (tests, local runs, shutdown). */
+  public close(): Promise<void> {
+    return this.dropSession();
   }
 
   private async attempt(
@@ -150,7 +143,7 @@ export class KafkaPublisher implements Publisher {
     if (kind === 'authentication') this.credentialsRejected = true;
     // A session that lost its connection, was refused, or whose requests outlived the deadline is not reused:
     // closing it also ends kafkajs' in-flight retries.
-    if (kind !== 'other' || (error as { name?: unknown }).name === 'DeadlineExceededError') this.dropSession();
+    if (kind !== 'other' || (error as { name?: unknown }).name === 'DeadlineExceededError') void this.dropSession();
     return kind === 'connection';
   }
 
@@ -161,15 +154,12 @@ export class KafkaPublisher implements Publisher {
     return describeError(error);
   }
 
-  private dropSession(): void {
+  /** Forgets the session at once (the next publish reconnects) and closes it in the background. */
+  private dropSession(): Promise<void> {
     const session = this.session;
     this.session = undefined;
     this.leaders = undefined;
-    if (session)
-      void session.then(
-        (s) => s.close(),
-        () => undefined,
-      );
+    return session ? session.then((s) => s.close(), () => undefined) : Promise.resolve();
   }
 
   /** The shared session; the first caller creates it, concurrent callers await the same promise. */

@@ -4,7 +4,7 @@
  */
 import type { Admin, Producer, ProducerRecord } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { KafkaPublisher, type KafkaSession } from '../../../lambdas/forward/kafka-publisher';
+import { KafkaPublisher, type KafkaSession, type KafkaSessionFactory } from '../../../lambdas/forward/kafka-publisher';
 import type { OutboundMessage } from '../../../lambdas/forward/ports';
 import type { KafkaBudget } from '../../../lambdas/shared/kafka/client';
 import { RecordingLogger } from '../../helpers/recorders';
@@ -42,18 +42,18 @@ function fakeSession(send: (record: ProducerRecord) => Promise<unknown>): KafkaS
   return session;
 }
 
+/** A publisher on the `telemetry` topic whose sessions come from `sessions`. */
+const publisherWith = (sessions: KafkaSessionFactory, maxRequestBytes?: number) =>
+  new KafkaPublisher({ topic: 'telemetry', logger: new RecordingLogger(), sessions, maxRequestBytes });
+
 describe('KafkaPublisher connection handling', () => {
   it('connects once when publishes race on a cold container', async () => {
     // Given a session factory that takes a while to connect
     let created = 0;
-    const publisher = new KafkaPublisher({
-      topic: 'telemetry',
-      logger: new RecordingLogger(),
-      sessions: async () => {
-        created++;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        return fakeSession(async () => []);
-      },
+    const publisher = publisherWith(async () => {
+      created++;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return fakeSession(async () => []);
     });
     // When three publishes start before the connect finishes
     const deadline = Date.now() + 5_000;
@@ -65,15 +65,12 @@ describe('KafkaPublisher connection handling', () => {
 
   it('sends one request per leader broker, each partition assigned explicitly', async () => {
     const sent: ProducerRecord[] = [];
-    const publisher = new KafkaPublisher({
-      topic: 'telemetry',
-      logger: new RecordingLogger(),
-      sessions: async () =>
-        fakeSession(async (record) => {
-          sent.push(record);
-          return [];
-        }),
-    });
+    const publisher = publisherWith(async () =>
+      fakeSession(async (record) => {
+        sent.push(record);
+        return [];
+      }),
+    );
     await publisher.publish(messages(40), Date.now() + 5_000);
     expect(sent).toHaveLength(2);
     for (const record of sent) {
@@ -86,16 +83,14 @@ describe('KafkaPublisher connection handling', () => {
 
   it('splits a leader group that exceeds maxRequestBytes', async () => {
     const sizes: number[] = [];
-    const publisher = new KafkaPublisher({
-      topic: 'telemetry',
-      logger: new RecordingLogger(),
-      maxRequestBytes: 1_000,
-      sessions: async () =>
+    const publisher = publisherWith(
+      async () =>
         fakeSession(async (record) => {
           sizes.push(record.messages.reduce((sum, m) => sum + String(m.value).length + String(m.key).length + 160, 0));
           return [];
         }),
-    });
+      1_000,
+    );
     const big = messages(40).map((m) => ({ ...m, value: 'x'.repeat(200) }));
     const outcome = await publisher.publish(big, Date.now() + 5_000);
     expect(outcome.failedIds).toEqual([]);
@@ -105,18 +100,14 @@ describe('KafkaPublisher connection handling', () => {
 
   it('drops a disconnected producer, reconnects and retries the failed records once', async () => {
     const sessions: ReturnType<typeof fakeSession>[] = [];
-    const publisher = new KafkaPublisher({
-      topic: 'telemetry',
-      logger: new RecordingLogger(),
-      sessions: async () => {
-        const first = sessions.length === 0;
-        const session = fakeSession(async () => {
-          if (first) throw namedError('KafkaJSError', 'The producer is disconnected');
-          return [];
-        });
-        sessions.push(session);
-        return session;
-      },
+    const publisher = publisherWith(async () => {
+      const first = sessions.length === 0;
+      const session = fakeSession(async () => {
+        if (first) throw namedError('KafkaJSError', 'The producer is disconnected');
+        return [];
+      });
+      sessions.push(session);
+      return session;
     });
     const outcome = await publisher.publish(messages(10), Date.now() + 5_000);
     expect(outcome.failedIds).toEqual([]);
@@ -127,15 +118,11 @@ describe('KafkaPublisher connection handling', () => {
 
   it('retries only once: a connection that keeps failing ends with every record reported', async () => {
     let created = 0;
-    const publisher = new KafkaPublisher({
-      topic: 'telemetry',
-      logger: new RecordingLogger(),
-      sessions: async () => {
-        created++;
-        return fakeSession(async () => {
-          throw namedError('KafkaJSConnectionError', 'Connection error: ECONNREFUSED');
-        });
-      },
+    const publisher = publisherWith(async () => {
+      created++;
+      return fakeSession(async () => {
+        throw namedError('KafkaJSConnectionError', 'Connection error: ECONNREFUSED');
+      });
     });
     const outcome = await publisher.publish(messages(10), Date.now() + 5_000);
     expect(outcome.failedIds).toHaveLength(10);
@@ -144,13 +131,9 @@ describe('KafkaPublisher connection handling', () => {
 
   it('reports an authentication failure clearly, once, and re-reads the credentials on the next attempt', async () => {
     const refreshes: boolean[] = [];
-    const publisher = new KafkaPublisher({
-      topic: 'telemetry',
-      logger: new RecordingLogger(),
-      sessions: async (_budget: KafkaBudget, refresh: boolean) => {
-        refreshes.push(refresh);
-        throw namedError('KafkaJSSASLAuthenticationError', 'SASL PLAIN authentication failed: Authentication failed');
-      },
+    const publisher = publisherWith(async (_budget: KafkaBudget, refresh: boolean) => {
+      refreshes.push(refresh);
+      throw namedError('KafkaJSSASLAuthenticationError', 'SASL PLAIN authentication failed: Authentication failed');
     });
     const first = await publisher.publish(messages(5), Date.now() + 5_000);
     expect(first.failedIds).toHaveLength(5);
@@ -164,11 +147,7 @@ describe('KafkaPublisher connection handling', () => {
   });
 
   it('returns by the deadline when connecting hangs, with every record reported', async () => {
-    const publisher = new KafkaPublisher({
-      topic: 'telemetry',
-      logger: new RecordingLogger(),
-      sessions: () => new Promise<KafkaSession>(() => undefined),
-    });
+    const publisher = publisherWith(() => new Promise<KafkaSession>(() => undefined));
     const started = Date.now();
     const outcome = await publisher.publish(messages(3), started + 200);
     expect(Date.now() - started).toBeLessThan(1_000);
@@ -178,21 +157,17 @@ describe('KafkaPublisher connection handling', () => {
 
   it('does not reconnect after a broker error on a live connection', async () => {
     let created = 0;
-    const publisher = new KafkaPublisher({
-      topic: 'telemetry',
-      logger: new RecordingLogger(),
-      sessions: async () => {
-        created++;
-        return fakeSession(async () => {
-          throw Object.assign(
-            namedError(
-              'KafkaJSProtocolError',
-              'The request included a message larger than the max message size the server will accept',
-            ),
-            { type: 'MESSAGE_TOO_LARGE', retriable: false },
-          );
-        });
-      },
+    const publisher = publisherWith(async () => {
+      created++;
+      return fakeSession(async () => {
+        throw Object.assign(
+          namedError(
+            'KafkaJSProtocolError',
+            'The request included a message larger than the max message size the server will accept',
+          ),
+          { type: 'MESSAGE_TOO_LARGE', retriable: false },
+        );
+      });
     });
     const outcome = await publisher.publish(messages(4), Date.now() + 5_000);
     expect(outcome.failedIds).toHaveLength(4);
