@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import type { PipelineConfig } from './config/schema';
 import { type KafkaCredentialsSource, KafkaForwarder } from './forward/kafka-forwarder';
 import { TelemetryIngest } from './ingest/telemetry-ingest';
+import { PipelineAlarms } from './monitor/pipeline-alarms';
 
 export interface TelemetryPipelineStackProps extends StackProps {
   /** The validated configuration (see `config/<env>.json` and the README's reference). */
@@ -14,6 +15,7 @@ export interface TelemetryPipelineStackProps extends StackProps {
 export class TelemetryPipelineStack extends Stack {
   public readonly ingest: TelemetryIngest;
   public readonly forwarder: KafkaForwarder;
+  public readonly alarms: PipelineAlarms;
 
   public constructor(scope: Construct, id: string, props: TelemetryPipelineStackProps) {
     super(scope, id, props);
@@ -49,6 +51,15 @@ export class TelemetryPipelineStack extends Stack {
       clientId: `${config.stackName}-forwarder`,
     });
 
+    this.alarms = new PipelineAlarms(this, 'Alarms', {
+      ingestQueue: this.ingest.queue,
+      deadLetterQueue: this.ingest.deadLetterQueue,
+      errorQueue: this.ingest.errorQueue,
+      forwarder: this.forwarder.function,
+      email: config.alarms.email,
+      maxIngestAge: Duration.seconds(config.alarms.maxIngestAgeSeconds),
+    });
+
     this.outputs();
   }
 
@@ -60,6 +71,7 @@ export class TelemetryPipelineStack extends Stack {
     out('DevicePolicyName', this.ingest.devicePolicy.ref, 'IoT policy to attach to each device certificate');
     out('CredentialsSecretArn', this.forwarder.credentialsSecret.secretArn, 'Confluent API key secret to fill');
     out('ForwarderFunctionName', this.forwarder.function.functionName, 'Forwarder Lambda function');
+    out('AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic every alarm notifies');
     this.ingest.deviceTopics.forEach((topics, i) => {
       out(`DeviceTopic${i + 1}`, topics.topic, `Topic devices publish to (rule ${topics.ruleName})`);
       out(`BasicIngestTopic${i + 1}`, topics.basicIngestTopic, `Same, through Basic Ingest (rule ${topics.ruleName})`);

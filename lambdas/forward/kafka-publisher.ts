@@ -159,7 +159,12 @@ export class KafkaPublisher implements Publisher {
     const session = this.session;
     this.session = undefined;
     this.leaders = undefined;
-    return session ? session.then((s) => s.close(), () => undefined) : Promise.resolve();
+    return session
+      ? session.then(
+          (s) => s.close(),
+          () => undefined,
+        )
+      : Promise.resolve();
   }
 
   /** The shared session; the first caller creates it, concurrent callers await the same promise. */

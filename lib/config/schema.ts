@@ -28,6 +28,7 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   'limits.maxMessageBytes': '16384',
   logRetentionDays: '30',
   'alarms.email': '"oncall@example.com"',
+  'alarms.maxIngestAgeSeconds': '300',
 };
 
 /** CloudWatch Logs' accepted retention periods, in days. */
@@ -143,8 +144,10 @@ export const PipelineConfigSchema = z
       .strictObject({
         /** Subscribed to the alarm topic when set (the address must confirm the subscription). */
         email: z.email().optional(),
+        /** Alarm when the oldest ingest-queue message is older than this. */
+        maxIngestAgeSeconds: z.number().int().min(60).max(86_400).default(300),
       })
-      .default({}),
+      .default({ maxIngestAgeSeconds: 300 }),
   })
   .refine((config) => !(config.account === undefined) === !(config.region === undefined), {
     message: 'set both account and region, or neither (environment-agnostic)',
