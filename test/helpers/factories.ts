@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { enrich } from '../../lambdas/shared/enrichment';
 import type { TelemetryEnvelope } from '../../lambdas/shared/envelope';
+import type { KafkaEvent, KafkaEventRecord } from '../../lambdas/sink/kafka-event';
 
 /** Fixed "now" for deterministic envelopes: 2026-01-01T00:00:00Z. */
 export const NOW = Date.UTC(2026, 0, 1);
@@ -87,5 +88,36 @@ export function lambdaContext(remainingMs = 30_000, functionName = 'telemetry-fo
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
+  };
+}
+
+/** A record as Lambda's Kafka event source delivers it: base64 key and value, headers as byte arrays. */
+export function kafkaRecord(
+  value: string | object | null,
+  position: { topic?: string; partition?: number; offset: number },
+  headers: Record<string, string> = {},
+): KafkaEventRecord {
+  const text = value === null ? null : typeof value === 'string' ? value : JSON.stringify(value);
+  const deviceId = value && typeof value === 'object' ? String((value as { deviceId?: unknown }).deviceId ?? '') : '';
+  return {
+    topic: position.topic ?? 'telemetry.readings.v1',
+    partition: position.partition ?? 0,
+    offset: position.offset,
+    timestamp: NOW,
+    timestampType: 'CREATE_TIME',
+    key: Buffer.from(deviceId).toString('base64'),
+    value: text === null ? null : Buffer.from(text).toString('base64'),
+    headers: Object.entries(headers).map(([name, v]) => ({ [name]: [...Buffer.from(v)] })),
+  };
+}
+
+/** Groups records by `"<topic>-<partition>"`, as the event source does. */
+export function kafkaEvent(records: readonly KafkaEventRecord[]): KafkaEvent {
+  const grouped: Record<string, KafkaEventRecord[]> = {};
+  for (const record of records) (grouped[`${record.topic}-${record.partition}`] ??= []).push(record);
+  return {
+    eventSource: 'SelfManagedKafka',
+    bootstrapServers: 'pkc-12abc.eu-west-1.aws.confluent.cloud:9092',
+    records: grouped,
   };
 }

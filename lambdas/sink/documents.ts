@@ -1,0 +1,82 @@
+/**
+ * The MongoDB documents the sink writes, built from a validated envelope. Payload keys never become filter keys or
+ * update operators: readings sit under `readings`, whose names the envelope schema restricts to
+ * `[A-Za-z_][A-Za-z0-9_-]*` (no `$`, no `.`).
+ */
+import type { TelemetryEnvelope } from '../shared/envelope';
+import type { RecordSource } from './kafka-event';
+
+/** `readings` collection: one document per reading, `_id` = eventId. */
+export interface ReadingDocument {
+  readonly _id: string;
+  readonly deviceId: string;
+  /** Device time. */
+  readonly ts: Date;
+  /** Device sequence number; -1 when the device sends none. */
+  readonly seq: number;
+  /** IoT Core receive time. */
+  readonly receivedAt: Date;
+  readonly readings: Readonly<Record<string, number>>;
+  readonly traceId: string;
+  readonly sourceTopic: string;
+  readonly kafka: { readonly partition: number; readonly offset: number };
+  /** When the sink first stored it. */
+  readonly storedAt: Date;
+}
+
+/** `devices` collection: the latest reading per device, `_id` = deviceId. */
+export interface DeviceStateDocument {
+  readonly _id: string;
+  readonly ts: Date;
+  readonly seq: number;
+  readonly eventId: string;
+  readonly receivedAt: Date;
+  readonly readings: Readonly<Record<string, number>>;
+  readonly updatedAt: Date;
+}
+
+/** `quarantine` collection: records the sink can never store, `_id` = `<topic>-<partition>@<offset>`. */
+export interface QuarantineDocument {
+  readonly _id: string;
+  readonly stage: 'sink';
+  readonly reason: string;
+  readonly error: string;
+  readonly firstFailedAt: Date;
+  readonly attempts: number;
+  readonly source: RecordSource;
+  /** The record as Kafka delivered it, base64, so it can be replayed byte for byte. */
+  readonly key: string | null;
+  readonly value: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export function readingDocument(envelope: TelemetryEnvelope, source: RecordSource, now: Date): ReadingDocument {
+  return {
+    _id: envelope.eventId,
+    deviceId: envelope.deviceId,
+    ts: new Date(envelope.ts),
+    seq: envelope.seq ?? -1,
+    receivedAt: new Date(envelope.receivedAt),
+    readings: envelope.readings,
+    traceId: envelope.traceId,
+    sourceTopic: envelope.sourceTopic,
+    kafka: { partition: source.partition, offset: source.offset },
+    storedAt: now,
+  };
+}
+
+/** Whether reading `a` is newer than `b`: device time first, then sequence number. */
+export const isNewer = (a: { ts: Date; seq: number }, b: { ts: Date; seq: number }): boolean =>
+  a.ts.getTime() > b.ts.getTime() || (a.ts.getTime() === b.ts.getTime() && a.seq > b.seq);
+
+export function deviceStateDocument(reading: ReadingDocument, now: Date): DeviceStateDocument {
+  return {
+    _id: reading.deviceId,
+    ts: reading.ts,
+    seq: reading.seq,
+    eventId: reading._id,
+    receivedAt: reading.receivedAt,
+    readings: reading.readings,
+    updatedAt: now,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The event Lambda's Kafka event source mapping delivers (self-managed Kafka and MSK share it): records grouped by
+ * `"<topic>-<partition>"`, key and value base64-encoded, headers as arrays of byte values.
+ */
+
+export interface KafkaEventRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly timestampType?: string;
+  /** Base64; absent for records without a key. */
+  readonly key?: string;
+  /** Base64; absent (or null) for tombstones. */
+  readonly value?: string | null;
+  readonly headers?: ReadonlyArray<Readonly<Record<string, readonly number[]>>>;
+}
+
+export interface KafkaEvent {
+  readonly eventSource: string;
+  readonly eventSourceArn?: string;
+  readonly bootstrapServers?: string;
+  readonly records: Readonly<Record<string, readonly KafkaEventRecord[]>>;
+}
+
+/** Partial batch response for Kafka event sources: `partition` is `"<topic>-<partition>"`. */
+export interface KafkaBatchItemFailure {
+  readonly itemIdentifier: { readonly partition: string; readonly offset: number };
+}
+
+export interface KafkaBatchResponse {
+  readonly batchItemFailures: KafkaBatchItemFailure[];
+}
+
+/** Where a record came from: enough to report it, quarantine it and find it again in Kafka. */
+export interface RecordSource {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** Kafka record timestamp, epoch ms. */
+  readonly timestamp: number;
+}
+
+export const sourceId = (source: RecordSource): string => `${source.topic}-${source.partition}@${source.offset}`;
+
+export const failureOf = (source: RecordSource): KafkaBatchItemFailure => ({
+  itemIdentifier: { partition: `${source.topic}-${source.partition}`, offset: source.offset },
+});
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Strict base64 decoding: Node's decoder skips characters it does not know, which would turn corrupted input
+ * into plausible bytes. Returns undefined when the text is not canonical base64.
+ */
+export function decodeBase64(text: string): Buffer | undefined {
+  if (text.length % 4 !== 0 || !BASE64.test(text)) return undefined;
+  return Buffer.from(text, 'base64');
+}
+
+/** Header values as UTF-8 strings (last value wins for repeated names). */
+export function decodeHeaders(headers: KafkaEventRecord['headers']): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const header of headers ?? []) {
+    for (const [name, bytes] of Object.entries(header)) {
+      if (Array.isArray(bytes)) result[name] = Buffer.from(bytes).toString('utf8');
+    }
+  }
+  return result;
+}
+
+/** Every record of the event, in partition then offset order. */
+export function flattenRecords(event: KafkaEvent): KafkaEventRecord[] {
+  return Object.values(event.records ?? {}).flat();
+}

@@ -1,0 +1,40 @@
+import { causeChain } from '../shared/errors';
+
+/** What a MongoDB error means for the records it concerns. */
+export type MongoErrorClass =
+  /** E11000: the document exists already. For insert-if-absent writes, that is success. */
+  | 'duplicate'
+  /** Worth retrying: network, failover, timeouts, server selection, write concern. */
+  | 'transient'
+  /** This document can never be written (validation, size, bad value): quarantine it. */
+  | 'permanent';
+
+/**
+ * Server codes that condemn one document, not the deployment: bad value, type mismatch, invalid BSON, path not
+ * viable, dollar-prefixed or dotted field, document validation, size limits.
+ */
+const PERMANENT_CODES = new Set([2, 9, 14, 22, 28, 52, 55, 56, 57, 121, 10334, 17280, 17419]);
+
+const DUPLICATE_CODES = new Set([11000, 11001]);
+
+/**
+ * Classifies an error, or one entry of a bulk write's `writeErrors`, by its code. Only the document-level codes
+ * above quarantine a record; everything else (network, failover, time limits, authentication, quotas) is retried,
+ * so a deployment problem can never push good records into quarantine. The event source's bounded retries and its
+ * on-failure destination catch what stays broken.
+ */
+export function classifyMongoError(error: unknown): MongoErrorClass {
+  for (const link of causeChain(error)) {
+    const code = (link as { code?: unknown }).code;
+    if (typeof code === 'number' && DUPLICATE_CODES.has(code)) return 'duplicate';
+    if (typeof code === 'number' && PERMANENT_CODES.has(code)) return 'permanent';
+  }
+  return 'transient';
+}
+
+/** Whether a described error (`name: message`, as in outcomes) is a failed server selection. */
+export const isServerSelectionError = (described: string): boolean => described.startsWith('MongoServerSelectionError');
+
+/** What an operator should check when the sink cannot reach MongoDB. */
+export const SERVER_SELECTION_HINT =
+  'MongoDB server selection timed out: the function cannot reach the cluster. Check the Atlas network access list (the NAT gateway elastic IP, or 0.0.0.0/0 while testing), or the PrivateLink/peering routes and security groups, and that the cluster is running.';

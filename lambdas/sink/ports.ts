@@ -1,0 +1,23 @@
+/**
+ * The sink core's dependency: three MongoDB collections through the one driver method it uses. The driver's
+ * `Collection` satisfies this, and so does the in-memory fake in the tests.
+ */
+import type { AnyBulkWriteOperation, BulkWriteOptions, Document, Filter, FindCursor, WithId } from 'mongodb';
+import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from './documents';
+
+/** The parts of a bulk write result the sink reads. */
+export interface BulkResult {
+  readonly upsertedIds: { readonly [index: number]: unknown };
+  readonly insertedCount: number;
+}
+
+export interface CollectionPort<T extends Document> {
+  bulkWrite(operations: AnyBulkWriteOperation<T>[], options?: BulkWriteOptions): Promise<BulkResult>;
+  find(filter: Filter<T>, options?: { projection?: Document }): Pick<FindCursor<WithId<T>>, 'toArray'>;
+}
+
+export interface SinkCollections {
+  readonly readings: CollectionPort<ReadingDocument>;
+  readonly devices: CollectionPort<DeviceStateDocument>;
+  readonly quarantine: CollectionPort<QuarantineDocument>;
+}

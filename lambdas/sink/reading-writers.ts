@@ -1,0 +1,178 @@
+/**
+ * How readings reach MongoDB exactly once. Two strategies, one per collection kind:
+ *
+ * - Regular collection (default): `updateOne({_id: eventId}, {$setOnInsert: doc}, {upsert: true})`, unordered. A
+ *   replay matches the existing document and changes nothing; a concurrent duplicate surfaces as E11000, which is
+ *   also "already stored". One round trip per batch.
+ * - Time-series collection: time-series collections enforce no unique `_id` and take no upserts, so idempotency
+ *   comes from a regular `readingIds` collection: mark each eventId `pending` (insert-if-absent), insert the
+ *   readings whose mark is new or still pending and that the time-series collection does not hold yet, then mark
+ *   them `stored`. Three to four round trips per batch; exactly once as long as one writer handles a given eventId
+ *   at a time, which holds because a device's readings share a Kafka partition and Lambda processes a partition's
+ *   batches one at a time.
+ */
+import type { AnyBulkWriteOperation, Document } from 'mongodb';
+import type { ReadingDocument } from './documents';
+import { classifyMongoError, type MongoErrorClass } from './mongo-errors';
+import type { CollectionPort } from './ports';
+
+export type WriteOutcome =
+  | { readonly status: 'written' | 'duplicate' }
+  | { readonly status: 'failed'; readonly kind: Exclude<MongoErrorClass, 'duplicate'>; readonly error: string };
+
+export interface ReadingWriter {
+  /** Writes the documents (unique `_id`s); returns one outcome per document, in order. Never throws. */
+  write(documents: readonly ReadingDocument[], timeoutMS: number): Promise<WriteOutcome[]>;
+}
+
+const describe = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+
+/**
+ * Runs an unordered bulk write and maps the result to one outcome per operation: upserted or inserted → written,
+ * matched → duplicate, E11000 → duplicate, other write errors → classified, a failure of the whole call → every
+ * operation failed (transient unless classified otherwise; nothing is assumed written).
+ */
+export async function bulkOutcomes<T extends Document>(
+  collection: CollectionPort<T>,
+  operations: AnyBulkWriteOperation<T>[],
+  timeoutMS: number,
+  inserted: (index: number, result: { upsertedIds: { readonly [index: number]: unknown } }) => boolean,
+): Promise<WriteOutcome[]> {
+  if (operations.length === 0) return [];
+  try {
+    const result = await collection.bulkWrite(operations, { ordered: false, timeoutMS });
+    return operations.map((_, index) => ({ status: inserted(index, result) ? 'written' : 'duplicate' }));
+  } catch (error) {
+    const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+    const result = (error as { result?: { upsertedIds?: { readonly [index: number]: unknown } } }).result;
+    const hasWriteConcernError = Boolean(
+      (error as { errorResponse?: { writeConcernError?: unknown } }).errorResponse?.writeConcernError,
+    );
+    if (!writeErrors || !result?.upsertedIds || hasWriteConcernError) {
+      const kind = classifyMongoError(error);
+      const failed: WriteOutcome = {
+        status: 'failed',
+        kind: kind === 'duplicate' ? 'transient' : kind,
+        error: describe(error),
+      };
+      return operations.map(() => failed);
+    }
+    const byIndex = new Map<number, { code?: number; errmsg?: string }>();
+    for (const writeError of [writeErrors].flat() as { index: number; code?: number; errmsg?: string }[]) {
+      byIndex.set(writeError.index, writeError);
+    }
+    const upserted = { upsertedIds: result.upsertedIds };
+    return operations.map((_, index) => {
+      const writeError = byIndex.get(index);
+      if (!writeError) return { status: inserted(index, upserted) ? 'written' : 'duplicate' };
+      const kind = classifyMongoError(writeError);
+      if (kind === 'duplicate') return { status: 'duplicate' };
+      return { status: 'failed', kind, error: `E${writeError.code ?? '?'}: ${writeError.errmsg ?? 'write error'}` };
+    });
+  }
+}
+
+const upsertedAt = (index: number, result: { upsertedIds: { readonly [index: number]: unknown } }) =>
+  result.upsertedIds[index] !== undefined;
+
+/** Insert-if-absent into a regular collection keyed by eventId. */
+export class UpsertReadingWriter implements ReadingWriter {
+  public constructor(private readonly readings: CollectionPort<ReadingDocument>) {}
+
+  public write(documents: readonly ReadingDocument[], timeoutMS: number): Promise<WriteOutcome[]> {
+    const operations: AnyBulkWriteOperation<ReadingDocument>[] = documents.map((document) => ({
+      updateOne: { filter: { _id: document._id }, update: { $setOnInsert: document }, upsert: true },
+    }));
+    return bulkOutcomes(this.readings, operations, timeoutMS, upsertedAt);
+  }
+}
+
+/** `readingIds` collection document: the idempotency mark of one reading in a time-series collection. */
+export interface ReadingIdDocument {
+  readonly _id: string;
+  readonly state: 'pending' | 'stored';
+  readonly markedAt: Date;
+}
+
+/** Time-series readings with idempotency marks in a regular collection (see the module comment). */
+export class TimeSeriesReadingWriter implements ReadingWriter {
+  public constructor(
+    private readonly readings: CollectionPort<ReadingDocument & { eventId: string }>,
+    private readonly marks: CollectionPort<ReadingIdDocument>,
+  ) {}
+
+  public async write(documents: readonly ReadingDocument[], timeoutMS: number): Promise<WriteOutcome[]> {
+    const now = new Date();
+    // 1. Mark every eventId pending, if not marked yet
+    const markOutcomes = await bulkOutcomes(
+      this.marks,
+      documents.map((document) => ({
+        updateOne: {
+          filter: { _id: document._id },
+          update: { $setOnInsert: { _id: document._id, state: 'pending' as const, markedAt: now } },
+          upsert: true,
+        },
+      })),
+      timeoutMS,
+      upsertedAt,
+    );
+    const outcomes: WriteOutcome[] = [...markOutcomes];
+    const alreadyMarked = documents.filter((_, i) => markOutcomes[i]?.status === 'duplicate').map((d) => d._id);
+    // 2. Of those marked before, which are stored already (mark says so, or the reading is in the collection)?
+    let stored = new Set<string>();
+    let foundUnmarked: string[] = [];
+    if (alreadyMarked.length > 0) {
+      try {
+        const done = new Set(
+          (await this.marks.find({ _id: { $in: alreadyMarked }, state: 'stored' }).toArray()).map((d) => d._id),
+        );
+        const present = await this.readings
+          .find({ eventId: { $in: alreadyMarked } }, { projection: { eventId: 1 } })
+          .toArray();
+        // Inserted by an attempt that failed before marking them: mark them now
+        foundUnmarked = present.map((d) => d.eventId).filter((id) => !done.has(id));
+        stored = new Set([...done, ...foundUnmarked]);
+      } catch (error) {
+        const failed: WriteOutcome = { status: 'failed', kind: 'transient', error: describe(error) };
+        return documents.map((_, i) =>
+          markOutcomes[i]?.status === 'failed' ? (markOutcomes[i] as WriteOutcome) : failed,
+        );
+      }
+    }
+    // 3. Insert what is not stored yet
+    const toInsert: number[] = [];
+    documents.forEach((document, i) => {
+      const mark = markOutcomes[i];
+      if (mark?.status === 'written' || (mark?.status === 'duplicate' && !stored.has(document._id))) toInsert.push(i);
+      else if (mark?.status === 'duplicate') outcomes[i] = { status: 'duplicate' };
+    });
+    const insertOutcomes = await bulkOutcomes(
+      this.readings,
+      toInsert.map((i) => {
+        const document = documents[i] as ReadingDocument;
+        const { _id, ...fields } = document;
+        return { insertOne: { document: { ...fields, _id, eventId: _id } as ReadingDocument & { eventId: string } } };
+      }),
+      timeoutMS,
+      () => true,
+    );
+    toInsert.forEach((documentIndex, k) => {
+      outcomes[documentIndex] = insertOutcomes[k] ?? { status: 'failed', kind: 'transient', error: 'no outcome' };
+    });
+    // 4. Mark what is now in the collection stored (a failure here is harmless: step 2 finds them next time)
+    const insertedIds = toInsert
+      .filter((_, k) => insertOutcomes[k]?.status === 'written')
+      .map((i) => documents[i]?._id as string);
+    insertedIds.push(...foundUnmarked);
+    if (insertedIds.length > 0) {
+      await bulkOutcomes(
+        this.marks,
+        [{ updateMany: { filter: { _id: { $in: insertedIds } }, update: { $set: { state: 'stored' as const } } } }],
+        timeoutMS,
+        () => false,
+      );
+    }
+    return outcomes;
+  }
+}

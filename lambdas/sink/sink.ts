@@ -1,0 +1,274 @@
+/**
+ * The sink's pure core: decodes a Kafka event, stores each reading exactly once, moves each device's latest state
+ * forward only, quarantines what can never be stored, and reports what must be retried.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { AnyBulkWriteOperation } from 'mongodb';
+import { timeLeft } from '../shared/deadline';
+import { InvalidReason, parseEnvelope } from '../shared/envelope';
+import { MAX_FAILURE_DETAIL_CHARS } from '../shared/failure';
+import type { LoggerPort, MetricsPort } from '../shared/observability';
+import {
+  type DeviceStateDocument,
+  deviceStateDocument,
+  isNewer,
+  type QuarantineDocument,
+  type ReadingDocument,
+  readingDocument,
+} from './documents';
+import {
+  decodeBase64,
+  decodeHeaders,
+  failureOf,
+  flattenRecords,
+  type KafkaBatchResponse,
+  type KafkaEvent,
+  type KafkaEventRecord,
+  type RecordSource,
+  sourceId,
+} from './kafka-event';
+import { isServerSelectionError, SERVER_SELECTION_HINT } from './mongo-errors';
+import type { SinkCollections } from './ports';
+import { bulkOutcomes, type ReadingWriter, type WriteOutcome } from './reading-writers';
+
+/** Reasons the sink adds to the envelope's own (see `InvalidReason`). */
+export const SinkInvalidReason = {
+  MissingValue: 'missing_value',
+  BadBase64: 'bad_base64',
+  NotUtf8: 'not_utf8',
+  WriteRejected: 'write_rejected',
+} as const;
+
+export const SinkMetric = {
+  BatchSize: 'RecordsReceived',
+  Written: 'ReadingsWritten',
+  Duplicates: 'DuplicatesSkipped',
+  Stale: 'StaleStateSkipped',
+  Invalid: 'RecordsQuarantined',
+  Failed: 'RecordsFailed',
+  FreshnessDevice: 'FreshnessDeviceMs',
+  FreshnessIngest: 'FreshnessIngestMs',
+} as const;
+
+/** Freshness values recorded per invocation at most (EMF keeps up to 100 values per metric). */
+const MAX_FRESHNESS_SAMPLES = 100;
+
+export interface SinkDeps {
+  readonly collections: SinkCollections;
+  readonly readings: ReadingWriter;
+  readonly logger: LoggerPort;
+  readonly metrics: MetricsPort;
+  readonly maxMessageBytes: number;
+  /** Epoch ms by which the batch must be handled. */
+  readonly deadline: number;
+  readonly now?: () => number;
+}
+
+interface Decoded {
+  readonly record: KafkaEventRecord;
+  readonly source: RecordSource;
+}
+
+interface Valid extends Decoded {
+  readonly document: ReadingDocument;
+}
+
+interface Invalid extends Decoded {
+  readonly reason: string;
+  readonly detail: string;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decode(record: KafkaEventRecord, maxBytes: number, now: Date): Valid | Invalid {
+  const source: RecordSource = {
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    timestamp: record.timestamp,
+  };
+  const invalid = (reason: string, detail: string): Invalid => ({ record, source, reason, detail });
+  if (typeof record.value !== 'string')
+    return invalid(SinkInvalidReason.MissingValue, 'record has no value (tombstone?)');
+  if (record.value.length > Math.ceil((maxBytes * 4) / 3) + 4) {
+    return invalid(InvalidReason.TooLarge, `value exceeds the ${maxBytes}-byte limit`);
+  }
+  const bytes = decodeBase64(record.value);
+  if (!bytes) return invalid(SinkInvalidReason.BadBase64, 'value is not valid base64');
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return invalid(SinkInvalidReason.NotUtf8, 'value is not valid UTF-8');
+  }
+  const parsed = parseEnvelope(text, maxBytes);
+  if (!parsed.ok) return invalid(parsed.reason, parsed.detail);
+  return { record, source, document: readingDocument(parsed.envelope, source, now) };
+}
+
+/** Handles one Kafka batch. Never throws for a record's sake; infrastructure failures become batch item failures. */
+export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<KafkaBatchResponse> {
+  const now = deps.now ?? Date.now;
+  const started = new Date(now());
+  const records = flattenRecords(event);
+  const valid: Valid[] = [];
+  const invalid: Invalid[] = [];
+  for (const record of records) {
+    const decoded = decode(record, deps.maxMessageBytes, started);
+    if ('document' in decoded) valid.push(decoded);
+    else invalid.push(decoded);
+  }
+
+  // 1. Readings, once per eventId (a replayed record may share a batch with its original)
+  const unique = new Map<string, ReadingDocument>();
+  for (const { document } of valid) if (!unique.has(document._id)) unique.set(document._id, document);
+  const documents = [...unique.values()];
+  const outcomes = await deps.readings.write(documents, writeBudget(deps));
+  const outcomeOf = new Map(documents.map((document, i) => [document._id, outcomes[i] as WriteOutcome]));
+
+  const failed: Decoded[] = [];
+  const stored: Valid[] = [];
+  for (const item of valid) {
+    const outcome = outcomeOf.get(item.document._id);
+    if (outcome?.status === 'written' || outcome?.status === 'duplicate') stored.push(item);
+    else if (outcome?.status === 'failed' && outcome.kind === 'permanent') {
+      invalid.push({ ...item, reason: SinkInvalidReason.WriteRejected, detail: outcome.error });
+    } else failed.push(item);
+  }
+
+  // 2. Latest state, only ever forward; 3. quarantine — independent, so in parallel
+  const [state, parked] = await Promise.all([updateLatestState(stored, deps), quarantine(invalid, deps, started)]);
+  failed.push(...state.failed, ...parked.failed);
+
+  // Metrics and logs: one flush per invocation, no per-record line at INFO
+  const written = outcomes.filter((o) => o.status === 'written').length;
+  deps.metrics.addMetric(SinkMetric.BatchSize, MetricUnit.Count, records.length);
+  deps.metrics.addMetric(SinkMetric.Written, MetricUnit.Count, written);
+  deps.metrics.addMetric(SinkMetric.Duplicates, MetricUnit.Count, stored.length - written);
+  deps.metrics.addMetric(SinkMetric.Stale, MetricUnit.Count, state.stale);
+  deps.metrics.addMetric(SinkMetric.Invalid, MetricUnit.Count, invalid.length - parked.failed.length);
+  deps.metrics.addMetric(SinkMetric.Failed, MetricUnit.Count, failed.length);
+  recordFreshness(stored, outcomeOf, deps, now());
+
+  const errors = [...new Set(outcomes.filter((o) => o.status === 'failed').map((o) => ('error' in o ? o.error : '')))];
+  if (failed.length > 0) {
+    const all = [...errors, ...state.errors, ...parked.errors];
+    deps.logger.error('Records not stored; the event source will deliver them again', {
+      count: failed.length,
+      errors: all.slice(0, 5),
+      ...(all.some(isServerSelectionError) ? { hint: SERVER_SELECTION_HINT } : {}),
+    });
+  }
+  if (invalid.length > 0) {
+    deps.logger.warn('Records quarantined', {
+      count: invalid.length,
+      examples: invalid.slice(0, 5).map((i) => ({ source: sourceId(i.source), reason: i.reason, detail: i.detail })),
+    });
+  }
+
+  const seen = new Set<string>();
+  const batchItemFailures = failed
+    .filter((item) => {
+      const id = sourceId(item.source);
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    })
+    .map((item) => failureOf(item.source));
+  return { batchItemFailures };
+}
+
+/** Time a write may take: what is left before the deadline, at least 500 ms. */
+const writeBudget = (deps: SinkDeps) => Math.max(500, timeLeft(deps.deadline, (deps.now ?? Date.now)()));
+
+interface StepResult {
+  readonly failed: Decoded[];
+  readonly errors: string[];
+}
+
+/**
+ * Moves each device's state to its newest stored reading of the batch, but only if that is newer than what the
+ * state holds: the filter matches an older state or none, and when a newer (or the same) state exists the upsert
+ * collides with its `_id` (E11000), which means "stale, nothing to do".
+ */
+async function updateLatestState(stored: readonly Valid[], deps: SinkDeps): Promise<StepResult & { stale: number }> {
+  const newest = new Map<string, Valid>();
+  for (const item of stored) {
+    const current = newest.get(item.document.deviceId);
+    if (!current || isNewer(item.document, current.document)) newest.set(item.document.deviceId, item);
+  }
+  const devices = [...newest.values()];
+  const now = new Date((deps.now ?? Date.now)());
+  const operations: AnyBulkWriteOperation<DeviceStateDocument>[] = devices.map(({ document }) => {
+    const { _id, ...state } = deviceStateDocument(document, now);
+    return {
+      updateOne: {
+        filter: { _id, $or: [{ ts: { $lt: document.ts } }, { ts: document.ts, seq: { $lt: document.seq } }] },
+        update: { $set: state },
+        upsert: true,
+      },
+    };
+  });
+  const outcomes = await bulkOutcomes(deps.collections.devices, operations, writeBudget(deps), () => true);
+  const failedDevices = new Set<string>();
+  const errors: string[] = [];
+  let stale = 0;
+  outcomes.forEach((outcome, i) => {
+    const deviceId = devices[i]?.document.deviceId ?? '';
+    if (outcome.status === 'duplicate') stale++;
+    if (outcome.status === 'failed') {
+      failedDevices.add(deviceId);
+      errors.push(outcome.error);
+    }
+  });
+  return {
+    // Every record of a device whose state did not move is retried: its reading write is idempotent
+    failed: stored.filter((item) => failedDevices.has(item.document.deviceId)),
+    errors: [...new Set(errors)],
+    stale,
+  };
+}
+
+/** Parks records in the quarantine collection, keyed by source, counting deliveries on replays. */
+async function quarantine(items: readonly Invalid[], deps: SinkDeps, now: Date): Promise<StepResult> {
+  const operations: AnyBulkWriteOperation<QuarantineDocument>[] = items.map((item) => {
+    const document: Omit<QuarantineDocument, 'attempts'> = {
+      _id: sourceId(item.source),
+      stage: 'sink',
+      reason: item.reason,
+      error: item.detail.slice(0, MAX_FAILURE_DETAIL_CHARS),
+      firstFailedAt: now,
+      source: item.source,
+      key: item.record.key ?? null,
+      value: item.record.value ?? null,
+      headers: decodeHeaders(item.record.headers),
+    };
+    return {
+      updateOne: {
+        filter: { _id: document._id },
+        update: { $setOnInsert: document, $inc: { attempts: 1 } },
+        upsert: true,
+      },
+    };
+  });
+  const outcomes = await bulkOutcomes(deps.collections.quarantine, operations, writeBudget(deps), () => true);
+  const failed = items.filter((_, i) => outcomes[i]?.status === 'failed');
+  const errors = [...new Set(outcomes.flatMap((o) => (o.status === 'failed' ? [o.error] : [])))];
+  return { failed, errors };
+}
+
+/** Freshness of newly written readings: now − device time, now − IoT receive time (sampled). */
+function recordFreshness(
+  stored: readonly Valid[],
+  outcomeOf: Map<string, WriteOutcome>,
+  deps: SinkDeps,
+  at: number,
+): void {
+  const fresh = stored.filter((item) => outcomeOf.get(item.document._id)?.status === 'written');
+  const step = Math.max(1, Math.ceil(fresh.length / MAX_FRESHNESS_SAMPLES));
+  for (let i = 0; i < fresh.length; i += step) {
+    const { document } = fresh[i] as Valid;
+    deps.metrics.addMetric(SinkMetric.FreshnessDevice, MetricUnit.Milliseconds, at - document.ts.getTime());
+    deps.metrics.addMetric(SinkMetric.FreshnessIngest, MetricUnit.Milliseconds, at - document.receivedAt.getTime());
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * An in-memory MongoDB collection, faithful where the sink depends on it: a unique `_id`, insert-if-absent upserts
+ * (`$setOnInsert`), conditional upserts that collide with an existing `_id` (E11000), unordered bulk writes that
+ * carry on past failed operations, and the driver's own `MongoBulkWriteError` / `BulkWriteResult` / `WriteError`.
+ * Faults can be injected: a whole-call failure (before or after applying some operations) and per-document
+ * rejections.
+ */
+import {
+  type AnyBulkWriteOperation,
+  type Document,
+  MongoBulkWriteError,
+  MongoNetworkError,
+  MongoServerSelectionError,
+  type WriteError as WriteErrorType,
+} from 'mongodb';
+import { BulkWriteResult, WriteError } from 'mongodb/lib/bulk/common.js';
+import type { BulkResult, CollectionPort } from '../../lambdas/sink/ports';
+
+type Fault = { readonly kind: 'network'; readonly afterOperations: number } | { readonly kind: 'selection' };
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+function compare(a: unknown, b: unknown): number {
+  const x = a instanceof Date ? a.getTime() : (a as number);
+  const y = b instanceof Date ? b.getTime() : (b as number);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function equal(a: unknown, b: unknown): boolean {
+  if (a instanceof Date || b instanceof Date)
+    return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Top-level field conditions: equality, `$in`, `$lt`, `$gt`, and `$or`. */
+export function matches(doc: Document, filter: Document): boolean {
+  for (const [field, condition] of Object.entries(filter)) {
+    if (field === '$or') {
+      if (!(condition as Document[]).some((branch) => matches(doc, branch))) return false;
+      continue;
+    }
+    const value = doc[field];
+    if (condition && typeof condition === 'object' && !(condition instanceof Date) && !Array.isArray(condition)) {
+      for (const [operator, operand] of Object.entries(condition as Document)) {
+        if (operator === '$in' && !(operand as unknown[]).some((o) => equal(value, o))) return false;
+        if (operator === '$lt' && !(value !== undefined && compare(value, operand) < 0)) return false;
+        if (operator === '$gt' && !(value !== undefined && compare(value, operand) > 0)) return false;
+        if (!['$in', '$lt', '$gt'].includes(operator)) throw new Error(`fake-mongo: unsupported operator ${operator}`);
+      }
+    } else if (!equal(value, condition)) return false;
+  }
+  return true;
+}
+
+export class FakeCollection<T extends Document = Document> implements CollectionPort<T> {
+  public readonly docs = new Map<string, Document>();
+  public calls = 0;
+  private faults: Fault[] = [];
+  private rejections: { predicate: (doc: Document) => boolean; code: number; errmsg: string }[] = [];
+
+  /** The next call fails: with a network error after applying `afterOperations` operations, or at server selection. */
+  public failNext(fault: Fault): void {
+    this.faults.push(fault);
+  }
+
+  /** Operations whose resulting document matches `predicate` fail with this server code (e.g. 121). */
+  public reject(predicate: (doc: Document) => boolean, code = 121, errmsg = 'Document failed validation'): void {
+    this.rejections.push({ predicate, code, errmsg });
+  }
+
+  public all(): T[] {
+    return [...this.docs.values()].map((doc) => clone(doc) as T);
+  }
+
+  public get(id: string): T | undefined {
+    const doc = this.docs.get(id);
+    return doc ? (clone(doc) as T) : undefined;
+  }
+
+  public find(filter: Document, options?: { projection?: Document }) {
+    const found = [...this.docs.values()].filter((doc) => matches(doc, filter)).map((doc) => clone(doc));
+    const projected = options?.projection
+      ? found.map((doc) =>
+          Object.fromEntries(
+            Object.keys(options.projection ?? {})
+              .concat('_id')
+              .map((k) => [k, doc[k]]),
+          ),
+        )
+      : found;
+    return { toArray: async () => projected as never };
+  }
+
+  public async bulkWrite(operations: AnyBulkWriteOperation<T>[], options?: { ordered?: boolean }): Promise<BulkResult> {
+    this.calls++;
+    await Promise.resolve();
+    const fault = this.faults.shift();
+    if (fault?.kind === 'selection') {
+      throw new MongoServerSelectionError('Server selection timed out after 5000 ms', {} as never);
+    }
+    const ordered = options?.ordered ?? true;
+    const limit = fault?.kind === 'network' ? fault.afterOperations : operations.length;
+    const stats = {
+      nInserted: 0,
+      nMatched: 0,
+      nModified: 0,
+      nRemoved: 0,
+      upserted: [] as { index: number; _id: unknown }[],
+    };
+    const writeErrors: WriteErrorType[] = [];
+    for (let index = 0; index < Math.min(limit, operations.length); index++) {
+      const error = this.apply(operations[index] as Document, index, stats);
+      if (error) {
+        writeErrors.push(new WriteError({ ...error, index, op: operations[index] }));
+        if (ordered) break;
+      }
+    }
+    if (fault?.kind === 'network') throw new MongoNetworkError('connection 3 to 10.0.0.12:27017 closed');
+    if (writeErrors.length > 0) {
+      const result = new BulkWriteResult(
+        { ok: 1, ...stats, insertedIds: [], writeErrors, writeConcernErrors: [] } as never,
+        ordered,
+      );
+      const first = writeErrors[0] as WriteErrorType;
+      throw new MongoBulkWriteError({ message: first.errmsg ?? 'write error', code: first.code, writeErrors }, result);
+    }
+    return new BulkWriteResult(
+      { ok: 1, ...stats, insertedIds: [], writeErrors: [], writeConcernErrors: [] } as never,
+      ordered,
+    );
+  }
+
+  /** Applies one operation; returns a write error instead of throwing. */
+  private apply(
+    operation: Document,
+    index: number,
+    stats: { nInserted: number; nMatched: number; nModified: number; upserted: { index: number; _id: unknown }[] },
+  ): { code: number; errmsg: string } | undefined {
+    if (operation.insertOne) {
+      const doc = clone(operation.insertOne.document as Document);
+      const rejected = this.rejection(doc);
+      if (rejected) return rejected;
+      if (this.docs.has(String(doc._id))) return this.duplicate(doc._id);
+      this.docs.set(String(doc._id), doc);
+      stats.nInserted++;
+      return undefined;
+    }
+    const update = (operation.updateOne ?? operation.updateMany) as {
+      filter: Document;
+      update: Document;
+      upsert?: boolean;
+    };
+    if (!update) throw new Error(`fake-mongo: unsupported operation ${Object.keys(operation).join()}`);
+    const targets = [...this.docs.values()].filter((doc) => matches(doc, update.filter));
+    const selected = operation.updateOne ? targets.slice(0, 1) : targets;
+    if (selected.length > 0) {
+      for (const doc of selected) {
+        const next = clone(doc);
+        Object.assign(next, update.update.$set ?? {});
+        for (const [field, by] of Object.entries((update.update.$inc ?? {}) as Record<string, number>)) {
+          next[field] = ((next[field] as number | undefined) ?? 0) + by;
+        }
+        const rejected = this.rejection(next);
+        if (rejected) return rejected;
+        stats.nMatched++;
+        if (!equal(next, doc)) stats.nModified++;
+        this.docs.set(String(next._id), next);
+      }
+      return undefined;
+    }
+    if (!update.upsert) return undefined;
+    // Upsert: equality fields of the filter, then $setOnInsert, $set and $inc
+    const doc: Document = {};
+    for (const [field, condition] of Object.entries(update.filter)) {
+      if (!field.startsWith('$') && (typeof condition !== 'object' || condition instanceof Date))
+        doc[field] = condition;
+    }
+    Object.assign(doc, clone(update.update.$setOnInsert ?? {}), clone(update.update.$set ?? {}));
+    for (const [field, by] of Object.entries((update.update.$inc ?? {}) as Record<string, number>)) doc[field] = by;
+    const rejected = this.rejection(doc);
+    if (rejected) return rejected;
+    if (this.docs.has(String(doc._id))) return this.duplicate(doc._id);
+    this.docs.set(String(doc._id), doc);
+    stats.upserted.push({ index, _id: doc._id });
+    return undefined;
+  }
+
+  private rejection(doc: Document): { code: number; errmsg: string } | undefined {
+    const rule = this.rejections.find((r) => r.predicate(doc));
+    return rule ? { code: rule.code, errmsg: rule.errmsg } : undefined;
+  }
+
+  private duplicate(id: unknown): { code: number; errmsg: string } {
+    return {
+      code: 11000,
+      errmsg: `E11000 duplicate key error collection: telemetry.fake index: _id_ dup key: { _id: ${JSON.stringify(id)} }`,
+    };
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * The driver exports the types of these classes but not their constructors; the fake collection needs real
+ * instances so that the code under test sees exactly what the driver throws.
+ */
+declare module 'mongodb/lib/bulk/common.js' {
+  import type { WriteError as Error, BulkWriteResult as Result } from 'mongodb';
+  export const BulkWriteResult: new (bulkResult: unknown, isOrdered: boolean) => Result;
+  export const WriteError: new (err: { code: number; errmsg: string; index: number; op: unknown }) => Error;
+}

@@ -1,0 +1,341 @@
+/**
+ * The sink core against the in-memory MongoDB fake: the fault table of the sink issue.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../../lambdas/sink/documents';
+import type { KafkaEventRecord } from '../../../lambdas/sink/kafka-event';
+import {
+  type ReadingIdDocument,
+  TimeSeriesReadingWriter,
+  UpsertReadingWriter,
+} from '../../../lambdas/sink/reading-writers';
+import { SinkMetric, sinkBatch } from '../../../lambdas/sink/sink';
+import { devicePayload, envelope, kafkaEvent, kafkaRecord, NOW } from '../../helpers/factories';
+import { FakeCollection } from '../../helpers/fake-mongo';
+import { RecordingLogger, RecordingMetrics } from '../../helpers/recorders';
+
+let readings: FakeCollection<ReadingDocument>;
+let devices: FakeCollection<DeviceStateDocument>;
+let quarantined: FakeCollection<QuarantineDocument>;
+let logger: RecordingLogger;
+let metrics: RecordingMetrics;
+
+beforeEach(() => {
+  readings = new FakeCollection();
+  devices = new FakeCollection();
+  quarantined = new FakeCollection();
+});
+
+function run(
+  records: KafkaEventRecord[],
+  options: { writer?: 'upsert' | 'timeseries'; marks?: FakeCollection<ReadingIdDocument> } = {},
+) {
+  logger = new RecordingLogger();
+  metrics = new RecordingMetrics();
+  const writer =
+    options.writer === 'timeseries'
+      ? new TimeSeriesReadingWriter(readings as never, options.marks ?? new FakeCollection<ReadingIdDocument>())
+      : new UpsertReadingWriter(readings);
+  return sinkBatch(kafkaEvent(records), {
+    collections: { readings, devices, quarantine: quarantined },
+    readings: writer,
+    logger,
+    metrics,
+    maxMessageBytes: 16_384,
+    deadline: Date.now() + 10_000,
+    now: () => NOW + 2_000,
+  });
+}
+
+/** `count` readings from `devices` devices as consecutive records of partition 0. */
+function batch(count: number, deviceCount = 3, firstOffset = 0): KafkaEventRecord[] {
+  return Array.from({ length: count }, (_, i) =>
+    kafkaRecord(
+      envelope(`sensor-${i % deviceCount}`, devicePayload({ seq: Math.floor(i / deviceCount), ts: NOW - 60_000 + i })),
+      {
+        offset: firstOffset + i,
+      },
+    ),
+  );
+}
+
+const failedOffsets = (response: Awaited<ReturnType<typeof run>>) =>
+  response.batchItemFailures.map((f) => `${f.itemIdentifier.partition}@${f.itemIdentifier.offset}`);
+
+describe('sink: each reading stored exactly once', () => {
+  it('stores every reading with _id = eventId and the envelope fields, readings nested', async () => {
+    const records = batch(6);
+    const response = await run(records);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(readings.docs.size).toBe(6);
+    const first = JSON.parse(Buffer.from(records[0]!.value!, 'base64').toString());
+    expect(readings.get(first.eventId)).toEqual({
+      _id: first.eventId,
+      deviceId: 'sensor-0',
+      ts: new Date(first.ts),
+      seq: 0,
+      receivedAt: new Date(first.receivedAt),
+      readings: first.readings,
+      traceId: first.traceId,
+      sourceTopic: 'sensors/sensor-0/telemetry',
+      kafka: { partition: 0, offset: 0 },
+      storedAt: new Date(NOW + 2_000),
+    });
+    expect(metrics.single(SinkMetric.Written)).toBe(6);
+    expect(metrics.single(SinkMetric.Duplicates)).toBe(0);
+  });
+
+  it('duplicate delivery: replaying the same batch any number of times leaves one document per reading', async () => {
+    const records = batch(9);
+    await run(records);
+    const before = readings.all();
+    for (let i = 0; i < 3; i++) {
+      const response = await run(records);
+      expect(response.batchItemFailures).toEqual([]);
+      expect(metrics.single(SinkMetric.Written)).toBe(0);
+      expect(metrics.single(SinkMetric.Duplicates)).toBe(9);
+    }
+    expect(readings.all()).toEqual(before);
+  });
+
+  it('the same reading twice in one batch (a device resend) is one document', async () => {
+    const reading = envelope('sensor-7', devicePayload({ seq: 3 }));
+    const response = await run([kafkaRecord(reading, { offset: 0 }), kafkaRecord(reading, { offset: 1 })]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(readings.docs.size).toBe(1);
+    expect(metrics.single(SinkMetric.Duplicates)).toBe(1);
+  });
+
+  it('E11000 on some operations (a concurrent writer got there first) counts as stored', async () => {
+    const records = batch(4);
+    const raced = JSON.parse(Buffer.from(records[2]!.value!, 'base64').toString()).eventId;
+    // Another writer inserted that reading with a plain insert between our filter check and our insert
+    await readings.bulkWrite([{ insertOne: { document: { _id: raced } as ReadingDocument } }]);
+    const response = await run(records);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(readings.docs.size).toBe(4);
+  });
+
+  it('retry after partial success: no duplicates, no loop', async () => {
+    const records = batch(10);
+    readings.failNext({ kind: 'network', afterOperations: 4 });
+    const first = await run(records);
+    // Nothing can be known about an interrupted bulk write: every record is retried
+    expect(first.batchItemFailures).toHaveLength(10);
+    expect(readings.docs.size).toBe(4);
+    const retry = await run(records);
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(readings.docs.size).toBe(10);
+    expect(metrics.single(SinkMetric.Written)).toBe(6);
+    expect(metrics.single(SinkMetric.Duplicates)).toBe(4);
+  });
+});
+
+describe('sink: latest state per device never moves backwards', () => {
+  it('keeps the newest reading by device time, then sequence, whatever the arrival order', async () => {
+    const at = (ts: number, seq: number, offset: number) =>
+      kafkaRecord(envelope('sensor-1', devicePayload({ ts, seq })), { offset });
+    // Out of order within a batch, then older and equal-time readings in later batches
+    await run([at(NOW - 5_000, 5, 0), at(NOW - 1_000, 9, 1), at(NOW - 3_000, 7, 2)]);
+    expect(devices.get('sensor-1')).toMatchObject({ ts: new Date(NOW - 1_000), seq: 9 });
+    await run([at(NOW - 2_000, 20, 3)]);
+    expect(metrics.single(SinkMetric.Stale)).toBe(1);
+    await run([at(NOW - 1_000, 8, 4)]);
+    expect(devices.get('sensor-1')).toMatchObject({ ts: new Date(NOW - 1_000), seq: 9 });
+    await run([at(NOW - 1_000, 10, 5)]);
+    expect(devices.get('sensor-1')).toMatchObject({ ts: new Date(NOW - 1_000), seq: 10 });
+    await run([at(NOW - 500, 1, 6)]);
+    expect(devices.get('sensor-1')).toMatchObject({ ts: new Date(NOW - 500), seq: 1 });
+    expect(readings.docs.size).toBe(7);
+  });
+
+  it('a replayed old batch leaves the state where it is', async () => {
+    const old = batch(6, 2, 0);
+    const recent = batch(6, 2, 6).map((r, i) =>
+      kafkaRecord(envelope(`sensor-${i % 2}`, devicePayload({ seq: 100 + i, ts: NOW - 1_000 + i })), { offset: 6 + i }),
+    );
+    await run(old);
+    await run(recent);
+    const state = devices.all();
+    await run(old);
+    expect(devices.all()).toEqual(state);
+    expect(metrics.single(SinkMetric.Stale)).toBe(2);
+  });
+
+  it('readings without seq order by time alone', async () => {
+    const { seq: _seq, ...payload } = devicePayload({ ts: NOW - 10 });
+    await run([kafkaRecord(envelope('sensor-2', payload), { offset: 0 })]);
+    expect(devices.get('sensor-2')).toMatchObject({ ts: new Date(NOW - 10), seq: -1 });
+  });
+});
+
+describe('sink: bad input is quarantined and never blocks the partition', () => {
+  const bad: [string, KafkaEventRecord, string][] = [
+    ['a $where operator', kafkaRecord({ ...envelope(), $where: 'sleep(100)' }, { offset: 1 }), 'unsafe_key'],
+    ['a $set operator', kafkaRecord({ ...envelope(), $set: { deviceId: 'x' } }, { offset: 1 }), 'unsafe_key'],
+    ['a dotted key', kafkaRecord({ ...envelope(), readings: { 'a.b': 1 } }, { offset: 1 }), 'unsafe_key'],
+    [
+      'a __proto__ key',
+      kafkaRecord(JSON.stringify(envelope()).replace('"readings":{', '"readings":{"__proto__":{"x":1},'), {
+        offset: 1,
+      }),
+      'unsafe_key',
+    ],
+    [
+      'a query operator as a value',
+      kafkaRecord({ ...envelope(), deviceId: { $ne: null } }, { offset: 1 }),
+      'unsafe_key',
+    ],
+    ['invalid base64', { ...kafkaRecord('x', { offset: 1 }), value: 'not*base64!' }, 'bad_base64'],
+    [
+      'a value that is not UTF-8',
+      { ...kafkaRecord('x', { offset: 1 }), value: Buffer.from([0xc3, 0x28]).toString('base64') },
+      'not_utf8',
+    ],
+    ['not JSON', kafkaRecord('{"deviceId":', { offset: 1 }), 'not_json'],
+    ['an oversize value', kafkaRecord({ ...envelope(), clientId: 'x'.repeat(20_000) }, { offset: 1 }), 'too_large'],
+    ['a tombstone', kafkaRecord(null, { offset: 1 }), 'missing_value'],
+    [
+      'a schema violation',
+      kafkaRecord({ ...envelope(), readings: { temperature: 'hot' } }, { offset: 1 }),
+      'schema_violation',
+    ],
+  ];
+
+  it.each(bad)('quarantines %s, stores the good records around it', async (_name, record, reason) => {
+    const good = [kafkaRecord(envelope('sensor-1'), { offset: 0 }), kafkaRecord(envelope('sensor-2'), { offset: 2 })];
+    const response = await run([good[0]!, record, good[1]!]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(readings.docs.size).toBe(2);
+    const parked = quarantined.get('telemetry.readings.v1-0@1');
+    expect(parked).toMatchObject({
+      stage: 'sink',
+      reason,
+      attempts: 1,
+      value: record.value ?? null,
+      source: { partition: 0, offset: 1 },
+    });
+    expect(parked?.error.length).toBeGreaterThan(0);
+    // Nothing from the bad record reached the readings or the device state
+    expect(readings.all().every((doc) => !('$where' in doc) && !('$set' in doc))).toBe(true);
+    expect(devices.docs.has('x')).toBe(false);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it('counts deliveries of a quarantined record on replays, keeping the first failure time', async () => {
+    const record = kafkaRecord('nope', { offset: 4 }, { 'event-id': 'abc' });
+    await run([record]);
+    await run([record]);
+    expect(quarantined.get('telemetry.readings.v1-0@4')).toMatchObject({
+      attempts: 2,
+      firstFailedAt: new Date(NOW + 2_000),
+      headers: { 'event-id': 'abc' },
+    });
+  });
+
+  it('quarantines a record MongoDB rejects for good (document validation), not the rest', async () => {
+    const records = batch(3);
+    readings.reject((doc) => doc.deviceId === 'sensor-1');
+    const response = await run(records);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(readings.docs.size).toBe(2);
+    expect(quarantined.get('telemetry.readings.v1-0@1')).toMatchObject({
+      reason: 'write_rejected',
+      error: expect.stringMatching(/^E121/),
+    });
+  });
+});
+
+describe('sink: transient failures are retried, exactly the right records', () => {
+  it('a network error on the readings write reports every record of the batch in Kafka form', async () => {
+    const records = batch(3);
+    readings.failNext({ kind: 'network', afterOperations: 0 });
+    const response = await run(records);
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: { partition: 'telemetry.readings.v1-0', offset: 0 } },
+      { itemIdentifier: { partition: 'telemetry.readings.v1-0', offset: 1 } },
+      { itemIdentifier: { partition: 'telemetry.readings.v1-0', offset: 2 } },
+    ]);
+  });
+
+  it('a transient error on one device’s state update reports that device’s records only; the retry completes it', async () => {
+    const records = batch(6, 2);
+    devices.reject((doc) => doc._id === 'sensor-1', 91, 'The server is in quiesce mode and will shut down');
+    const response = await run(records);
+    const sensor1 = records.filter((_, i) => i % 2 === 1).map((r) => `telemetry.readings.v1-0@${r.offset}`);
+    expect(failedOffsets(response)).toEqual(sensor1);
+    expect(devices.docs.has('sensor-1')).toBe(false);
+
+    const healthy = new FakeCollection<DeviceStateDocument>();
+    for (const doc of devices.all()) await healthy.bulkWrite([{ insertOne: { document: doc } }]);
+    devices = healthy;
+    const retry = await run(records.filter((r) => sensor1.includes(`telemetry.readings.v1-0@${r.offset}`)));
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(devices.get('sensor-1')).toMatchObject({ seq: 2 });
+    expect(readings.docs.size).toBe(6);
+  });
+
+  it('a connection lost during the state update retries every stored record (its outcome is unknown)', async () => {
+    const records = batch(6, 2);
+    devices.failNext({ kind: 'network', afterOperations: 1 });
+    const response = await run(records);
+    expect(failedOffsets(response)).toEqual(records.map((r) => `telemetry.readings.v1-0@${r.offset}`));
+    expect((await run(records)).batchItemFailures).toEqual([]);
+    expect(devices.docs.size).toBe(2);
+  });
+
+  it('server selection timeout names network access as the likely cause', async () => {
+    readings.failNext({ kind: 'selection' });
+    const response = await run(batch(2));
+    expect(response.batchItemFailures).toHaveLength(2);
+    expect(logger.at('error')[0]?.extra[0]).toMatchObject({ hint: expect.stringMatching(/Atlas network access list/) });
+  });
+
+  it('a quarantine write that fails reports the bad record for retry instead of dropping it', async () => {
+    quarantined.failNext({ kind: 'network', afterOperations: 0 });
+    const response = await run([kafkaRecord(envelope('sensor-1'), { offset: 0 }), kafkaRecord('bad', { offset: 1 })]);
+    expect(failedOffsets(response)).toEqual(['telemetry.readings.v1-0@1']);
+    expect(readings.docs.size).toBe(1);
+  });
+
+  it('records failures per partition', async () => {
+    readings.failNext({ kind: 'network', afterOperations: 0 });
+    const records = [
+      kafkaRecord(envelope('a'), { partition: 0, offset: 10 }),
+      kafkaRecord(envelope('b'), { partition: 3, offset: 7 }),
+    ];
+    const response = await run(records);
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: { partition: 'telemetry.readings.v1-0', offset: 10 } },
+      { itemIdentifier: { partition: 'telemetry.readings.v1-3', offset: 7 } },
+    ]);
+  });
+});
+
+describe('sink: metrics', () => {
+  it('emits counts once per invocation and freshness per written reading', async () => {
+    await run([...batch(4), kafkaRecord('bad', { offset: 9 })]);
+    expect(metrics.single(SinkMetric.BatchSize)).toBe(5);
+    expect(metrics.single(SinkMetric.Invalid)).toBe(1);
+    expect(metrics.single(SinkMetric.Failed)).toBe(0);
+    expect(metrics.values.get(SinkMetric.FreshnessDevice)).toHaveLength(4);
+    expect(metrics.values.get(SinkMetric.FreshnessIngest)).toEqual([2_000, 2_000, 2_000, 2_000]);
+  });
+});
+
+describe('sink: time-series collection', () => {
+  it('stores each reading once across replays and interrupted writes', async () => {
+    const marks = new FakeCollection<ReadingIdDocument>();
+    const records = batch(8);
+    readings.failNext({ kind: 'network', afterOperations: 3 });
+    const first = await run(records, { writer: 'timeseries', marks });
+    expect(first.batchItemFailures).toHaveLength(8);
+    for (let i = 0; i < 2; i++) {
+      const again = await run(records, { writer: 'timeseries', marks });
+      expect(again.batchItemFailures).toEqual([]);
+    }
+    expect(readings.docs.size).toBe(8);
+    expect(marks.all().every((mark) => mark.state === 'stored')).toBe(true);
+    expect(devices.docs.size).toBe(3);
+  });
+});
