@@ -114,7 +114,10 @@ export function kafkaRecord(
 /** Groups records by `"<topic>-<partition>"`, as the event source does. */
 export function kafkaEvent(records: readonly KafkaEventRecord[]): KafkaEvent {
   const grouped: Record<string, KafkaEventRecord[]> = {};
-  for (const record of records) (grouped[`${record.topic}-${record.partition}`] ??= []).push(record);
+  for (const record of records) {
+    const key = `${record.topic}-${record.partition}`;
+    grouped[key] = [...(grouped[key] ?? []), record];
+  }
   return {
     eventSource: 'SelfManagedKafka',
     bootstrapServers: 'pkc-12abc.eu-west-1.aws.confluent.cloud:9092',

@@ -3,7 +3,12 @@
  * instances so that the code under test sees exactly what the driver throws.
  */
 declare module 'mongodb/lib/bulk/common.js' {
-  import type { WriteError as Error, BulkWriteResult as Result } from 'mongodb';
+  import type { BulkWriteResult as Result, WriteError as WriteErrorInstance } from 'mongodb';
   export const BulkWriteResult: new (bulkResult: unknown, isOrdered: boolean) => Result;
-  export const WriteError: new (err: { code: number; errmsg: string; index: number; op: unknown }) => Error;
+  export const WriteError: new (err: {
+    code: number;
+    errmsg: string;
+    index: number;
+    op: unknown;
+  }) => WriteErrorInstance;
 }

@@ -151,7 +151,7 @@ describe('sink: latest state per device never moves backwards', () => {
 
   it('a replayed old batch leaves the state where it is', async () => {
     const old = batch(6, 2, 0);
-    const recent = batch(6, 2, 6).map((r, i) =>
+    const recent = batch(6, 2, 6).map((_, i) =>
       kafkaRecord(envelope(`sensor-${i % 2}`, devicePayload({ seq: 100 + i, ts: NOW - 1_000 + i })), { offset: 6 + i }),
     );
     await run(old);
