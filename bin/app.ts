@@ -14,7 +14,7 @@ const config = loadConfig(envName);
 
 new TelemetryPipelineStack(app, config.stackName, {
   config,
-  description: `IoT telemetry pipeline (${envName}): IoT Core → SQS → Lambda → Kafka`,
+  description: `IoT telemetry pipeline (${envName}): IoT Core → SQS → Lambda → Kafka → Lambda → MongoDB`,
   env: config.account && config.region ? { account: config.account, region: config.region } : undefined,
 });
 applyCompliance(app);

@@ -5,6 +5,7 @@ import type { PipelineConfig } from './config/schema';
 import { type KafkaCredentialsSource, KafkaForwarder } from './forward/kafka-forwarder';
 import { TelemetryIngest } from './ingest/telemetry-ingest';
 import { PipelineAlarms } from './monitor/pipeline-alarms';
+import { MongoSink, type MongoUriSource } from './sink/mongo-sink';
 
 export interface TelemetryPipelineStackProps extends StackProps {
   /** The validated configuration (see `config/<env>.json` and the README's reference). */
@@ -15,6 +16,7 @@ export interface TelemetryPipelineStackProps extends StackProps {
 export class TelemetryPipelineStack extends Stack {
   public readonly ingest: TelemetryIngest;
   public readonly forwarder: KafkaForwarder;
+  public readonly sink: MongoSink;
   public readonly alarms: PipelineAlarms;
 
   public constructor(scope: Construct, id: string, props: TelemetryPipelineStackProps) {
@@ -51,11 +53,35 @@ export class TelemetryPipelineStack extends Stack {
       clientId: `${config.stackName}-forwarder`,
     });
 
+    const { sink } = config;
+    this.sink = new MongoSink(this, 'Sink', {
+      bootstrapServers: config.kafka.bootstrapServers,
+      topic: config.kafka.topic,
+      kafkaCredentials: this.forwarder.credentialsSecret,
+      consumerGroupId: sink.consumerGroupId ?? `${config.stackName}-sink`,
+      deadLetterTopic: sink.deadLetterTopic,
+      mongoUri: mongoUriSource(config),
+      database: sink.mongo.database,
+      maxPoolSize: sink.mongo.maxPoolSize,
+      timeSeries: sink.mongo.timeSeries,
+      batchSize: sink.batchSize,
+      maxBatchingWindow: Duration.seconds(sink.maxBatchingWindowSeconds),
+      memorySize: sink.memorySize,
+      timeout: Duration.seconds(sink.timeoutSeconds),
+      retryAttempts: sink.retryAttempts,
+      maxRecordAge: Duration.seconds(sink.maxRecordAgeSeconds),
+      provisionedPollers: sink.provisionedPollers,
+      maxMessageBytes: config.limits.maxMessageBytes,
+      network: sink.network,
+      logRetention: config.logRetentionDays as RetentionDays,
+    });
+
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       ingestQueue: this.ingest.queue,
       deadLetterQueue: this.ingest.deadLetterQueue,
       errorQueue: this.ingest.errorQueue,
       forwarder: this.forwarder.function,
+      sink: this.sink.function,
       email: config.alarms.email,
       maxIngestAge: Duration.seconds(config.alarms.maxIngestAgeSeconds),
     });
@@ -72,11 +98,22 @@ export class TelemetryPipelineStack extends Stack {
     out('CredentialsSecretArn', this.forwarder.credentialsSecret.secretArn, 'Confluent API key secret to fill');
     out('ForwarderFunctionName', this.forwarder.function.functionName, 'Forwarder Lambda function');
     out('AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic every alarm notifies');
+    out('SinkFunctionName', this.sink.function.functionName, 'Sink Lambda function');
+    out('MongoUriSecretArn', this.sink.mongoUriSecret.secretArn, 'MongoDB connection string secret to fill');
+    if (this.sink.deadLetterTopic)
+      out('SinkDeadLetterTopic', this.sink.deadLetterTopic, 'Kafka topic for batches the sink gave up on');
     this.ingest.deviceTopics.forEach((topics, i) => {
       out(`DeviceTopic${i + 1}`, topics.topic, `Topic devices publish to (rule ${topics.ruleName})`);
       out(`BasicIngestTopic${i + 1}`, topics.basicIngestTopic, `Same, through Basic Ingest (rule ${topics.ruleName})`);
     });
   }
+}
+
+function mongoUriSource(config: PipelineConfig): MongoUriSource {
+  const { mongo } = config.sink;
+  if (mongo.uriSecretArn) return { secretArn: mongo.uriSecretArn };
+  if (mongo.uriSecretName) return { secretName: mongo.uriSecretName };
+  return { create: true };
 }
 
 function credentialsSource(config: PipelineConfig): KafkaCredentialsSource {

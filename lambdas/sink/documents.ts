@@ -22,6 +22,8 @@ export interface ReadingDocument {
   readonly kafka: { readonly partition: number; readonly offset: number };
   /** When the sink first stored it. */
   readonly storedAt: Date;
+  /** Time-series collections only: a copy of `_id`, indexed, since they keep `_id` neither unique nor indexed. */
+  readonly eventId?: string;
 }
 
 /** `devices` collection: the latest reading per device, `_id` = deviceId. */

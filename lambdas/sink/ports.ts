@@ -4,6 +4,7 @@
  */
 import type { AnyBulkWriteOperation, BulkWriteOptions, Document, Filter, FindCursor, WithId } from 'mongodb';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from './documents';
+import type { ReadingIdDocument } from './reading-writers';
 
 /** The parts of a bulk write result the sink reads. */
 export interface BulkResult {
@@ -20,4 +21,6 @@ export interface SinkCollections {
   readonly readings: CollectionPort<ReadingDocument>;
   readonly devices: CollectionPort<DeviceStateDocument>;
   readonly quarantine: CollectionPort<QuarantineDocument>;
+  /** Idempotency marks, used only with a time-series `readings` collection. */
+  readonly readingIds?: CollectionPort<ReadingIdDocument>;
 }

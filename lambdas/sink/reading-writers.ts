@@ -98,7 +98,7 @@ export interface ReadingIdDocument {
 /** Time-series readings with idempotency marks in a regular collection (see the module comment). */
 export class TimeSeriesReadingWriter implements ReadingWriter {
   public constructor(
-    private readonly readings: CollectionPort<ReadingDocument & { eventId: string }>,
+    private readonly readings: CollectionPort<ReadingDocument>,
     private readonly marks: CollectionPort<ReadingIdDocument>,
   ) {}
 
@@ -131,7 +131,7 @@ export class TimeSeriesReadingWriter implements ReadingWriter {
           .find({ eventId: { $in: alreadyMarked } }, { projection: { eventId: 1 } })
           .toArray();
         // Inserted by an attempt that failed before marking them: mark them now
-        foundUnmarked = present.map((d) => d.eventId).filter((id) => !done.has(id));
+        foundUnmarked = present.flatMap((d) => (d.eventId !== undefined && !done.has(d.eventId) ? [d.eventId] : []));
         stored = new Set([...done, ...foundUnmarked]);
       } catch (error) {
         const failed: WriteOutcome = { status: 'failed', kind: 'transient', error: describe(error) };
@@ -152,7 +152,7 @@ export class TimeSeriesReadingWriter implements ReadingWriter {
       toInsert.map((i) => {
         const document = documents[i] as ReadingDocument;
         const { _id, ...fields } = document;
-        return { insertOne: { document: { ...fields, _id, eventId: _id } as ReadingDocument & { eventId: string } } };
+        return { insertOne: { document: { ...fields, _id, eventId: _id } } };
       }),
       timeoutMS,
       () => true,

@@ -26,6 +26,27 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   'forwarder.timeoutSeconds': '30',
   'forwarder.maxConcurrency': '10',
   'limits.maxMessageBytes': '16384',
+  'kafka.partitions': '6',
+  'sink.consumerGroupId': '"telemetry-sink-dev"',
+  'sink.deadLetterTopic': '"telemetry.readings.v1.sink-dlt"',
+  'sink.batchSize': '500',
+  'sink.maxBatchingWindowSeconds': '1',
+  'sink.memorySize': '1024',
+  'sink.timeoutSeconds': '60',
+  'sink.retryAttempts': '10',
+  'sink.maxRecordAgeSeconds': '86400',
+  'sink.provisionedPollers': '{ "minimum": 1, "maximum": 3 } or null',
+  'sink.mongo.uriSecretArn': '"arn:aws:secretsmanager:eu-west-1:123456789012:secret:atlas/telemetry-AbCdEf"',
+  'sink.mongo.uriSecretName': '"atlas/telemetry"',
+  'sink.mongo.database': '"telemetry"',
+  'sink.mongo.maxPoolSize': '2',
+  'sink.mongo.replicaSetMembers': '3',
+  'sink.mongo.connectionLimit': '500',
+  'sink.mongo.timeSeries': 'false',
+  'sink.network.vpcId': '"vpc-0123456789abcdef0"',
+  'sink.network.subnetIds[]': '"subnet-0123456789abcdef0"',
+  'sink.network.securityGroupIds[]': '"sg-0123456789abcdef0"',
+  'sink.network.availabilityZones[]': '"eu-west-1a"',
   logRetentionDays: '30',
   'alarms.email': '"oncall@example.com"',
   'alarms.maxIngestAgeSeconds': '300',
@@ -93,6 +114,8 @@ export const PipelineConfigSchema = z
           .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'expected a secret name')
           .optional(),
         compression: z.enum(['none', 'gzip']).default('none'),
+        /** The topic's partition count: Lambda runs at most one sink invocation per partition at a time. */
+        partitions: z.number().int().min(1).max(10_000).default(6),
         /** Upper bound of one produce request's record bytes; keep below the topic's max.message.bytes. */
         maxRequestBytes: z.number().int().min(1_024).max(8_388_608).default(1_000_000),
       })
@@ -128,6 +151,91 @@ export const PipelineConfigSchema = z
         timeoutSeconds: 30,
         maxConcurrency: 10,
       }),
+    sink: z
+      .strictObject({
+        /** Kafka consumer group of the sink's event source mapping. @default `<stackName>-sink` */
+        consumerGroupId: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ".", "_" and "-"')
+          .optional(),
+        /** Kafka topic (same cluster) that receives batches the sink gave up on. @default `<kafka.topic>.sink-dlt` */
+        deadLetterTopic: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name')
+          .optional(),
+        batchSize: z.number().int().min(1).max(10_000).default(500),
+        maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(1),
+        memorySize: z.number().int().min(128).max(10_240).default(1_024),
+        timeoutSeconds: z.number().int().min(3).max(900).default(60),
+        /** Retries of a failed batch before it goes to the dead-letter topic (provisioned mode). */
+        retryAttempts: z.number().int().min(0).max(10_000).default(10),
+        /** Records older than this go to the dead-letter topic unprocessed (provisioned mode). */
+        maxRecordAgeSeconds: z.number().int().min(60).max(604_800).default(86_400),
+        /** Provisioned pollers (needed for bounded retries, partial batch responses and the destination), or null. */
+        provisionedPollers: z
+          .strictObject({ minimum: z.number().int().min(1).max(200), maximum: z.number().int().min(1).max(2_000) })
+          .refine((p) => p.minimum <= p.maximum, { message: 'minimum must not exceed maximum', path: ['minimum'] })
+          .nullable()
+          .default({ minimum: 1, maximum: 3 }),
+        mongo: z
+          .strictObject({
+            /** Complete ARN of a secret `{"uri": "mongodb+srv://…"}`; exclusive with uriSecretName. Neither: created. */
+            uriSecretArn: z
+              .string()
+              .regex(
+                /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/,
+                'expected a complete secret ARN (ending in -XXXXXX)',
+              )
+              .optional(),
+            uriSecretName: z
+              .string()
+              .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'expected a secret name')
+              .optional(),
+            database: z
+              .string()
+              .regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'expected a MongoDB database name')
+              .default('telemetry'),
+            /** Connections per sink container and per replica-set member. */
+            maxPoolSize: z.number().int().min(1).max(100).default(2),
+            replicaSetMembers: z.number().int().min(1).max(50).default(3),
+            /** The cluster tier's connection limit (Atlas M10: 1,500; M0/Flex: 500). */
+            connectionLimit: z.number().int().min(10).max(1_000_000).default(500),
+            /** Store readings in a time-series collection (see README for the idempotency trade-off). */
+            timeSeries: z.boolean().default(false),
+          })
+          .refine((m) => !(m.uriSecretArn && m.uriSecretName), {
+            message: 'set uriSecretArn or uriSecretName, not both',
+            path: ['uriSecretName'],
+          })
+          .default({
+            database: 'telemetry',
+            maxPoolSize: 2,
+            replicaSetMembers: 3,
+            connectionLimit: 500,
+            timeSeries: false,
+          }),
+        /** Run the sink in these subnets (NAT with a fixed IP for the Atlas access list, or PrivateLink/peering). */
+        network: z
+          .strictObject({
+            vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id'),
+            availabilityZones: z
+              .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'expected an AZ name'))
+              .min(1),
+            subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id')).min(1),
+            securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id')).min(1),
+          })
+          .optional(),
+      })
+      .default({
+        batchSize: 500,
+        maxBatchingWindowSeconds: 1,
+        memorySize: 1_024,
+        timeoutSeconds: 60,
+        retryAttempts: 10,
+        maxRecordAgeSeconds: 86_400,
+        provisionedPollers: { minimum: 1, maximum: 3 },
+        mongo: { database: 'telemetry', maxPoolSize: 2, replicaSetMembers: 3, connectionLimit: 500, timeSeries: false },
+      }),
     limits: z
       .strictObject({
         /** Largest accepted envelope (device payload plus enrichment), UTF-8 bytes; IoT Core caps payloads at 128 KiB. */
@@ -152,7 +260,26 @@ export const PipelineConfigSchema = z
   .refine((config) => !(config.account === undefined) === !(config.region === undefined), {
     message: 'set both account and region, or neither (environment-agnostic)',
     path: ['region'],
+  })
+  .refine((config) => sinkConnections(config) <= config.sink.mongo.connectionLimit * CONNECTION_HEADROOM, {
+    message:
+      'the sink could open more MongoDB connections than the cluster allows: kafka.partitions × replicaSetMembers × (maxPoolSize + 2) must stay within 80% of connectionLimit (README, "Sizing connections")',
+    path: ['sink', 'mongo', 'maxPoolSize'],
   });
+
+/** Share of the cluster's connection limit the sink may use; the rest is for other clients and tools. */
+export const CONNECTION_HEADROOM = 0.8;
+
+/**
+ * The most connections the sink can hold: one container per partition at most (Lambda invokes a Kafka event source
+ * one batch per partition at a time), each with a pool of `maxPoolSize` plus two monitoring connections per member.
+ */
+export function sinkConnections(config: {
+  kafka: { partitions: number };
+  sink: { mongo: { maxPoolSize: number; replicaSetMembers: number } };
+}): number {
+  return config.kafka.partitions * config.sink.mongo.replicaSetMembers * (config.sink.mongo.maxPoolSize + 2);
+}
 
 export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;

@@ -1,5 +1,6 @@
 import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { FunctionOptions } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -21,6 +22,10 @@ export interface PipelineFunctionProps {
   readonly environment?: Record<string, string>;
   /** @default the construct path */
   readonly description?: string;
+  /** Modules esbuild leaves out (optional dependencies the code never loads). @default none */
+  readonly externalModules?: string[];
+  /** Run in a VPC (for private or IP-restricted backends). @default no VPC */
+  readonly network?: Pick<FunctionOptions, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
 }
 
 /**
@@ -46,7 +51,8 @@ export class PipelineFunction extends NodejsFunction {
       memorySize: props.memorySize,
       timeout: props.timeout,
       description: props.description,
-      bundling: BUNDLING_DEFAULTS,
+      bundling: { ...BUNDLING_DEFAULTS, externalModules: [...(props.externalModules ?? [])] },
+      ...props.network,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,

@@ -14,6 +14,7 @@ export interface PipelineAlarmsProps {
   readonly deadLetterQueue: IQueue;
   readonly errorQueue: IQueue;
   readonly forwarder: IFunction;
+  readonly sink: IFunction;
   /** Subscribed to the alarm topic when set; the address must confirm the subscription. @default no subscription */
   readonly email?: string;
   /** Alarm when the oldest message in the ingest queue is older than this. @default Duration.minutes(5) */
@@ -80,6 +81,15 @@ export class PipelineAlarms extends Construct {
       new Alarm(this, 'ForwarderErrors', {
         alarmDescription: 'The forwarder failed whole invocations (not single records): check its logs',
         metric: props.forwarder.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      new Alarm(this, 'SinkErrors', {
+        alarmDescription:
+          'The sink failed whole invocations (MongoDB unreachable, a bad environment): the event source retries them, then sends them to the dead-letter topic',
+        metric: props.sink.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,

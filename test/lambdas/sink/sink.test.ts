@@ -34,7 +34,7 @@ function run(
   metrics = new RecordingMetrics();
   const writer =
     options.writer === 'timeseries'
-      ? new TimeSeriesReadingWriter(readings as never, options.marks ?? new FakeCollection<ReadingIdDocument>())
+      ? new TimeSeriesReadingWriter(readings, options.marks ?? new FakeCollection<ReadingIdDocument>())
       : new UpsertReadingWriter(readings);
   return sinkBatch(kafkaEvent(records), {
     collections: { readings, devices, quarantine: quarantined },

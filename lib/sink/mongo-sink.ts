@@ -1,0 +1,208 @@
+import { join } from 'node:path';
+import { Duration, SecretValue, Validations } from 'aws-cdk-lib';
+import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { AuthenticationMethod, KafkaDlq, SelfManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { PipelineFunction } from '../core/pipeline-function';
+
+/** Where the MongoDB connection string comes from: a secret `{"uri": "mongodb+srv://…"}`. */
+export type MongoUriSource =
+  | { readonly secretArn: string }
+  | { readonly secretName: string }
+  | { readonly create: true };
+
+/** Subnets and security groups to run the sink in. */
+export interface SinkNetwork {
+  readonly vpcId: string;
+  readonly availabilityZones: readonly string[];
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+}
+
+export interface MongoSinkProps {
+  readonly bootstrapServers: readonly string[];
+  readonly topic: string;
+  /** Confluent credentials `{"username","password"}`, used by the event source (BASIC_AUTH = SASL/PLAIN). */
+  readonly kafkaCredentials: ISecret;
+  /** @default `${topic}-sink` */
+  readonly consumerGroupId?: string;
+  /** Topic in the same cluster for batches given up on; required with provisioned pollers. @default `${topic}.sink-dlt` */
+  readonly deadLetterTopic?: string;
+  readonly mongoUri: MongoUriSource;
+  /** @default 'telemetry' */
+  readonly database?: string;
+  /** @default 2 */
+  readonly maxPoolSize?: number;
+  /** @default false */
+  readonly timeSeries?: boolean;
+  /** @default 500 */
+  readonly batchSize?: number;
+  /** @default Duration.seconds(1) */
+  readonly maxBatchingWindow?: Duration;
+  /** @default 1024 */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(60) */
+  readonly timeout?: Duration;
+  /** @default 10 */
+  readonly retryAttempts?: number;
+  /** @default Duration.days(1) */
+  readonly maxRecordAge?: Duration;
+  /**
+   * Provisioned pollers. Lambda offers bounded retries, partial batch responses, split-on-error and an on-failure
+   * destination for Kafka event sources only in provisioned mode; `null` runs on demand without them.
+   * @default { minimum: 1, maximum: 3 }
+   */
+  readonly provisionedPollers?: { readonly minimum: number; readonly maximum: number } | null;
+  /** Largest accepted envelope in UTF-8 bytes. @default 16_384 */
+  readonly maxMessageBytes?: number;
+  /** @default no VPC */
+  readonly network?: SinkNetwork;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** @default 'TelemetryPipeline' */
+  readonly metricsNamespace?: string;
+}
+
+/** Optional dependencies of the MongoDB driver the sink never loads (Kerberos, compression, CSFLE, AWS/GCP auth). */
+const MONGODB_OPTIONAL_MODULES = [
+  'kerberos',
+  '@mongodb-js/zstd',
+  'snappy',
+  'mongodb-client-encryption',
+  '@aws-sdk/credential-providers',
+  'gcp-metadata',
+  'socks',
+  'aws4',
+];
+
+/**
+ * Stage 3, sink: a Lambda function triggered by a self-managed Kafka event source (Confluent Cloud) that writes
+ * readings into MongoDB (see `lambdas/sink`).
+ *
+ * - SASL/PLAIN through `BASIC_AUTH` with the Confluent secret (the CDK default, SCRAM-512, fails against Confluent
+ *   Cloud), `TRIM_HORIZON`, an explicit consumer group.
+ * - In provisioned mode (default): bounded retries, a maximum record age, split-on-error, partial batch responses,
+ *   and a Kafka dead-letter topic that keeps the records themselves (SQS/SNS destinations would get metadata only).
+ * - The MongoDB connection string lives in Secrets Manager; the function reads it at run time.
+ */
+export class MongoSink extends Construct {
+  public readonly function: PipelineFunction;
+  public readonly mongoUriSecret: ISecret;
+  public readonly eventSource: SelfManagedKafkaEventSource;
+  public readonly deadLetterTopic?: string;
+
+  public constructor(scope: Construct, id: string, props: MongoSinkProps) {
+    super(scope, id);
+    validate(this, props);
+    this.mongoUriSecret = resolveSecret(this, props.mongoUri);
+
+    this.function = new PipelineFunction(this, 'Function', {
+      entry: join(__dirname, '..', '..', 'lambdas', 'sink', 'handler.ts'),
+      description: 'Stores telemetry from Kafka in MongoDB, each reading once',
+      serviceName: 'telemetry-sink',
+      metricsNamespace: props.metricsNamespace ?? 'TelemetryPipeline',
+      memorySize: props.memorySize ?? 1_024,
+      timeout: props.timeout ?? Duration.seconds(60),
+      logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      externalModules: MONGODB_OPTIONAL_MODULES,
+      network: props.network ? network(this, props.network) : undefined,
+      environment: {
+        MONGODB_URI_SECRET_ID: this.mongoUriSecret.secretArn,
+        MONGODB_DATABASE: props.database ?? 'telemetry',
+        MONGODB_MAX_POOL_SIZE: String(props.maxPoolSize ?? 2),
+        MONGODB_TIME_SERIES: String(props.timeSeries ?? false),
+        MAX_MESSAGE_BYTES: String(props.maxMessageBytes ?? 16_384),
+      },
+    });
+    this.mongoUriSecret.grantRead(this.function);
+
+    const pollers = props.provisionedPollers === undefined ? { minimum: 1, maximum: 3 } : props.provisionedPollers;
+    this.deadLetterTopic = pollers ? (props.deadLetterTopic ?? `${props.topic}.sink-dlt`) : undefined;
+    this.eventSource = new SelfManagedKafkaEventSource({
+      bootstrapServers: [...props.bootstrapServers],
+      topic: props.topic,
+      secret: props.kafkaCredentials,
+      authenticationMethod: AuthenticationMethod.BASIC_AUTH,
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      consumerGroupId: props.consumerGroupId ?? `${props.topic}-sink`,
+      batchSize: props.batchSize ?? 500,
+      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
+      ...(pollers && this.deadLetterTopic
+        ? {
+            provisionedPollerConfig: { minimumPollers: pollers.minimum, maximumPollers: pollers.maximum },
+            retryAttempts: props.retryAttempts ?? 10,
+            maxRecordAge: props.maxRecordAge ?? Duration.days(1),
+            bisectBatchOnError: true,
+            reportBatchItemFailures: true,
+            onFailure: new KafkaDlq(this.deadLetterTopic),
+          }
+        : {}),
+    });
+    this.function.addEventSource(this.eventSource);
+    if (!pollers) {
+      Validations.of(this.function).acknowledge({
+        id: 'Serverless-LambdaEventSourceMappingDestination',
+        reason:
+          'On-demand Kafka event sources support no on-failure destination. Chosen explicitly in config (sink.provisionedPollers: null): failed batches are retried until they succeed or leave Kafka retention.',
+      });
+    }
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Invoked only by the Kafka event source mapping, never asynchronously: batches it gives up on go to the Kafka dead-letter topic configured on the mapping.',
+    });
+  }
+}
+
+function network(scope: Construct, config: SinkNetwork) {
+  return {
+    vpc: Vpc.fromVpcAttributes(scope, 'Vpc', { vpcId: config.vpcId, availabilityZones: [...config.availabilityZones] }),
+    vpcSubnets: { subnets: config.subnetIds.map((subnetId, i) => Subnet.fromSubnetId(scope, `Subnet${i}`, subnetId)) },
+    securityGroups: config.securityGroupIds.map((groupId, i) =>
+      SecurityGroup.fromSecurityGroupId(scope, `SecurityGroup${i}`, groupId),
+    ),
+  };
+}
+
+function resolveSecret(scope: Construct, source: MongoUriSource): ISecret {
+  if ('secretArn' in source) return Secret.fromSecretCompleteArn(scope, 'MongoUri', source.secretArn);
+  if ('secretName' in source) return Secret.fromSecretNameV2(scope, 'MongoUri', source.secretName);
+  const secret = new Secret(scope, 'MongoUri', {
+    description:
+      'MongoDB Atlas connection string for the telemetry sink: {"uri": "mongodb+srv://<user>:<password>@<cluster>/"}',
+    // Created empty on purpose: the Atlas database user is made in Atlas and pasted here after the first deploy.
+    secretObjectValue: { uri: SecretValue.unsafePlainText('') },
+  });
+  Validations.of(secret).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason:
+      'The connection string holds an Atlas database user managed in Atlas: rotate by creating a new user or password there and updating this secret (README, "Rotating credentials").',
+  });
+  return secret;
+}
+
+function validate(scope: Construct, props: MongoSinkProps): void {
+  const problems: string[] = [];
+  if (props.bootstrapServers.length === 0) problems.push('bootstrapServers: at least one host:port is required');
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(props.topic))
+    problems.push(`topic: "${props.topic}" is not a valid Kafka topic name`);
+  const dlt = props.deadLetterTopic ?? `${props.topic}.sink-dlt`;
+  if (dlt === props.topic) problems.push('deadLetterTopic: must differ from the source topic (Lambda refuses loops)');
+  const batchSize = props.batchSize ?? 500;
+  if (batchSize < 1 || batchSize > 10_000) problems.push(`batchSize: ${batchSize} is outside 1–10000`);
+  const pollers = props.provisionedPollers;
+  if (
+    pollers &&
+    (pollers.minimum < 1 || pollers.minimum > 200 || pollers.maximum < pollers.minimum || pollers.maximum > 2_000)
+  ) {
+    problems.push('provisionedPollers: minimum 1–200, maximum minimum–2000');
+  }
+  const age = props.maxRecordAge?.toSeconds();
+  if (age !== undefined && (age < 60 || age > 604_800)) problems.push(`maxRecordAge: ${age} s is outside 60–604800`);
+  if (problems.length > 0) {
+    throw new Error(`${scope.node.path}: invalid MongoSink props:\n  - ${problems.join('\n  - ')}`);
+  }
+}
