@@ -185,7 +185,7 @@ describe('TelemetryPipelineStack (config/dev.json)', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
     expect(
       alarms.map(([, a]) => (a.Properties.AlarmDescription as string).split(' ').slice(0, 4).join(' ')),
-    ).toHaveLength(4);
+    ).toHaveLength(5);
     for (const [, alarm] of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     expect(resources[topicId]?.Properties.KmsMasterKeyId).toBeDefined();
     synth.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
@@ -234,7 +234,11 @@ describe('configuration variants', () => {
   it('uses an existing secret by complete ARN instead of creating one', () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:confluent/telemetry-AbCdEf';
     const { template } = synthStack({ kafka: { credentialsSecretArn: arn } });
-    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    template.resourcePropertiesCountIs(
+      'AWS::SecretsManager::Secret',
+      { Description: Match.stringLikeRegexp('Confluent') },
+      0,
+    );
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ KAFKA_CREDENTIALS_SECRET_ID: arn }) },
     });

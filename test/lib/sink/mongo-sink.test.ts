@@ -1,0 +1,190 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../lib/config/load';
+import { MongoSink } from '../../../lib/sink/mongo-sink';
+import { synthStack } from '../../helpers/synth';
+
+describe('MongoSink in the pipeline stack (config/dev.json)', () => {
+  let synth: ReturnType<typeof synthStack>;
+  const id = (construct: { node: { defaultChild?: unknown } }) =>
+    synth.stack.getLogicalId(construct.node.defaultChild as never);
+
+  beforeAll(() => {
+    synth = synthStack();
+  });
+
+  it('consumes the topic with SASL/PLAIN (BASIC_AUTH) using the Confluent secret, from the beginning, as its own group', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: id(synth.stack.sink.function) },
+      Topics: ['telemetry.readings.v1'],
+      SelfManagedEventSource: {
+        Endpoints: { KafkaBootstrapServers: ['pkc-12abc.eu-west-1.aws.confluent.cloud:9092'] },
+      },
+      SourceAccessConfigurations: [
+        { Type: 'BASIC_AUTH', URI: { Ref: id(synth.stack.forwarder.credentialsSecret as never) } },
+      ],
+      StartingPosition: 'TRIM_HORIZON',
+      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'TelemetryPipeline-dev-sink' },
+      BatchSize: 500,
+      MaximumBatchingWindowInSeconds: 1,
+    });
+  });
+
+  it('bounds retries and record age, splits failing batches, reports item failures, and keeps given-up records in a Kafka topic', () => {
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: id(synth.stack.sink.function) },
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 3 },
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 86_400,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: 'kafka://telemetry.readings.v1.sink-dlt' } },
+    });
+  });
+
+  it('reads the MongoDB URI and the Kafka credentials from Secrets Manager, never from the environment', () => {
+    const mongoSecret = id(synth.stack.sink.mongoUriSecret as never);
+    synth.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: {
+          MONGODB_URI_SECRET_ID: { Ref: mongoSecret },
+          MONGODB_DATABASE: 'telemetry',
+          MONGODB_MAX_POOL_SIZE: '2',
+          MONGODB_TIME_SERIES: 'false',
+          MAX_MESSAGE_BYTES: '16384',
+          POWERTOOLS_SERVICE_NAME: 'telemetry-sink',
+          POWERTOOLS_METRICS_NAMESPACE: 'TelemetryPipeline',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+        },
+      },
+    });
+    const grants = synth.template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^SinkFunctionRole') }] },
+    });
+    const statements = JSON.stringify(Object.values(grants).map((p) => p.Properties.PolicyDocument.Statement));
+    expect(statements).toContain(`{"Ref":"${mongoSecret}"}`);
+    expect(statements).toContain(`{"Ref":"${id(synth.stack.forwarder.credentialsSecret as never)}"}`);
+    expect(statements).toContain('secretsmanager:GetSecretValue');
+  });
+
+  it('alarms on failed sink invocations', () => {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: id(synth.stack.sink.function) } }],
+    });
+  });
+
+  it('without provisioned pollers, sets none of the provisioned-only error handling (Lambda would refuse it)', () => {
+    const { template, stack } = synthStack({ sink: { provisionedPollers: null } });
+    const mappings = Object.values(
+      template.findResources('AWS::Lambda::EventSourceMapping', {
+        Properties: { FunctionName: { Ref: stack.getLogicalId(stack.sink.function.node.defaultChild as never) } },
+      }),
+    );
+    expect(mappings).toHaveLength(1);
+    const properties = mappings[0]?.Properties ?? {};
+    for (const key of [
+      'ProvisionedPollerConfig',
+      'MaximumRetryAttempts',
+      'DestinationConfig',
+      'FunctionResponseTypes',
+      'BisectBatchOnFunctionError',
+    ]) {
+      expect(properties[key]).toBeUndefined();
+    }
+    expect(Object.keys(template.toJSON().Outputs)).not.toContain('SinkDeadLetterTopic');
+  });
+
+  it('runs in the configured subnets and security groups', () => {
+    const { template } = synthStack({
+      sink: {
+        network: {
+          vpcId: 'vpc-0123456789abcdef0',
+          availabilityZones: ['eu-west-1a'],
+          subnetIds: ['subnet-0123456789abcdef0'],
+          securityGroupIds: ['sg-0123456789abcdef0'],
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'telemetry-sink' }) },
+      VpcConfig: { SubnetIds: ['subnet-0123456789abcdef0'], SecurityGroupIds: ['sg-0123456789abcdef0'] },
+    });
+  });
+
+  it('creates an empty URI secret to fill, or uses an existing one', () => {
+    const created = synth.template.findResources('AWS::SecretsManager::Secret', {
+      Properties: { Description: Match.stringLikeRegexp('MongoDB') },
+    });
+    expect(Object.values(created).map((s) => s.Properties.SecretString)).toEqual(['{"uri":""}']);
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:atlas/telemetry-AbCdEf';
+    const { template } = synthStack({ sink: { mongo: { uriSecretArn: arn } } });
+    template.resourcePropertiesCountIs(
+      'AWS::SecretsManager::Secret',
+      { Description: Match.stringLikeRegexp('MongoDB') },
+      0,
+    );
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MONGODB_URI_SECRET_ID: arn }) },
+    });
+  });
+});
+
+describe('sink configuration', () => {
+  const base = { stackName: 'P', kafka: { bootstrapServers: ['b:9092'], topic: 't' } };
+
+  it('refuses a pool size that could exceed the cluster connection limit, naming the formula', () => {
+    expect(() =>
+      parseConfig({
+        ...base,
+        kafka: { ...base.kafka, partitions: 48 },
+        sink: { mongo: { maxPoolSize: 5, connectionLimit: 500 } },
+      }),
+    ).toThrow(
+      /sink\.mongo\.maxPoolSize: .*kafka\.partitions × replicaSetMembers × \(maxPoolSize \+ 2\) must stay within 80% of connectionLimit/,
+    );
+    expect(() =>
+      parseConfig({
+        ...base,
+        kafka: { ...base.kafka, partitions: 48 },
+        sink: { mongo: { maxPoolSize: 5, connectionLimit: 3_000 } },
+      }),
+    ).not.toThrow();
+  });
+
+  it('checks poller bounds and secret exclusivity', () => {
+    expect(() => parseConfig({ ...base, sink: { provisionedPollers: { minimum: 5, maximum: 2 } } })).toThrow(
+      /sink\.provisionedPollers\.minimum: minimum must not exceed maximum/,
+    );
+    expect(() =>
+      parseConfig({
+        ...base,
+        sink: {
+          mongo: { uriSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:a-AbCdEf', uriSecretName: 'a' },
+        },
+      }),
+    ).toThrow(/sink\.mongo\.uriSecretName: set uriSecretArn or uriSecretName, not both/);
+  });
+});
+
+describe('MongoSink validation', () => {
+  it('names its path and each bad prop', () => {
+    const stack = new Stack(new App(), 'S');
+    expect(
+      () =>
+        new MongoSink(stack, 'Sink', {
+          bootstrapServers: [],
+          topic: 'same',
+          deadLetterTopic: 'same',
+          kafkaCredentials: new Secret(stack, 'K'),
+          mongoUri: { create: true },
+          batchSize: 0,
+          maxRecordAge: Duration.seconds(10),
+        }),
+    ).toThrow(
+      /S\/Sink: invalid MongoSink props:\n.*bootstrapServers.*\n.*deadLetterTopic: must differ.*\n.*batchSize: 0.*\n.*maxRecordAge: 10 s/,
+    );
+  });
+});
