@@ -82,6 +82,13 @@ export class MongoConnection {
       retryWrites: true,
       writeConcern: { w: 'majority' },
     });
+    // Connect explicitly: a client whose first connection fails closes its topology for good, and must not be kept
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw error;
+    }
     const db = client.db(this.options.database);
     await this.prepare(db);
     return {

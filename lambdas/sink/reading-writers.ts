@@ -45,32 +45,48 @@ export async function bulkOutcomes<T extends Document>(
     return operations.map((_, index) => ({ status: inserted(index, result) ? 'written' : 'duplicate' }));
   } catch (error) {
     const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-    const result = (error as { result?: { upsertedIds?: { readonly [index: number]: unknown } } }).result;
+    const result = (error as { result?: BulkCounts }).result;
     const hasWriteConcernError = Boolean(
       (error as { errorResponse?: { writeConcernError?: unknown } }).errorResponse?.writeConcernError,
     );
+    const failed = (kind: Exclude<MongoErrorClass, 'duplicate'>): WriteOutcome => ({
+      status: 'failed',
+      kind,
+      error: describe(error),
+    });
     if (!writeErrors || !result?.upsertedIds || hasWriteConcernError) {
       const kind = classifyMongoError(error);
-      const failed: WriteOutcome = {
-        status: 'failed',
-        kind: kind === 'duplicate' ? 'transient' : kind,
-        error: describe(error),
-      };
-      return operations.map(() => failed);
+      return operations.map(() => failed(kind === 'duplicate' ? 'transient' : kind));
     }
     const byIndex = new Map<number, { code?: number; errmsg?: string }>();
     for (const writeError of [writeErrors].flat() as { index: number; code?: number; errmsg?: string }[]) {
       byIndex.set(writeError.index, writeError);
     }
-    const upserted = { upsertedIds: result.upsertedIds };
+    // The driver also reports an interrupted execution (closed topology, lost connection) as a MongoBulkWriteError,
+    // with fewer results than operations and no write error for the rest: those operations are unconfirmed.
+    const accounted =
+      (result.matchedCount ?? 0) + (result.upsertedCount ?? 0) + (result.insertedCount ?? 0) + byIndex.size;
+    const complete = accounted >= operations.length;
+    const upserted = { upsertedIds: result.upsertedIds ?? {} };
     return operations.map((_, index) => {
       const writeError = byIndex.get(index);
-      if (!writeError) return { status: inserted(index, upserted) ? 'written' : 'duplicate' };
+      if (!writeError) {
+        if (upserted.upsertedIds[index] !== undefined && inserted(index, upserted)) return { status: 'written' };
+        if (!complete) return failed('transient');
+        return { status: inserted(index, upserted) ? 'written' : 'duplicate' };
+      }
       const kind = classifyMongoError(writeError);
       if (kind === 'duplicate') return { status: 'duplicate' };
       return { status: 'failed', kind, error: `E${writeError.code ?? '?'}: ${writeError.errmsg ?? 'write error'}` };
     });
   }
+}
+
+interface BulkCounts {
+  readonly upsertedIds?: { readonly [index: number]: unknown };
+  readonly matchedCount?: number;
+  readonly upsertedCount?: number;
+  readonly insertedCount?: number;
 }
 
 const upsertedAt = (index: number, result: { upsertedIds: { readonly [index: number]: unknown } }) =>

@@ -4,6 +4,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { enrich } from '../../lambdas/shared/enrichment';
 import type { TelemetryEnvelope } from '../../lambdas/shared/envelope';
 import type { KafkaEvent, KafkaEventRecord } from '../../lambdas/sink/kafka-event';
+import type { ReadRecord } from './kafka-read';
 
 /** Fixed "now" for deterministic envelopes: 2026-01-01T00:00:00Z. */
 export const NOW = Date.UTC(2026, 0, 1);
@@ -123,4 +124,26 @@ export function kafkaEvent(records: readonly KafkaEventRecord[]): KafkaEvent {
     bootstrapServers: 'pkc-12abc.eu-west-1.aws.confluent.cloud:9092',
     records: grouped,
   };
+}
+
+/** What Lambda's Kafka event source would deliver for records a kafkajs consumer read, in batches of `size`. */
+export function esmEvents(records: readonly ReadRecord[], topic: string, size = 100): KafkaEvent[] {
+  const events: KafkaEvent[] = [];
+  for (let i = 0; i < records.length; i += size) {
+    events.push(
+      kafkaEvent(
+        records.slice(i, i + size).map((r) => ({
+          topic,
+          partition: r.partition,
+          offset: Number(r.offset),
+          timestamp: Number(r.timestamp),
+          timestampType: 'CREATE_TIME',
+          key: Buffer.from(r.key).toString('base64'),
+          value: Buffer.from(r.value).toString('base64'),
+          headers: Object.entries(r.headers).map(([name, value]) => ({ [name]: [...Buffer.from(value)] })),
+        })),
+      ),
+    );
+  }
+  return events;
 }

@@ -16,7 +16,11 @@ import {
 import { BulkWriteResult, WriteError } from 'mongodb/lib/bulk/common.js';
 import type { BulkResult, CollectionPort } from '../../lambdas/sink/ports';
 
-type Fault = { readonly kind: 'network'; readonly afterOperations: number } | { readonly kind: 'selection' };
+type Fault =
+  | { readonly kind: 'network'; readonly afterOperations: number }
+  /** What the driver throws when the topology closed mid-write: a MongoBulkWriteError without write errors. */
+  | { readonly kind: 'interrupted'; readonly afterOperations: number }
+  | { readonly kind: 'selection' };
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -99,7 +103,8 @@ export class FakeCollection<T extends Document = Document> implements Collection
       throw new MongoServerSelectionError('Server selection timed out after 5000 ms', {} as never);
     }
     const ordered = options?.ordered ?? true;
-    const limit = fault?.kind === 'network' ? fault.afterOperations : operations.length;
+    const limit =
+      fault?.kind === 'network' || fault?.kind === 'interrupted' ? fault.afterOperations : operations.length;
     const stats = {
       nInserted: 0,
       nMatched: 0,
@@ -116,6 +121,13 @@ export class FakeCollection<T extends Document = Document> implements Collection
       }
     }
     if (fault?.kind === 'network') throw new MongoNetworkError('connection 3 to 10.0.0.12:27017 closed');
+    if (fault?.kind === 'interrupted') {
+      const result = new BulkWriteResult(
+        { ok: 1, ...stats, insertedIds: [], writeErrors, writeConcernErrors: [] } as never,
+        ordered,
+      );
+      throw new MongoBulkWriteError({ message: 'Topology is closed', code: undefined as never, writeErrors }, result);
+    }
     if (writeErrors.length > 0) {
       const result = new BulkWriteResult(
         { ok: 1, ...stats, insertedIds: [], writeErrors, writeConcernErrors: [] } as never,

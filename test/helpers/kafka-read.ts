@@ -4,6 +4,8 @@ import { Kafka, logLevel } from 'kafkajs';
 export interface ReadRecord {
   readonly partition: number;
   readonly offset: string;
+  /** Record timestamp, epoch ms as a string (kafkajs' representation). */
+  readonly timestamp: string;
   readonly key: string;
   readonly value: string;
   readonly headers: Record<string, string>;
@@ -54,6 +56,7 @@ export async function readTopic(
               records.push({
                 partition: batch.partition,
                 offset: m.offset,
+                timestamp: m.timestamp,
                 key: m.key?.toString() ?? '',
                 value: m.value?.toString() ?? '',
                 headers,

@@ -284,6 +284,16 @@ describe('sink: transient failures are retried, exactly the right records', () =
     expect(devices.docs.size).toBe(2);
   });
 
+  it('an interrupted bulk write (MongoBulkWriteError without write errors) is not mistaken for success', async () => {
+    const records = batch(6);
+    readings.failNext({ kind: 'interrupted', afterOperations: 2 });
+    const response = await run(records);
+    // The two upserted are confirmed; the four unconfirmed are retried
+    expect(failedOffsets(response)).toEqual(records.slice(2).map((r) => `telemetry.readings.v1-0@${r.offset}`));
+    expect((await run(records)).batchItemFailures).toEqual([]);
+    expect(readings.docs.size).toBe(6);
+  });
+
   it('server selection timeout names network access as the likely cause', async () => {
     readings.failNext({ kind: 'selection' });
     const response = await run(batch(2));

@@ -1,0 +1,94 @@
+/**
+ * Forwarder to sink through a real Kafka-protocol broker: records produced by the forwarder handler into the
+ * librdkafka mock cluster, consumed by a kafkajs consumer group, handed to the sink handler in the exact event
+ * shape Lambda's Kafka event source delivers, then the same offsets replayed. Every reading is stored once and
+ * each device's latest state is its newest reading.
+ */
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ForwarderEnvironmentSchema } from '../../lambdas/forward/config';
+import { createHandler as createForwarder } from '../../lambdas/forward/create-handler';
+import { SinkEnvironmentSchema } from '../../lambdas/sink/config';
+import { createHandler as createSink } from '../../lambdas/sink/create-handler';
+import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../lambdas/sink/documents';
+import { devicePayload, envelope, esmEvents, lambdaContext, NOW, sqsEvent, sqsRecord } from '../helpers/factories';
+import { FakeCollection } from '../helpers/fake-mongo';
+import { KafkaMockCluster } from '../helpers/kafka-mock';
+import { readTopic } from '../helpers/kafka-read';
+
+const TOPIC = 'telemetry.readings.v1';
+const sqsMock = mockClient(SQSClient);
+let cluster: KafkaMockCluster;
+
+beforeAll(() => {
+  cluster = KafkaMockCluster.start({ brokers: 3 });
+  cluster.createTopic(TOPIC, 6);
+  sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+});
+afterAll(() => cluster.stop());
+
+describe('forwarder → Kafka → sink', () => {
+  it('stores every reading exactly once and the newest state per device, across duplicates, disorder and replay', async () => {
+    // Given 30 devices × 10 readings, sent out of order, with every 7th reading resent by its device
+    const devices = 30;
+    const perDevice = 10;
+    const readings = [];
+    for (let d = 0; d < devices; d++) {
+      for (let seq = 0; seq < perDevice; seq++) {
+        readings.push(envelope(`sensor-${d}`, devicePayload({ seq, ts: NOW - 100_000 + seq * 1_000 })));
+      }
+    }
+    const shuffled = readings
+      .map((r, i) => ({ r, k: (i * 7919) % readings.length }))
+      .sort((a, b) => a.k - b.k)
+      .map(({ r }) => r);
+    const resent = shuffled.filter((_, i) => i % 7 === 0);
+    const malformed = [sqsRecord('{"deviceId":'), sqsRecord({ ...envelope('sensor-1'), $where: '1' })];
+    const forwarder = createForwarder(
+      ForwarderEnvironmentSchema.parse({
+        KAFKA_BROKERS: cluster.bootstrapServers.join(','),
+        KAFKA_TOPIC: TOPIC,
+        DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/1/dlq',
+      }),
+      new SQSClient({}),
+    );
+    const sent = [...shuffled, ...resent].map((r) => sqsRecord(r));
+    for (let i = 0; i < sent.length; i += 100) {
+      const response = await forwarder(
+        sqsEvent([...sent.slice(i, i + 100), ...(i === 0 ? malformed : [])]),
+        lambdaContext(10_000),
+      );
+      expect(response.batchItemFailures).toEqual([]);
+    }
+    await forwarder.close();
+
+    // When the sink consumes them as the event source would, twice (a replay of the same offsets)
+    const consumed = await readTopic(cluster.bootstrapServers, TOPIC, sent.length);
+    const events = esmEvents(consumed, TOPIC, 64);
+    const collections = {
+      readings: new FakeCollection<ReadingDocument>(),
+      devices: new FakeCollection<DeviceStateDocument>(),
+      quarantine: new FakeCollection<QuarantineDocument>(),
+    };
+    const sink = createSink(SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:1' }), collections);
+    for (let pass = 0; pass < 2; pass++) {
+      for (const event of events) expect((await sink(event, lambdaContext(10_000))).batchItemFailures).toEqual([]);
+    }
+
+    // Then each reading is stored once, with its Kafka position, and each device shows its newest reading
+    expect(consumed).toHaveLength(devices * perDevice + resent.length);
+    expect(collections.readings.docs.size).toBe(devices * perDevice);
+    expect(new Set(collections.readings.all().map((doc) => doc._id))).toEqual(new Set(readings.map((r) => r.eventId)));
+    for (let d = 0; d < devices; d++) {
+      expect(collections.devices.get(`sensor-${d}`)).toMatchObject({
+        seq: perDevice - 1,
+        ts: new Date(NOW - 100_000 + (perDevice - 1) * 1_000),
+      });
+    }
+    // And the malformed messages never reached Kafka: the forwarder parked them in its DLQ
+    const parked = sqsMock.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(parked.map((e) => e.MessageBody)).toEqual(malformed.map((m) => m.body));
+    expect(collections.quarantine.docs.size).toBe(0);
+  });
+});

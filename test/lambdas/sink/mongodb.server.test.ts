@@ -1,0 +1,72 @@
+/**
+ * The sink against a real MongoDB server. Runs when MONGODB_URI is set (for example
+ * `MONGODB_URI=mongodb://127.0.0.1:27017 npm test`); reported as skipped otherwise. Each run uses its own database
+ * and drops it afterwards.
+ */
+import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SinkEnvironmentSchema } from '../../../lambdas/sink/config';
+import { createHandler, type SinkHandler } from '../../../lambdas/sink/create-handler';
+import { devicePayload, envelope, kafkaEvent, kafkaRecord, lambdaContext, NOW } from '../../helpers/factories';
+
+const uri = process.env.MONGODB_URI;
+
+describe.skipIf(!uri)('sink against a real MongoDB server (MONGODB_URI)', () => {
+  const database = `telemetry_test_${process.pid}_${Date.now()}`;
+  let client: MongoClient;
+  let sink: SinkHandler;
+  let timeSeriesSink: SinkHandler;
+
+  beforeAll(async () => {
+    client = new MongoClient(uri ?? '');
+    await client.connect();
+    sink = createHandler(SinkEnvironmentSchema.parse({ MONGODB_URI: uri, MONGODB_DATABASE: database }));
+    timeSeriesSink = createHandler(
+      SinkEnvironmentSchema.parse({
+        MONGODB_URI: uri,
+        MONGODB_DATABASE: `${database}_ts`,
+        MONGODB_TIME_SERIES: 'true',
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all([sink?.close(), timeSeriesSink?.close()]);
+    await client?.db(database).dropDatabase();
+    await client?.db(`${database}_ts`).dropDatabase();
+    await client?.close();
+  });
+
+  const records = () =>
+    Array.from({ length: 20 }, (_, i) =>
+      kafkaRecord(envelope(`sensor-${i % 4}`, devicePayload({ seq: i, ts: NOW - 20_000 + i * 100 })), { offset: i }),
+    );
+
+  it('stores each reading once across replays, and the newest state per device', async () => {
+    const batch = [...records(), kafkaRecord({ ...envelope(), $where: '1' }, { offset: 99 })];
+    for (let i = 0; i < 3; i++) {
+      const response = await sink(kafkaEvent(batch), lambdaContext(20_000, 'telemetry-sink'));
+      expect(response.batchItemFailures).toEqual([]);
+    }
+    const db = client.db(database);
+    expect(await db.collection('readings').countDocuments()).toBe(20);
+    expect(await db.collection('devices').findOne({ _id: 'sensor-3' as never })).toMatchObject({ seq: 19 });
+    expect(await db.collection('quarantine').findOne({ _id: 'telemetry.readings.v1-0@99' as never })).toMatchObject({
+      reason: 'unsafe_key',
+      attempts: 3,
+    });
+    const indexes = (await db.collection('readings').indexes()).map((index) => index.name);
+    expect(indexes).toContain('device_time');
+  });
+
+  it('with a time-series collection, still stores each reading once across replays', async () => {
+    for (let i = 0; i < 2; i++) {
+      const response = await timeSeriesSink(kafkaEvent(records()), lambdaContext(20_000, 'telemetry-sink'));
+      expect(response.batchItemFailures).toEqual([]);
+    }
+    const db = client.db(`${database}_ts`);
+    expect(await db.collection('readings').countDocuments()).toBe(20);
+    const info = await db.listCollections({ name: 'readings' }).toArray();
+    expect(info[0]?.type).toBe('timeseries');
+  });
+});
