@@ -1,18 +1,16 @@
 import { join } from 'node:path';
-import { Duration, SecretValue, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PipelineFunction } from '../core/pipeline-function';
+import { type SecretSource, userSecret } from '../core/secrets';
+import { kafkaProblems, throwIfInvalid } from '../core/validation';
 
-/** Where the Confluent credentials come from. */
-export type KafkaCredentialsSource =
-  | { readonly secretArn: string }
-  | { readonly secretName: string }
-  /** The stack creates an empty secret for you to fill. */
-  | { readonly create: true };
+/** Where the Confluent credentials come from (`create`: the stack creates an empty secret for you to fill). */
+export type KafkaCredentialsSource = SecretSource;
 
 export interface KafkaForwarderProps {
   /** The ingest queue to consume. */
@@ -63,7 +61,13 @@ export class KafkaForwarder extends Construct {
     super(scope, id);
     validate(this, props);
 
-    this.credentialsSecret = resolveSecret(this, props.credentials);
+    this.credentialsSecret = userSecret(this, 'Credentials', props.credentials, {
+      description:
+        'Confluent Cloud API key for the telemetry pipeline: {"username": "<API key>", "password": "<API secret>"}',
+      fields: ['username', 'password'],
+      rotation:
+        'Confluent Cloud API keys are issued and rotated in Confluent Cloud, not by a Secrets Manager rotation Lambda: rotate by creating a new key there and updating this secret (README, "Rotating credentials").',
+    });
 
     this.function = new PipelineFunction(this, 'Function', {
       entry: join(__dirname, '..', '..', 'lambdas', 'forward', 'handler.ts'),
@@ -109,31 +113,8 @@ export class KafkaForwarder extends Construct {
   }
 }
 
-function resolveSecret(scope: Construct, source: KafkaCredentialsSource): ISecret {
-  if ('secretArn' in source) return Secret.fromSecretCompleteArn(scope, 'Credentials', source.secretArn);
-  if ('secretName' in source) return Secret.fromSecretNameV2(scope, 'Credentials', source.secretName);
-  const secret = new Secret(scope, 'Credentials', {
-    description:
-      'Confluent Cloud API key for the telemetry pipeline: {"username": "<API key>", "password": "<API secret>"}',
-    // Created empty on purpose: the API key is made in Confluent Cloud and pasted here after the first deploy.
-    secretObjectValue: { username: SecretValue.unsafePlainText(''), password: SecretValue.unsafePlainText('') },
-  });
-  Validations.of(secret).acknowledge({
-    id: 'AwsSolutions-SMG4',
-    reason:
-      'Confluent Cloud API keys are issued and rotated in Confluent Cloud, not by a Secrets Manager rotation Lambda: rotate by creating a new key there and updating this secret (see README, "Rotating the Confluent API key").',
-  });
-  return secret;
-}
-
 function validate(scope: Construct, props: KafkaForwarderProps): void {
-  const problems: string[] = [];
-  if (props.bootstrapServers.length === 0) problems.push('bootstrapServers: at least one host:port is required');
-  for (const server of props.bootstrapServers) {
-    if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(server)) problems.push(`bootstrapServers: "${server}" is not host:port`);
-  }
-  if (!/^[A-Za-z0-9._-]{1,249}$/.test(props.topic))
-    problems.push(`topic: "${props.topic}" is not a valid Kafka topic name`);
+  const problems = kafkaProblems(props);
   const batchSize = props.batchSize ?? 100;
   if (batchSize < 1 || batchSize > 10_000) problems.push(`batchSize: ${batchSize} is outside 1–10000`);
   if (batchSize > 10 && props.maxBatchingWindow !== undefined && props.maxBatchingWindow.toSeconds() < 1) {
@@ -141,7 +122,5 @@ function validate(scope: Construct, props: KafkaForwarderProps): void {
   }
   const concurrency = props.maxConcurrency ?? 10;
   if (concurrency < 2 || concurrency > 1_000) problems.push(`maxConcurrency: ${concurrency} is outside 2–1000`);
-  if (problems.length > 0) {
-    throw new Error(`${scope.node.path}: invalid KafkaForwarder props:\n  - ${problems.join('\n  - ')}`);
-  }
+  throwIfInvalid(scope, 'KafkaForwarder', problems);
 }

@@ -4,6 +4,7 @@ import { CfnPolicy, CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FAILURE_QUEUE_DEFAULTS, QUEUE_DEFAULTS } from '../core/defaults';
+import { throwIfInvalid } from '../core/validation';
 import { buildRuleSql, deviceTopic } from './rule-sql';
 
 /** IoT's policy variable for the connected thing's name. */
@@ -166,7 +167,5 @@ function validate(scope: Construct, props: TelemetryIngestProps): void {
   if (props.maxReceiveCount !== undefined && (props.maxReceiveCount < 1 || props.maxReceiveCount > 1_000)) {
     problems.push(`maxReceiveCount: ${props.maxReceiveCount} is outside 1–1000`);
   }
-  if (problems.length > 0) {
-    throw new Error(`${scope.node.path}: invalid TelemetryIngest props:\n  - ${problems.join('\n  - ')}`);
-  }
+  throwIfInvalid(scope, 'TelemetryIngest', problems);
 }

@@ -1,18 +1,17 @@
 import { join } from 'node:path';
-import { Duration, SecretValue, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { AuthenticationMethod, KafkaDlq, SelfManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PipelineFunction } from '../core/pipeline-function';
+import { type SecretSource, userSecret } from '../core/secrets';
+import { kafkaProblems, throwIfInvalid } from '../core/validation';
 
 /** Where the MongoDB connection string comes from: a secret `{"uri": "mongodb+srv://…"}`. */
-export type MongoUriSource =
-  | { readonly secretArn: string }
-  | { readonly secretName: string }
-  | { readonly create: true };
+export type MongoUriSource = SecretSource;
 
 /** Subnets and security groups to run the sink in. */
 export interface SinkNetwork {
@@ -97,7 +96,13 @@ export class MongoSink extends Construct {
   public constructor(scope: Construct, id: string, props: MongoSinkProps) {
     super(scope, id);
     validate(this, props);
-    this.mongoUriSecret = resolveSecret(this, props.mongoUri);
+    this.mongoUriSecret = userSecret(this, 'MongoUri', props.mongoUri, {
+      description:
+        'MongoDB Atlas connection string for the telemetry sink: {"uri": "mongodb+srv://<user>:<password>@<cluster>/"}',
+      fields: ['uri'],
+      rotation:
+        'The connection string holds an Atlas database user managed in Atlas: rotate by creating a new user or password there and updating this secret (README, "Rotating credentials").',
+    });
 
     this.function = new PipelineFunction(this, 'Function', {
       entry: join(__dirname, '..', '..', 'lambdas', 'sink', 'handler.ts'),
@@ -167,28 +172,8 @@ function network(scope: Construct, config: SinkNetwork) {
   };
 }
 
-function resolveSecret(scope: Construct, source: MongoUriSource): ISecret {
-  if ('secretArn' in source) return Secret.fromSecretCompleteArn(scope, 'MongoUri', source.secretArn);
-  if ('secretName' in source) return Secret.fromSecretNameV2(scope, 'MongoUri', source.secretName);
-  const secret = new Secret(scope, 'MongoUri', {
-    description:
-      'MongoDB Atlas connection string for the telemetry sink: {"uri": "mongodb+srv://<user>:<password>@<cluster>/"}',
-    // Created empty on purpose: the Atlas database user is made in Atlas and pasted here after the first deploy.
-    secretObjectValue: { uri: SecretValue.unsafePlainText('') },
-  });
-  Validations.of(secret).acknowledge({
-    id: 'AwsSolutions-SMG4',
-    reason:
-      'The connection string holds an Atlas database user managed in Atlas: rotate by creating a new user or password there and updating this secret (README, "Rotating credentials").',
-  });
-  return secret;
-}
-
 function validate(scope: Construct, props: MongoSinkProps): void {
-  const problems: string[] = [];
-  if (props.bootstrapServers.length === 0) problems.push('bootstrapServers: at least one host:port is required');
-  if (!/^[A-Za-z0-9._-]{1,249}$/.test(props.topic))
-    problems.push(`topic: "${props.topic}" is not a valid Kafka topic name`);
+  const problems = kafkaProblems(props);
   const dlt = props.deadLetterTopic ?? `${props.topic}.sink-dlt`;
   if (dlt === props.topic) problems.push('deadLetterTopic: must differ from the source topic (Lambda refuses loops)');
   const batchSize = props.batchSize ?? 500;
@@ -202,7 +187,5 @@ function validate(scope: Construct, props: MongoSinkProps): void {
   }
   const age = props.maxRecordAge?.toSeconds();
   if (age !== undefined && (age < 60 || age > 604_800)) problems.push(`maxRecordAge: ${age} s is outside 60–604800`);
-  if (problems.length > 0) {
-    throw new Error(`${scope.node.path}: invalid MongoSink props:\n  - ${problems.join('\n  - ')}`);
-  }
+  throwIfInvalid(scope, 'MongoSink', problems);
 }
