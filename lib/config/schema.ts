@@ -69,6 +69,15 @@ const topicFilter = z
     message: 'levels other than "+" may only use letters, digits, "_" and "-"',
   });
 
+/** A complete Secrets Manager ARN, with the six-character suffix IAM grants need. */
+const secretArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/,
+    'expected a complete secret ARN (ending in a dash and six random characters, e.g. -AbCdEf)',
+  );
+const secretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'expected a secret name');
+
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'expected host:port');
 
 export const PipelineConfigSchema = z
@@ -101,18 +110,9 @@ export const PipelineConfigSchema = z
         bootstrapServers: z.array(hostPort).min(1),
         topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name ([A-Za-z0-9._-], 1–249)'),
         /** Complete ARN of an existing secret `{"username","password"}`; exclusive with credentialsSecretName. */
-        credentialsSecretArn: z
-          .string()
-          .regex(
-            /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/,
-            'expected a complete secret ARN (ending in -XXXXXX)',
-          )
-          .optional(),
+        credentialsSecretArn: secretArn.optional(),
         /** Name of an existing secret; exclusive with credentialsSecretArn. Neither: the stack creates one. */
-        credentialsSecretName: z
-          .string()
-          .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'expected a secret name')
-          .optional(),
+        credentialsSecretName: secretName.optional(),
         compression: z.enum(['none', 'gzip']).default('none'),
         /** The topic's partition count: Lambda runs at most one sink invocation per partition at a time. */
         partitions: z.number().int().min(1).max(10_000).default(6),
@@ -180,17 +180,8 @@ export const PipelineConfigSchema = z
         mongo: z
           .strictObject({
             /** Complete ARN of a secret `{"uri": "mongodb+srv://…"}`; exclusive with uriSecretName. Neither: created. */
-            uriSecretArn: z
-              .string()
-              .regex(
-                /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/,
-                'expected a complete secret ARN (ending in -XXXXXX)',
-              )
-              .optional(),
-            uriSecretName: z
-              .string()
-              .regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'expected a secret name')
-              .optional(),
+            uriSecretArn: secretArn.optional(),
+            uriSecretName: secretName.optional(),
             database: z
               .string()
               .regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'expected a MongoDB database name')
