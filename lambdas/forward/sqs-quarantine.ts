@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { withDeadline } from '../shared/deadline';
 import { describeError } from '../shared/errors';
-import { FailureAttribute, type FailureStage, MAX_FAILURE_DETAIL_CHARS } from '../shared/failure';
+import { FailureAttribute, type FailureStage, failureDetail } from '../shared/failure';
 import type { LoggerPort } from '../shared/observability';
 import type { Quarantine, QuarantineEntry } from './ports';
 
@@ -21,7 +21,7 @@ export function failureAttributes(entry: QuarantineEntry, stage: FailureStage): 
   return {
     [FailureAttribute.Stage]: text(stage),
     [FailureAttribute.Reason]: text(entry.reason),
-    [FailureAttribute.Error]: text(entry.detail.slice(0, MAX_FAILURE_DETAIL_CHARS) || entry.reason),
+    [FailureAttribute.Error]: text(failureDetail(entry.detail) || entry.reason),
     [FailureAttribute.FirstFailedAt]: text(new Date(entry.firstReceivedAt).toISOString()),
     [FailureAttribute.Attempts]: { DataType: 'Number', StringValue: String(entry.attempts) },
     [FailureAttribute.SourceId]: text(entry.id),

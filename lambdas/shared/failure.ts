@@ -21,3 +21,14 @@ export const FailureAttribute = {
 export const MAX_FAILURE_DETAIL_CHARS = 1_000;
 
 export type FailureStage = 'forward' | 'sink';
+
+/** Characters SQS accepts in message bodies and attribute values: #x9, #xA, #xD, #x20–#xD7FF, #xE000–#xFFFD, astral. */
+const SQS_UNSAFE = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * A failure detail fit for an SQS attribute or a log: characters SQS rejects replaced by U+FFFD (details quote
+ * producer input, such as key names), cut at `MAX_FAILURE_DETAIL_CHARS` code points without splitting a character.
+ */
+export function failureDetail(detail: string): string {
+  return Array.from(detail.replace(SQS_UNSAFE, '\uFFFD')).slice(0, MAX_FAILURE_DETAIL_CHARS).join('');
+}

@@ -20,6 +20,11 @@ export const SinkEnvironmentSchema = z
     MONGODB_MAX_POOL_SIZE: envInt(1, 100).default(2),
     MONGODB_TIME_SERIES: envBool.default(false),
     MAX_MESSAGE_BYTES: envInt(256, 1_048_576).default(DEFAULT_MAX_MESSAGE_BYTES),
+    /**
+     * Whether the event source honours partial batch responses (provisioned mode). When it does not (on demand), a
+     * batch with any unstored record must fail as a whole, or Lambda would commit past the unstored records.
+     */
+    PARTIAL_BATCH_RESPONSE: envBool.default(true),
   })
   .refine((env) => (env.MONGODB_URI_SECRET_ID === undefined) !== (env.MONGODB_URI === undefined), {
     message: 'set MONGODB_URI_SECRET_ID (AWS) or MONGODB_URI (local runs), exactly one',

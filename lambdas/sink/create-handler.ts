@@ -3,8 +3,8 @@
  * container; tests and local runs call it with their own environment.
  */
 import type { Context } from 'aws-lambda';
-import { invocationDeadline } from '../shared/deadline';
-import { ConfigurationError, describeError } from '../shared/errors';
+import { invocationDeadline, withDeadline } from '../shared/deadline';
+import { ConfigurationError, describeError, PipelineError } from '../shared/errors';
 import { logger, metrics } from '../shared/powertools';
 import type { SinkEnvironment } from './config';
 import { failureOf, flattenRecords, type KafkaBatchResponse, type KafkaEvent } from './kafka-event';
@@ -13,6 +13,11 @@ import { isServerSelectionError, SERVER_SELECTION_HINT } from './mongo-errors';
 import type { SinkCollections } from './ports';
 import { type ReadingWriter, TimeSeriesReadingWriter, UpsertReadingWriter } from './reading-writers';
 import { SinkMetric, sinkBatch } from './sink';
+
+/** Thrown (on-demand event sources only) so that Lambda retries a batch it cannot partially acknowledge. */
+export class BatchNotStoredError extends PipelineError {
+  public override readonly name = 'BatchNotStoredError';
+}
 
 export type KafkaHandler = (event: KafkaEvent, context: Context) => Promise<KafkaBatchResponse>;
 export type SinkHandler = KafkaHandler & { close(): Promise<void> };
@@ -39,10 +44,13 @@ export function createHandler(env: SinkEnvironment, collections?: SinkCollection
     logger.addContext(context);
     metrics.captureColdStartMetric(context.functionName);
     const deadline = invocationDeadline(context.getRemainingTimeInMillis());
+    let response: KafkaBatchResponse;
     try {
-      const target = collections ?? (await connection.collections(context.getRemainingTimeInMillis()));
+      const target =
+        collections ??
+        (await withDeadline(connection.collections(context.getRemainingTimeInMillis()), deadline, 'MongoDB connect'));
       const readings = readingWriter(env, target);
-      return await sinkBatch(event, {
+      response = await sinkBatch(event, {
         collections: target,
         readings,
         logger,
@@ -60,10 +68,16 @@ export function createHandler(env: SinkEnvironment, collections?: SinkCollection
         ...(isServerSelectionError(described) ? { hint: SERVER_SELECTION_HINT } : {}),
       });
       metrics.addMetric(SinkMetric.Failed, 'Count', records.length);
-      return { batchItemFailures: records.map(failureOf) };
+      response = { batchItemFailures: records.map(failureOf) };
     } finally {
       metrics.publishStoredMetrics();
     }
+    if (!env.PARTIAL_BATCH_RESPONSE && response.batchItemFailures.length > 0) {
+      throw new BatchNotStoredError(
+        `${response.batchItemFailures.length} records not stored; failing the batch so the event source delivers it again`,
+      );
+    }
+    return response;
   };
   return Object.assign(handler, { close: () => connection.close() });
 }

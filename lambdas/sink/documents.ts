@@ -49,7 +49,8 @@ export interface QuarantineDocument {
   /** The record as Kafka delivered it, base64, so it can be replayed byte for byte. */
   readonly key: string | null;
   readonly value: string | null;
-  readonly headers: Readonly<Record<string, string>>;
+  /** Header names are producer input: kept as values, never as field names. Values base64. */
+  readonly headers: ReadonlyArray<{ readonly key: string; readonly value: string }>;
 }
 
 export function readingDocument(envelope: TelemetryEnvelope, source: RecordSource, now: Date): ReadingDocument {

@@ -58,6 +58,20 @@ export function decodeBase64(text: string): Buffer | undefined {
   return bytes.toString('base64') === text ? bytes : undefined;
 }
 
+/**
+ * Headers as a list of `{key, value}` (value base64, as delivered), safe to store: header names are producer input,
+ * so they are kept as values, never as document field names.
+ */
+export function headerList(headers: KafkaEventRecord['headers']): { key: string; value: string }[] {
+  const result: { key: string; value: string }[] = [];
+  for (const header of headers ?? []) {
+    for (const [key, bytes] of Object.entries(header)) {
+      if (Array.isArray(bytes)) result.push({ key, value: Buffer.from(bytes).toString('base64') });
+    }
+  }
+  return result;
+}
+
 /** Header values as UTF-8 strings (last value wins for repeated names). */
 export function decodeHeaders(headers: KafkaEventRecord['headers']): Record<string, string> {
   const result: Record<string, string> = {};

@@ -14,7 +14,10 @@ export interface BulkResult {
 
 export interface CollectionPort<T extends Document> {
   bulkWrite(operations: AnyBulkWriteOperation<T>[], options?: BulkWriteOptions): Promise<BulkResult>;
-  find(filter: Filter<T>, options?: { projection?: Document }): Pick<FindCursor<WithId<T>>, 'toArray'>;
+  find(
+    filter: Filter<T>,
+    options?: { projection?: Document; timeoutMS?: number },
+  ): Pick<FindCursor<WithId<T>>, 'toArray'>;
 }
 
 export interface SinkCollections {

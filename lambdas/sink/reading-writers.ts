@@ -21,9 +21,22 @@ export type WriteOutcome =
   | { readonly status: 'failed'; readonly kind: Exclude<MongoErrorClass, 'duplicate'>; readonly error: string };
 
 export interface ReadingWriter {
-  /** Writes the documents (unique `_id`s); returns one outcome per document, in order. Never throws. */
-  write(documents: readonly ReadingDocument[], timeoutMS: number): Promise<WriteOutcome[]>;
+  /**
+   * Writes the documents (unique `_id`s) by `deadline` (epoch ms); returns one outcome per document, in order.
+   * Never throws.
+   */
+  write(documents: readonly ReadingDocument[], deadline: number): Promise<WriteOutcome[]>;
 }
+
+/** Milliseconds a MongoDB operation may take before `deadline`; 0 when there is no time left. */
+export const budget = (deadline: number): number => Math.max(0, deadline - Date.now());
+
+const noTime = (count: number): WriteOutcome[] =>
+  Array.from({ length: count }, () => ({
+    status: 'failed',
+    kind: 'transient',
+    error: 'DeadlineExceededError: no time left for this write',
+  }));
 
 const describe = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -36,18 +49,22 @@ const describe = (error: unknown): string =>
 export async function bulkOutcomes<T extends Document>(
   collection: CollectionPort<T>,
   operations: AnyBulkWriteOperation<T>[],
-  timeoutMS: number,
+  deadline: number,
   inserted: (index: number, result: { upsertedIds: { readonly [index: number]: unknown } }) => boolean,
 ): Promise<WriteOutcome[]> {
   if (operations.length === 0) return [];
+  const timeoutMS = budget(deadline);
+  if (timeoutMS === 0) return noTime(operations.length);
   try {
     const result = await collection.bulkWrite(operations, { ordered: false, timeoutMS });
     return operations.map((_, index) => ({ status: inserted(index, result) ? 'written' : 'duplicate' }));
   } catch (error) {
     const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
     const result = (error as { result?: BulkCounts }).result;
+    // A write concern failure (w: majority not reached) arrives as a MongoBulkWriteError whose result lists
+    // writeConcernErrors next to upserts the primary applied: nothing in that call is durable, so nothing counts.
     const hasWriteConcernError = Boolean(
-      (error as { errorResponse?: { writeConcernError?: unknown } }).errorResponse?.writeConcernError,
+      (error as { result?: { getWriteConcernError?: () => unknown } }).result?.getWriteConcernError?.(),
     );
     const failed = (kind: Exclude<MongoErrorClass, 'duplicate'>): WriteOutcome => ({
       status: 'failed',
@@ -96,11 +113,11 @@ const upsertedAt = (index: number, result: { upsertedIds: { readonly [index: num
 export class UpsertReadingWriter implements ReadingWriter {
   public constructor(private readonly readings: CollectionPort<ReadingDocument>) {}
 
-  public write(documents: readonly ReadingDocument[], timeoutMS: number): Promise<WriteOutcome[]> {
+  public write(documents: readonly ReadingDocument[], deadline: number): Promise<WriteOutcome[]> {
     const operations: AnyBulkWriteOperation<ReadingDocument>[] = documents.map((document) => ({
       updateOne: { filter: { _id: document._id }, update: { $setOnInsert: document }, upsert: true },
     }));
-    return bulkOutcomes(this.readings, operations, timeoutMS, upsertedAt);
+    return bulkOutcomes(this.readings, operations, deadline, upsertedAt);
   }
 }
 
@@ -118,7 +135,7 @@ export class TimeSeriesReadingWriter implements ReadingWriter {
     private readonly marks: CollectionPort<ReadingIdDocument>,
   ) {}
 
-  public async write(documents: readonly ReadingDocument[], timeoutMS: number): Promise<WriteOutcome[]> {
+  public async write(documents: readonly ReadingDocument[], deadline: number): Promise<WriteOutcome[]> {
     const now = new Date();
     // 1. Mark every eventId pending, if not marked yet
     const markOutcomes = await bulkOutcomes(
@@ -130,7 +147,7 @@ export class TimeSeriesReadingWriter implements ReadingWriter {
           upsert: true,
         },
       })),
-      timeoutMS,
+      deadline,
       upsertedAt,
     );
     const outcomes: WriteOutcome[] = [...markOutcomes];
@@ -140,11 +157,16 @@ export class TimeSeriesReadingWriter implements ReadingWriter {
     let foundUnmarked: string[] = [];
     if (alreadyMarked.length > 0) {
       try {
+        if (budget(deadline) === 0) throw new Error('DeadlineExceededError: no time left to check marks');
         const done = new Set(
-          (await this.marks.find({ _id: { $in: alreadyMarked }, state: 'stored' }).toArray()).map((d) => d._id),
+          (
+            await this.marks
+              .find({ _id: { $in: alreadyMarked }, state: 'stored' }, { timeoutMS: budget(deadline) })
+              .toArray()
+          ).map((d) => d._id),
         );
         const present = await this.readings
-          .find({ eventId: { $in: alreadyMarked } }, { projection: { eventId: 1 } })
+          .find({ eventId: { $in: alreadyMarked } }, { projection: { eventId: 1 }, timeoutMS: budget(deadline) })
           .toArray();
         // Inserted by an attempt that failed before marking them: mark them now
         foundUnmarked = present.flatMap((d) => (d.eventId !== undefined && !done.has(d.eventId) ? [d.eventId] : []));
@@ -170,7 +192,7 @@ export class TimeSeriesReadingWriter implements ReadingWriter {
         const { _id, ...fields } = document;
         return { insertOne: { document: { ...fields, _id, eventId: _id } } };
       }),
-      timeoutMS,
+      deadline,
       () => true,
     );
     toInsert.forEach((documentIndex, k) => {
@@ -185,7 +207,7 @@ export class TimeSeriesReadingWriter implements ReadingWriter {
       await bulkOutcomes(
         this.marks,
         [{ updateMany: { filter: { _id: { $in: insertedIds } }, update: { $set: { state: 'stored' as const } } } }],
-        timeoutMS,
+        deadline,
         () => false,
       );
     }

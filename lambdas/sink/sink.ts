@@ -4,9 +4,8 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AnyBulkWriteOperation } from 'mongodb';
-import { timeLeft } from '../shared/deadline';
 import { InvalidReason, parseEnvelope } from '../shared/envelope';
-import { MAX_FAILURE_DETAIL_CHARS } from '../shared/failure';
+import { failureDetail } from '../shared/failure';
 import type { LoggerPort, MetricsPort } from '../shared/observability';
 import {
   type DeviceStateDocument,
@@ -18,9 +17,9 @@ import {
 } from './documents';
 import {
   decodeBase64,
-  decodeHeaders,
   failureOf,
   flattenRecords,
+  headerList,
   type KafkaBatchResponse,
   type KafkaEvent,
   type KafkaEventRecord,
@@ -123,7 +122,7 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
   const unique = new Map<string, ReadingDocument>();
   for (const { document } of valid) if (!unique.has(document._id)) unique.set(document._id, document);
   const documents = [...unique.values()];
-  const outcomes = await deps.readings.write(documents, writeBudget(deps));
+  const outcomes = await deps.readings.write(documents, deps.deadline);
   const outcomeOf = new Map(documents.map((document, i) => [document._id, outcomes[i] as WriteOutcome]));
 
   const failed: Decoded[] = [];
@@ -178,9 +177,6 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
   return { batchItemFailures };
 }
 
-/** Time a write may take: what is left before the deadline, at least 500 ms. */
-const writeBudget = (deps: SinkDeps) => Math.max(500, timeLeft(deps.deadline, (deps.now ?? Date.now)()));
-
 interface StepResult {
   readonly failed: Decoded[];
   readonly errors: string[];
@@ -209,7 +205,20 @@ async function updateLatestState(stored: readonly Valid[], deps: SinkDeps): Prom
       },
     };
   });
-  const outcomes = await bulkOutcomes(deps.collections.devices, operations, writeBudget(deps), () => true);
+  const first = await bulkOutcomes(deps.collections.devices, operations, deps.deadline, () => true);
+  // E11000 means "a state with this _id exists and is not older" — or that a concurrent first insert of the same
+  // device won the race, in which case the filter may match now. One retry tells the two apart.
+  const retry = first.flatMap((outcome, i) => (outcome.status === 'duplicate' ? [i] : []));
+  const second = await bulkOutcomes(
+    deps.collections.devices,
+    retry.map((i) => operations[i] as AnyBulkWriteOperation<DeviceStateDocument>),
+    deps.deadline,
+    () => true,
+  );
+  const outcomes = [...first];
+  retry.forEach((index, k) => {
+    outcomes[index] = second[k] ?? { status: 'failed', kind: 'transient', error: 'no outcome' };
+  });
   const failedDevices = new Set<string>();
   const errors: string[] = [];
   let stale = 0;
@@ -236,12 +245,12 @@ async function quarantine(items: readonly Invalid[], deps: SinkDeps, now: Date):
       _id: sourceId(item.source),
       stage: 'sink',
       reason: item.reason,
-      error: item.detail.slice(0, MAX_FAILURE_DETAIL_CHARS),
+      error: failureDetail(item.detail),
       firstFailedAt: now,
       source: item.source,
       key: item.record.key ?? null,
       value: item.record.value ?? null,
-      headers: decodeHeaders(item.record.headers),
+      headers: headerList(item.record.headers),
     };
     return {
       updateOne: {
@@ -251,7 +260,7 @@ async function quarantine(items: readonly Invalid[], deps: SinkDeps, now: Date):
       },
     };
   });
-  const outcomes = await bulkOutcomes(deps.collections.quarantine, operations, writeBudget(deps), () => true);
+  const outcomes = await bulkOutcomes(deps.collections.quarantine, operations, deps.deadline, () => true);
   const failed = items.filter((_, i) => outcomes[i]?.status === 'failed');
   const errors = [...new Set(outcomes.flatMap((o) => (o.status === 'failed' ? [o.error] : [])))];
   return { failed, errors };

@@ -96,6 +96,7 @@ export class MongoSink extends Construct {
   public constructor(scope: Construct, id: string, props: MongoSinkProps) {
     super(scope, id);
     validate(this, props);
+    const pollers = props.provisionedPollers === undefined ? { minimum: 1, maximum: 3 } : props.provisionedPollers;
     this.mongoUriSecret = userSecret(this, 'MongoUri', props.mongoUri, {
       description:
         'MongoDB Atlas connection string for the telemetry sink: {"uri": "mongodb+srv://<user>:<password>@<cluster>/"}',
@@ -120,11 +121,11 @@ export class MongoSink extends Construct {
         MONGODB_MAX_POOL_SIZE: String(props.maxPoolSize ?? 2),
         MONGODB_TIME_SERIES: String(props.timeSeries ?? false),
         MAX_MESSAGE_BYTES: String(props.maxMessageBytes ?? 16_384),
+        PARTIAL_BATCH_RESPONSE: String(pollers !== null),
       },
     });
     this.mongoUriSecret.grantRead(this.function);
 
-    const pollers = props.provisionedPollers === undefined ? { minimum: 1, maximum: 3 } : props.provisionedPollers;
     this.deadLetterTopic = pollers ? (props.deadLetterTopic ?? `${props.topic}.sink-dlt`) : undefined;
     this.eventSource = new SelfManagedKafkaEventSource({
       bootstrapServers: [...props.bootstrapServers],

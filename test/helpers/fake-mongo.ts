@@ -13,14 +13,21 @@ import {
   MongoServerSelectionError,
   type WriteError as WriteErrorType,
 } from 'mongodb';
-import { BulkWriteResult, WriteError } from 'mongodb/lib/bulk/common.js';
+import { BulkWriteResult, WriteConcernError, WriteError } from 'mongodb/lib/bulk/common.js';
 import type { BulkResult, CollectionPort } from '../../lambdas/sink/ports';
 
 type Fault =
   | { readonly kind: 'network'; readonly afterOperations: number }
   /** What the driver throws when the topology closed mid-write: a MongoBulkWriteError without write errors. */
   | { readonly kind: 'interrupted'; readonly afterOperations: number }
-  | { readonly kind: 'selection' };
+  | { readonly kind: 'selection' }
+  /** The server applies the writes on the primary but w:majority fails (UnsatisfiableWriteConcern). */
+  | { readonly kind: 'writeConcern' }
+  /**
+   * A lost upsert race: another writer inserts `document` after this call found no match for it and before its
+   * upsert inserts, so the upsert fails with E11000.
+   */
+  | { readonly kind: 'race'; readonly document: Document };
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -60,6 +67,7 @@ export class FakeCollection<T extends Document = Document> implements Collection
   public readonly docs = new Map<string, Document>();
   public calls = 0;
   private faults: Fault[] = [];
+  private racing?: Document;
   private rejections: { predicate: (doc: Document) => boolean; code: number; errmsg: string }[] = [];
 
   /** The next call fails: with a network error after applying `afterOperations` operations, or at server selection. */
@@ -102,6 +110,7 @@ export class FakeCollection<T extends Document = Document> implements Collection
     if (fault?.kind === 'selection') {
       throw new MongoServerSelectionError('Server selection timed out after 5000 ms', {} as never);
     }
+    this.racing = fault?.kind === 'race' ? clone(fault.document) : undefined;
     const ordered = options?.ordered ?? true;
     const limit =
       fault?.kind === 'network' || fault?.kind === 'interrupted' ? fault.afterOperations : operations.length;
@@ -121,6 +130,19 @@ export class FakeCollection<T extends Document = Document> implements Collection
       }
     }
     if (fault?.kind === 'network') throw new MongoNetworkError('connection 3 to 10.0.0.12:27017 closed');
+    if (fault?.kind === 'writeConcern') {
+      const result = new BulkWriteResult(
+        {
+          ok: 1,
+          ...stats,
+          insertedIds: [],
+          writeErrors,
+          writeConcernErrors: [new WriteConcernError({ code: 100, errmsg: 'Not enough data-bearing nodes' })],
+        } as never,
+        ordered,
+      );
+      throw new MongoBulkWriteError({ message: 'Not enough data-bearing nodes', code: 100 }, result);
+    }
     if (fault?.kind === 'interrupted') {
       const result = new BulkWriteResult(
         { ok: 1, ...stats, insertedIds: [], writeErrors, writeConcernErrors: [] } as never,
@@ -191,6 +213,10 @@ export class FakeCollection<T extends Document = Document> implements Collection
     for (const [field, by] of Object.entries((update.update.$inc ?? {}) as Record<string, number>)) doc[field] = by;
     const rejected = this.rejection(doc);
     if (rejected) return rejected;
+    if (this.racing && String(this.racing._id) === String(doc._id)) {
+      this.docs.set(String(doc._id), this.racing);
+      this.racing = undefined;
+    }
     if (this.docs.has(String(doc._id))) return this.duplicate(doc._id);
     this.docs.set(String(doc._id), doc);
     stats.upserted.push({ index, _id: doc._id });

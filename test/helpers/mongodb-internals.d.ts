@@ -5,6 +5,7 @@
 declare module 'mongodb/lib/bulk/common.js' {
   import type { BulkWriteResult as Result, WriteError as WriteErrorInstance } from 'mongodb';
   export const BulkWriteResult: new (bulkResult: unknown, isOrdered: boolean) => Result;
+  export const WriteConcernError: new (error: { code: number; errmsg: string }) => unknown;
   export const WriteError: new (err: {
     code: number;
     errmsg: string;

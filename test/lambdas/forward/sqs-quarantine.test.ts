@@ -91,3 +91,17 @@ describe('SqsQuarantine', () => {
     expect(result.failedIds).toEqual(['a']);
   });
 });
+
+describe('SqsQuarantine failure detail', () => {
+  it('sends a detail SQS accepts even when it quotes control characters from the payload', async () => {
+    sqsMock.reset();
+    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const quarantine = new SqsQuarantine(new SQSClient({}), DLQ_URL, 'forward', new RecordingLogger());
+    await quarantine.quarantine(
+      [{ ...entry('c'), detail: 'readings.a\u0001b: Invalid key in record' }],
+      Date.now() + 5_000,
+    );
+    const attributes = sqsMock.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries?.[0]?.MessageAttributes;
+    expect(attributes?.['failure.error']?.StringValue).toBe('readings.a\uFFFDb: Invalid key in record');
+  });
+});

@@ -229,8 +229,19 @@ describe('sink: bad input is quarantined and never blocks the partition', () => 
     expect(quarantined.get('telemetry.readings.v1-0@4')).toMatchObject({
       attempts: 2,
       firstFailedAt: new Date(NOW + 2_000),
-      headers: { 'event-id': 'abc' },
+      headers: [{ key: 'event-id', value: Buffer.from('abc').toString('base64') }],
     });
+  });
+
+  it('keeps header names out of field names, so a NUL or $ in a header name cannot block quarantine', async () => {
+    const record = kafkaRecord('bad', { offset: 6 }, { 'a\u0000b': '1', $where: '2', 'x.y': '3' });
+    const response = await run([record]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(quarantined.get('telemetry.readings.v1-0@6')?.headers.map((h) => h.key)).toEqual([
+      'a\u0000b',
+      '$where',
+      'x.y',
+    ]);
   });
 
   it('quarantines a record MongoDB rejects for good (document validation), not the rest', async () => {
@@ -292,6 +303,40 @@ describe('sink: transient failures are retried, exactly the right records', () =
     expect(failedOffsets(response)).toEqual(records.slice(2).map((r) => `telemetry.readings.v1-0@${r.offset}`));
     expect((await run(records)).batchItemFailures).toEqual([]);
     expect(readings.docs.size).toBe(6);
+  });
+
+  it('a write concern failure (applied on the primary, not majority-acknowledged) counts as not stored', async () => {
+    const records = batch(3);
+    readings.failNext({ kind: 'writeConcern' });
+    const response = await run(records);
+    expect(response.batchItemFailures).toHaveLength(3);
+    expect((await run(records)).batchItemFailures).toEqual([]);
+    expect(readings.docs.size).toBe(3);
+  });
+
+  it('a concurrent first insert of a device state that loses the race is retried, not counted stale', async () => {
+    const newer = kafkaRecord(envelope('sensor-5', devicePayload({ seq: 9, ts: NOW - 100 })), { offset: 0 });
+    // Another writer creates sensor-5's state with an older reading between our filter match and our insert
+    devices.failNext({ kind: 'race', document: { _id: 'sensor-5', ts: new Date(NOW - 5_000), seq: 1 } });
+    const response = await run([newer]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(devices.get('sensor-5')).toMatchObject({ seq: 9, ts: new Date(NOW - 100) });
+    expect(metrics.single(SinkMetric.Stale)).toBe(0);
+  });
+
+  it('writes nothing and retries everything once the deadline has passed', async () => {
+    logger = new RecordingLogger();
+    metrics = new RecordingMetrics();
+    const response = await sinkBatch(kafkaEvent(batch(3)), {
+      collections: { readings, devices, quarantine: quarantined },
+      readings: new UpsertReadingWriter(readings),
+      logger,
+      metrics,
+      maxMessageBytes: 16_384,
+      deadline: Date.now() - 1,
+    });
+    expect(response.batchItemFailures).toHaveLength(3);
+    expect(readings.calls).toBe(0);
   });
 
   it('server selection timeout names network access as the likely cause', async () => {

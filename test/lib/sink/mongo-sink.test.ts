@@ -54,6 +54,7 @@ describe('MongoSink in the pipeline stack (config/dev.json)', () => {
           MONGODB_MAX_POOL_SIZE: '2',
           MONGODB_TIME_SERIES: 'false',
           MAX_MESSAGE_BYTES: '16384',
+          PARTIAL_BATCH_RESPONSE: 'true',
           POWERTOOLS_SERVICE_NAME: 'telemetry-sink',
           POWERTOOLS_METRICS_NAMESPACE: 'TelemetryPipeline',
           POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -95,6 +96,12 @@ describe('MongoSink in the pipeline stack (config/dev.json)', () => {
       expect(properties[key]).toBeUndefined();
     }
     expect(Object.keys(template.toJSON().Outputs)).not.toContain('SinkDeadLetterTopic');
+    // and tells the function to fail whole batches, since partial responses would be ignored
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'telemetry-sink', PARTIAL_BATCH_RESPONSE: 'false' }),
+      },
+    });
   });
 
   it('runs in the configured subnets and security groups', () => {
