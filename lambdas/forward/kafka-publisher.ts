@@ -7,9 +7,8 @@ import {
   type Producer,
 } from 'kafkajs';
 import { timeLeft, withDeadline } from '../shared/deadline';
-import { describeError } from '../shared/errors';
-import type { KafkaBudget } from '../shared/kafka/client';
-import { deriveKafkaBudget } from '../shared/kafka/client';
+import { describeError, KafkaAuthenticationError } from '../shared/errors';
+import { deriveKafkaBudget, type KafkaBudget } from '../shared/kafka/client';
 import { classifyKafkaError } from '../shared/kafka/errors';
 import type { LoggerPort } from '../shared/observability';
 import type { OutboundMessage, Publisher, PublishOutcome } from './ports';
@@ -148,10 +147,13 @@ export class KafkaPublisher implements Publisher {
   }
 
   private describe(error: unknown): string {
-    if (classifyKafkaError(error) === 'authentication') {
-      return `KafkaAuthenticationError: Kafka rejected the SASL/PLAIN credentials (${describeError(error)}); check the Confluent API key and secret in the credentials secret`;
-    }
-    return describeError(error);
+    if (classifyKafkaError(error) !== 'authentication') return describeError(error);
+    return describeError(
+      new KafkaAuthenticationError(
+        `Kafka rejected the SASL/PLAIN credentials (${describeError(error)}); check the Confluent API key and secret in the credentials secret`,
+        { cause: error },
+      ),
+    );
   }
 
   /** Forgets the session at once (the next publish reconnects) and closes it in the background. */

@@ -72,17 +72,6 @@ export function headerList(headers: KafkaEventRecord['headers']): { key: string;
   return result;
 }
 
-/** Header values as UTF-8 strings (last value wins for repeated names). */
-export function decodeHeaders(headers: KafkaEventRecord['headers']): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const header of headers ?? []) {
-    for (const [name, bytes] of Object.entries(header)) {
-      if (Array.isArray(bytes)) result[name] = Buffer.from(bytes).toString('utf8');
-    }
-  }
-  return result;
-}
-
 /** Every record of the event, in partition then offset order. */
 export function flattenRecords(event: KafkaEvent): KafkaEventRecord[] {
   return Object.values(event.records ?? {}).flat();

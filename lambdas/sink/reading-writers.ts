@@ -12,6 +12,7 @@
  *   batches one at a time.
  */
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
+import { timeLeft } from '../shared/deadline';
 import type { ReadingDocument } from './documents';
 import { classifyMongoError, type MongoErrorClass } from './mongo-errors';
 import type { CollectionPort } from './ports';
@@ -27,9 +28,6 @@ export interface ReadingWriter {
    */
   write(documents: readonly ReadingDocument[], deadline: number): Promise<WriteOutcome[]>;
 }
-
-/** Milliseconds a MongoDB operation may take before `deadline`; 0 when there is no time left. */
-export const budget = (deadline: number): number => Math.max(0, deadline - Date.now());
 
 const noTime = (count: number): WriteOutcome[] =>
   Array.from({ length: count }, () => ({
@@ -53,7 +51,7 @@ export async function bulkOutcomes<T extends Document>(
   inserted: (index: number, result: { upsertedIds: { readonly [index: number]: unknown } }) => boolean,
 ): Promise<WriteOutcome[]> {
   if (operations.length === 0) return [];
-  const timeoutMS = budget(deadline);
+  const timeoutMS = timeLeft(deadline);
   if (timeoutMS === 0) return noTime(operations.length);
   try {
     const result = await collection.bulkWrite(operations, { ordered: false, timeoutMS });
@@ -157,16 +155,16 @@ export class TimeSeriesReadingWriter implements ReadingWriter {
     let foundUnmarked: string[] = [];
     if (alreadyMarked.length > 0) {
       try {
-        if (budget(deadline) === 0) throw new Error('DeadlineExceededError: no time left to check marks');
+        if (timeLeft(deadline) === 0) throw new Error('DeadlineExceededError: no time left to check marks');
         const done = new Set(
           (
             await this.marks
-              .find({ _id: { $in: alreadyMarked }, state: 'stored' }, { timeoutMS: budget(deadline) })
+              .find({ _id: { $in: alreadyMarked }, state: 'stored' }, { timeoutMS: timeLeft(deadline) })
               .toArray()
           ).map((d) => d._id),
         );
         const present = await this.readings
-          .find({ eventId: { $in: alreadyMarked } }, { projection: { eventId: 1 }, timeoutMS: budget(deadline) })
+          .find({ eventId: { $in: alreadyMarked } }, { projection: { eventId: 1 }, timeoutMS: timeLeft(deadline) })
           .toArray();
         // Inserted by an attempt that failed before marking them: mark them now
         foundUnmarked = present.flatMap((d) => (d.eventId !== undefined && !done.has(d.eventId) ? [d.eventId] : []));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBase64, decodeHeaders, failureOf, flattenRecords } from '../../../lambdas/sink/kafka-event';
+import { decodeBase64, failureOf, flattenRecords, headerList } from '../../../lambdas/sink/kafka-event';
 import { kafkaEvent, kafkaRecord } from '../../helpers/factories';
 
 describe('Kafka event decoding', () => {
@@ -21,12 +21,12 @@ describe('Kafka event decoding', () => {
     expect(decodeBase64(text)).toBeUndefined();
   });
 
-  it('decodes header byte arrays to strings', () => {
-    expect(decodeHeaders([{ 'event-id': [...Buffer.from('abc')] }, { 'trace-id': [...Buffer.from('t-1')] }])).toEqual({
-      'event-id': 'abc',
-      'trace-id': 't-1',
-    });
-    expect(decodeHeaders(undefined)).toEqual({});
+  it('keeps header names as values and header bytes as base64', () => {
+    expect(headerList([{ 'event-id': [...Buffer.from('abc')] }, { 'trace-id': [...Buffer.from('t-1')] }])).toEqual([
+      { key: 'event-id', value: Buffer.from('abc').toString('base64') },
+      { key: 'trace-id', value: Buffer.from('t-1').toString('base64') },
+    ]);
+    expect(headerList(undefined)).toEqual([]);
   });
 
   it('flattens every topic-partition group and identifies failures as "<topic>-<partition>" + offset', () => {
