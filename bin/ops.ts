@@ -1,0 +1,23 @@
+/**
+ * `telemetry-ops` entry: wires the real process (argv, stdout/stderr, environment, Ctrl-C) to the CLI. No logic
+ * lives here.
+ */
+import { COMMAND_GROUPS } from '../ops/cli';
+import { runCli } from '../ops/program';
+
+const abort = new AbortController();
+process.once('SIGINT', () => abort.abort());
+
+runCli(
+  process.argv.slice(2),
+  { io: { stdout: process.stdout, stderr: process.stderr }, environment: process.env, signal: abort.signal },
+  COMMAND_GROUPS,
+).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exitCode = 2;
+  },
+);

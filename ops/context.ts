@@ -1,0 +1,265 @@
+/**
+ * What a command needs to reach the deployed pipeline, resolved lazily and once: the same configuration file as
+ * the stack (`config/<env>.json`), the stack's outputs (queue URLs, secret ARNs), AWS clients for the configured
+ * region, and Kafka and MongoDB clients. Local brokers can be named through the environment instead:
+ *
+ * - `KAFKA_BROKERS` (comma-separated host:port): use these brokers instead of `kafka.bootstrapServers`;
+ *   plaintext unless `KAFKA_SSL=true`, SASL/PLAIN only when `KAFKA_USERNAME` and `KAFKA_PASSWORD` are set.
+ * - `MONGODB_URI`: use this server instead of the URI secret.
+ */
+import {
+  CloudFormationClient,
+  DescribeStacksCommand,
+  type DescribeStacksCommandOutput,
+} from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { loadConfig } from '../lib/config/load';
+import type { PipelineConfig } from '../lib/config/schema';
+import { UserError } from './errors';
+import type { Output } from './output';
+
+export interface ContextOptions {
+  /** Configuration environment: `config/<env>.json`. */
+  readonly env: string;
+  /** AWS region; defaults to the configuration's, then AWS_REGION / AWS_DEFAULT_REGION. */
+  readonly region?: string;
+  /** Where the configuration files are. @default the repository's `config/` */
+  readonly configDir?: string;
+}
+
+/** AWS clients a caller (a test) may supply instead of the ones built for the region. */
+export interface AwsClients {
+  readonly sqs?: SQSClient;
+  readonly cloudFormation?: CloudFormationClient;
+  readonly cloudWatch?: CloudWatchClient;
+  readonly iot?: IoTClient;
+  readonly secretsManager?: SecretsManagerClient;
+}
+
+/** SDK error names that mean "fix your setup", with what to tell the user. */
+const AWS_SETUP_ERRORS: Readonly<Record<string, string>> = {
+  CredentialsProviderError: 'no AWS credentials found (set AWS_PROFILE, or run `aws configure` / `aws sso login`)',
+  ExpiredTokenException: 'the AWS session expired (log in again, e.g. `aws sso login`)',
+  UnrecognizedClientException: 'AWS rejected the credentials (check AWS_PROFILE and the region)',
+  InvalidClientTokenId: 'AWS rejected the credentials (check AWS_PROFILE and the region)',
+  AccessDenied: 'access denied',
+  AccessDeniedException: 'access denied',
+};
+
+/** Wraps an AWS call so setup problems become one clear line instead of an SDK stack. */
+export async function aws<T>(what: string, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    const name = (error as Error).name;
+    const hint = AWS_SETUP_ERRORS[name];
+    if (hint) throw new UserError(`Cannot ${what}: ${hint}. (${(error as Error).message})`, { cause: error });
+    if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue')
+      throw new UserError(`Cannot ${what}: the queue does not exist (is the stack deployed in this region?)`, {
+        cause: error,
+      });
+    throw error;
+  }
+}
+
+export class OpsContext {
+  private loadedConfig?: PipelineConfig;
+  private outputs?: Promise<Readonly<Record<string, string>>>;
+  private kafkaClient?: Promise<Kafka>;
+  private mongoClient?: Promise<MongoClient>;
+  private readonly built: {
+    sqs?: SQSClient;
+    cloudFormation?: CloudFormationClient;
+    cloudWatch?: CloudWatchClient;
+    iot?: IoTClient;
+    secretsManager?: SecretsManagerClient;
+  } = {};
+
+  public constructor(
+    public readonly options: ContextOptions,
+    public readonly out: Output,
+    private readonly environment: NodeJS.ProcessEnv = process.env,
+    private readonly clients: AwsClients = {},
+  ) {}
+
+  /** The validated configuration of `--env`. */
+  public get config(): PipelineConfig {
+    this.loadedConfig ??= loadConfig(this.options.env, this.options.configDir);
+    return this.loadedConfig;
+  }
+
+  public get region(): string {
+    const region =
+      this.options.region ?? this.config.region ?? this.environment.AWS_REGION ?? this.environment.AWS_DEFAULT_REGION;
+    if (!region)
+      throw new UserError('No AWS region: pass --region, set AWS_REGION, or set "region" in the configuration');
+    return region;
+  }
+
+  public sqs(): SQSClient {
+    this.built.sqs ??= this.clients.sqs ?? new SQSClient({ region: this.region });
+    return this.built.sqs;
+  }
+
+  public cloudFormation(): CloudFormationClient {
+    this.built.cloudFormation ??= this.clients.cloudFormation ?? new CloudFormationClient({ region: this.region });
+    return this.built.cloudFormation;
+  }
+
+  public cloudWatch(): CloudWatchClient {
+    this.built.cloudWatch ??= this.clients.cloudWatch ?? new CloudWatchClient({ region: this.region });
+    return this.built.cloudWatch;
+  }
+
+  public iot(): IoTClient {
+    this.built.iot ??= this.clients.iot ?? new IoTClient({ region: this.region });
+    return this.built.iot;
+  }
+
+  private secretsManager(): SecretsManagerClient {
+    this.built.secretsManager ??= this.clients.secretsManager ?? new SecretsManagerClient({ region: this.region });
+    return this.built.secretsManager;
+  }
+
+  /** The deployed stack's outputs, read once. */
+  public stackOutputs(): Promise<Readonly<Record<string, string>>> {
+    this.outputs ??= this.readOutputs();
+    return this.outputs;
+  }
+
+  private async readOutputs(): Promise<Readonly<Record<string, string>>> {
+    const { stackName } = this.config;
+    let response: DescribeStacksCommandOutput;
+    try {
+      response = await aws(
+        `read stack ${stackName}`,
+        this.cloudFormation().send(new DescribeStacksCommand({ StackName: stackName })),
+      );
+    } catch (error) {
+      if ((error as Error).name === 'ValidationError')
+        throw new UserError(
+          `Stack ${stackName} is not deployed in ${this.region}: run \`npx cdk deploy -c env=${this.options.env}\`, or pick another --env / --region`,
+          { cause: error },
+        );
+      throw error;
+    }
+    const stack = response.Stacks?.[0];
+    return Object.fromEntries(
+      (stack?.Outputs ?? []).map((output) => [output.OutputKey ?? '', output.OutputValue ?? '']),
+    );
+  }
+
+  /** One stack output; a clear error names it when the deployed stack lacks it (an older version). */
+  public async output(key: string): Promise<string> {
+    const value = (await this.stackOutputs())[key];
+    if (!value)
+      throw new UserError(
+        `Stack ${this.config.stackName} has no output ${key}: deploy the current version (\`npx cdk deploy -c env=${this.options.env}\`)`,
+      );
+    return value;
+  }
+
+  /** The Kafka client: `KAFKA_BROKERS` when set, otherwise the configured cluster with the credentials secret. */
+  public kafka(): Promise<Kafka> {
+    this.kafkaClient ??= this.buildKafka();
+    return this.kafkaClient;
+  }
+
+  private async buildKafka(): Promise<Kafka> {
+    const local = this.environment.KAFKA_BROKERS;
+    const brokers = local
+      ? local
+          .split(',')
+          .map((broker) => broker.trim())
+          .filter(Boolean)
+      : [...this.config.kafka.bootstrapServers];
+    if (brokers.length === 0) throw new UserError('KAFKA_BROKERS is set but names no broker (host:port,host:port)');
+    const ssl = this.environment.KAFKA_SSL ? this.environment.KAFKA_SSL === 'true' : !local;
+    const credentials = await this.kafkaCredentials(Boolean(local));
+    return new Kafka({
+      clientId: `telemetry-ops-${this.options.env}`,
+      brokers,
+      ssl,
+      ...(credentials ? { sasl: { mechanism: 'plain' as const, ...credentials } } : {}),
+      connectionTimeout: 10_000,
+      requestTimeout: 30_000,
+      retry: { retries: 3, initialRetryTime: 200 },
+      logLevel: logLevel.NOTHING,
+    });
+  }
+
+  private async kafkaCredentials(local: boolean): Promise<{ username: string; password: string } | undefined> {
+    const { KAFKA_USERNAME: username, KAFKA_PASSWORD: password } = this.environment;
+    if (username && password) return { username, password };
+    if (local) return undefined;
+    const secretId =
+      this.config.kafka.credentialsSecretArn ??
+      this.config.kafka.credentialsSecretName ??
+      (await this.output('CredentialsSecretArn'));
+    const value = await this.secretJson(secretId, 'Kafka credentials');
+    if (typeof value.username !== 'string' || typeof value.password !== 'string')
+      throw new UserError(`Secret ${secretId} must be JSON {"username": "<API key>", "password": "<API secret>"}`);
+    return { username: value.username, password: value.password };
+  }
+
+  /** A connected MongoDB client: `MONGODB_URI` when set, otherwise the URI secret. */
+  public mongo(): Promise<MongoClient> {
+    this.mongoClient ??= this.buildMongo();
+    return this.mongoClient;
+  }
+
+  private async buildMongo(): Promise<MongoClient> {
+    let uri = this.environment.MONGODB_URI;
+    if (!uri) {
+      const { mongo } = this.config.sink;
+      const secretId = mongo.uriSecretArn ?? mongo.uriSecretName ?? (await this.output('MongoUriSecretArn'));
+      const value = await this.secretJson(secretId, 'MongoDB URI');
+      if (typeof value.uri !== 'string')
+        throw new UserError(`Secret ${secretId} must be JSON {"uri": "mongodb+srv://…"}`);
+      uri = value.uri;
+    }
+    const client = new MongoClient(uri, { appName: 'telemetry-ops', serverSelectionTimeoutMS: 10_000 });
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.close().catch(() => {});
+      throw new UserError(
+        `Cannot reach MongoDB (${(error as Error).name}): check MONGODB_URI or the URI secret, and that this machine's IP is on the Atlas access list`,
+        { cause: error },
+      );
+    }
+    return client;
+  }
+
+  /** The MongoDB database the sink writes to. */
+  public async database() {
+    return (await this.mongo()).db(this.config.sink.mongo.database);
+  }
+
+  private async secretJson(secretId: string, what: string): Promise<Record<string, unknown>> {
+    const response = await aws(
+      `read the ${what} secret ${secretId}`,
+      this.secretsManager().send(new GetSecretValueCommand({ SecretId: secretId })),
+    );
+    try {
+      const value: unknown = JSON.parse(response.SecretString ?? '');
+      if (value && typeof value === 'object') return value as Record<string, unknown>;
+    } catch {
+      // reported below
+    }
+    throw new UserError(`Secret ${secretId} (${what}) does not hold a JSON object`);
+  }
+
+  /** Closes whatever was opened. */
+  public async close(): Promise<void> {
+    const mongo = this.mongoClient;
+    this.mongoClient = undefined;
+    if (mongo) await mongo.then((client) => client.close()).catch(() => {});
+    for (const client of Object.values(this.built)) client.destroy();
+  }
+}
