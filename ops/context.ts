@@ -18,9 +18,12 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import type { QuarantineDocument } from '../lambdas/sink/documents';
+import { COLLECTIONS } from '../lambdas/sink/mongo-connection';
 import { loadConfig } from '../lib/config/load';
 import type { PipelineConfig } from '../lib/config/schema';
 import { UserError } from './errors';
+import type { QuarantineCollection } from './failures/stores';
 import type { Output } from './output';
 
 export interface ContextOptions {
@@ -39,6 +42,8 @@ export interface AwsClients {
   readonly cloudWatch?: CloudWatchClient;
   readonly iot?: IoTClient;
   readonly secretsManager?: SecretsManagerClient;
+  /** The quarantine collection, instead of connecting to MongoDB. */
+  readonly quarantine?: QuarantineCollection;
 }
 
 /** SDK error names that mean "fix your setup", with what to tell the user. */
@@ -236,9 +241,11 @@ export class OpsContext {
     return client;
   }
 
-  /** The MongoDB database the sink writes to. */
-  public async database() {
-    return (await this.mongo()).db(this.config.sink.mongo.database);
+  /** The sink's quarantine collection. */
+  public async quarantine(): Promise<QuarantineCollection> {
+    if (this.clients.quarantine) return this.clients.quarantine;
+    const client = await this.mongo();
+    return client.db(this.config.sink.mongo.database).collection<QuarantineDocument>(COLLECTIONS.quarantine);
   }
 
   private async secretJson(secretId: string, what: string): Promise<Record<string, unknown>> {

@@ -20,7 +20,45 @@ export const FailureAttribute = {
 /** The longest `failure.error` value written; longer details are cut. */
 export const MAX_FAILURE_DETAIL_CHARS = 1_000;
 
-export type FailureStage = 'forward' | 'sink';
+/** Pipeline stage that gave up on a message: the IoT rule's action, the forwarder, the sink. */
+export type FailureStage = 'ingest' | 'forward' | 'sink';
+
+/**
+ * The places a message can end up after failing, in flow order:
+ * - `ingest-errors`: the IoT rule's error-action queue (the rule could not send to the ingest queue);
+ * - `ingest-dlq`: the ingest dead-letter queue (invalid envelopes parked by the forwarder, and messages SQS moved
+ *   there after `ingest.maxReceiveCount` failed deliveries);
+ * - `sink-dlt`: the Kafka dead-letter topic the sink's event source mapping writes to after its retries;
+ * - `quarantine`: the MongoDB collection of records the sink can never store.
+ */
+export const FAILURE_STORES = ['ingest-errors', 'ingest-dlq', 'sink-dlt', 'quarantine'] as const;
+export type FailureStore = (typeof FAILURE_STORES)[number];
+
+/**
+ * One failed message, whichever store holds it: how the operator CLI (and anyone scripting against `--json`)
+ * reads every failure the same way. Stores keep their native format; this is the view over all of them.
+ */
+export interface FailureEnvelope {
+  /** `<store>:<id in the store>`: SQS message id, `<partition>@<offset>` of the dead-letter topic, quarantine `_id`. */
+  readonly id: string;
+  readonly store: FailureStore;
+  readonly stage: FailureStage;
+  /** Stable machine-readable reason, e.g. `schema_violation`, `max_receives_exceeded`, `retries_exhausted`. */
+  readonly reason: string;
+  /** Human-readable detail. */
+  readonly error: string;
+  /** ISO-8601 time of the first failure, when the store records it. */
+  readonly firstFailedAt: string | null;
+  /** Delivery attempts made before giving up, when the store records them. */
+  readonly attempts: number | null;
+  /** The original message: UTF-8 text when it is valid UTF-8, base64 otherwise; null when only `pointer` has it. */
+  readonly payload: { readonly encoding: 'utf8' | 'base64'; readonly data: string } | null;
+  /** Where the original lives: `sqs://<queue url>#<message id>`, `kafka://<topic>/<partition>@<offset>`, `mongodb://<db>/quarantine/<_id>`. */
+  readonly pointer: string;
+  /** Device and event ids when the payload names them. */
+  readonly deviceId: string | null;
+  readonly eventId: string | null;
+}
 
 /** Characters SQS accepts in message bodies and attribute values: #x9, #xA, #xD, #x20–#xD7FF, #xE000–#xFFFD, astral. */
 const SQS_UNSAFE = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
