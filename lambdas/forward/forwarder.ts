@@ -7,7 +7,10 @@ import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { ENVELOPE_SCHEMA_VERSION, parseEnvelope, type TelemetryEnvelope } from '../shared/envelope';
 import { KafkaHeader } from '../shared/kafka/headers';
 import type { LoggerPort, MetricsPort } from '../shared/observability';
+import { ForwarderMetric } from './metrics';
 import type { OutboundMessage, Publisher, Quarantine, QuarantineEntry } from './ports';
+
+export { ForwarderMetric } from './metrics';
 
 export interface ForwarderDeps {
   readonly publisher: Publisher;
@@ -20,15 +23,6 @@ export interface ForwarderDeps {
   readonly deadline: number;
   readonly now?: () => number;
 }
-
-/** Metric names the forwarder emits (EMF, one flush per invocation). */
-export const ForwarderMetric = {
-  Forwarded: 'RecordsForwarded',
-  Invalid: 'RecordsInvalid',
-  Failed: 'RecordsFailed',
-  BatchSize: 'BatchSize',
-  OldestRecordAge: 'OldestRecordAgeMs',
-} as const;
 
 /** The Kafka record for a valid envelope. The value is the SQS body as received: it was just validated. */
 export function toKafkaMessage(id: string, body: string, envelope: TelemetryEnvelope): OutboundMessage {

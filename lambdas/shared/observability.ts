@@ -18,3 +18,11 @@ export interface LoggerPort {
 export interface MetricsPort {
   addMetric(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void;
 }
+
+/**
+ * The EMF dimension that keeps two pipelines in one account apart: every metric of a function carries
+ * `pipeline = <stack name>` next to Powertools' `service`. The value comes from the environment variable below,
+ * set by `PipelineFunction`; the dashboard and alarms use the same two names.
+ */
+export const PIPELINE_DIMENSION = 'pipeline';
+export const PIPELINE_NAME_VARIABLE = 'PIPELINE_NAME';

@@ -26,9 +26,12 @@ import {
   type RecordSource,
   sourceId,
 } from './kafka-event';
+import { SinkMetric } from './metrics';
 import { isServerSelectionError, SERVER_SELECTION_HINT } from './mongo-errors';
 import type { SinkCollections } from './ports';
 import { bulkOutcomes, type ReadingWriter, type WriteOutcome } from './reading-writers';
+
+export { SinkMetric } from './metrics';
 
 /** Reasons the sink adds to the envelope's own (see `InvalidReason`). */
 export const SinkInvalidReason = {
@@ -36,17 +39,6 @@ export const SinkInvalidReason = {
   BadBase64: 'bad_base64',
   NotUtf8: 'not_utf8',
   WriteRejected: 'write_rejected',
-} as const;
-
-export const SinkMetric = {
-  BatchSize: 'RecordsReceived',
-  Written: 'ReadingsWritten',
-  Duplicates: 'DuplicatesSkipped',
-  Stale: 'StaleStateSkipped',
-  Invalid: 'RecordsQuarantined',
-  Failed: 'RecordsFailed',
-  FreshnessDevice: 'FreshnessDeviceMs',
-  FreshnessIngest: 'FreshnessIngestMs',
 } as const;
 
 /** Freshness values recorded per invocation at most (EMF keeps up to 100 values per metric). */
