@@ -1,10 +1,11 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from './config/schema';
 import { type KafkaCredentialsSource, KafkaForwarder } from './forward/kafka-forwarder';
 import { TelemetryIngest } from './ingest/telemetry-ingest';
-import { PipelineAlarms } from './monitor/pipeline-alarms';
+import { AlarmTopic } from './monitor/alarm-topic';
+import { PipelineMonitoring } from './monitor/pipeline-monitoring';
 import { MongoSink, type MongoUriSource } from './sink/mongo-sink';
 
 export interface TelemetryPipelineStackProps extends StackProps {
@@ -17,7 +18,8 @@ export class TelemetryPipelineStack extends Stack {
   public readonly ingest: TelemetryIngest;
   public readonly forwarder: KafkaForwarder;
   public readonly sink: MongoSink;
-  public readonly alarms: PipelineAlarms;
+  public readonly alarmTopic: AlarmTopic;
+  public readonly monitoring: PipelineMonitoring;
 
   public constructor(scope: Construct, id: string, props: TelemetryPipelineStackProps) {
     super(scope, id, props);
@@ -76,14 +78,21 @@ export class TelemetryPipelineStack extends Stack {
       logRetention: config.logRetentionDays as RetentionDays,
     });
 
-    this.alarms = new PipelineAlarms(this, 'Alarms', {
+    // 'Alarms' keeps the topic's construct path (and so its logical id and subscriptions) from before the dashboard
+    const { email, ...thresholds } = config.alarms;
+    this.alarmTopic = new AlarmTopic(this, 'Alarms', { email });
+    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      pipelineName: config.stackName,
+      ruleNames: this.ingest.deviceTopics.map((topics) => topics.ruleName),
       ingestQueue: this.ingest.queue,
       deadLetterQueue: this.ingest.deadLetterQueue,
       errorQueue: this.ingest.errorQueue,
       forwarder: this.forwarder.function,
       sink: this.sink.function,
-      email: config.alarms.email,
-      maxIngestAge: Duration.seconds(config.alarms.maxIngestAgeSeconds),
+      sinkEventSourceMapping: this.sink.eventSourceMapping,
+      sinkDeadLetterTopic: this.sink.deadLetterTopic,
+      alarmTopic: this.alarmTopic.topic,
+      thresholds,
     });
 
     this.outputs();
@@ -97,7 +106,14 @@ export class TelemetryPipelineStack extends Stack {
     out('DevicePolicyName', this.ingest.devicePolicy.ref, 'IoT policy to attach to each device certificate');
     out('CredentialsSecretArn', this.forwarder.credentialsSecret.secretArn, 'Confluent API key secret to fill');
     out('ForwarderFunctionName', this.forwarder.function.functionName, 'Forwarder Lambda function');
-    out('AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic every alarm notifies');
+    out('AlarmTopicArn', this.alarmTopic.topic.topicArn, 'SNS topic every alarm notifies');
+    const dashboardName = this.monitoring.dashboard.dashboardName;
+    out('DashboardName', dashboardName, 'CloudWatch dashboard of this pipeline, in flow order');
+    out(
+      'DashboardUrl',
+      `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${dashboardName}`,
+      'The dashboard in the CloudWatch console',
+    );
     out('SinkFunctionName', this.sink.function.functionName, 'Sink Lambda function');
     out('MongoUriSecretArn', this.sink.mongoUriSecret.secretArn, 'MongoDB connection string secret to fill');
     if (this.sink.deadLetterTopic)

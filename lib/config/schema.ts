@@ -3,6 +3,7 @@
  * Every field is documented in the README's configuration reference; defaults live here and nowhere else.
  */
 import { z } from 'zod';
+import { DEFAULT_ALARM_THRESHOLDS } from '../monitor/thresholds';
 
 /** Good values shown next to a bad one in validation errors, keyed by field path (array indices as `[]`). */
 export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
@@ -50,6 +51,14 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   logRetentionDays: '30',
   'alarms.email': '"oncall@example.com"',
   'alarms.maxIngestAgeSeconds': '300',
+  'alarms.maxDeadLetterMessages': '0',
+  'alarms.maxErrorQueueMessages': '0',
+  'alarms.maxRuleActionFailures': '0',
+  'alarms.maxOffsetLag': '10000',
+  'alarms.maxFreshnessP99Seconds': '120',
+  'alarms.maxForwarderErrorRatePercent': '1',
+  'alarms.maxSinkErrorRatePercent': '1',
+  'alarms.maxRecordsFailedPercent': '5',
 };
 
 /** CloudWatch Logs' accepted retention periods, in days. */
@@ -77,6 +86,11 @@ const secretArn = z
     'expected a complete secret ARN (ending in a dash and six random characters, e.g. -AbCdEf)',
   );
 const secretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'expected a secret name');
+
+/** A message or failure count an alarm tolerates. */
+const count = z.number().int().min(0).max(1_000_000);
+/** A share in percent; fractions allowed (0.5 = one in two hundred). */
+const percent = z.number().min(0).max(100);
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'expected host:port');
 
@@ -239,14 +253,36 @@ export const PipelineConfigSchema = z
         message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
       })
       .default(30),
+    /** Alarm e-mail and thresholds (README, "Alarms and runbook"); defaults in `lib/monitor/thresholds.ts`. */
     alarms: z
       .strictObject({
         /** Subscribed to the alarm topic when set (the address must confirm the subscription). */
         email: z.email().optional(),
-        /** Alarm when the oldest ingest-queue message is older than this. */
-        maxIngestAgeSeconds: z.number().int().min(60).max(86_400).default(300),
+        /** Alarm when the oldest ingest-queue message is older than this for 3 minutes. */
+        maxIngestAgeSeconds: z.number().int().min(60).max(86_400).default(DEFAULT_ALARM_THRESHOLDS.maxIngestAgeSeconds),
+        /** Alarm when the ingest dead-letter queue holds more messages than this. */
+        maxDeadLetterMessages: count.default(DEFAULT_ALARM_THRESHOLDS.maxDeadLetterMessages),
+        /** Alarm when the IoT rule error queue holds more messages than this. */
+        maxErrorQueueMessages: count.default(DEFAULT_ALARM_THRESHOLDS.maxErrorQueueMessages),
+        /** Alarm when a rule's SQS action fails more often than this in 5 minutes. */
+        maxRuleActionFailures: count.default(DEFAULT_ALARM_THRESHOLDS.maxRuleActionFailures),
+        /** Alarm when the sink's consumer group is more records than this behind the topic for 5 minutes. */
+        maxOffsetLag: z.number().int().min(0).max(1_000_000_000).default(DEFAULT_ALARM_THRESHOLDS.maxOffsetLag),
+        /** Alarm when the p99 of IoT receive → stored exceeds this. */
+        maxFreshnessP99Seconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(86_400)
+          .default(DEFAULT_ALARM_THRESHOLDS.maxFreshnessP99Seconds),
+        /** Alarm when more than this share of forwarder invocations fails. */
+        maxForwarderErrorRatePercent: percent.default(DEFAULT_ALARM_THRESHOLDS.maxForwarderErrorRatePercent),
+        /** Alarm when more than this share of sink invocations fails. */
+        maxSinkErrorRatePercent: percent.default(DEFAULT_ALARM_THRESHOLDS.maxSinkErrorRatePercent),
+        /** Alarm when more than this share of records is not acknowledged by Kafka or not stored in MongoDB. */
+        maxRecordsFailedPercent: percent.default(DEFAULT_ALARM_THRESHOLDS.maxRecordsFailedPercent),
       })
-      .default({ maxIngestAgeSeconds: 300 }),
+      .default({ ...DEFAULT_ALARM_THRESHOLDS }),
   })
   .refine((config) => !(config.account === undefined) === !(config.region === undefined), {
     message: 'set both account and region, or neither (environment-agnostic)',

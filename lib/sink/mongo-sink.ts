@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { EventSourceMapping, MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { AuthenticationMethod, KafkaDlq, SelfManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -86,11 +86,15 @@ const MONGODB_OPTIONAL_MODULES = [
  * - In provisioned mode (default): bounded retries, a maximum record age, split-on-error, partial batch responses,
  *   and a Kafka dead-letter topic that keeps the records themselves (SQS/SNS destinations would get metadata only).
  * - The MongoDB connection string lives in Secrets Manager; the function reads it at run time.
+ * - The mapping publishes its event source mapping metrics (event counts, errors, Kafka offset lag per mapping;
+ *   an opt-in through `MetricsConfig`), which the monitoring stage graphs next to the function's `OffsetLag`.
  */
 export class MongoSink extends Construct {
   public readonly function: PipelineFunction;
   public readonly mongoUriSecret: ISecret;
   public readonly eventSource: SelfManagedKafkaEventSource;
+  /** The mapping the event source created: its id is the `EventSourceMappingUUID` dimension of its metrics. */
+  public readonly eventSourceMapping: EventSourceMapping;
   public readonly deadLetterTopic?: string;
 
   public constructor(scope: Construct, id: string, props: MongoSinkProps) {
@@ -136,6 +140,7 @@ export class MongoSink extends Construct {
       consumerGroupId: props.consumerGroupId ?? `${props.topic}-sink`,
       batchSize: props.batchSize ?? 500,
       maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
+      metricsConfig: { metrics: [MetricType.EVENT_COUNT, MetricType.ERROR_COUNT, MetricType.KAFKA_METRICS] },
       ...(pollers && this.deadLetterTopic
         ? {
             provisionedPollerConfig: { minimumPollers: pollers.minimum, maximumPollers: pollers.maximum },
@@ -148,6 +153,10 @@ export class MongoSink extends Construct {
         : {}),
     });
     this.function.addEventSource(this.eventSource);
+    // SelfManagedKafkaEventSource does not expose the mapping it creates (ManagedKafkaEventSource does)
+    const mapping = this.function.node.children.find((child) => child instanceof EventSourceMapping);
+    if (!(mapping instanceof EventSourceMapping)) throw new Error(`${this.node.path}: no event source mapping created`);
+    this.eventSourceMapping = mapping;
     if (!pollers) {
       Validations.of(this.function).acknowledge({
         id: 'Serverless-LambdaEventSourceMappingDestination',

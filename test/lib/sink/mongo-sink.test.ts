@@ -58,6 +58,7 @@ describe('MongoSink in the pipeline stack (config/dev.json)', () => {
           POWERTOOLS_SERVICE_NAME: 'telemetry-sink',
           POWERTOOLS_METRICS_NAMESPACE: 'TelemetryPipeline',
           POWERTOOLS_LOG_LEVEL: 'INFO',
+          PIPELINE_NAME: 'TelemetryPipeline-dev',
         },
       },
     });
@@ -70,11 +71,15 @@ describe('MongoSink in the pipeline stack (config/dev.json)', () => {
     expect(statements).toContain('secretsmanager:GetSecretValue');
   });
 
-  it('alarms on failed sink invocations', () => {
-    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'Errors',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: id(synth.stack.sink.function) } }],
+  it('opts the mapping in to its event source mapping metrics and exposes the mapping', () => {
+    const mappingId = synth.stack.getLogicalId(synth.stack.sink.eventSourceMapping.node.defaultChild as never);
+    synth.template.hasResource('AWS::Lambda::EventSourceMapping', {
+      Properties: Match.objectLike({
+        FunctionName: { Ref: id(synth.stack.sink.function) },
+        MetricsConfig: { Metrics: ['EventCount', 'ErrorCount', 'KafkaMetrics'] },
+      }),
     });
+    expect(synth.template.toJSON().Resources[mappingId]?.Type).toBe('AWS::Lambda::EventSourceMapping');
   });
 
   it('without provisioned pollers, sets none of the provisioned-only error handling (Lambda would refuse it)', () => {
