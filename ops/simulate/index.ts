@@ -1,0 +1,23 @@
+/** The fleet simulator's public API; the `telemetry-ops simulate` command wires it to the command line. */
+export { ConnectAborted } from './connect';
+export { SIMULATOR_USER_ERROR_NAMES, SimulatorConfigError, SimulatorConnectionError } from './errors';
+export { type FaultRates, MALFORMED_VARIANTS, type MalformedVariant, malformedPayload } from './faults';
+export {
+  DEFAULT_DEVICE_ID_PREFIX,
+  DEFAULT_TOPIC_TEMPLATE,
+  IOT_CORE_PUBLISHES_PER_CONNECTION,
+  iotCoreUrl,
+  isIotCoreHost,
+  redactUrl,
+  type SimulationOptions,
+  type SimulationProgress,
+  type TlsOptions,
+} from './options';
+export { type Readings, SENSOR_BOUNDS, SensorModel } from './sensor-model';
+export {
+  type DeviceRecord,
+  type RecordedMalformed,
+  type RecordedReading,
+  runSimulation,
+  type SimulationSummary,
+} from './simulator';
