@@ -68,6 +68,8 @@ export interface SimulationSummary {
   readonly connectMs: number;
   /** From the first publish to the last one issued. */
   readonly publishMs: number;
+  /** From the last publish issued to the last acknowledgement (or the drain timeout). */
+  readonly drainMs: number;
   readonly elapsedMs: number;
   /** `sent` per second of `publishMs`. */
   readonly achievedRate: number;
@@ -100,7 +102,8 @@ class Simulation {
   private readonly topics = new Map<string, string>();
   private readonly clients = new Map<string, MqttClient>();
   private readonly records = new Map<string, RecordBuilder>();
-  private readonly bucket: TokenBucket;
+  /** Made when publishing starts: tokens saved up while connecting would make the first burst unrepresentative. */
+  private bucket: TokenBucket | undefined;
   private active: VirtualDevice[];
   private cursor = 0;
 
@@ -108,6 +111,7 @@ class Simulation {
   private readonly startedAt: number;
   private publishStart = 0;
   private publishEnd = 0;
+  private drainEnd = 0;
   private connectMs = 0;
   private stopping = false;
   private aborted = false;
@@ -160,7 +164,6 @@ class Simulation {
       if (options.record) this.records.set(plan.id, new RecordBuilder(plan.id, plan.topic));
     }
     this.active = [...this.devices];
-    this.bucket = new TokenBucket(options.rate, options.burst, this.clock);
   }
 
   public async run(): Promise<SimulationSummary> {
@@ -179,6 +182,7 @@ class Simulation {
       if (!this.aborted) {
         this.phase = 'publishing';
         this.publishStart = this.clock();
+        this.bucket = new TokenBucket(this.options.rate, this.options.burst, this.clock);
         await new Promise<void>((resolve) => {
           this.wake = resolve;
           this.pump();
@@ -187,6 +191,7 @@ class Simulation {
       this.publishEnd = this.clock();
       this.phase = 'draining';
       await this.drain();
+      this.drainEnd = this.clock();
       this.phase = 'done';
       await this.endClients();
       this.report();
@@ -220,7 +225,8 @@ class Simulation {
   /** Sends what the rate limiter and the in-flight bound allow now, then sleeps until the next token. */
   private readonly pump = (): void => {
     this.timer = undefined;
-    if (this.aborted) {
+    const bucket = this.bucket;
+    if (this.aborted || !bucket) {
       this.finishPublishing();
       return;
     }
@@ -229,12 +235,12 @@ class Simulation {
       this.stopping = true;
       for (const device of this.active) device.stop();
     }
-    let budget = Math.min(this.bucket.available(), this.options.maxInFlight - this.inFlight, MAX_PER_PUMP);
+    let budget = Math.min(bucket.available(), this.options.maxInFlight - this.inFlight, MAX_PER_PUMP);
     while (budget > 0) {
       const next = this.nextOutgoing(now);
       if (!next) break;
       this.publish(next.device, next.message);
-      this.bucket.take(1);
+      bucket.take(1);
       budget--;
     }
     if (this.active.length === 0) {
@@ -245,7 +251,7 @@ class Simulation {
       this.blocked = true; // a publish callback wakes the pump
       return;
     }
-    let delay = this.bucket.msUntilNext();
+    let delay = bucket.msUntilNext();
     if (this.options.durationMs !== undefined && !this.stopping) {
       delay = Math.min(delay, this.publishStart + this.options.durationMs - now);
     }
@@ -406,6 +412,7 @@ class Simulation {
       malformedByVariant: { ...this.malformedByVariant },
       connectMs: this.connectMs,
       publishMs,
+      drainMs: this.drainEnd - this.publishEnd,
       elapsedMs: this.clock() - this.startedAt,
       achievedRate: publishMs > 0 ? (this.sent * 1000) / publishMs : 0,
       aborted: this.aborted,

@@ -250,6 +250,23 @@ describe('runSimulation against an MQTT broker', () => {
     expect(summary.achievedRate).toBeGreaterThan(0);
   });
 
+  it('saves up no tokens while connecting: the first burst is one message, not the whole bucket', async () => {
+    // Given a broker that takes 100 ms per connection, and a bucket of 20 at 100 messages/second
+    const slow = await TestBroker.start({
+      aedes: { preConnect: (_client, _packet, done) => setTimeout(() => done(null, true), 100) },
+    });
+    try {
+      await runSimulation(base({ url: slow.url, devices: 2, messagesPerDevice: 5, rate: 100, burst: 20, qos: 0 }));
+      await expect.poll(() => slow.received.length).toBe(10);
+      // Then the first 50 ms of device timestamps hold at most 1 + 100 × 0.05 messages, not 20
+      const stamps = slow.received.map((p) => (JSON.parse(p.payload) as { ts: number }).ts).sort((a, b) => a - b);
+      const first = stamps[0] as number;
+      expect(stamps.filter((ts) => ts <= first + 50).length).toBeLessThanOrEqual(6 + 1);
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('runs for a duration: stops on time at the rate, every reading acknowledged', async () => {
     // Given 3 devices for 300 ms at 100 messages/second
     const summary = await runSimulation(base({ devices: 3, durationMs: 300, rate: 100, qos: 1 }));
