@@ -1,0 +1,158 @@
+/**
+ * Reaching Kafka from the CLI: which brokers a command talks to (for error messages), a connected admin client for
+ * the length of one command, and the translation of kafkajs errors a user can fix into one-line `UserError`s that
+ * say what to change (KAFKA_BROKERS, the configuration, the credentials, ACLs). Anything else stays a bug.
+ */
+import type { Admin, Kafka } from 'kafkajs';
+import { causeChain } from '../../lambdas/shared/errors';
+import { classifyKafkaError } from '../../lambdas/shared/kafka/errors';
+import type { PipelineConfig } from '../../lib/config/schema';
+import { UserError } from '../errors';
+
+/** The brokers a command uses and where they came from, for messages that tell the user what to fix. */
+export interface KafkaTarget {
+  readonly brokers: readonly string[];
+  /** `KAFKA_BROKERS` (local, plaintext unless KAFKA_SSL) or the configuration's `kafka.bootstrapServers`. */
+  readonly source: 'KAFKA_BROKERS' | 'config';
+  /** Configuration environment, for "config/<env>.json" in hints. */
+  readonly env: string;
+}
+
+/** The same choice `OpsContext.kafka()` makes: `KAFKA_BROKERS` when set, the configured cluster otherwise. */
+export function kafkaTarget(environment: NodeJS.ProcessEnv, config: PipelineConfig, env: string): KafkaTarget {
+  const local = environment.KAFKA_BROKERS;
+  if (local)
+    return {
+      brokers: local
+        .split(',')
+        .map((broker) => broker.trim())
+        .filter(Boolean),
+      source: 'KAFKA_BROKERS',
+      env,
+    };
+  return { brokers: config.kafka.bootstrapServers, source: 'config', env };
+}
+
+/** Whether the brokers are Confluent Cloud's (which fixes the replication factor at 3, among other things). */
+export const isConfluentCloud = (target: KafkaTarget) =>
+  target.brokers.some((broker) => /\.confluent\.cloud(?::\d+)?$/i.test(broker));
+
+/** kafkajs protocol error types that are the user's to fix, with what to say. */
+const PROTOCOL_HINTS: Readonly<Record<string, string>> = {
+  TOPIC_AUTHORIZATION_FAILED:
+    'the credentials may not access this topic (grant the API key a topic ACL, e.g. `confluent kafka acl create`)',
+  GROUP_AUTHORIZATION_FAILED: 'the credentials may not access this consumer group (grant the API key a group ACL)',
+  CLUSTER_AUTHORIZATION_FAILED:
+    'the credentials may not run cluster operations (grant the API key the ACL, or use a cluster admin key)',
+  TOPIC_ALREADY_EXISTS: 'the topic already exists',
+  UNKNOWN_TOPIC_OR_PARTITION: 'the topic or partition does not exist',
+  INVALID_TOPIC_EXCEPTION: 'the topic name is not valid',
+  INVALID_PARTITIONS: 'the partition count is not valid',
+  INVALID_REPLICATION_FACTOR: 'the replication factor is not valid (Confluent Cloud requires 3)',
+  INVALID_CONFIG: 'a topic configuration is not valid',
+  POLICY_VIOLATION: "the cluster's policy rejected the request",
+  INVALID_GROUP_ID: 'the group id is not valid',
+  NON_EMPTY_GROUP: 'the group still has members',
+  GROUP_ID_NOT_FOUND: 'the group does not exist',
+};
+
+/** What to check when the brokers cannot be reached, by where they were named. */
+function hint(target: KafkaTarget): string {
+  return target.source === 'KAFKA_BROKERS'
+    ? 'check KAFKA_BROKERS (host:port,host:port; plaintext unless KAFKA_SSL=true), or unset it to use the configured cluster'
+    : `check kafka.bootstrapServers in config/${target.env}.json and that this machine can reach them (TLS, port 9092), or set KAFKA_BROKERS`;
+}
+
+/**
+ * The `UserError` for a kafkajs error a user can fix (unreachable brokers, rejected credentials, missing ACLs,
+ * broker-side validation, an operation the cluster does not offer), or undefined for anything else.
+ */
+export function kafkaUserError(error: unknown, what: string, target: KafkaTarget): UserError | undefined {
+  if ((error as { name?: unknown })?.name === 'UserError') return error as UserError;
+  const at = target.brokers.join(',');
+  const kind = classifyKafkaError(error);
+  if (kind === 'authentication')
+    return new UserError(
+      `Cannot ${what}: Kafka at ${at} rejected the credentials (${innermost(error)}); ${
+        target.source === 'KAFKA_BROKERS'
+          ? 'check KAFKA_USERNAME and KAFKA_PASSWORD'
+          : 'check the API key and secret in the Kafka credentials secret (kafka.credentialsSecretArn/Name, or the stack output CredentialsSecretArn)'
+      }`,
+      { cause: error },
+    );
+  for (const link of [...causeChain(error), ...aggregated(error)]) {
+    const { name, type, apiName } = link as { name?: unknown; type?: unknown; apiName?: unknown };
+    if (name === 'KafkaJSServerDoesNotSupportApiKey')
+      return new UserError(
+        `Cannot ${what}: the Kafka cluster at ${at} does not support the ${typeof apiName === 'string' ? apiName : 'needed'} request`,
+        { cause: error },
+      );
+    if (typeof type === 'string' && PROTOCOL_HINTS[type])
+      return new UserError(`Cannot ${what}: ${PROTOCOL_HINTS[type]} (${type}: ${(link as Error).message})`, {
+        cause: error,
+      });
+    if (name === 'KafkaJSBrokerNotFound')
+      return new UserError(
+        `Cannot ${what}: Kafka at ${at} named a controller or coordinator it does not list among its brokers (${(link as Error).message}); retry once the cluster is healthy`,
+        { cause: error },
+      );
+  }
+  if (kind === 'connection' || isNoBroker(error))
+    return new UserError(`Cannot ${what}: Kafka at ${at} is unreachable (${innermost(error)}); ${hint(target)}`, {
+      cause: error,
+    });
+  return undefined;
+}
+
+/** Runs `call`, turning kafkajs errors a user can fix into `UserError`s. */
+export async function kafkaCall<T>(what: string, target: KafkaTarget, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw kafkaUserError(error, what, target) ?? error;
+  }
+}
+
+/** Connects an admin client, runs `run` with it, disconnects; kafkajs errors a user can fix become `UserError`s. */
+export function withAdmin<T>(
+  kafka: Kafka,
+  what: string,
+  target: KafkaTarget,
+  run: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  return kafkaCall(what, target, async () => {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      return await run(admin);
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  });
+}
+
+/** Whether the cluster answered "I do not offer this request" (e.g. DescribeGroups on a test broker). */
+export const isUnsupported = (error: unknown) =>
+  [...causeChain(error)].some((link) => (link as { name?: unknown }).name === 'KafkaJSServerDoesNotSupportApiKey');
+
+function* aggregated(error: unknown): Generator<unknown> {
+  const errors = (error as { errors?: unknown })?.errors;
+  if (Array.isArray(errors)) yield* errors;
+}
+
+function isNoBroker(error: unknown): boolean {
+  return [...causeChain(error)].some((link) => {
+    const { name, message } = link as { name?: unknown; message?: unknown };
+    return (
+      name === 'KafkaJSNoBrokerAvailableError' ||
+      (typeof message === 'string' && /no brokers in the broker pool|failed to connect/i.test(message))
+    );
+  });
+}
+
+/** The deepest message along the cause chain: kafkajs' wrappers only say "retries exceeded". */
+function innermost(error: unknown): string {
+  let message = String(error);
+  for (const link of causeChain(error)) if (link instanceof Error && link.message) message = link.message;
+  return message;
+}
