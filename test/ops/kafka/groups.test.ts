@@ -1,0 +1,183 @@
+/**
+ * `groups describe|list` against librdkafka's mock cluster. The mock answers OffsetFetch, ListOffsets and the
+ * consumer-group protocol, so committed offsets and lag are real; it does not implement DescribeGroups or
+ * ListGroups, so state and members are "unknown" (with a note) and `groups list` ends in a one-line error.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaFixture, oneLineError } from './fixture';
+
+const TOPIC = 'telemetry.readings.v1';
+const OTHER = 'other.topic';
+const GROUP = 'lag-test';
+let kafka: KafkaFixture;
+const cli = (...argv: string[]) => kafka.cli(...argv);
+const client = () => kafka.client();
+
+/** Next offset per topic/partition after consuming `count` records of `topics` with `groupId`, committing each. */
+async function consumeAndCommit(groupId: string, topics: string[], count: number): Promise<Map<string, number>> {
+  const committed = new Map<string, number>();
+  const consumer = client().consumer({ groupId, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics, fromBeginning: true });
+    let consumed = 0;
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ topic, partition, message }) => {
+            if (consumed >= count) return;
+            consumed++;
+            const next = Number(message.offset) + 1;
+            await consumer.commitOffsets([{ topic, partition, offset: String(next) }]);
+            committed.set(`${topic}/${partition}`, next);
+            if (consumed === count) resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return committed;
+}
+
+beforeAll(async () => {
+  kafka = new KafkaFixture({ [TOPIC]: 3, [OTHER]: 1 });
+  // N = 12 records: 6 in partition 0, 4 in partition 1, 2 in partition 2; 3 more in another topic
+  await kafka.produce(
+    TOPIC,
+    [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2].map((partition, i) => ({ partition, value: `r${i}` })),
+  );
+  await kafka.produce(OTHER, [{ value: 'a' }, { value: 'b' }, { value: 'c' }]);
+});
+afterAll(() => kafka.stop());
+
+describe('groups describe', () => {
+  it('shows committed offset, log-end offset and lag per partition, and the total lag', async () => {
+    // Given a group that consumed and committed M = 7 of the N = 12 records
+    const committed = await consumeAndCommit(GROUP, [TOPIC], 7);
+
+    // When it is described
+    const result = await cli('--json', 'groups', 'describe', GROUP);
+
+    // Then every partition shows what was committed, the log end, and their difference; the lags add up to N − M
+    expect(result.code).toBe(0);
+    const group = JSON.parse(result.stdout);
+    const ends = [6, 4, 2];
+    expect(group.partitions).toEqual(
+      ends.map((end, partition) => {
+        const mark = committed.get(`${TOPIC}/${partition}`) ?? null;
+        return {
+          topic: TOPIC,
+          partition,
+          committedOffset: mark,
+          earliestOffset: 0,
+          logEndOffset: end,
+          lag: mark === null ? null : end - mark,
+          owner: null,
+        };
+      }),
+    );
+    expect(group.totalLag).toBe(
+      [...committed].reduce((sum, [key, mark]) => sum + (ends[Number(key.split('/')[1])] ?? 0) - mark, 0),
+    );
+    expect(group.partitionsWithoutCommit).toBe(3 - committed.size);
+    expect(group).toMatchObject({ groupId: GROUP, state: null, members: null });
+    expect(group.notes).toEqual([expect.stringMatching(/does not answer DescribeGroups/)]);
+  });
+
+  it('counts lag against records produced after the commit', async () => {
+    const before = JSON.parse((await cli('--json', 'groups', 'describe', GROUP)).stdout).totalLag;
+    await kafka.produce(TOPIC, [{ partition: 0, value: 'late' }]);
+
+    const after = JSON.parse((await cli('--json', 'groups', 'describe', GROUP)).stdout);
+
+    expect(after.totalLag).toBe(before + 1);
+    expect(after.partitions[0].logEndOffset).toBe(7);
+  });
+
+  it('shows every topic the group has offsets on, or only those asked for', async () => {
+    // Given a group that read every record of both topics
+    const admin = client().admin();
+    await admin.connect();
+    const records = (await Promise.all([TOPIC, OTHER].map((t) => admin.fetchTopicOffsets(t))))
+      .flat()
+      .reduce((sum, p) => sum + Number(p.high), 0);
+    await admin.disconnect();
+    await consumeAndCommit('two-topics', [TOPIC, OTHER], records);
+
+    const every = JSON.parse((await cli('--json', 'groups', 'describe', 'two-topics')).stdout);
+    const one = JSON.parse((await cli('--json', 'groups', 'describe', 'two-topics', '--topic', OTHER)).stdout);
+
+    expect(every.partitions.map((p: { topic: string; partition: number }) => `${p.topic}/${p.partition}`)).toEqual([
+      `${OTHER}/0`,
+      `${TOPIC}/0`,
+      `${TOPIC}/1`,
+      `${TOPIC}/2`,
+    ]);
+    expect(every.totalLag).toBe(0);
+    expect(one.partitions).toEqual([
+      expect.objectContaining({ topic: OTHER, partition: 0, committedOffset: 3, logEndOffset: 3, lag: 0 }),
+    ]);
+  });
+
+  it("describes the sink's group by default, with the pipeline topic shown even where nothing is committed", async () => {
+    await consumeAndCommit('TelemetryTest-sink', [TOPIC], 1);
+
+    const result = await cli('--json', 'groups', 'describe');
+
+    expect(result.code).toBe(0);
+    const group = JSON.parse(result.stdout);
+    expect(group.groupId).toBe('TelemetryTest-sink');
+    expect(group.partitions).toHaveLength(3);
+    expect(group.partitionsWithoutCommit).toBe(2);
+  });
+
+  it('prints fields, a partition table and the note for people', async () => {
+    const json = JSON.parse((await cli('--json', 'groups', 'describe', GROUP)).stdout);
+
+    const result = await cli('groups', 'describe', GROUP);
+
+    expect(result.stdout).toMatch(/^Group:\s+lag-test$/m);
+    expect(result.stdout).toMatch(/^State:\s+unknown$/m);
+    expect(result.stdout).toMatch(new RegExp(`^Total lag:\\s+${json.totalLag}$`, 'm'));
+    expect(result.stdout).toMatch(/^TOPIC\s+PARTITION\s+COMMITTED\s+LOG-END\s+LAG\s+OWNER$/m);
+    const first = json.partitions[0];
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `^telemetry\\.readings\\.v1\\s+0\\s+${first.committedOffset ?? '-'}\\s+${first.logEndOffset}\\s+${first.lag ?? '-'}\\s+-$`,
+        'm',
+      ),
+    );
+    expect(result.stderr).toMatch(/^note: the cluster does not answer DescribeGroups/m);
+  });
+
+  it('reports a group with no commits as unknown, in one line', async () => {
+    const result = await cli('groups', 'describe', 'no-such-group');
+
+    expect(result.code).toBe(1);
+    expect(oneLineError(result)).toBe(
+      'error: Kafka consumer group no-such-group does not exist or has committed nothing (see `telemetry-ops groups list`)',
+    );
+  });
+
+  it('reports an unknown --topic', async () => {
+    const result = await cli('groups', 'describe', GROUP, '--topic', 'no.such.topic');
+
+    expect(oneLineError(result)).toBe(
+      'error: Kafka topic no.such.topic does not exist (see `telemetry-ops topics list`)',
+    );
+  });
+});
+
+describe('groups list', () => {
+  it('reports that the mock does not implement ListGroups, in one line', async () => {
+    const result = await cli('groups', 'list');
+
+    expect(result.code).toBe(1);
+    expect(oneLineError(result)).toMatch(
+      /^error: Cannot list Kafka consumer groups: the Kafka cluster at 127\.0\.0\.1:\d+.* does not support the ListGroups request$/,
+    );
+  });
+});

@@ -1,0 +1,213 @@
+/**
+ * `tail` against librdkafka's mock cluster: which records it picks (newest, from the beginning, from an offset),
+ * how it prints keys, headers and values, following new records until a limit or Ctrl-C, and that it commits
+ * nothing to any group.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaFixture, oneLineError, Recorder, run } from './fixture';
+
+const TOPIC = 'telemetry.readings.v1';
+const BASE = Date.UTC(2026, 0, 1);
+let kafka: KafkaFixture;
+const cli = (...argv: string[]) => kafka.cli(...argv);
+
+/** Records 0–7 in timestamp order: partition 0 holds 0, 2, 4, 6, 7; partition 1 holds 1, 3, 5; partition 2 none. */
+const PLACEMENT = [0, 1, 0, 1, 0, 1, 0, 0];
+
+interface Shown {
+  partition: number;
+  offset: number;
+  timestamp: string;
+  key: unknown;
+  headers: { key: string; value: unknown }[];
+  value: unknown;
+}
+const positions = (records: Shown[]) => records.map((r) => `${r.partition}/${r.offset}`);
+
+beforeAll(async () => {
+  kafka = new KafkaFixture({ [TOPIC]: 3 });
+  for (const [i, partition] of PLACEMENT.entries()) {
+    await kafka.produce(TOPIC, [
+      {
+        partition,
+        timestamp: String(BASE + i * 1_000),
+        key: i === 3 ? null : `dev-${i}`,
+        value: i === 5 ? Buffer.from([0xff, 0xfe, 0x00]) : `{"i":${i}}`,
+        headers: { 'event-id': `e${i}`, bin: Buffer.from([0xff, 0x00]) },
+      },
+    ]);
+  }
+});
+afterAll(() => kafka.stop());
+
+describe('tail', () => {
+  it('prints the newest records across partitions by default, up to --max-messages', async () => {
+    const result = await cli('--json', 'tail', '--max-messages', '3');
+
+    expect(result.code).toBe(0);
+    // records 5, 6, 7
+    expect(positions(JSON.parse(result.stdout).records)).toEqual(['1/2', '0/3', '0/4']);
+  });
+
+  it('prints all of a small topic, oldest first', async () => {
+    const result = await cli('--json', 'tail');
+
+    expect(positions(JSON.parse(result.stdout).records)).toEqual([
+      '0/0',
+      '1/0',
+      '0/1',
+      '1/1',
+      '0/2',
+      '1/2',
+      '0/3',
+      '0/4',
+    ]);
+  });
+
+  it('starts at the beginning with --from-beginning, and at an offset with --partition and --offset', async () => {
+    const beginning = await cli('--json', 'tail', '--from-beginning', '--max-messages', '2');
+    const fromOffset = await cli('--json', 'tail', '--partition', '0', '--offset', '2', '--max-messages', '2');
+
+    expect(positions(JSON.parse(beginning.stdout).records)).toEqual(['0/0', '1/0']);
+    expect(positions(JSON.parse(fromOffset.stdout).records)).toEqual(['0/2', '0/3']);
+  });
+
+  it('shows keys, headers and values as text when printable and base64 otherwise', async () => {
+    const result = await cli('--json', 'tail', '--partition', '1');
+
+    const [first, second, third] = JSON.parse(result.stdout).records as Shown[];
+    expect(first).toEqual({
+      topic: TOPIC,
+      partition: 1,
+      offset: 0,
+      timestamp: new Date(BASE + 1_000).toISOString(),
+      key: 'dev-1',
+      headers: [
+        { key: 'event-id', value: 'e1' },
+        { key: 'bin', value: { base64: '/wA=' } },
+      ],
+      value: '{"i":1}',
+    });
+    expect(second?.key).toBeNull();
+    expect(third?.value).toEqual({ base64: Buffer.from([0xff, 0xfe, 0x00]).toString('base64') });
+  });
+
+  it('prints each record for people as position, headers and value lines', async () => {
+    const result = await cli('tail', '--partition', '0', '--offset', '4');
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      [
+        `partition=0 offset=4 timestamp=${new Date(BASE + 7_000).toISOString()} key=dev-7`,
+        '  headers: event-id=e7 bin=base64:/wA=',
+        '  value: {"i":7}',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('commits nothing: the group it read with has no offsets', async () => {
+    const result = await cli('--json', 'tail', '--from-beginning');
+    const { readerGroup } = JSON.parse(result.stdout);
+    const admin = kafka.client().admin();
+    await admin.connect();
+    const [offsets] = await admin.fetchOffsets({ groupId: readerGroup, topics: [TOPIC] });
+    await admin.disconnect();
+
+    expect(readerGroup).toMatch(/^telemetry-ops-read-[0-9a-f-]{36}$/);
+    expect(offsets?.partitions.map((p) => p.offset)).toEqual(['-1', '-1', '-1']);
+  });
+
+  it('follows new records until --max-messages', async () => {
+    // Given a follow of the empty partition 2 from its start (no race with the records produced next)
+    const following = cli('tail', '--follow', '--partition', '2', '--offset', '0', '--max-messages', '2');
+    await kafka.produce(
+      TOPIC,
+      ['late-1', 'late-2', 'late-3'].map((value) => ({ partition: 2, key: value, value })),
+    );
+
+    const result = await following;
+
+    expect(result.code).toBe(0);
+    expect(
+      [...result.stdout.matchAll(/^partition=2 offset=(\d) .* key=(\S+)$/gm)].map((m) => `${m[1]}:${m[2]}`),
+    ).toEqual(['0:late-1', '1:late-2']);
+    expect(result.stderr).toMatch(/^2 records$/m);
+  });
+
+  it('stops following on the abort signal (Ctrl-C)', async () => {
+    // Given a follow that is aborted as soon as it printed its first record
+    const abort = new AbortController();
+    const stdout = new Recorder();
+    const write = stdout.write.bind(stdout);
+    stdout.write = (chunk: string) => {
+      abort.abort();
+      return write(chunk);
+    };
+
+    const result = await run(['tail', '--follow', '--partition', '1', '--offset', '2'], {
+      brokers: kafka.cluster.bootstrapServers,
+      config: kafka.config,
+      signal: abort.signal,
+      stdout,
+    });
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^partition=1 offset=2 /);
+    expect(result.stderr).toMatch(/^1 record$/m);
+  });
+
+  it('ends a follow with a one-line error when the brokers go away under it', async () => {
+    // Given a follow whose brokers go down once it printed its first record
+    const stdout = new Recorder();
+    const write = stdout.write.bind(stdout);
+    let down = false;
+    stdout.write = (chunk: string) => {
+      if (!down) for (const id of kafka.cluster.brokerIds) kafka.cluster.brokerDown(id);
+      down = true;
+      return write(chunk);
+    };
+
+    try {
+      const result = await run(['tail', '--follow', '--partition', '1', '--offset', '2'], {
+        brokers: kafka.cluster.bootstrapServers,
+        config: kafka.config,
+        stdout,
+      });
+
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trimEnd().split('\n');
+      expect(lines).toEqual([
+        `Following ${TOPIC}; Ctrl-C to stop`,
+        expect.stringMatching(/^error: Cannot read Kafka topic telemetry\.readings\.v1: Kafka at .* is unreachable \(/),
+      ]);
+    } finally {
+      for (const id of kafka.cluster.brokerIds) kafka.cluster.brokerUp(id);
+    }
+  });
+
+  it('names every mistake in the position options in one line', async () => {
+    const noPartition = await cli('tail', '--offset', '3');
+    const both = await cli('tail', '--partition', '0', '--offset', '3', '--from-beginning');
+    const noSuchPartition = await cli('tail', '--partition', '7');
+    const pastEnd = await cli('tail', '--partition', '1', '--offset', '9');
+
+    expect(oneLineError(noPartition)).toBe(
+      'error: --offset needs --partition (an offset means something in one partition only)',
+    );
+    expect(oneLineError(both)).toBe('error: --offset and --from-beginning both say where to start: give one');
+    expect(oneLineError(noSuchPartition)).toBe(`error: topic ${TOPIC} has no partition 7 (it has 3: 0–2)`);
+    expect(oneLineError(pastEnd)).toBe(
+      'error: --offset 9 is past the end of partition 1 (the next record gets offset 3)',
+    );
+  });
+
+  it('reports an unknown topic in one line', async () => {
+    const result = await cli('tail', 'no.such.topic');
+
+    expect(result.code).toBe(1);
+    expect(oneLineError(result)).toBe(
+      'error: Kafka topic no.such.topic does not exist (see `telemetry-ops topics list`)',
+    );
+  });
+});
