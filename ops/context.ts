@@ -88,7 +88,7 @@ export class OpsContext {
   public constructor(
     public readonly options: ContextOptions,
     public readonly out: Output,
-    private readonly environment: NodeJS.ProcessEnv = process.env,
+    public readonly environment: NodeJS.ProcessEnv = process.env,
     private readonly clients: AwsClients = {},
   ) {}
 

@@ -1,7 +1,7 @@
 /** `failures list | show | redrive`: every failure store, read through one envelope. */
 import { Option } from 'commander';
 import { FAILURE_STORES, type FailureEnvelope, type FailureStore } from '../../lambdas/shared/failure';
-import { UserError } from '../errors';
+import { isUserError, UserError } from '../errors';
 import { failureSource, parseStores, storeOfId } from '../failures/sources';
 import type { RedriveReport } from '../failures/stores';
 import { fields, table } from '../output';
@@ -37,7 +37,7 @@ async function perStore<T>(
     try {
       results.push(await work(store));
     } catch (error) {
-      if (stores.length === 1 || (error as Error).name !== 'UserError') throw error;
+      if (stores.length === 1 || !isUserError(error)) throw error;
       unavailable.push({ store, error: (error as Error).message });
     }
   }
