@@ -1,6 +1,15 @@
 /** The command groups of `telemetry-ops`, in the order `--help` lists them. */
+import { devicesCommands } from './commands/devices';
 import { failuresCommands } from './commands/failures';
 import { kafkaCommands } from './commands/kafka';
+import { simulateCommand } from './commands/simulate';
+import { statusCommand } from './commands/status';
 import type { CommandGroup } from './program';
 
-export const COMMAND_GROUPS: readonly CommandGroup[] = [failuresCommands, kafkaCommands];
+export const COMMAND_GROUPS: readonly CommandGroup[] = [
+  statusCommand,
+  failuresCommands,
+  kafkaCommands,
+  devicesCommands,
+  simulateCommand,
+];

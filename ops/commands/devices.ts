@@ -1,0 +1,129 @@
+/** `devices provision | list | revoke`: IoT things with a certificate and the stack's device policy. */
+import { devicePlanFromStackOutputs, listDevices, provisionDevice, revokeDevice } from '../devices';
+import { UserError } from '../errors';
+import { fields, table } from '../output';
+import type { CommandGroup } from '../program';
+
+/** Where credentials go unless `--out` says otherwise (git-ignored). */
+export const DEFAULT_CREDENTIALS_DIR = 'devices';
+
+export const devicesCommands: CommandGroup = (program, kit) => {
+  const devices = program.command('devices').description('Provision, list and revoke devices (IoT things)');
+
+  devices
+    .command('provision')
+    .description('Create a thing with keys, an active certificate and the stack’s device policy')
+    .argument('<name>', 'thing name = MQTT client id = device id in the topic ([A-Za-z0-9:_-], 1–128)')
+    .option(
+      '-o, --out <dir>',
+      'where the credentials are written (0600 files in a 0700 folder)',
+      DEFAULT_CREDENTIALS_DIR,
+    )
+    .option('--attribute <key=value>', 'extra thing attribute (repeatable)', (v: string, p: string[] = []) => [...p, v])
+    .addHelpText(
+      'after',
+      `
+Writes <out>/<name>/certificate.pem.crt, private.pem.key, public.pem.key and device.json, and prints the ATS data
+endpoint and the exact topics the device may publish to. Nothing is left behind if a step fails.
+
+Examples:
+  $ npx telemetry-ops devices provision sensor-0001
+  $ npx telemetry-ops simulate --url mqtts://<endpoint>:8883 --credentials-dir devices --devices sensor-0001`,
+    )
+    .action(
+      kit.action(async (context, name: string, options: { out: string; attribute?: string[] }) => {
+        const plan = devicePlanFromStackOutputs(await context.stackOutputs());
+        if (!plan.policyName)
+          throw new UserError(
+            `Stack ${context.config.stackName} has no DevicePolicyName output: deploy the current version`,
+          );
+        const attributes = Object.fromEntries(
+          (options.attribute ?? []).map((pair) => {
+            const at = pair.indexOf('=');
+            if (at < 1) throw new UserError(`--attribute must be key=value, got "${pair}"`);
+            return [pair.slice(0, at), pair.slice(at + 1)];
+          }),
+        );
+        const device = await provisionDevice(context.iot(), {
+          name,
+          policyName: plan.policyName,
+          pipeline: context.config.stackName,
+          outDir: options.out,
+          attributes,
+          routes: plan.routes,
+        });
+        context.out.result(device, (d) =>
+          [
+            fields({
+              thing: d.thingName,
+              certificate: d.certificateId,
+              policy: d.policyName,
+              endpoint: d.endpoint,
+              url: d.url,
+              credentials: d.files.directory,
+            }),
+            'publish to:',
+            ...d.topics.map(
+              (t) => `  ${t.topic}${t.basicIngestTopic ? `   (Basic Ingest: ${t.basicIngestTopic})` : ''}`,
+            ),
+          ].join('\n'),
+        );
+      }),
+    );
+
+  devices
+    .command('list')
+    .description('List the things of this pipeline with their certificates')
+    .addHelpText('after', '\nExample:\n  $ npx telemetry-ops devices list --json')
+    .action(
+      kit.action(async (context) => {
+        const list = await listDevices(context.iot(), { pipeline: context.config.stackName });
+        context.out.result({ devices: list }, ({ devices: rows }) =>
+          table(rows, [
+            ['THING', (d) => d.thingName],
+            [
+              'CERTIFICATES',
+              (d) => d.certificates.map((c) => `${c.certificateId.slice(0, 12)}… ${c.status}`).join(', '),
+            ],
+          ]),
+        );
+      }),
+    );
+
+  devices
+    .command('revoke')
+    .description('Deactivate and delete the device’s certificates, detach its policies, delete the thing')
+    .argument('<name>', 'thing name')
+    .option('--delete-files', 'also delete its credential files')
+    .option('-o, --out <dir>', 'where its credentials were written', DEFAULT_CREDENTIALS_DIR)
+    .option('--yes', 'do it (revocation cannot be undone)')
+    .addHelpText(
+      'after',
+      `
+Each certificate is deactivated first, so the device is cut off even if a later step fails; a rerun finishes a
+half-done revocation. A certificate other things also use is only detached from this one.
+
+Example:
+  $ npx telemetry-ops devices revoke sensor-0001 --yes --delete-files`,
+    )
+    .action(
+      kit.action(async (context, name: string, options: { deleteFiles?: boolean; out: string; yes?: boolean }) => {
+        if (!options.yes) throw new UserError(`Revoking ${name} cannot be undone: add --yes`);
+        const revoked = await revokeDevice(context.iot(), {
+          name,
+          deleteFiles: Boolean(options.deleteFiles),
+          outDir: options.out,
+        });
+        context.out.result(revoked, (r) =>
+          [
+            `revoked ${r.thingName}`,
+            ...r.certificates.map(
+              (c) =>
+                `  certificate ${c.certificateId}: ${c.deleted ? 'deleted' : `kept (shared with ${c.sharedWith.join(', ')})`}`,
+            ),
+            ...(r.deletedFiles.length > 0 ? [`  deleted ${r.deletedFiles.length} credential file(s)`] : []),
+          ].join('\n'),
+        );
+      }),
+    );
+};

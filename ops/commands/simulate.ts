@@ -1,0 +1,152 @@
+/** `simulate`: a fleet of virtual sensors publishing telemetry over MQTT (AWS IoT Core or any broker). */
+import { deviceTopic } from '../../lib/ingest/rule-sql';
+import { provisionedDeviceNames } from '../devices';
+import { UserError } from '../errors';
+import { fields } from '../output';
+import type { CommandGroup } from '../program';
+import { runSimulation, type SimulationOptions, type SimulationSummary } from '../simulate';
+
+/** A numeric option in [min, max]; `Infinity` only where `max` is (the rate). */
+const number =
+  (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (value: string) => {
+    const parsed = Number(value);
+    if (Number.isNaN(parsed) || parsed < min || parsed > max)
+      throw new UserError(
+        `${name} must be a number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}, got "${value}"`,
+      );
+    return parsed;
+  };
+
+interface SimulateOptions {
+  url: string;
+  devices?: number;
+  deviceIds?: string;
+  prefix: string;
+  topic?: string;
+  qos: number;
+  rate: number;
+  messages?: number;
+  duration?: number;
+  seed?: number;
+  duplicates: number;
+  outOfOrder: number;
+  malformed: number;
+  credentialsDir?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  insecure?: boolean;
+  username?: string;
+}
+
+export const simulateCommand: CommandGroup = (program, kit) => {
+  program
+    .command('simulate')
+    .description('Run virtual sensors that publish temperature, humidity and pressure over MQTT')
+    .option(
+      '--url <url>',
+      'broker: mqtt://, mqtts://, ws://, wss:// (IoT Core: mqtts://<ATS endpoint>:8883)',
+      'mqtt://localhost:1883',
+    )
+    .option('-d, --devices <n>', 'number of devices (ids <prefix>0001…)', number('--devices', 1, 100_000))
+    .option('--device-ids <ids>', 'comma-separated device ids instead of --devices')
+    .option('--prefix <prefix>', 'device id prefix', 'sim-sensor-')
+    .option('--topic <template>', 'topic, {deviceId} replaced (default: the first iot.topicFilters entry)')
+    .option('--qos <0|1>', 'MQTT QoS', number('--qos', 0, 1), 1)
+    .option(
+      '-r, --rate <msg/s>',
+      'publishes per second across the fleet (Infinity: as fast as acks allow)',
+      number('--rate', 0.001, Number.POSITIVE_INFINITY),
+      10,
+    )
+    .option('-n, --messages <n>', 'readings per device (default 10 unless --duration)', number('--messages', 1))
+    .option('--duration <seconds>', 'publish for this long instead of a count', number('--duration', 0.001))
+    .option('--seed <n>', 'seed for readings and faults (reported in the summary)', number('--seed', 0))
+    .option('--duplicates <rate>', 'share of readings sent twice (0–1)', number('--duplicates', 0, 1), 0)
+    .option(
+      '--out-of-order <rate>',
+      'share of readings held back and sent after a later one (0–1)',
+      number('--out-of-order', 0, 1),
+      0,
+    )
+    .option('--malformed <rate>', 'share of extra malformed messages (0–1)', number('--malformed', 0, 1), 0)
+    .option('--credentials-dir <dir>', 'per-device certificates as `devices provision` writes them')
+    .option('--cert <file>', 'one client certificate for every device (with --key)')
+    .option('--key <file>', 'its private key')
+    .option('--ca <file>', 'CA bundle of a private broker')
+    .option('--insecure', 'do not verify the broker certificate (throwaway local brokers only)')
+    .option('--username <name>', 'broker user name (password from MQTT_PASSWORD)')
+    .addHelpText(
+      'after',
+      `
+Each device connects with its id as MQTT client id (as the IoT device policy requires) and publishes
+{"ts", "seq", "readings": {"temperature", "humidity", "pressure"}} with drift and noise. Ctrl-C stops cleanly.
+
+Examples:
+  $ npx telemetry-ops simulate --devices 100 --rate 500 --messages 50           # the local pipeline's broker
+  $ npx telemetry-ops simulate --devices 50 --duplicates 0.05 --out-of-order 0.05 --malformed 0.01
+  $ npx telemetry-ops simulate --url mqtts://abc-ats.iot.eu-west-1.amazonaws.com:8883 --credentials-dir devices --rate 20`,
+    )
+    .action(
+      kit.action(async (context, options: SimulateOptions) => {
+        const filter = context.config.iot.topicFilters[0] ?? 'sensors/+/telemetry';
+        let devices: number | string[] = options.devices ?? 10;
+        if (options.deviceIds)
+          devices = options.deviceIds
+            .split(',')
+            .map((id) => id.trim())
+            .filter(Boolean);
+        else if (options.credentialsDir && options.devices === undefined)
+          devices = await provisionedDeviceNames(options.credentialsDir);
+        const tls: NonNullable<SimulationOptions['tls']> = {
+          ...(options.credentialsDir ? { credentialsDir: options.credentialsDir } : {}),
+          ...(options.cert ? { certFile: options.cert } : {}),
+          ...(options.key ? { keyFile: options.key } : {}),
+          ...(options.ca ? { caFile: options.ca } : {}),
+          ...(options.insecure ? { rejectUnauthorized: false } : {}),
+        };
+        const progress = context.out.progress('simulate', 0);
+        let sentSoFar = 0;
+        const summary = await runSimulation({
+          url: options.url,
+          devices,
+          deviceIdPrefix: options.prefix,
+          topicTemplate: options.topic ?? deviceTopic(filter, '{deviceId}'),
+          qos: options.qos === 0 ? 0 : 1,
+          rate: options.rate,
+          ...(options.duration !== undefined
+            ? { durationMs: options.duration * 1000 }
+            : { messagesPerDevice: options.messages ?? 10 }),
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+          faults: { duplicate: options.duplicates, outOfOrder: options.outOfOrder, malformed: options.malformed },
+          ...(Object.keys(tls).length > 0 ? { tls } : {}),
+          ...(options.username
+            ? { username: options.username, password: context.environment.MQTT_PASSWORD ?? '' }
+            : {}),
+          ...(kit.deps.signal ? { signal: kit.deps.signal } : {}),
+          onProgress: (p) => {
+            if (p.plannedReadings !== undefined) progress.setTotal(p.plannedReadings);
+            progress.increment(p.sent - sentSoFar);
+            sentSoFar = p.sent;
+          },
+        });
+        progress.stop();
+        context.out.result(summary, renderSummary);
+        if (summary.errors.count > 0)
+          throw new UserError(`${summary.errors.count} publish error(s), e.g. ${summary.errors.samples[0] ?? ''}`);
+      }),
+    );
+};
+
+function renderSummary(s: SimulationSummary): string {
+  return fields({
+    devices: `${s.connected}/${s.devices} connected`,
+    sent: `${s.sent} (${s.readings} readings, ${s.duplicates} duplicates, ${s.outOfOrder} out of order, ${s.malformed} malformed)`,
+    acknowledged: s.acknowledged,
+    errors: s.errors.count,
+    rate: `${Math.round(s.achievedRate)} msg/s`,
+    elapsed: `${(s.elapsedMs / 1000).toFixed(1)} s${s.aborted ? ' (stopped early)' : ''}`,
+    seed: s.seed,
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * `devices` and `simulate` as commands: the wiring from config and stack outputs to the cores (tested on their own in
+ * test/ops/devices and test/ops/simulate), output, and one-line errors.
+ */
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreateKeysAndCertificateCommand,
+  CreateThingCommand,
+  DescribeEndpointCommand,
+  DescribeThingCommand,
+} from '@aws-sdk/client-iot';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { iot, iotMock, notFound } from './devices/iot-mock';
+import { TestBroker } from './simulate/mqtt-broker';
+
+const cloudFormation = mockClient(CloudFormationClient);
+const ENDPOINT = 'abc123-ats.iot.eu-west-1.amazonaws.com';
+
+beforeEach(() => {
+  iotMock.reset();
+  cloudFormation.reset();
+  cloudFormation.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: 'TelemetryPipeline-dev',
+        CreationTime: new Date(),
+        StackStatus: 'CREATE_COMPLETE',
+        Outputs: [
+          { OutputKey: 'DevicePolicyName', OutputValue: 'TelemetryPipeline-dev-DevicePolicy' },
+          { OutputKey: 'DeviceTopic1', OutputValue: 'sensors/<thingName>/telemetry' },
+          {
+            OutputKey: 'BasicIngestTopic1',
+            OutputValue: '$aws/rules/TelemetryPipeline_dev_1/sensors/<thingName>/telemetry',
+          },
+        ],
+      },
+    ],
+  });
+});
+
+describe('devices', () => {
+  it('provisions with the stack’s policy and prints the endpoint and topics', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'devices-'));
+    iotMock.on(DescribeEndpointCommand).resolves({ endpointAddress: ENDPOINT });
+    iotMock.on(DescribeThingCommand).rejects(notFound());
+    iotMock
+      .on(CreateThingCommand)
+      .resolves({ thingName: 'sensor-0001', thingArn: 'arn:aws:iot:eu-west-1:1:thing/sensor-0001' });
+    iotMock.on(CreateKeysAndCertificateCommand).resolves({
+      certificateArn: 'arn:aws:iot:eu-west-1:1:cert/abc',
+      certificateId: 'abc',
+      certificatePem: 'CERT',
+      keyPair: { PrivateKey: 'PRIVATE', PublicKey: 'PUBLIC' },
+    });
+    iotMock.on(AttachPolicyCommand).resolves({});
+    iotMock.on(AttachThingPrincipalCommand).resolves({});
+
+    const result = await cli(['devices', 'provision', 'sensor-0001', '--out', out], {
+      clients: { iot: iot(), cloudFormation: new CloudFormationClient({}) },
+    });
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(iotMock.commandCalls(AttachPolicyCommand)[0]?.args[0].input).toEqual({
+      policyName: 'TelemetryPipeline-dev-DevicePolicy',
+      target: 'arn:aws:iot:eu-west-1:1:cert/abc',
+    });
+    expect(iotMock.commandCalls(CreateThingCommand)[0]?.args[0].input.attributePayload?.attributes).toMatchObject({
+      pipeline: 'TelemetryPipeline-dev',
+    });
+    expect(result.stdout).toContain(`url:         mqtts://${ENDPOINT}:8883`);
+    expect(result.stdout).toContain(
+      '  sensors/sensor-0001/telemetry   (Basic Ingest: $aws/rules/TelemetryPipeline_dev_1/sensors/sensor-0001/telemetry)',
+    );
+    expect(statSync(join(out, 'sensor-0001', 'private.pem.key')).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses to revoke without --yes, before calling AWS', async () => {
+    const result = await cli(['devices', 'revoke', 'sensor-0001'], { clients: { iot: iot() } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('error: Revoking sensor-0001 cannot be undone: add --yes\n');
+    expect(iotMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('simulate', () => {
+  let broker: TestBroker;
+  beforeAll(async () => {
+    broker = await TestBroker.start();
+  });
+  afterAll(() => broker.stop());
+
+  it('publishes every device’s readings to its topic from the configured filter and prints a summary', async () => {
+    const result = await cli([
+      'simulate',
+      '--url',
+      broker.url,
+      '--devices',
+      '3',
+      '--messages',
+      '4',
+      '--rate',
+      'Infinity',
+      '--seed',
+      '7',
+      '--json',
+    ]);
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary).toMatchObject({ devices: 3, connected: 3, sent: 12, readings: 12, acknowledged: 12, seed: 7 });
+    const topics = new Set(broker.received.map((publish) => `${publish.clientId} ${publish.topic}`));
+    expect([...topics].sort()).toEqual([
+      'sim-sensor-0001 sensors/sim-sensor-0001/telemetry',
+      'sim-sensor-0002 sensors/sim-sensor-0002/telemetry',
+      'sim-sensor-0003 sensors/sim-sensor-0003/telemetry',
+    ]);
+  });
+
+  it('says in one line when the broker is not there', async () => {
+    const result = await cli(['simulate', '--url', 'mqtt://127.0.0.1:1', '--devices', '1', '--messages', '1']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: .*127\.0\.0\.1:1/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
