@@ -24,6 +24,7 @@ import { loadConfig } from '../lib/config/load';
 import type { PipelineConfig } from '../lib/config/schema';
 import { UserError } from './errors';
 import type { QuarantineCollection } from './failures/stores';
+import { type KafkaTarget, kafkaTarget } from './kafka/connection';
 import type { Output } from './output';
 
 export interface ContextOptions {
@@ -175,20 +176,21 @@ export class OpsContext {
     return this.kafkaClient;
   }
 
+  /** Which brokers commands talk to and where that came from (`KAFKA_BROKERS` or the configuration). */
+  public kafkaTarget(): KafkaTarget {
+    return kafkaTarget(this.environment, this.config, this.options.env);
+  }
+
   private async buildKafka(): Promise<Kafka> {
-    const local = this.environment.KAFKA_BROKERS;
-    const brokers = local
-      ? local
-          .split(',')
-          .map((broker) => broker.trim())
-          .filter(Boolean)
-      : [...this.config.kafka.bootstrapServers];
-    if (brokers.length === 0) throw new UserError('KAFKA_BROKERS is set but names no broker (host:port,host:port)');
+    const target = this.kafkaTarget();
+    const local = target.source === 'KAFKA_BROKERS';
+    if (target.brokers.length === 0)
+      throw new UserError('KAFKA_BROKERS is set but names no broker (host:port,host:port)');
     const ssl = this.environment.KAFKA_SSL ? this.environment.KAFKA_SSL === 'true' : !local;
-    const credentials = await this.kafkaCredentials(Boolean(local));
+    const credentials = await this.kafkaCredentials(local);
     return new Kafka({
       clientId: `telemetry-ops-${this.options.env}`,
-      brokers,
+      brokers: [...target.brokers],
       ssl,
       ...(credentials ? { sasl: { mechanism: 'plain' as const, ...credentials } } : {}),
       connectionTimeout: 10_000,
@@ -196,6 +198,16 @@ export class OpsContext {
       retry: { retries: 3, initialRetryTime: 200 },
       logLevel: logLevel.NOTHING,
     });
+  }
+
+  /** The sink's consumer group (the stack's default when the configuration names none). */
+  public get sinkGroupId(): string {
+    return this.config.sink.consumerGroupId ?? `${this.config.stackName}-sink`;
+  }
+
+  /** The sink's dead-letter topic name (the stack's default when the configuration names none). */
+  public get sinkDeadLetterTopicName(): string {
+    return this.config.sink.deadLetterTopic ?? `${this.config.kafka.topic}.sink-dlt`;
   }
 
   private async kafkaCredentials(local: boolean): Promise<{ username: string; password: string } | undefined> {

@@ -10,7 +10,7 @@ import { aws, type OpsContext } from './context';
 import { isUserError } from './errors';
 import { failureSource, sinkDeadLetterTopic } from './failures/sources';
 import { type QueueDepth, queueDepth } from './failures/sqs';
-import { kafkaTarget, withAdmin } from './kafka/connection';
+import { withAdmin } from './kafka/connection';
 import { describeGroup } from './kafka/groups';
 
 /** Where the sink's EMF metrics live (lib/sink/mongo-sink.ts: namespace and service name). */
@@ -121,7 +121,7 @@ export async function readStatus(context: OpsContext, now = new Date()): Promise
   const { config } = context;
   const ingestQueueUrl = await context.output('IngestQueueUrl');
   const metrics = part(() => readMetrics(context, ingestQueueUrl, now));
-  const group = config.sink.consumerGroupId ?? `${config.stackName}-sink`;
+  const group = context.sinkGroupId;
   const dltTopic = sinkDeadLetterTopic(context);
 
   const [queues, kafka, deadLetterTopic, quarantine, metricValues] = await Promise.all([
@@ -142,7 +142,7 @@ export async function readStatus(context: OpsContext, now = new Date()): Promise
       const description = await withAdmin(
         await context.kafka(),
         `read the lag of consumer group ${group}`,
-        kafkaTarget(context.environment, config, context.options.env),
+        context.kafkaTarget(),
         (admin) => describeGroup(admin, group, { topics: [config.kafka.topic] }),
       );
       return {

@@ -9,7 +9,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import type { Kafka } from 'kafkajs';
 import type { OpsContext } from '../context';
 import { UserError } from '../errors';
-import { isConfluentCloud, type KafkaTarget, kafkaCall, kafkaTarget, withAdmin } from '../kafka/connection';
+import { isConfluentCloud, type KafkaTarget, kafkaCall, withAdmin } from '../kafka/connection';
 import { describeGroup, type GroupDescription, listGroups } from '../kafka/groups';
 import { buildMessage, type DeliveryReport, parseHeaders, parseReadings, produceMessage } from '../kafka/produce';
 import { bytesText, recordText, type ShownRecord } from '../kafka/records';
@@ -45,18 +45,17 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 
 /** The Kafka client and where it points, for one command. */
-async function kafkaOf(context: OpsContext, kit: CommandKit): Promise<{ kafka: Kafka; target: KafkaTarget }> {
-  const target = kafkaTarget(kit.deps.environment, context.config, context.options.env);
-  return { kafka: await context.kafka(), target };
+async function kafkaOf(context: OpsContext): Promise<{ kafka: Kafka; target: KafkaTarget }> {
+  return { kafka: await context.kafka(), target: context.kafkaTarget() };
 }
 
 /** The pipeline's own topics, which `topics delete` protects. */
 const pipelineTopics = (context: OpsContext) => ({
   'telemetry topic': context.config.kafka.topic,
-  'sink dead-letter topic': context.config.sink.deadLetterTopic ?? `${context.config.kafka.topic}.sink-dlt`,
+  'sink dead-letter topic': context.sinkDeadLetterTopicName,
 });
 
-const sinkGroup = (context: OpsContext) => context.config.sink.consumerGroupId ?? `${context.config.stackName}-sink`;
+const sinkGroup = (context: OpsContext) => context.sinkGroupId;
 
 export const kafkaCommands: CommandGroup = (program, kit) => {
   const topics = program
@@ -81,7 +80,7 @@ function registerTopicCommands(topics: Command, kit: CommandKit): void {
     .addHelpText('after', examples('telemetry-ops topics list', 'telemetry-ops --json topics list --all'))
     .action(
       kit.action(async (context, options: { all?: boolean }) => {
-        const { kafka, target } = await kafkaOf(context, kit);
+        const { kafka, target } = await kafkaOf(context);
         const list = await withAdmin(kafka, 'list Kafka topics', target, (admin) =>
           listTopics(admin, { includeInternal: Boolean(options.all) }),
         );
@@ -113,7 +112,7 @@ function registerTopicCommands(topics: Command, kit: CommandKit): void {
     .action(
       kit.action(async (context, names: string[], options: { all?: boolean }) => {
         if (options.all && names.length > 0) throw new UserError('Name topics or pass --all, not both');
-        const { kafka, target } = await kafkaOf(context, kit);
+        const { kafka, target } = await kafkaOf(context);
         const described = await withAdmin(kafka, 'describe Kafka topics', target, async (admin) => {
           const chosen = options.all
             ? (await listTopics(admin, { includeInternal: false })).map((t) => t.name)
@@ -164,7 +163,7 @@ function registerTopicCommands(topics: Command, kit: CommandKit): void {
             configs: parseConfigPairs(options.config),
           };
           const validateOnly = Boolean(options.dryRun);
-          const { kafka, target } = await kafkaOf(context, kit);
+          const { kafka, target } = await kafkaOf(context);
           await withAdmin(kafka, `create Kafka topic ${topic}`, target, async (admin) => {
             const [cluster, existingTopics] = await Promise.all([admin.describeCluster(), admin.listTopics()]);
             const problems = createTopicProblems(request, {
@@ -206,7 +205,7 @@ function registerTopicCommands(topics: Command, kit: CommandKit): void {
           pipelineTopics(context),
         );
         if (refusal) throw new UserError(refusal);
-        const { kafka, target } = await kafkaOf(context, kit);
+        const { kafka, target } = await kafkaOf(context);
         await withAdmin(kafka, `delete Kafka topic ${topic}`, target, (admin) => deleteTopic(admin, topic));
         context.out.result({ topic, deleted: true }, () => `Deleted topic ${topic}`);
       }),
@@ -244,7 +243,7 @@ function registerGroupCommands(groups: Command, kit: CommandKit): void {
     .addHelpText('after', examples('telemetry-ops groups list', 'telemetry-ops --json groups list'))
     .action(
       kit.action(async (context) => {
-        const { kafka, target } = await kafkaOf(context, kit);
+        const { kafka, target } = await kafkaOf(context);
         const listed = await withAdmin(kafka, 'list Kafka consumer groups', target, async (admin) => {
           const progress = context.out.progress('Describing groups', 0);
           try {
@@ -289,7 +288,7 @@ function registerGroupCommands(groups: Command, kit: CommandKit): void {
       kit.action(async (context, group: string | undefined, options: { topic: string[] }) => {
         const groupId = group ?? sinkGroup(context);
         const include = groupId === sinkGroup(context) ? [context.config.kafka.topic] : [];
-        const { kafka, target } = await kafkaOf(context, kit);
+        const { kafka, target } = await kafkaOf(context);
         const described = await withAdmin(kafka, `describe consumer group ${groupId}`, target, async (admin) => {
           const progress = context.out.progress('Reading offsets', 0);
           try {
@@ -382,7 +381,7 @@ that never commits and is deleted afterwards (or expires on its own where the cl
           },
         ) => {
           const topic = topicArgument ?? context.config.kafka.topic;
-          const { kafka, target } = await kafkaOf(context, kit);
+          const { kafka, target } = await kafkaOf(context);
           const plan = await withAdmin(kafka, `read Kafka topic ${topic}`, target, async (admin) => {
             await requireTopics(admin, [topic]);
             return planTail(topic, await partitionOffsets(admin, topic), {
@@ -484,7 +483,7 @@ function registerProduce(program: Command, kit: CommandKit): void {
             context.out.note(
               `note: the value is not a valid telemetry envelope (${message.invalidEnvelope}); the sink will quarantine it`,
             );
-          const { kafka, target } = await kafkaOf(context, kit);
+          const { kafka, target } = await kafkaOf(context);
           const report = await kafkaCall(`produce to Kafka topic ${topic}`, target, () =>
             produceMessage(kafka, topic, message, options.partition),
           );

@@ -4,12 +4,17 @@
  * shows only what has not been redriven, and a repeated redrive does not send the same records again (it would be
  * harmless anyway: the sink writes each event id once).
  */
-import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { UserError } from '../errors';
+import { readPartitions } from '../kafka/reader';
+import type { ShownBytes } from '../kafka/records';
 import type { DeadLetterRecord } from './envelopes';
 
-/** Longest a bounded read may take before it is reported as stuck. */
+/** The bytes behind a shown value (text is shown only when it round-trips to the same bytes). */
+const bytesOf = (shown: ShownBytes): Buffer | null =>
+  shown === null ? null : typeof shown === 'string' ? Buffer.from(shown, 'utf8') : Buffer.from(shown.base64, 'base64');
+
+/** Longest joining the redrive group may take before it is reported as stuck. */
 const READ_TIMEOUT_MS = 30_000;
 
 export class DeadLetterTopic {
@@ -47,63 +52,28 @@ export class DeadLetterTopic {
     }
   }
 
-  /** Up to `limit` pending records, in partition then offset order. */
+  /** Up to `limit` pending records, in partition then offset order (read without committing anything). */
   public async pending(limit: number): Promise<DeadLetterRecord[]> {
     const ranges = await this.ranges();
-    const open = [...ranges].filter(([, range]) => range.start < range.end);
-    if (open.length === 0 || limit <= 0) return [];
+    if (limit <= 0) return [];
     const records: DeadLetterRecord[] = [];
-    // A throwaway group that never commits: reading moves nothing; Kafka drops the empty group on its own.
-    const consumer = this.kafka.consumer({
-      groupId: `telemetry-ops-reader-${randomUUID()}`,
-      allowAutoTopicCreation: false,
-    });
-    const remaining = new Set(open.map(([partition]) => partition));
-    try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () =>
-            reject(
-              new UserError(
-                `Reading ${this.topic} took longer than ${READ_TIMEOUT_MS / 1000} s: are the brokers reachable?`,
-              ),
-            ),
-          READ_TIMEOUT_MS,
-        );
-        const finish = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        consumer
-          .run({
-            autoCommit: false,
-            eachMessage: async ({ partition, message }) => {
-              const range = ranges.get(partition);
-              if (!range || !remaining.has(partition) || records.length >= limit) return;
-              const offset = BigInt(message.offset);
-              if (offset < range.start) return;
-              if (offset < range.end)
-                records.push({
-                  topic: this.topic,
-                  partition,
-                  offset: message.offset,
-                  timestamp: message.timestamp,
-                  value: message.value,
-                });
-              if (offset + 1n >= range.end) remaining.delete(partition);
-              if (remaining.size === 0 || records.length >= limit) finish();
-            },
-          })
-          .then(() => {
-            for (const [partition, range] of open)
-              consumer.seek({ topic: this.topic, partition, offset: range.start.toString() });
-          }, reject);
-      });
-    } finally {
-      await consumer.disconnect();
-    }
+    await readPartitions(
+      this.kafka,
+      this.topic,
+      [...ranges].map(([partition, range]) => ({ partition, start: Number(range.start), end: Number(range.end) })),
+      {
+        onRecord: (record) => {
+          records.push({
+            topic: record.topic,
+            partition: record.partition,
+            offset: String(record.offset),
+            timestamp: record.timestamp,
+            value: bytesOf(record.value),
+          });
+          return records.length >= limit ? 'stop' : undefined;
+        },
+      },
+    );
     return records.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
   }
 

@@ -193,6 +193,7 @@ export interface DeadLetterRecord {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
+  /** Record timestamp, ISO 8601. */
   readonly timestamp: string;
   readonly value: Buffer | null;
 }
@@ -228,7 +229,7 @@ export function fromSinkDeadLetter(record: DeadLetterRecord): FailureEnvelope[] 
         stage: 'sink',
         reason: 'unrecognised_dead_letter',
         error: 'the record is not a Lambda on-failure document; its value is shown as it is',
-        firstFailedAt: isoFromEpoch(record.timestamp),
+        firstFailedAt: record.timestamp,
         attempts: null,
         payload,
         pointer,
@@ -246,7 +247,7 @@ export function fromSinkDeadLetter(record: DeadLetterRecord): FailureEnvelope[] 
       stage: 'sink',
       reason: snake(condition),
       error: `the sink's event source mapping gave up (${condition}${functionError ? `, function error ${functionError}` : ''}) on ${inner.topic}-${inner.partition}@${inner.offset}`,
-      firstFailedAt: document.timestamp ?? isoFromEpoch(record.timestamp),
+      firstFailedAt: document.timestamp ?? record.timestamp,
       attempts: document.requestContext?.approximateInvokeCount ?? null,
       payload,
       pointer,

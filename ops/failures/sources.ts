@@ -13,14 +13,12 @@ import {
 
 /** The sink's dead-letter topic; none with an on-demand event source (Kafka destinations need provisioned mode). */
 export function sinkDeadLetterTopic(context: OpsContext): string | undefined {
-  const { kafka, sink } = context.config;
-  return sink.provisionedPollers ? (sink.deadLetterTopic ?? `${kafka.topic}.sink-dlt`) : undefined;
+  return context.config.sink.provisionedPollers ? context.sinkDeadLetterTopicName : undefined;
 }
 
 /** The consumer group whose committed offsets mark what of the dead-letter topic has been redriven. */
 export function redriveGroup(context: OpsContext): string {
-  const { sink, stackName } = context.config;
-  return `${sink.consumerGroupId ?? `${stackName}-sink`}.redrive`;
+  return `${context.sinkGroupId}.redrive`;
 }
 
 export async function failureSource(context: OpsContext, store: FailureStore): Promise<FailureSource> {
