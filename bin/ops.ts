@@ -7,6 +7,11 @@ import { runCli } from '../ops/program';
 
 const abort = new AbortController();
 process.once('SIGINT', () => abort.abort());
+// `telemetry-ops … | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 runCli(
   process.argv.slice(2),

@@ -52,23 +52,57 @@ const AWS_SETUP_ERRORS: Readonly<Record<string, string>> = {
   CredentialsProviderError: 'no AWS credentials found (set AWS_PROFILE, or run `aws configure` / `aws sso login`)',
   ExpiredTokenException: 'the AWS session expired (log in again, e.g. `aws sso login`)',
   UnrecognizedClientException: 'AWS rejected the credentials (check AWS_PROFILE and the region)',
+  UnauthorizedException: 'access denied',
   InvalidClientTokenId: 'AWS rejected the credentials (check AWS_PROFILE and the region)',
   AccessDenied: 'access denied',
   AccessDeniedException: 'access denied',
 };
 
-/** Wraps an AWS call so setup problems become one clear line instead of an SDK stack. */
+/** Network failures reaching AWS, by Node error code or SDK error name. */
+const NETWORK_ERRORS = new Set(['ENOTFOUND', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'TimeoutError']);
+
+/**
+ * The one-line error for an AWS SDK error a user can fix, or undefined: missing or rejected credentials, denied
+ * access, an endpoint that cannot be reached (often a mistyped region), and any other request AWS refused as the
+ * caller's fault (4xx), with AWS's own message.
+ */
+export function awsUserError(error: unknown, what: string): UserError | undefined {
+  if (error instanceof UserError) return error;
+  if (!(error instanceof Error)) return undefined;
+  const { name, message } = error;
+  const code = (error as { code?: unknown }).code;
+  const hint = AWS_SETUP_ERRORS[name];
+  if (hint) return new UserError(`Cannot ${what}: ${hint}. (${message})`, { cause: error });
+  if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue')
+    return new UserError(`Cannot ${what}: the queue does not exist (is the stack deployed in this region?)`, {
+      cause: error,
+    });
+  if (NETWORK_ERRORS.has(name) || (typeof code === 'string' && NETWORK_ERRORS.has(code)))
+    return new UserError(
+      `Cannot ${what}: AWS is unreachable (${typeof code === 'string' ? code : name}): check the region (--region, AWS_REGION) and the network`,
+      { cause: error },
+    );
+  if ((error as { $fault?: unknown }).$fault === 'client')
+    return new UserError(`Cannot ${what}: ${name}: ${message}`, { cause: error });
+  return undefined;
+}
+
+/** Wraps an AWS call so errors a user can fix become one clear line instead of an SDK stack. */
 export async function aws<T>(what: string, call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (error) {
-    const name = (error as Error).name;
-    const hint = AWS_SETUP_ERRORS[name];
-    if (hint) throw new UserError(`Cannot ${what}: ${hint}. (${(error as Error).message})`, { cause: error });
-    if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue')
-      throw new UserError(`Cannot ${what}: the queue does not exist (is the stack deployed in this region?)`, {
-        cause: error,
-      });
+    throw awsUserError(error, what) ?? error;
+  }
+}
+
+/** Runs a MongoDB operation; the driver's errors (denied, unreachable, failover) become one line. */
+async function mongoCall<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof Error && error.name.startsWith('Mongo'))
+      throw new UserError(`Cannot ${what}: MongoDB ${error.name}: ${error.message}`, { cause: error });
     throw error;
   }
 }
@@ -147,7 +181,8 @@ export class OpsContext {
         this.cloudFormation().send(new DescribeStacksCommand({ StackName: stackName })),
       );
     } catch (error) {
-      if ((error as Error).name === 'ValidationError')
+      const cause = (error as Error).cause ?? error;
+      if ((cause as Error).name === 'ValidationError')
         throw new UserError(
           `Stack ${stackName} is not deployed in ${this.region}: run \`npx cdk deploy -c env=${this.options.env}\`, or pick another --env / --region`,
           { cause: error },
@@ -257,7 +292,16 @@ export class OpsContext {
   public async quarantine(): Promise<QuarantineCollection> {
     if (this.clients.quarantine) return this.clients.quarantine;
     const client = await this.mongo();
-    return client.db(this.config.sink.mongo.database).collection<QuarantineDocument>(COLLECTIONS.quarantine);
+    const collection = client
+      .db(this.config.sink.mongo.database)
+      .collection<QuarantineDocument>(COLLECTIONS.quarantine);
+    return {
+      find: (filter, options) => ({
+        toArray: () => mongoCall('read the quarantine', () => collection.find(filter, options).toArray()),
+      }),
+      deleteOne: (filter) => mongoCall('delete from the quarantine', () => collection.deleteOne(filter)),
+      countDocuments: () => mongoCall('count the quarantine', () => collection.countDocuments()),
+    };
   }
 
   private async secretJson(secretId: string, what: string): Promise<Record<string, unknown>> {
@@ -279,6 +323,8 @@ export class OpsContext {
     const mongo = this.mongoClient;
     this.mongoClient = undefined;
     if (mongo) await mongo.then((client) => client.close()).catch(() => {});
-    for (const client of Object.values(this.built)) client.destroy();
+    // Injected clients belong to the caller.
+    const injected = new Set<unknown>(Object.values(this.clients));
+    for (const client of Object.values(this.built)) if (!injected.has(client)) client.destroy();
   }
 }

@@ -8,11 +8,8 @@ import { withDeadline } from '../shared/deadline';
 import { describeError } from '../shared/errors';
 import { FailureAttribute, type FailureStage, failureDetail } from '../shared/failure';
 import type { LoggerPort } from '../shared/observability';
+import { entrySize, sqsBatches } from '../shared/sqs-batch';
 import type { Quarantine, QuarantineEntry } from './ports';
-
-/** SendMessageBatch limits: 10 entries and 256 KiB of bodies and attributes per call. */
-const MAX_ENTRIES = 10;
-const MAX_BATCH_BYTES = 256 * 1024;
 
 const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
 
@@ -28,15 +25,6 @@ export function failureAttributes(entry: QuarantineEntry, stage: FailureStage): 
   };
 }
 
-function entrySize(entry: SendMessageBatchRequestEntry): number {
-  let size = Buffer.byteLength(entry.MessageBody ?? '', 'utf8');
-  for (const [name, value] of Object.entries(entry.MessageAttributes ?? {})) {
-    size +=
-      Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? '');
-  }
-  return size;
-}
-
 /** Parks invalid records in an SQS queue (the ingest DLQ), original body intact, reason in message attributes. */
 export class SqsQuarantine implements Quarantine {
   public constructor(
@@ -47,27 +35,9 @@ export class SqsQuarantine implements Quarantine {
   ) {}
 
   public async quarantine(entries: readonly QuarantineEntry[], deadline: number): Promise<{ failedIds: string[] }> {
-    const chunks = this.chunk(entries);
+    const chunks = sqsBatches(entries, (entry) => entrySize(this.toRequestEntry(entry, 0)));
     const results = await Promise.all(chunks.map((chunk) => this.send(chunk, deadline)));
     return { failedIds: results.flat() };
-  }
-
-  private chunk(entries: readonly QuarantineEntry[]): QuarantineEntry[][] {
-    const chunks: QuarantineEntry[][] = [];
-    let current: QuarantineEntry[] = [];
-    let bytes = 0;
-    for (const entry of entries) {
-      const size = entrySize(this.toRequestEntry(entry, 0));
-      if (current.length === MAX_ENTRIES || (current.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
-        chunks.push(current);
-        current = [];
-        bytes = 0;
-      }
-      current.push(entry);
-      bytes += size;
-    }
-    if (current.length > 0) chunks.push(current);
-    return chunks;
   }
 
   private toRequestEntry(entry: QuarantineEntry, index: number): SendMessageBatchRequestEntry {

@@ -1,3 +1,5 @@
+import { SQS_UNSAFE } from './sqs-batch';
+
 /**
  * Names of the SQS message attributes that describe why a message sits in a failure store. Every stage that
  * parks a message writes the same set, so an operator (and the CLI) reads every failure the same way.
@@ -60,13 +62,12 @@ export interface FailureEnvelope {
   readonly eventId: string | null;
 }
 
-/** Characters SQS accepts in message bodies and attribute values: #x9, #xA, #xD, #x20–#xD7FF, #xE000–#xFFFD, astral. */
-const SQS_UNSAFE = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+const SQS_UNSAFE_ALL = new RegExp(SQS_UNSAFE.source, 'gu');
 
 /**
  * A failure detail fit for an SQS attribute or a log: characters SQS rejects replaced by U+FFFD (details quote
  * producer input, such as key names), cut at `MAX_FAILURE_DETAIL_CHARS` code points without splitting a character.
  */
 export function failureDetail(detail: string): string {
-  return Array.from(detail.replace(SQS_UNSAFE, '\uFFFD')).slice(0, MAX_FAILURE_DETAIL_CHARS).join('');
+  return Array.from(detail.replace(SQS_UNSAFE_ALL, '\uFFFD')).slice(0, MAX_FAILURE_DETAIL_CHARS).join('');
 }

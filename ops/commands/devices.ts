@@ -1,4 +1,5 @@
 /** `devices provision | list | revoke`: IoT things with a certificate and the stack's device policy. */
+import { aws } from '../context';
 import { devicePlanFromStackOutputs, listDevices, provisionDevice, revokeDevice } from '../devices';
 import { UserError } from '../errors';
 import { fields, table } from '../output';
@@ -44,14 +45,17 @@ Examples:
             return [pair.slice(0, at), pair.slice(at + 1)];
           }),
         );
-        const device = await provisionDevice(context.iot(), {
-          name,
-          policyName: plan.policyName,
-          pipeline: context.config.stackName,
-          outDir: options.out,
-          attributes,
-          routes: plan.routes,
-        });
+        const device = await aws(
+          `provision ${name}`,
+          provisionDevice(context.iot(), {
+            name,
+            policyName: plan.policyName,
+            pipeline: context.config.stackName,
+            outDir: options.out,
+            attributes,
+            routes: plan.routes,
+          }),
+        );
         context.out.result(device, (d) =>
           [
             fields({
@@ -77,7 +81,7 @@ Examples:
     .addHelpText('after', '\nExample:\n  $ npx telemetry-ops devices list --json')
     .action(
       kit.action(async (context) => {
-        const list = await listDevices(context.iot(), { pipeline: context.config.stackName });
+        const list = await aws('list devices', listDevices(context.iot(), { pipeline: context.config.stackName }));
         context.out.result({ devices: list }, ({ devices: rows }) =>
           table(rows, [
             ['THING', (d) => d.thingName],
@@ -109,11 +113,10 @@ Example:
     .action(
       kit.action(async (context, name: string, options: { deleteFiles?: boolean; out: string; yes?: boolean }) => {
         if (!options.yes) throw new UserError(`Revoking ${name} cannot be undone: add --yes`);
-        const revoked = await revokeDevice(context.iot(), {
-          name,
-          deleteFiles: Boolean(options.deleteFiles),
-          outDir: options.out,
-        });
+        const revoked = await aws(
+          `revoke ${name}`,
+          revokeDevice(context.iot(), { name, deleteFiles: Boolean(options.deleteFiles), outDir: options.out }),
+        );
         context.out.result(revoked, (r) =>
           [
             `revoked ${r.thingName}`,

@@ -1,5 +1,5 @@
 /** `failures list | show | redrive`: every failure store, read through one envelope. */
-import { Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { FAILURE_STORES, type FailureEnvelope, type FailureStore } from '../../lambdas/shared/failure';
 import { isUserError, UserError } from '../errors';
 import { failureSource, parseStores, storeOfId } from '../failures/sources';
@@ -17,7 +17,7 @@ const positiveInt = (name: string) => (value: string) => {
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 const storeOption = () =>
-  new Option('-s, --store <store>', 'only this store (repeatable)').choices(FAILURE_STORES).argParser(collect);
+  new Option('-s, --store <store>', `only this store (repeatable): ${FAILURE_STORES.join(', ')}`).argParser(collect);
 
 const short = (text: string, max = 70) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
@@ -136,8 +136,9 @@ Examples:
       `
 How each store is redriven:
   ingest-errors  the original payload, enriched as the IoT rule would, sent to the ingest queue; then deleted
-  ingest-dlq     everything: SQS StartMessageMoveTask back to the ingest queue; with --id/--dry-run: one by one
+  ingest-dlq     everything: SQS StartMessageMoveTask back to the ingest queue; with --id/--limit/--dry-run: one by one
   sink-dlt       each failed record's value sent to the ingest queue; the redrive group's offsets then advance
+                 up to the first record not redriven (records that are not Lambda's document: only by --id)
   quarantine     each record's value sent to the ingest queue; then removed from the collection
 Safe to repeat: every message keeps (or is given again) its event id, and the sink stores each event id once.
 Fix the cause first: a message that failed validation fails again and is parked again.
@@ -152,6 +153,7 @@ Examples:
         async (
           context,
           options: { store?: string[]; id?: string[]; dryRun?: boolean; limit: number; maxPerSecond?: number },
+          command: Command,
         ) => {
           const ids = options.id ? new Set(options.id) : undefined;
           const stores = ids && !options.store ? [...new Set([...ids].map(storeOfId))] : parseStores(options.store);
@@ -162,6 +164,7 @@ Examples:
               return await source.redrive({
                 dryRun: Boolean(options.dryRun),
                 limit: options.limit,
+                limitGiven: command.getOptionValueSource('limit') === 'cli',
                 ...(ids ? { ids } : {}),
                 ...(options.maxPerSecond ? { maxPerSecond: options.maxPerSecond } : {}),
                 onProgress: (done) => progress.increment(done),
@@ -208,6 +211,7 @@ function showReport(report: RedriveReport): string {
   const lines = [
     `${report.store}: ${[...counts].map(([outcome, count]) => `${count} ${outcome}`).join(', ') || (report.moveTask ? 'move task started' : 'nothing to redrive')}`,
   ];
+  if (report.warning) lines.push(`  ! ${report.warning}`);
   if (report.moveTask)
     lines.push(
       `  SQS move task ${report.moveTask.taskHandle} started for ~${report.moveTask.approximateMessages} message(s) (aws sqs list-message-move-tasks shows its progress)`,

@@ -56,13 +56,3 @@ export class RevocationError extends UserError {
     super(message, options);
   }
 }
-
-/** Names of the errors above, for `isUserError`-style classification. */
-export const DEVICE_USER_ERROR_NAMES: readonly string[] = [
-  'DeviceOptionsError',
-  'CredentialsExistError',
-  'DeviceExistsError',
-  'DeviceNotFoundError',
-  'ProvisioningError',
-  'RevocationError',
-];

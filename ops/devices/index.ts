@@ -1,7 +1,6 @@
 /** Device provisioning's public API; the `telemetry-ops devices provision|list|revoke` commands wire it up. */
 export {
   CredentialsExistError,
-  DEVICE_USER_ERROR_NAMES,
   DeviceExistsError,
   DeviceNotFoundError,
   DeviceOptionsError,

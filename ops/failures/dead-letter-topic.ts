@@ -6,6 +6,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import { UserError } from '../errors';
+import { type KafkaTarget, kafkaCall } from '../kafka/connection';
 import { readPartitions } from '../kafka/reader';
 import type { ShownBytes } from '../kafka/records';
 import type { DeadLetterRecord } from './envelopes';
@@ -23,33 +24,41 @@ export class DeadLetterTopic {
     public readonly topic: string,
     /** Consumer group whose committed offsets mark what has been redriven. */
     public readonly redriveGroup: string,
+    /** The brokers, for one-line errors that say what to fix; without it kafkajs errors pass through. */
+    private readonly target?: KafkaTarget,
   ) {}
 
+  private call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    return this.target ? kafkaCall(what, this.target, run) : run();
+  }
+
   /** Per partition: the first pending offset (the redrive group's, or the earliest kept) and the end offset. */
-  public async ranges(): Promise<Map<number, { start: bigint; end: bigint }>> {
-    const admin = this.kafka.admin();
-    try {
+  public ranges(): Promise<Map<number, { start: bigint; end: bigint }>> {
+    return this.call(`read the offsets of ${this.topic}`, async () => {
+      const admin = this.kafka.admin();
       await admin.connect();
-      const topics = await admin.listTopics();
-      if (!topics.includes(this.topic))
-        throw new UserError(
-          `Kafka topic ${this.topic} does not exist: create it (\`npx telemetry-ops topics create ${this.topic} --partitions <n> --replication-factor 3\`) so the sink's event source mapping can park failed records there`,
+      try {
+        const topics = await admin.listTopics();
+        if (!topics.includes(this.topic))
+          throw new UserError(
+            `Kafka topic ${this.topic} does not exist: create it (\`npx telemetry-ops topics create ${this.topic} --partitions <n> --replication-factor 3\`) so the sink's event source mapping can park failed records there`,
+          );
+        const [ends, [committed]] = await Promise.all([
+          admin.fetchTopicOffsets(this.topic),
+          admin.fetchOffsets({ groupId: this.redriveGroup, topics: [this.topic] }),
+        ]);
+        const done = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+        return new Map(
+          ends.map((p) => {
+            const low = BigInt(p.low);
+            const mark = done.get(p.partition) ?? -1n;
+            return [p.partition, { start: mark > low ? mark : low, end: BigInt(p.high) }];
+          }),
         );
-      const [ends, [committed]] = await Promise.all([
-        admin.fetchTopicOffsets(this.topic),
-        admin.fetchOffsets({ groupId: this.redriveGroup, topics: [this.topic] }),
-      ]);
-      const done = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-      return new Map(
-        ends.map((p) => {
-          const low = BigInt(p.low);
-          const mark = done.get(p.partition) ?? -1n;
-          return [p.partition, { start: mark > low ? mark : low, end: BigInt(p.high) }];
-        }),
-      );
-    } finally {
-      await admin.disconnect();
-    }
+      } finally {
+        await admin.disconnect().catch(() => {});
+      }
+    });
   }
 
   /** Up to `limit` pending records, in partition then offset order (read without committing anything). */
@@ -57,22 +66,24 @@ export class DeadLetterTopic {
     const ranges = await this.ranges();
     if (limit <= 0) return [];
     const records: DeadLetterRecord[] = [];
-    await readPartitions(
-      this.kafka,
-      this.topic,
-      [...ranges].map(([partition, range]) => ({ partition, start: Number(range.start), end: Number(range.end) })),
-      {
-        onRecord: (record) => {
-          records.push({
-            topic: record.topic,
-            partition: record.partition,
-            offset: String(record.offset),
-            timestamp: record.timestamp,
-            value: bytesOf(record.value),
-          });
-          return records.length >= limit ? 'stop' : undefined;
+    await this.call(`read ${this.topic}`, () =>
+      readPartitions(
+        this.kafka,
+        this.topic,
+        [...ranges].map(([partition, range]) => ({ partition, start: Number(range.start), end: Number(range.end) })),
+        {
+          onRecord: (record) => {
+            records.push({
+              topic: record.topic,
+              partition: record.partition,
+              offset: String(record.offset),
+              timestamp: record.timestamp,
+              value: bytesOf(record.value),
+            });
+            return records.length >= limit ? 'stop' : undefined;
+          },
         },
-      },
+      ),
     );
     return records.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
   }
@@ -84,6 +95,10 @@ export class DeadLetterTopic {
    */
   public async markRedriven(next: ReadonlyMap<number, bigint>): Promise<void> {
     if (next.size === 0) return;
+    await this.call(`commit the redrive progress of ${this.redriveGroup}`, () => this.commit(next));
+  }
+
+  private async commit(next: ReadonlyMap<number, bigint>): Promise<void> {
     const consumer = this.kafka.consumer({ groupId: this.redriveGroup, allowAutoTopicCreation: false });
     try {
       await consumer.connect();

@@ -45,7 +45,7 @@ export async function failureSource(context: OpsContext, store: FailureStore): P
           'This deployment has no sink dead-letter topic: the sink runs an on-demand event source (sink.provisionedPollers is null), which retries a failing batch until maxRecordAge',
         );
       return new SinkDeadLetterSource(
-        new DeadLetterTopic(await context.kafka(), topic, redriveGroup(context)),
+        new DeadLetterTopic(await context.kafka(), topic, redriveGroup(context), context.kafkaTarget()),
         context.sqs(),
         ingestQueueUrl,
       );

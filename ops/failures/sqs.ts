@@ -9,40 +9,39 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { entrySize, sqsBatches } from '../../lambdas/shared/sqs-batch';
 import { aws } from '../context';
-
-/** How long received messages stay hidden from the forwarder or other operators while a command looks at them. */
-const PEEK_VISIBILITY_SECONDS = 30;
 
 const chunks = <T>(items: readonly T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
-/**
- * Receives up to `limit` messages, keeping them invisible for `PEEK_VISIBILITY_SECONDS` so one pass never sees a
- * message twice. Stops at the first empty long poll (1 s, which asks every SQS server, unlike a short poll).
- */
-export async function receiveMessages(sqs: SQSClient, queueUrl: string, limit: number): Promise<Message[]> {
-  const seen = new Map<string, Message>();
-  while (seen.size < limit) {
-    const response = await aws(
-      `read ${queueUrl}`,
-      sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: Math.min(10, limit - seen.size),
-          WaitTimeSeconds: 1,
-          VisibilityTimeout: PEEK_VISIBILITY_SECONDS,
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
-      ),
-    );
-    const fresh = (response.Messages ?? []).filter((message) => message.MessageId && !seen.has(message.MessageId));
-    // Nothing new: the queue is drained, or what is left became visible again (another reader released it).
-    if (fresh.length === 0) break;
-    for (const message of fresh) seen.set(message.MessageId ?? '', message);
-  }
-  return [...seen.values()];
+/** How long messages stay hidden from the forwarder and other operators while `failures list` looks at them. */
+const PEEK_VISIBILITY_SECONDS = 60;
+
+/** How long a redrive keeps the (at most 10) messages it is sending: far longer than one send and delete take. */
+export const REDRIVE_VISIBILITY_SECONDS = 120;
+
+/** One ReceiveMessage: up to `max` (≤ 10) messages, hidden for `visibilitySeconds`; a 1 s long poll asks every server. */
+export async function receiveBatch(
+  sqs: SQSClient,
+  queueUrl: string,
+  max: number,
+  visibilitySeconds: number,
+): Promise<Message[]> {
+  const response = await aws(
+    `read ${queueUrl}`,
+    sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: Math.min(10, max),
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: visibilitySeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    ),
+  );
+  return (response.Messages ?? []).filter((message) => message.MessageId && message.ReceiptHandle);
 }
 
 /** Makes received messages visible again at once (they were only looked at). */
@@ -64,14 +63,28 @@ export async function releaseMessages(sqs: SQSClient, queueUrl: string, messages
   }
 }
 
-/** Looks at up to `limit` messages and leaves them in the queue. */
+/**
+ * Looks at up to `limit` messages and leaves them in the queue. A message seen again (its visibility ran out while
+ * reading a long queue) keeps its newest receipt handle, the only one SQS still honours; the pass ends when a
+ * receive brings nothing new.
+ */
 export async function peekMessages(sqs: SQSClient, queueUrl: string, limit: number): Promise<Message[]> {
-  const messages = await receiveMessages(sqs, queueUrl, limit);
+  const seen = new Map<string, Message>();
+  while (seen.size < limit) {
+    const batch = await receiveBatch(sqs, queueUrl, limit - seen.size, PEEK_VISIBILITY_SECONDS);
+    const fresh = batch.filter((message) => !seen.has(message.MessageId ?? ''));
+    for (const message of batch) seen.set(message.MessageId ?? '', message);
+    if (fresh.length === 0) break;
+  }
+  const messages = [...seen.values()];
   await releaseMessages(sqs, queueUrl, messages);
   return messages;
 }
 
-/** Sends bodies in batches of 10; returns the keys SQS did not take, with its reason. */
+/**
+ * Sends bodies in SendMessageBatch calls within SQS's limits (10 entries, 256 KiB); returns the keys SQS did not
+ * take, with its reason.
+ */
 export async function sendBodies(
   sqs: SQSClient,
   queueUrl: string,
@@ -79,7 +92,7 @@ export async function sendBodies(
   onSent: (count: number) => void = () => {},
 ): Promise<Map<string, string>> {
   const failed = new Map<string, string>();
-  for (const chunk of chunks(bodies, 10)) {
+  for (const chunk of sqsBatches(bodies, (entry) => entrySize({ MessageBody: entry.body }))) {
     const response = await aws(
       `send to ${queueUrl}`,
       sqs.send(

@@ -6,6 +6,7 @@
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { Document } from 'mongodb';
 import type { FailureEnvelope, FailureStore } from '../../lambdas/shared/failure';
+import { SQS_MAX_BATCH_BYTES, SQS_UNSAFE } from '../../lambdas/shared/sqs-batch';
 import type { QuarantineDocument } from '../../lambdas/sink/documents';
 import type { DeadLetterTopic } from './dead-letter-topic';
 import { fromDeadLetter, fromIotError, fromQuarantine, fromSinkDeadLetter, replayBodyOfIotError } from './envelopes';
@@ -14,7 +15,8 @@ import {
   peekMessages,
   queueArn,
   queueDepth,
-  receiveMessages,
+  REDRIVE_VISIBILITY_SECONDS,
+  receiveBatch,
   releaseMessages,
   sendBodies,
   startMoveTask,
@@ -33,6 +35,8 @@ export interface RedriveReport {
   readonly items: RedriveItem[];
   /** Set when the whole dead-letter queue was handed to SQS's own redrive (StartMessageMoveTask). */
   readonly moveTask?: { readonly taskHandle: string; readonly approximateMessages: number };
+  /** Something that went wrong after messages were sent (they are then listed, and redriven harmlessly, again). */
+  readonly warning?: string;
 }
 
 export interface RedriveOptions {
@@ -41,6 +45,8 @@ export interface RedriveOptions {
   readonly ids?: ReadonlySet<string>;
   /** At most this many messages. */
   readonly limit: number;
+  /** The caller asked for `limit` explicitly: the dead-letter queue then goes message by message, not by move task. */
+  readonly limitGiven?: boolean;
   /** Messages per second for SQS move tasks. @default SQS's choice */
   readonly maxPerSecond?: number;
   readonly onProgress?: (done: number) => void;
@@ -58,7 +64,14 @@ export interface FailureSource {
 function ingestBody(envelope: FailureEnvelope): { body: string } | { problem: string } {
   if (!envelope.payload) return { problem: 'the store holds no payload for it' };
   if (envelope.payload.encoding !== 'utf8') return { problem: 'the payload is not UTF-8 text; SQS cannot carry it' };
-  return { body: envelope.payload.data };
+  return sqsBody(envelope.payload.data);
+}
+
+/** A body SQS accepts, or why not. */
+function sqsBody(body: string): { body: string } | { problem: string } {
+  if (SQS_UNSAFE.test(body)) return { problem: 'the payload holds characters SQS does not accept' };
+  if (Buffer.byteLength(body, 'utf8') > SQS_MAX_BATCH_BYTES) return { problem: 'the payload is larger than 256 KiB' };
+  return { body };
 }
 
 const selected = (options: RedriveOptions, id: string) => !options.ids || options.ids.has(id);
@@ -85,9 +98,27 @@ abstract class QueueSource implements FailureSource {
     return (await peekMessages(this.sqs, this.queueUrl, limit)).map((message) => this.envelope(message));
   }
 
-  /** Receive, send the replay bodies to the ingest queue, delete what was sent, release the rest. */
+  /**
+   * Ten messages at a time: receive (hidden for `REDRIVE_VISIBILITY_SECONDS`), send the replay bodies to the ingest
+   * queue, delete what SQS took, release the rest at once. Working in small steps keeps every receipt handle fresh
+   * however long the queue; the pass ends when a receive brings nothing new.
+   */
   public async redrive(options: RedriveOptions): Promise<RedriveReport> {
-    const messages = await receiveMessages(this.sqs, this.queueUrl, options.limit);
+    const items: RedriveItem[] = [];
+    const seen = new Set<string>();
+    while (seen.size < options.limit) {
+      const batch = await receiveBatch(this.sqs, this.queueUrl, options.limit - seen.size, REDRIVE_VISIBILITY_SECONDS);
+      const fresh = batch.filter((message) => !seen.has(message.MessageId ?? ''));
+      const again = batch.filter((message) => seen.has(message.MessageId ?? ''));
+      await releaseMessages(this.sqs, this.queueUrl, again);
+      if (fresh.length === 0) break;
+      for (const message of fresh) seen.add(message.MessageId ?? '');
+      items.push(...(await this.redriveBatch(fresh, options)));
+    }
+    return { store: this.store, items };
+  }
+
+  private async redriveBatch(messages: readonly Message[], options: RedriveOptions): Promise<RedriveItem[]> {
     const items: RedriveItem[] = [];
     const toSend: { key: string; body: string; message: Message }[] = [];
     const untouched: Message[] = [];
@@ -98,13 +129,14 @@ abstract class QueueSource implements FailureSource {
         continue;
       }
       const replay = this.replayBody(message, envelope);
-      if ('problem' in replay) {
-        items.push({ id: envelope.id, outcome: 'skipped', detail: replay.problem });
+      const checked = 'problem' in replay ? replay : sqsBody(replay.body);
+      if ('problem' in checked) {
+        items.push({ id: envelope.id, outcome: 'skipped', detail: checked.problem });
         untouched.push(message);
       } else if (options.dryRun) {
         items.push({ id: envelope.id, outcome: 'would-redrive' });
         untouched.push(message);
-      } else toSend.push({ key: envelope.id, body: replay.body, message });
+      } else toSend.push({ key: envelope.id, body: checked.body, message });
     }
     const failed = await sendBodies(this.sqs, this.ingestQueueUrl, toSend, options.onProgress);
     const sent = toSend.filter((entry) => !failed.has(entry.key));
@@ -130,7 +162,7 @@ abstract class QueueSource implements FailureSource {
         });
     }
     await releaseMessages(this.sqs, this.queueUrl, untouched);
-    return { store: this.store, items };
+    return items;
   }
 }
 
@@ -178,10 +210,10 @@ export class DeadLetterQueueSource extends QueueSource {
 
   /**
    * Everything, not a dry run: SQS's own redrive (StartMessageMoveTask) moves the whole queue server-side, keeping
-   * message attributes. A selection or a dry run goes message by message.
+   * message attributes. A selection, an explicit limit or a dry run goes message by message.
    */
   public override async redrive(options: RedriveOptions): Promise<RedriveReport> {
-    if (options.ids || options.dryRun) return super.redrive(options);
+    if (options.ids || options.dryRun || options.limitGiven) return super.redrive(options);
     const approximateMessages = await this.count();
     const [source, destination] = await Promise.all([
       queueArn(this.sqs, this.queueUrl),
@@ -212,51 +244,60 @@ export class SinkDeadLetterSource implements FailureSource {
   }
 
   /**
-   * Sends the failed records' values to the ingest queue, then advances the redrive group past every record whose
-   * payloads were all sent or can never be (skipped), stopping in each partition at the first that failed.
+   * Sends the failed records' values to the ingest queue, then advances the redrive group in each partition up to
+   * the first record that was not redriven (a failed send, or one skipped: no payload, not text, not Lambda's
+   * document), so what stays is still listed. Records that are not Lambda's on-failure document are redriven only
+   * when named with `--id`: they are someone else's and need a look first.
    */
   public async redrive(options: RedriveOptions): Promise<RedriveReport> {
     const records = await this.topic.pending(options.limit);
     const items: RedriveItem[] = [];
-    const toSend: { key: string; body: string; partition: number; offset: bigint }[] = [];
+    const toSend: { key: string; body: string }[] = [];
+    const blocked = new Set<number>();
+    const next = new Map<number, bigint>();
+    const pendingKeys = new Map<string, { partition: number; offset: bigint }>();
     for (const record of records) {
+      let redrivable = true;
       for (const envelope of fromSinkDeadLetter(record)) {
-        if (!selected(options, envelope.id)) continue;
-        const body = ingestBody(envelope);
-        if ('problem' in body) items.push({ id: envelope.id, outcome: 'skipped', detail: body.problem });
-        else if (options.dryRun) items.push({ id: envelope.id, outcome: 'would-redrive' });
-        else
-          toSend.push({
-            key: envelope.id,
-            body: body.body,
-            partition: record.partition,
-            offset: BigInt(record.offset),
-          });
+        if (!selected(options, envelope.id)) {
+          redrivable = false;
+          continue;
+        }
+        const body =
+          envelope.reason === 'unrecognised_dead_letter' && !options.ids?.has(envelope.id)
+            ? { problem: 'not a Lambda on-failure document: look at it (`failures show`), then redrive it by --id' }
+            : ingestBody(envelope);
+        if ('problem' in body) {
+          items.push({ id: envelope.id, outcome: 'skipped', detail: body.problem });
+          redrivable = false;
+        } else if (options.dryRun) items.push({ id: envelope.id, outcome: 'would-redrive' });
+        else {
+          toSend.push({ key: envelope.id, body: body.body });
+          pendingKeys.set(envelope.id, { partition: record.partition, offset: BigInt(record.offset) });
+        }
       }
+      if (!redrivable) blocked.add(record.partition);
+      else if (!blocked.has(record.partition)) next.set(record.partition, BigInt(record.offset) + 1n);
     }
     const failed = await sendBodies(this.sqs, this.ingestQueueUrl, toSend, options.onProgress);
     for (const entry of toSend) {
       const error = failed.get(entry.key);
       items.push(error ? { id: entry.key, outcome: 'failed', detail: error } : { id: entry.key, outcome: 'redriven' });
+      const at = pendingKeys.get(entry.key);
+      // A failed send stops its partition's mark just before it.
+      if (error && at && (next.get(at.partition) ?? -1n) > at.offset) next.set(at.partition, at.offset);
     }
-    // Offsets move only for a full, real redrive: a selection must not mark the records it left out.
-    if (!options.dryRun && !options.ids) {
-      const next = new Map<number, bigint>();
-      const blocked = new Set<number>();
-      for (const record of records) {
-        if (blocked.has(record.partition)) continue;
-        const offset = BigInt(record.offset);
-        if (
-          toSend.some(
-            (entry) => entry.partition === record.partition && entry.offset === offset && failed.has(entry.key),
-          )
-        )
-          blocked.add(record.partition);
-        else next.set(record.partition, offset + 1n);
-      }
+    if (options.dryRun || next.size === 0) return { store: this.store, items };
+    try {
       await this.topic.markRedriven(next);
+      return { store: this.store, items };
+    } catch (error) {
+      return {
+        store: this.store,
+        items,
+        warning: `sent, but the redrive group could not be advanced (${(error as Error).message}): these records will be listed, and redriven harmlessly, again`,
+      };
     }
-    return { store: this.store, items };
   }
 }
 

@@ -68,7 +68,7 @@ function hint(target: KafkaTarget): string {
  * broker-side validation, an operation the cluster does not offer), or undefined for anything else.
  */
 export function kafkaUserError(error: unknown, what: string, target: KafkaTarget): UserError | undefined {
-  if ((error as { name?: unknown })?.name === 'UserError') return error as UserError;
+  if (error instanceof UserError) return error;
   const at = target.brokers.join(',');
   const kind = classifyKafkaError(error);
   if (kind === 'authentication')

@@ -27,6 +27,3 @@ export class SimulatorConnectionError extends UserError {
     super(message, options);
   }
 }
-
-/** Names of the errors above, for `isUserError`-style classification. */
-export const SIMULATOR_USER_ERROR_NAMES: readonly string[] = ['SimulatorConfigError', 'SimulatorConnectionError'];

@@ -1,5 +1,5 @@
 /** The fleet simulator's public API; the `telemetry-ops simulate` command wires it to the command line. */
-export { SIMULATOR_USER_ERROR_NAMES, SimulatorConfigError, SimulatorConnectionError } from './errors';
+export { SimulatorConfigError, SimulatorConnectionError } from './errors';
 export { type FaultRates, MALFORMED_VARIANTS, type MalformedVariant, malformedPayload } from './faults';
 export {
   DEFAULT_DEVICE_ID_PREFIX,

@@ -308,6 +308,35 @@ describe('failures list', () => {
   });
 });
 
+describe('errors a user can fix', () => {
+  it('shows the other stores when Kafka cannot be reached, in one line, exit 1', async () => {
+    const result = await cli(['failures', 'list', '--json'], {
+      environment: { KAFKA_BROKERS: '127.0.0.1:1' },
+      clients: { sqs: new SQSClient({}), cloudFormation: new CloudFormationClient({}), quarantine },
+      configDir: dir,
+    });
+
+    expect(result.code).toBe(1);
+    const { unavailable } = JSON.parse(result.stdout);
+    expect(unavailable.map((u: { store: string }) => u.store)).toEqual(['sink-dlt']);
+    expect(unavailable[0].error).toMatch(/Kafka at 127\.0\.0\.1:1 is unreachable/);
+    expect(result.stderr).toBe('error: 1 store(s) could not be read: sink-dlt\n');
+  });
+
+  it('names an unreachable AWS endpoint (a mistyped region) instead of printing a stack', async () => {
+    cloudFormation
+      .on(DescribeStacksCommand)
+      .rejects(
+        Object.assign(new Error('getaddrinfo ENOTFOUND cloudformation.eu-wst-1.amazonaws.com'), { code: 'ENOTFOUND' }),
+      );
+    const result = await run(['failures', 'list', '--store', 'ingest-dlq']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'error: Cannot read stack TelemetryPipeline-dev: AWS is unreachable (ENOTFOUND): check the region (--region, AWS_REGION) and the network\n',
+    );
+  });
+});
+
 describe('failures redrive', () => {
   it('re-enriches IoT errors into the ingest queue, deletes them, and keeps what cannot be replayed', async () => {
     // Given a replayable IoT error (through Basic Ingest) and one whose payload is not JSON
@@ -396,7 +425,7 @@ describe('failures redrive', () => {
     expect(released.map((entry) => entry.ReceiptHandle)).toEqual(['rh-moved']);
   });
 
-  it('redrives the dead-letter topic once: the redrive group remembers what was sent', async () => {
+  it('redrives the dead-letter topic once, keeps a foreign record pending until it is named, then marks it too', async () => {
     // When redriving twice
     const first = await run(['failures', 'redrive', '--store', 'sink-dlt', '--json']);
     const firstSent = sentBodies();
@@ -404,17 +433,112 @@ describe('failures redrive', () => {
     const second = await run(['failures', 'redrive', '--store', 'sink-dlt', '--json']);
     const listed = await run(['failures', 'list', '--store', 'sink-dlt', '--json']);
 
-    // Then the failed record's value went to the ingest queue once; the foreign record was not Lambda's and was sent as is
+    // Then Lambda's record went to the ingest queue once; the foreign one was skipped and is still listed
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(firstSent).toEqual([
-      { queue: INGEST, body: JSON.stringify(deadLettered) },
-      { queue: INGEST, body: 'written by someone else' },
-    ]);
+    expect(firstSent).toEqual([{ queue: INGEST, body: JSON.stringify(deadLettered) }]);
+    const skipped = {
+      id: 'sink-dlt:0@1',
+      outcome: 'skipped',
+      detail: 'not a Lambda on-failure document: look at it (`failures show`), then redrive it by --id',
+    };
+    expect(JSON.parse(first.stdout).reports[0].items).toEqual([skipped, { id: 'sink-dlt:0@0', outcome: 'redriven' }]);
     expect(second.code).toBe(0);
-    expect(JSON.parse(second.stdout).reports[0].items).toEqual([]);
+    expect(JSON.parse(second.stdout).reports[0].items).toEqual([skipped]);
     expect(sentBodies()).toEqual([]);
-    expect(JSON.parse(listed.stdout).failures).toEqual([]);
+    expect(JSON.parse(listed.stdout).failures.map((f: FailureEnvelope) => f.id)).toEqual(['sink-dlt:0@1']);
+
+    // When the operator names it, it goes as it is and the store is empty
+    sqs.resetHistory();
+    const named = await run(['failures', 'redrive', '--id', 'sink-dlt:0@1']);
+    const after = await run(['failures', 'list', '--store', 'sink-dlt', '--json']);
+    expect(named.code).toBe(0);
+    expect(sentBodies()).toEqual([{ queue: INGEST, body: 'written by someone else' }]);
+    expect(JSON.parse(after.stdout).failures).toEqual([]);
+  });
+
+  it('keeps a dead-letter record SQS refused, and every later one of its partition, pending', async () => {
+    // Given three failed records in one partition of another deployment's dead-letter topic
+    const topic = 'other.readings.sink-dlt';
+    cluster.createTopic(topic, 1);
+    const producer = kafka.producer();
+    await producer.connect();
+    const values = [0, 1, 2].map((i) => envelope(`sensor-${10 + i}`, devicePayload({ seq: i })));
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: values.map((value, i) => ({ value: lambdaDeadLetter(JSON.stringify(value), i) })),
+    });
+    await producer.disconnect();
+    const otherDir = configDir({ sink: { deadLetterTopic: topic, consumerGroupId: 'other-sink' } });
+    // SQS takes the first and third, refuses the second
+    sqs.on(SendMessageBatchCommand).resolves({
+      Successful: [],
+      Failed: [{ Id: '1', Code: 'InternalError', SenderFault: false, Message: 'try again' }],
+    });
+    const inOther = (args: string[]) =>
+      cli(args, {
+        environment: { KAFKA_BROKERS: cluster.bootstrapServers.join(',') },
+        clients: { sqs: new SQSClient({}), cloudFormation: new CloudFormationClient({}), quarantine },
+        configDir: otherDir,
+      });
+
+    // When
+    const result = await inOther(['failures', 'redrive', '--store', 'sink-dlt']);
+    const listed = await inOther(['failures', 'list', '--store', 'sink-dlt', '--json']);
+
+    // Then
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('error: 1 message(s) could not be redriven; they stay in their store\n');
+    expect(JSON.parse(listed.stdout).failures.map((f: FailureEnvelope) => f.id)).toEqual([
+      'sink-dlt:0@1',
+      'sink-dlt:0@2',
+    ]);
+  });
+
+  it('redrives a long queue in steps SQS accepts: ≤ 10 entries and ≤ 256 KiB per call, unsafe bodies kept', async () => {
+    // Given 25 parked messages of ~60 KB each and one whose body SQS would reject
+    const big = (i: number): Message => ({
+      MessageId: `big-${i}`,
+      ReceiptHandle: `rh-big-${i}`,
+      Body: JSON.stringify({ ...moved, padding: 'x'.repeat(60_000), i }),
+      Attributes: { SentTimestamp: String(NOW) },
+    });
+    const messages = [...Array.from({ length: 25 }, (_, i) => big(i)), { ...big(99), Body: 'bad \u0001 body' }];
+    const pages = Array.from({ length: Math.ceil(messages.length / 10) }, (_, i) =>
+      messages.slice(i * 10, i * 10 + 10),
+    );
+    let receive = sqs.on(ReceiveMessageCommand, { QueueUrl: DLQ });
+    for (const page of pages) receive = receive.resolvesOnce({ Messages: page });
+    receive.resolves({});
+
+    // When (an explicit --limit: message by message, not a move task)
+    const result = await run(['failures', 'redrive', '--store', 'ingest-dlq', '--limit', '100', '--json']);
+
+    // Then
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
+    const calls = sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries ?? []);
+    expect(calls.flat()).toHaveLength(25);
+    for (const entries of calls) {
+      expect(entries.length).toBeLessThanOrEqual(10);
+      expect(entries.reduce((bytes, e) => bytes + Buffer.byteLength(e.MessageBody ?? ''), 0)).toBeLessThanOrEqual(
+        256 * 1024,
+      );
+    }
+    const deleted = sqs.commandCalls(DeleteMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(deleted).toHaveLength(25);
+    const items = JSON.parse(result.stdout).reports[0].items;
+    expect(items.find((item: { id: string }) => item.id === 'ingest-dlq:big-99')).toEqual({
+      id: 'ingest-dlq:big-99',
+      outcome: 'skipped',
+      detail: 'the payload holds characters SQS does not accept',
+    });
+    // Each step received, sent and deleted before the next receive: handles never outlive their visibility
+    expect(sqs.commandCalls(ReceiveMessageCommand).map((c) => c.args[0].input.VisibilityTimeout)).toEqual([
+      120, 120, 120, 120,
+    ]);
   });
 
   it('sends quarantined records back and removes them; binary ones stay with the reason', async () => {

@@ -95,9 +95,13 @@ beforeEach(() => {
   });
 });
 
-const run = (args: string[], clients: { quarantine?: QuarantineCollection } = { quarantine }) =>
+const run = (
+  args: string[],
+  clients: { quarantine?: QuarantineCollection } = { quarantine },
+  brokers = cluster.bootstrapServers.join(','),
+) =>
   cli(args, {
-    environment: { KAFKA_BROKERS: cluster.bootstrapServers.join(',') },
+    environment: { KAFKA_BROKERS: brokers },
     clients: {
       sqs: new SQSClient({}),
       cloudFormation: new CloudFormationClient({}),
@@ -166,5 +170,17 @@ describe('status', () => {
     expect(result.stdout).toMatch(/sink consumer lag\s+7 record\(s\) behind on telemetry\.readings\.v1/);
     expect(result.stdout).toMatch(/ingest-dlq\s+3/);
     expect(result.stderr).toBe('error: 1 part(s) of the status could not be read\n');
+  });
+
+  it('reports unreachable Kafka as two unavailable parts, still showing the rest', async () => {
+    const result = await run(['status', '--json'], { quarantine }, '127.0.0.1:1');
+
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as StatusReport;
+    expect(report.kafka.ok).toBe(false);
+    expect(report.deadLetterTopic.ok).toBe(false);
+    expect(!report.kafka.ok && report.kafka.error).toMatch(/Kafka at 127\.0\.0\.1:1 is unreachable/);
+    expect(report.queues.ok && report.quarantine.ok && report.freshness.ok).toBe(true);
+    expect(result.stderr).toBe('error: 2 part(s) of the status could not be read\n');
   });
 });

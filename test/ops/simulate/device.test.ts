@@ -181,7 +181,11 @@ describe('malformed variants', () => {
     try {
       payload = JSON.parse(text);
     } catch {
-      return; // not JSON: the forwarder rejects it as not_json before anything else
+      // Not JSON: the IoT rule cannot enrich it; the forwarder parses the body first and rejects it as not_json
+      const parsed = parseEnvelope(text);
+      expect(parsed.ok).toBe(false);
+      expect(!parsed.ok && parsed.reason).toBe('not_json');
+      return;
     }
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
       expect(variant).toBe('not_object');
