@@ -1,66 +1,32 @@
 /**
- * A loopback HTTP endpoint speaking the SQS JSON protocol's SendMessageBatch, for code that uses its own bundled
- * copy of the AWS SDK (where aws-sdk-client-mock cannot reach). The SQS client sends to the host of the queue URL,
- * so a queue URL on this endpoint reaches it.
+ * The loopback SQS endpoint (ops/local/sqs-endpoint.ts) with every message recorded, for code that uses its own
+ * bundled copy of the AWS SDK (where aws-sdk-client-mock cannot reach).
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { type SentMessage, SqsEndpoint } from '../../ops/local/sqs-endpoint';
 
-export interface ReceivedMessage {
-  readonly queueUrl: string;
-  readonly body: string;
-  readonly attributes: Record<string, { DataType: string; StringValue?: string }>;
-}
+export type ReceivedMessage = SentMessage;
 
 export class FakeSqs {
-  public readonly messages: ReceivedMessage[] = [];
   private constructor(
-    private readonly server: Server,
-    public readonly endpoint: string,
+    private readonly server: SqsEndpoint,
+    public readonly messages: ReceivedMessage[],
   ) {}
 
+  public get endpoint(): string {
+    return this.server.endpoint;
+  }
+
   public static async start(): Promise<FakeSqs> {
-    let fake: FakeSqs | undefined;
-    const server = createServer((request, response) => {
-      let raw = '';
-      request.on('data', (chunk) => {
-        raw += chunk;
-      });
-      request.on('end', () => {
-        const target = String(request.headers['x-amz-target'] ?? '');
-        if (target !== 'AmazonSQS.SendMessageBatch') {
-          response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-          response.end(JSON.stringify({ __type: 'com.amazonaws.sqs#UnsupportedOperation', message: target }));
-          return;
-        }
-        const input = JSON.parse(raw) as {
-          QueueUrl: string;
-          Entries: { Id: string; MessageBody: string; MessageAttributes?: ReceivedMessage['attributes'] }[];
-        };
-        const successful = input.Entries.map((entry) => {
-          fake?.messages.push({
-            queueUrl: input.QueueUrl,
-            body: entry.MessageBody,
-            attributes: entry.MessageAttributes ?? {},
-          });
-          return {
-            Id: entry.Id,
-            MessageId: randomUUID(),
-            MD5OfMessageBody: createHash('md5').update(entry.MessageBody).digest('hex'),
-          };
-        });
-        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-        response.end(JSON.stringify({ Successful: successful, Failed: [] }));
-      });
+    const messages: ReceivedMessage[] = [];
+    const server = await SqsEndpoint.start((message) => {
+      messages.push(message);
+      return randomUUID();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    fake = new FakeSqs(server, `http://127.0.0.1:${port}`);
-    return fake;
+    return new FakeSqs(server, messages);
   }
 
   public async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.stop();
   }
 }
