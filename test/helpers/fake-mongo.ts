@@ -90,7 +90,7 @@ export class FakeCollection<T extends Document = Document> implements Collection
   }
 
   public find(filter: Document, options?: { projection?: Document }) {
-    const found = [...this.docs.values()].filter((doc) => matches(doc, filter)).map((doc) => clone(doc));
+    const found = [...this.candidates(filter)].filter((doc) => matches(doc, filter)).map((doc) => clone(doc));
     const projected = options?.projection
       ? found.map((doc) =>
           Object.fromEntries(
@@ -185,7 +185,7 @@ export class FakeCollection<T extends Document = Document> implements Collection
       upsert?: boolean;
     };
     if (!update) throw new Error(`fake-mongo: unsupported operation ${Object.keys(operation).join()}`);
-    const targets = [...this.docs.values()].filter((doc) => matches(doc, update.filter));
+    const targets = [...this.candidates(update.filter)].filter((doc) => matches(doc, update.filter));
     const selected = operation.updateOne ? targets.slice(0, 1) : targets;
     if (selected.length > 0) {
       for (const doc of selected) {
@@ -221,6 +221,14 @@ export class FakeCollection<T extends Document = Document> implements Collection
     this.docs.set(String(doc._id), doc);
     stats.upserted.push({ index, _id: doc._id });
     return undefined;
+  }
+
+  /** The documents a filter can match: the one with its `_id` when it names one (an index lookup), else all. */
+  private candidates(filter: Document): Iterable<Document> {
+    const id: unknown = filter._id;
+    if (id === undefined || (typeof id === 'object' && id !== null && !(id instanceof Date))) return this.docs.values();
+    const doc = this.docs.get(String(id));
+    return doc ? [doc] : [];
   }
 
   private rejection(doc: Document): { code: number; errmsg: string } | undefined {
