@@ -66,7 +66,7 @@ export interface MongoSinkProps {
 }
 
 /** Optional dependencies of the MongoDB driver the sink never loads (Kerberos, compression, CSFLE, AWS/GCP auth). */
-const MONGODB_OPTIONAL_MODULES = [
+export const MONGODB_OPTIONAL_MODULES = [
   'kerberos',
   '@mongodb-js/zstd',
   'snappy',

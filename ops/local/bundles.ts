@@ -1,0 +1,93 @@
+/**
+ * The two functions as deployed: each `handler.ts` bundled by esbuild with the stack's options (BUNDLING_DEFAULTS,
+ * the runtime's Node.js target, the same externals), then run the way Lambda runs it — loaded in an environment of
+ * its own, holding only the function's variables, since the handler module reads them once, when it loads.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BuildOptions } from 'esbuild';
+import { BUNDLING_DEFAULTS, FUNCTION_DEFAULTS } from '../../lib/core/defaults';
+import { MONGODB_OPTIONAL_MODULES } from '../../lib/sink/mongo-sink';
+import type { HandlerFactories } from './ports';
+import { startWorkerHandler } from './worker-handler';
+
+const LAMBDAS = join(__dirname, '..', '..', 'lambdas');
+
+/** What `lib/forward` and `lib/sink` give `PipelineFunction`: the entry, and modules left out of the bundle. */
+const FUNCTIONS = {
+  forwarder: { entry: join(LAMBDAS, 'forward', 'handler.ts'), externalModules: [] as readonly string[] },
+  sink: { entry: join(LAMBDAS, 'sink', 'handler.ts'), externalModules: MONGODB_OPTIONAL_MODULES },
+} as const;
+
+/**
+ * esbuild options equal to what `NodejsFunction` runs for `BUNDLING_DEFAULTS`. A field this does not map fails
+ * loudly, so the local bundles cannot drift from the deployed ones unnoticed.
+ */
+export function esbuildOptions(externalModules: readonly string[]): BuildOptions {
+  const {
+    minify,
+    mainFields,
+    keepNames,
+    sourceMap,
+    format,
+    bundleAwsSDK,
+    externalModules: base,
+    ...rest
+  } = BUNDLING_DEFAULTS;
+  const unmapped = Object.keys(rest);
+  if (unmapped.length > 0)
+    throw new Error(`BUNDLING_DEFAULTS sets ${unmapped.join(', ')}, which ops/local/bundles.ts does not map yet`);
+  return {
+    bundle: true,
+    platform: 'node',
+    // NodejsFunction's target is the runtime's Node.js major: nodejs24.x → node24
+    target: FUNCTION_DEFAULTS.runtime.name.replace(/^nodejs(\d+)\.x$/, 'node$1'),
+    format: format === 'esm' ? 'esm' : 'cjs',
+    minify: Boolean(minify),
+    keepNames: Boolean(keepNames),
+    sourcemap: Boolean(sourceMap),
+    ...(mainFields ? { mainFields: [...mainFields] } : {}),
+    external: [...(bundleAwsSDK ? [] : ['@aws-sdk/*']), ...(base ?? []), ...externalModules],
+    logLevel: 'warning',
+  };
+}
+
+export interface FunctionBundles {
+  readonly forwarder: string;
+  readonly sink: string;
+  /** Deletes the bundles' directory. */
+  remove(): void;
+}
+
+/** Bundles both functions into a temporary directory. */
+export async function bundleFunctions(): Promise<FunctionBundles> {
+  // Loaded on use: esbuild is a development dependency, needed by `local` only
+  const { build }: typeof import('esbuild') = require('esbuild');
+  const dir = mkdtempSync(join(tmpdir(), 'telemetry-local-'));
+  try {
+    const [forwarder, sink] = await Promise.all(
+      (['forwarder', 'sink'] as const).map(async (name) => {
+        const outfile = join(dir, name, 'index.js');
+        await build({
+          ...esbuildOptions(FUNCTIONS[name].externalModules),
+          entryPoints: [FUNCTIONS[name].entry],
+          outfile,
+        });
+        return outfile;
+      }),
+    );
+    return { forwarder: forwarder as string, sink: sink as string, remove: () => rmSync(dir, { recursive: true }) };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Handler factories that run the bundles, each container in its own worker thread (see worker-handler.ts). */
+export function bundledHandlers(bundles: FunctionBundles): HandlerFactories {
+  return {
+    forwarder: (environment) => startWorkerHandler(bundles.forwarder, environment),
+    sink: (environment) => startWorkerHandler(bundles.sink, environment),
+  };
+}
