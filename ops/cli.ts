@@ -2,6 +2,7 @@
 import { devicesCommands } from './commands/devices';
 import { failuresCommands } from './commands/failures';
 import { kafkaCommands } from './commands/kafka';
+import { localCommand } from './commands/local';
 import { simulateCommand } from './commands/simulate';
 import { statusCommand } from './commands/status';
 import type { CommandGroup } from './program';
@@ -12,4 +13,5 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   kafkaCommands,
   devicesCommands,
   simulateCommand,
+  localCommand,
 ];

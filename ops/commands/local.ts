@@ -1,0 +1,92 @@
+/** `local`: the whole pipeline on this machine, with the deployed handlers (ops/local). */
+import { Option } from 'commander';
+import { UserError } from '../errors';
+import { serveLocal } from '../local/serve';
+import type { CommandGroup } from '../program';
+
+const whole =
+  (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (value: string) => {
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < min || number > max)
+      throw new UserError(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+    return number;
+  };
+
+interface LocalOptions {
+  mqttPort: number;
+  mqttHost: string;
+  mqttUrl?: string;
+  forwarderConcurrency?: number;
+  visibilityTimeout?: number;
+  logLevel: string;
+}
+
+export const localCommand: CommandGroup = (program, kit) => {
+  program
+    .command('local')
+    .description(
+      'Run the pipeline on this machine: MQTT broker, IoT rule enrichment, ingest queue, the forwarder and sink as bundled for Lambda, Kafka, MongoDB',
+    )
+    .option(
+      '--mqtt-port <port>',
+      'port of the embedded MQTT broker (0: any free port)',
+      whole('--mqtt-port', 0, 65_535),
+      1883,
+    )
+    .option('--mqtt-host <address>', 'address it listens on (0.0.0.0: devices on your network too)', '127.0.0.1')
+    .addOption(
+      new Option(
+        '--mqtt-url <url>',
+        'subscribe to this broker instead (Mosquitto, HiveMQ: mqtt://host:1883)',
+      ).conflicts(['mqttPort', 'mqttHost']),
+    )
+    .option(
+      '--forwarder-concurrency <n>',
+      'forwarder invocations at a time (default: forwarder.maxConcurrency, at most 4)',
+      whole('--forwarder-concurrency', 1, 1_000),
+    )
+    .option(
+      '--visibility-timeout <seconds>',
+      "seconds before a message the forwarder did not acknowledge comes back (default: the stack's, 6 × forwarder.timeoutSeconds + the batching window)",
+      whole('--visibility-timeout', 1, 43_200),
+    )
+    .addOption(
+      new Option('--log-level <level>', "the functions' log level (their JSON logs go to stdout)")
+        .choices(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'])
+        .default('WARN'),
+    )
+    .addHelpText(
+      'after',
+      `
+What runs where:
+  MQTT      an embedded broker (aedes), or --mqtt-url; each topic filter of iot.topicFilters is a rule, also
+            reachable through Basic Ingest ($aws/rules/<rule>/<topic>); enrichment as the rule SQL does it
+  SQS       the ingest queue and its dead-letter queue in memory: batch size and window of the forwarder section,
+            visibility timeout, redelivery of batchItemFailures, dead-letter queue after ingest.maxReceiveCount
+  Lambda    the forwarder and sink bundled by esbuild with the stack's options, each concurrent invocation in its
+            own instance of the bundle, with the environment the stack sets
+  Kafka     KAFKA_BROKERS (plaintext; missing topics are created), or else librdkafka's mock cluster
+  sink      a consumer group feeding Lambda-shaped batches (sink section): partial batch responses, bounded
+            retries, then Lambda's on-failure document to the sink dead-letter topic
+  MongoDB   MONGODB_URI
+
+Environment:
+  KAFKA_BROKERS   host:port,…  (default: the mock cluster, needs librdkafka: apt-get install librdkafka1)
+  MONGODB_URI     mongodb://…  (required)
+
+Counters go to stderr; on Ctrl-C it stops and prints what went through and the dead-lettered messages. The ingest
+queue lives in memory: what it still holds then is dropped. Needs the dev dependencies (esbuild, koffi).
+
+Examples:
+  $ docker compose up -d mongodb
+  $ MONGODB_URI=mongodb://localhost:27017 npx telemetry-ops local
+  $ docker compose --profile mqtt up -d        # Mosquitto, Kafka (KRaft) and MongoDB
+  $ KAFKA_BROKERS=localhost:9092 MONGODB_URI=mongodb://localhost:27017 npx telemetry-ops local --mqtt-url mqtt://localhost:1883`,
+    )
+    .action(
+      kit.action(async (context, options: LocalOptions) => {
+        await serveLocal(context, options, kit.deps.signal);
+      }),
+    );
+};

@@ -1,0 +1,128 @@
+/**
+ * `telemetry-ops local`: the dependency errors a user sees, and a run from start to Ctrl-C — banner with the MQTT URL
+ * and topics, counters on stderr, a device publishing through the embedded broker, the summary on stop. The run uses
+ * the handlers from source with a MongoDB fake (the bundles are exercised end to end in test/e2e).
+ */
+import { connectAsync } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../../lambdas/sink/documents';
+import { OpsContext } from '../../../ops/context';
+import type { LocalDependencies } from '../../../ops/local/dependencies';
+import { serveLocal } from '../../../ops/local/serve';
+import { localSettings } from '../../../ops/local/settings';
+import { sourceForwarder, sourceSink } from '../../../ops/local/source-handlers';
+import { Output } from '../../../ops/output';
+import { cli, configDir } from '../../helpers/cli';
+import { devicePayload } from '../../helpers/factories';
+import { FakeCollection } from '../../helpers/fake-mongo';
+import { KafkaMockCluster } from '../../helpers/kafka-mock';
+
+class Recorder {
+  public text = '';
+  public readonly isTTY = false;
+  public write(chunk: string) {
+    this.text += chunk;
+    return true;
+  }
+}
+
+describe('telemetry-ops local: missing dependencies', () => {
+  it('says how to provide MongoDB when MONGODB_URI is not set', async () => {
+    const run = await cli(['local'], { environment: {} });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('Cannot run the pipeline locally');
+    expect(run.stderr).toContain(
+      'MongoDB: set MONGODB_URI, e.g. `docker compose up -d mongodb` and MONGODB_URI=mongodb://localhost:27017',
+    );
+  });
+
+  it('lists every problem at once', async () => {
+    const run = await cli(['local'], { environment: { KAFKA_BROKERS: 'kafka', MONGODB_URI: 'localhost:27017' } });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('Kafka: KAFKA_BROKERS must be host:port[,host:port…], got "kafka"');
+    expect(run.stderr).toContain('MongoDB: MONGODB_URI must start with mongodb:// or mongodb+srv://');
+  });
+
+  it('refuses --mqtt-url with the embedded broker options', async () => {
+    const run = await cli(['local', '--mqtt-url', 'mqtt://localhost:1883', '--mqtt-port', '1884']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("option '--mqtt-url <url>' cannot be used with option '--mqtt-port <port>'");
+  });
+});
+
+describe('telemetry-ops local: a run', () => {
+  let cluster: KafkaMockCluster;
+  const stdout = new Recorder();
+  const stderr = new Recorder();
+  const collections = {
+    readings: new FakeCollection<ReadingDocument>(),
+    devices: new FakeCollection<DeviceStateDocument>(),
+    quarantine: new FakeCollection<QuarantineDocument>(),
+  };
+  let served: Promise<void>;
+  const abort = new AbortController();
+
+  beforeAll(async () => {
+    cluster = KafkaMockCluster.start({ brokers: 1 });
+    const context = new OpsContext({ env: 'dev', configDir: configDir() }, new Output({ stdout, stderr }, false), {});
+    const settings = localSettings(context.config);
+    cluster.createTopic(settings.topic, settings.partitions);
+    cluster.createTopic(settings.sink.deadLetterTopic ?? '', 1);
+    const dependencies: LocalDependencies = {
+      kafka: { brokers: cluster.bootstrapServers, description: 'the test cluster', stop: () => undefined },
+      mongoUri: 'mongodb://user:secret@127.0.0.1:9',
+    };
+    served = serveLocal(context, { mqttPort: 0, mqttHost: '127.0.0.1', logLevel: 'SILENT' }, abort.signal, {
+      dependencies: async () => dependencies,
+      handlers: { forwarder: sourceForwarder, sink: sourceSink(collections) },
+      refreshMs: 100,
+    });
+    const deadline = Date.now() + 20_000;
+    while (!stderr.text.includes('Ctrl-C stops it.')) {
+      if (Date.now() > deadline) throw new Error(`not started:\n${stderr.text}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+
+  afterAll(async () => {
+    abort.abort();
+    await served;
+    cluster.stop();
+  });
+
+  it('prints where to publish: the MQTT URL and every topic, Basic Ingest included, with the password hidden', () => {
+    expect(stderr.text).toMatch(/MQTT {6}mqtt:\/\/127\.0\.0\.1:\d+ \(embedded broker\)/);
+    expect(stderr.text).toContain('publish   sensors/<deviceId>/telemetry');
+    expect(stderr.text).toContain('$aws/rules/TelemetryPipeline_dev_1/sensors/<deviceId>/telemetry   (Basic Ingest)');
+    expect(stderr.text).toContain('mongodb://user:***@127.0.0.1:9');
+    expect(stderr.text).not.toContain('secret');
+  });
+
+  it('carries a device message to MongoDB, parks a malformed one, counts both, and reports them when stopped', async () => {
+    const url = /mqtt:\/\/127\.0\.0\.1:\d+/.exec(stderr.text)?.[0] ?? '';
+    const device = await connectAsync(url, { clientId: 'sensor-1' });
+    await device.publishAsync('sensors/sensor-1/telemetry', JSON.stringify(devicePayload({ ts: Date.now() })), {
+      qos: 1,
+    });
+    await device.publishAsync('$aws/rules/TelemetryPipeline_dev_1/sensors/sensor-1/telemetry', '{"ts":', { qos: 1 });
+    await device.endAsync();
+
+    await expect.poll(() => collections.readings.docs.size, { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => stderr.text, { timeout: 5_000 }).toContain('received 2 | forwarded 1 | stored 1');
+    abort.abort();
+    await served;
+
+    expect(collections.readings.all()[0]).toMatchObject({
+      deviceId: 'sensor-1',
+      sourceTopic: 'sensors/sensor-1/telemetry',
+    });
+    expect(stderr.text).toContain('Stopping: no new messages');
+    expect(stdout.text).toContain('received 2 (0 on topics no rule selects), forwarded 1, stored 1');
+    expect(stdout.text).toContain(
+      'dead-lettered: 1 in the ingest dead-letter queue, 0 to telemetry.readings.v1.sink-dlt',
+    );
+    expect(stdout.text).toMatch(/not_json +- +/);
+  });
+});
