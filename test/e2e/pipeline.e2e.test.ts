@@ -1,0 +1,89 @@
+/**
+ * End to end on one machine: simulator → MQTT (aedes, loopback TCP) → IoT rule enrichment → ingest queue →
+ * forwarder bundle → Kafka (librdkafka mock cluster) → Kafka event source → sink → MongoDB fake, through
+ * Produce errors, a broker down and back, sink failures mid-batch, a reading given up on and redriven, and the
+ * devices' duplicates, out-of-order sends and malformed messages (see scenario.ts).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { MalformedVariant } from '../../ops/simulate';
+import { devicePayloadOf, EXPECTED_REASONS, runScenario, type ScenarioRun } from './scenario';
+
+const DEVICES = 100;
+const READINGS_PER_DEVICE = 200;
+
+let run: ScenarioRun;
+
+beforeAll(async () => {
+  // Given 100 devices sending 200 readings each, with 2% duplicates, 2% out of order and 1% malformed, and faults
+  run = await runScenario({ devices: DEVICES, readingsPerDevice: READINGS_PER_DEVICE });
+}, 180_000);
+
+describe('the local pipeline, end to end', () => {
+  it('delivered what the simulator sent: every publish acknowledged, faults of every kind', () => {
+    expect(run.summary).toMatchObject({ devices: DEVICES, connected: DEVICES, unacknowledged: 0 });
+    expect(run.summary.errors.count).toBe(0);
+    expect(run.summary.readings).toBe(DEVICES * READINGS_PER_DEVICE);
+    expect(run.summary.duplicates).toBeGreaterThan(0);
+    expect(run.summary.outOfOrder).toBeGreaterThan(0);
+    expect(run.summary.malformed).toBeGreaterThan(0);
+    expect(run.sent.flatMap((device) => device.readings).every((reading) => reading.confirmed)).toBe(true);
+  });
+
+  it('stored every valid reading exactly once: the readings are exactly the event ids sent', () => {
+    const sent = run.sent.flatMap((device) => device.readings.map((reading) => reading.eventId));
+    const stored = run.collections.readings.all().map((doc) => doc._id);
+    expect(stored).toHaveLength(sent.length);
+    expect(new Set(stored)).toEqual(new Set(sent));
+    expect(run.collections.quarantine.docs.size).toBe(0);
+  });
+
+  it("holds each device's newest reading (device ts, then seq) as its latest state", () => {
+    for (const device of run.sent) {
+      const newest = device.readings.reduce((a, b) => (b.ts > a.ts || (b.ts === a.ts && b.seq > a.seq) ? b : a));
+      expect(run.collections.devices.get(device.deviceId)).toMatchObject({
+        ts: new Date(newest.ts),
+        seq: newest.seq,
+        eventId: newest.eventId,
+      });
+    }
+    expect(run.collections.devices.docs.size).toBe(DEVICES);
+  });
+
+  it('parked every malformed message in the ingest dead-letter queue with the reason for its variant', () => {
+    const expected = run.sent
+      .flatMap((device) =>
+        device.malformed.map((m) => `${EXPECTED_REASONS[m.variant as MalformedVariant]} ${m.payload}`),
+      )
+      .sort();
+    const parked = run.ingestDeadLetters
+      .map((envelope) => `${envelope.reason} ${devicePayloadOf(envelope.payload?.data ?? '')}`)
+      .sort();
+    expect(parked).toEqual(expected);
+    expect(run.ingestDeadLetters.every((envelope) => envelope.stage === 'forward' && envelope.attempts === 1)).toBe(
+      true,
+    );
+  });
+
+  it("gave the unstorable reading up to the sink dead-letter topic in Lambda's document, readable by `failures`", () => {
+    expect(run.givenUp).toHaveLength(1);
+    expect(run.sinkDeadLetters.length).toBeGreaterThanOrEqual(1);
+    for (const envelope of run.sinkDeadLetters) {
+      expect(envelope).toMatchObject({
+        store: 'sink-dlt',
+        stage: 'sink',
+        reason: 'retry_attempts_exhausted',
+        // the first invocation and 2 retries (sink.retryAttempts)
+        attempts: 3,
+        eventId: run.givenUp[0],
+        deviceId: 'sim-sensor-0007',
+      });
+    }
+  });
+
+  it('went through the faults: redeliveries from the ingest queue and retries from Kafka', () => {
+    expect(run.counters.redelivered).toBeGreaterThan(0);
+    expect(run.counters.sinkRetries).toBeGreaterThan(0);
+    expect(run.counters.backlog).toBe(0);
+    expect(run.counters.unrouted).toBe(0);
+  });
+});
