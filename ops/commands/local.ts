@@ -64,9 +64,10 @@ What runs where:
             reachable through Basic Ingest ($aws/rules/<rule>/<topic>); enrichment as the rule SQL does it
   SQS       the ingest queue and its dead-letter queue in memory: batch size and window of the forwarder section,
             visibility timeout, redelivery of batchItemFailures, dead-letter queue after ingest.maxReceiveCount
-  Lambda    the forwarder and sink bundled by esbuild with the stack's options, each concurrent invocation in its
-            own instance of the bundle, with the environment the stack sets
-  Kafka     KAFKA_BROKERS (plaintext; missing topics are created), or else librdkafka's mock cluster
+  Lambda    the forwarder and sink bundled by esbuild with the stack's options, each concurrent invocation in a
+            worker thread of its own holding the environment the stack sets
+  Kafka     KAFKA_BROKERS (plaintext; missing topics are created), or else librdkafka's mock cluster: in memory,
+            at most 5 MiB per partition (a sink further behind loses records, and says so)
   sink      a consumer group feeding Lambda-shaped batches (sink section): partial batch responses, bounded
             retries, then Lambda's on-failure document to the sink dead-letter topic
   MongoDB   MONGODB_URI

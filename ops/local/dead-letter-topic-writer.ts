@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { describeError } from '../../lambdas/shared/errors';
 import type { KafkaEventRecord } from '../../lambdas/sink/kafka-event';
+import type { DeadLetterRecord } from '../failures/envelopes';
 import type { LocalLog } from './ports';
 
 /** Why Lambda gave up on a record. */
@@ -63,7 +64,12 @@ export function onFailureDocument(record: KafkaEventRecord, failure: FailureCont
 /** How long to wait before writing again after the destination refused a write. */
 const RETRY_DELAY_MS = 1_000;
 
+/** Records kept of what was written, for the summary when `local` stops (the mock cluster's topic goes with it). */
+const MAX_KEPT = 1_000;
+
 export class DeadLetterTopicWriter {
+  /** What this writer wrote, as read back from the topic (the first MAX_KEPT). */
+  public readonly written: DeadLetterRecord[] = [];
   private readonly producer: Producer;
 
   public constructor(
@@ -90,16 +96,30 @@ export class DeadLetterTopicWriter {
     failure: FailureContext,
     signal: AbortSignal,
   ): Promise<boolean> {
-    const messages = records.map((record) => ({
-      key: record.key === undefined ? null : Buffer.from(record.key, 'base64'),
-      value: JSON.stringify(onFailureDocument(record, failure)),
-    }));
+    for (const record of records) {
+      const value = Buffer.from(JSON.stringify(onFailureDocument(record, failure)));
+      const key = record.key === undefined ? null : Buffer.from(record.key, 'base64');
+      if (!(await this.send(key, value, signal))) return false;
+    }
+    return true;
+  }
+
+  /** One record at a time: its partition and offset come back with the acknowledgement. Rare enough not to batch. */
+  private async send(key: Buffer | null, value: Buffer, signal: AbortSignal): Promise<boolean> {
     while (!signal.aborted) {
       try {
-        await this.producer.send({ topic: this.topic, acks: -1, messages });
+        const [written] = await this.producer.send({ topic: this.topic, acks: -1, messages: [{ key, value }] });
+        if (written && this.written.length < MAX_KEPT)
+          this.written.push({
+            topic: this.topic,
+            partition: written.partition,
+            offset: String(written.baseOffset ?? written.offset ?? ''),
+            timestamp: String(Date.now()),
+            value,
+          });
         return true;
       } catch (error) {
-        this.log.warn(`Writing ${records.length} record(s) to ${this.topic} failed, retrying: ${describeError(error)}`);
+        this.log.warn(`Writing to ${this.topic} failed, retrying: ${describeError(error)}`);
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
       }
     }

@@ -7,9 +7,10 @@
 
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { Kafka, type logCreator, logLevel } from 'kafkajs';
-import { FailureAttribute } from '../../lambdas/shared/failure';
+import { FailureAttribute, type FailureEnvelope } from '../../lambdas/shared/failure';
 import type { KafkaBatchResponse, KafkaEvent } from '../../lambdas/sink/kafka-event';
 import type { PipelineConfig } from '../../lib/config/schema';
+import { fromDeadLetter, fromSinkDeadLetter } from '../failures/envelopes';
 import { Containers } from './containers';
 import { DeadLetterTopicWriter } from './dead-letter-topic-writer';
 import { matchRules, type Publish, ruleOutput } from './iot-rule';
@@ -92,6 +93,7 @@ export class LocalPipeline {
   };
   /** Ids of ingest messages the forwarder parked, until their batch outcome is counted. */
   private readonly parked = new Set<string>();
+  private deadLetterWriter: DeadLetterTopicWriter | undefined;
   private readonly stops: Stop[] = [];
   private stopped = false;
   private mqtt = '';
@@ -173,6 +175,7 @@ export class LocalPipeline {
     });
     const { deadLetterTopic } = settings.sink;
     const deadLetter = deadLetterTopic ? new DeadLetterTopicWriter(kafka, deadLetterTopic, log) : undefined;
+    this.deadLetterWriter = deadLetter;
     if (deadLetter) {
       await deadLetter.connect();
       this.stops.push(() => deadLetter.close());
@@ -264,6 +267,18 @@ export class LocalPipeline {
       sinkRetries: this.count.sinkRetries,
       deadLettered: { ingest: this.deadLetterQueue.visibleCount, sink: this.count.sinkDeadLettered },
       backlog: this.ingestQueue.visibleCount + this.ingestQueue.inFlightCount,
+    };
+  }
+
+  /**
+   * What the failure stores hold, as `failures` shows it: the ingest dead-letter queue, and what the sink event
+   * source wrote to the dead-letter topic (kept here too: the mock cluster's topic goes when the pipeline stops).
+   */
+  public deadLetters(): { readonly ingest: FailureEnvelope[]; readonly sink: FailureEnvelope[] } {
+    const { maxReceiveCount } = this.settings.ingest;
+    return {
+      ingest: this.deadLetterQueue.messages().map((message) => fromDeadLetter(message, this.dlqUrl, maxReceiveCount)),
+      sink: (this.deadLetterWriter?.written ?? []).flatMap(fromSinkDeadLetter),
     };
   }
 

@@ -5,7 +5,6 @@
  */
 import type { FailureEnvelope } from '../../lambdas/shared/failure';
 import type { OpsContext } from '../context';
-import { fromDeadLetter } from '../failures/envelopes';
 import { table } from '../output';
 import { bundledHandlers, bundleFunctions, type FunctionBundles } from './bundles';
 import { type LocalDependencies, redactUri, resolveDependencies } from './dependencies';
@@ -38,6 +37,8 @@ export interface ServeSummary {
   readonly droppedFromIngestQueue: number;
   /** The ingest dead-letter queue, as `failures` shows it. */
   readonly ingestDeadLetters: readonly FailureEnvelope[];
+  /** What the sink event source wrote to its dead-letter topic. */
+  readonly sinkDeadLetters: readonly FailureEnvelope[];
 }
 
 const MAX_LISTED = 20;
@@ -86,12 +87,12 @@ export async function serveLocal(
     status.note('Stopping: no new messages; waiting for the invocations under way…');
     const dropped = running.ingestQueue.visibleCount + running.ingestQueue.inFlightCount;
     await running.stop();
+    const deadLetters = running.deadLetters();
     const summary: ServeSummary = {
       counters: running.counters(),
       droppedFromIngestQueue: dropped,
-      ingestDeadLetters: running.deadLetterQueue
-        .messages()
-        .map((message) => fromDeadLetter(message, running.deadLetterQueueUrl, settings.ingest.maxReceiveCount)),
+      ingestDeadLetters: deadLetters.ingest,
+      sinkDeadLetters: deadLetters.sink,
     };
     context.out.result(summary, (data) => showSummary(data, settings));
   } finally {
@@ -153,13 +154,12 @@ function showSummary(summary: ServeSummary, settings: LocalSettings): string {
   ];
   if (summary.droppedFromIngestQueue > 0)
     lines.push(`dropped: ${summary.droppedFromIngestQueue} messages still in the ingest queue (it lives in memory)`);
-  if (summary.ingestDeadLetters.length > 0) {
+  const parked = [...summary.ingestDeadLetters, ...summary.sinkDeadLetters];
+  if (parked.length > 0) {
+    lines.push('', `dead letters${parked.length > MAX_LISTED ? ` (first ${MAX_LISTED} of ${parked.length})` : ''}:`);
     lines.push(
-      '',
-      `ingest dead-letter queue${summary.ingestDeadLetters.length > MAX_LISTED ? ` (first ${MAX_LISTED})` : ''}:`,
-    );
-    lines.push(
-      table(summary.ingestDeadLetters.slice(0, MAX_LISTED), [
+      table(parked.slice(0, MAX_LISTED), [
+        ['STORE', (row) => row.store],
         ['REASON', (row) => row.reason],
         ['DEVICE', (row) => row.deviceId],
         ['ERROR', (row) => (row.error.length > 80 ? `${row.error.slice(0, 79)}…` : row.error)],

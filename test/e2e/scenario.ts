@@ -13,7 +13,7 @@ import { ENRICHMENT_FIELDS } from '../../lambdas/shared/enrichment';
 import type { FailureEnvelope } from '../../lambdas/shared/failure';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../lambdas/sink/documents';
 import { DeadLetterTopic } from '../../ops/failures/dead-letter-topic';
-import { fromDeadLetter, fromSinkDeadLetter } from '../../ops/failures/envelopes';
+import { fromSinkDeadLetter } from '../../ops/failures/envelopes';
 import { bundledHandlers, bundleFunctions, type FunctionBundles } from '../../ops/local/bundles';
 import { ApiKey, KafkaErrorCode, KafkaMockCluster } from '../../ops/local/kafka-mock-cluster';
 import { type LocalCounters, LocalPipeline } from '../../ops/local/pipeline';
@@ -59,6 +59,8 @@ export interface ScenarioRun {
   readonly ingestDeadLetters: readonly FailureEnvelope[];
   /** The sink dead-letter topic, read as `failures` reads it, before the redrive. */
   readonly sinkDeadLetters: readonly FailureEnvelope[];
+  /** The same, as the pipeline kept what it wrote (its stop summary). */
+  readonly sinkDeadLettersKept: readonly FailureEnvelope[];
   /** Event ids the sink could not store until the dead-letter topic's records were redriven. */
   readonly givenUp: readonly string[];
   /** When the simulator started publishing and when the last reading was stored (epoch ms). */
@@ -234,10 +236,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRun
       sent,
       collections,
       counters: running.counters(),
-      ingestDeadLetters: running.deadLetterQueue
-        .messages()
-        .map((message) => fromDeadLetter(message, running.deadLetterQueueUrl, config.ingest.maxReceiveCount)),
+      ingestDeadLetters: running.deadLetters().ingest,
       sinkDeadLetters,
+      sinkDeadLettersKept: running.deadLetters().sink,
       givenUp: stuckIds,
       publishStartedAt,
       lastStoredAt: Math.max(...readings.map((reading) => new Date(reading.storedAt).getTime())),

@@ -123,6 +123,6 @@ describe('telemetry-ops local: a run', () => {
     expect(stdout.text).toContain(
       'dead-lettered: 1 in the ingest dead-letter queue, 0 to telemetry.readings.v1.sink-dlt',
     );
-    expect(stdout.text).toMatch(/not_json +- +/);
+    expect(stdout.text).toMatch(/ingest-dlq +not_json +- +/);
   });
 });
