@@ -21,6 +21,43 @@ import type { DeadLetterTopicWriter, FailureContext } from './dead-letter-topic-
 import { localFunctionArn } from './lambda-context';
 import type { LocalLog } from './ports';
 
+/** A partition's records fetched and not yet handed to the function. */
+interface PartitionBuffer {
+  records: KafkaEventRecord[];
+  /** When the batching window of the buffered records started (epoch ms). */
+  since: number;
+  /** The highest offset buffered so far. */
+  last: number;
+  /** The partition's latest kafkajs batch: its heartbeat, commit and staleness. */
+  payload: EachBatchPayload;
+  /** The delivery loop, while it runs. */
+  draining: Promise<void> | undefined;
+  /** Woken when records arrive or leave, the loop ends or the source stops. */
+  waiters: (() => void)[];
+}
+
+function changed(buffer: PartitionBuffer): void {
+  for (const wake of buffer.waiters.splice(0)) wake();
+}
+
+/** Resolves at the buffer's next change, or after `timeoutMs`. */
+function nextChange(buffer: PartitionBuffer, timeoutMs?: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = timeoutMs === undefined ? undefined : setTimeout(wake, timeoutMs);
+    function wake() {
+      clearTimeout(timer);
+      resolve();
+    }
+    buffer.waiters.push(wake);
+  });
+}
+
+/** Drops what is buffered: kafkajs fetches it again from the committed (or sought) offset. */
+function forget(buffer: PartitionBuffer): void {
+  buffer.records = [];
+  buffer.last = -1;
+}
+
 /** What one invocation (or expiry) did. */
 export interface SinkBatchOutcome {
   /** Records the function acknowledged: stored, already stored, or quarantined. */
@@ -69,6 +106,7 @@ type Attempt =
 export class KafkaEventSource {
   private readonly consumer: Consumer;
   private readonly abort = new AbortController();
+  private readonly buffers = new Map<number, PartitionBuffer>();
 
   public constructor(private readonly options: KafkaEventSourceOptions) {
     this.consumer = options.kafka.consumer({
@@ -101,17 +139,76 @@ export class KafkaEventSource {
   /** Stops after the invocations under way; their records are delivered again on the next start unless committed. */
   public async stop(): Promise<void> {
     this.abort.abort();
+    for (const buffer of this.buffers.values()) changed(buffer);
+    await Promise.all([...this.buffers.values()].map((buffer) => buffer.draining));
     await this.consumer.disconnect();
   }
 
+  /**
+   * Buffers what kafkajs fetched for a partition and lets its delivery loop hand the function batches of up to
+   * `batchSize` records, gathered for at most the batching window, as Lambda's poller does. kafkajs fetches on from the
+   * buffered records (they are resolved, not committed): a fetch returns one producer batch per partition from the
+   * mock cluster, a few records, so without the window the function would see batches of a handful. A partition with
+   * a full batch waiting holds its fetcher back.
+   */
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    const records = batch.messages.map((message) => eventRecord(batch.topic, batch.partition, message));
-    for (let i = 0; i < records.length; i += this.options.batchSize) {
-      if (this.abort.signal.aborted || !payload.isRunning() || payload.isStale()) return;
-      const chunk = records.slice(i, i + this.options.batchSize);
-      const done = await this.deliver(chunk, payload);
-      if (!done) return;
+    let buffer = this.buffers.get(batch.partition);
+    if (!buffer) {
+      buffer = { records: [], since: 0, last: -1, payload, draining: undefined, waiters: [] };
+      this.buffers.set(batch.partition, buffer);
+    }
+    buffer.payload = payload;
+    for (const message of batch.messages) {
+      const offset = Number(message.offset);
+      // A fetch after the group rejoined starts again from the committed offset: skip what is buffered already
+      if (offset <= buffer.last) continue;
+      if (buffer.records.length === 0) buffer.since = Date.now();
+      buffer.records.push(eventRecord(batch.topic, batch.partition, message));
+      buffer.last = offset;
+    }
+    if (batch.messages.length > 0) payload.resolveOffset(batch.lastOffset());
+    changed(buffer);
+    buffer.draining ??= this.drain(buffer);
+    while (buffer.records.length >= this.options.batchSize && !this.abort.signal.aborted) await nextChange(buffer);
+  }
+
+  /** Invokes the function with the partition's buffered records, one batch at a time, until none are left. */
+  private async drain(buffer: PartitionBuffer): Promise<void> {
+    const { batchSize, batchingWindowMs } = this.options;
+    const { signal } = this.abort;
+    try {
+      while (buffer.records.length > 0 && !signal.aborted) {
+        const due = buffer.since + batchingWindowMs;
+        if (buffer.records.length < batchSize && Date.now() < due) {
+          await nextChange(buffer, due - Date.now());
+          continue;
+        }
+        const { payload } = buffer;
+        if (!payload.isRunning() || payload.isStale()) {
+          forget(buffer);
+          return;
+        }
+        const chunk = buffer.records.splice(0, batchSize);
+        // What arrives from now on waits for the window from now
+        buffer.since = Date.now();
+        changed(buffer);
+        try {
+          if (!(await this.deliver(chunk, payload))) return;
+        } catch (error) {
+          // As kafkajs does when a batch handler throws: fetch again from the first record not handled
+          const first = chunk[0]?.offset ?? 0;
+          this.options.log.warn(
+            `${this.options.functionName}: delivering ${payload.batch.topic}-${payload.batch.partition} failed (${describeError(error)}); fetching again from offset ${first}`,
+          );
+          forget(buffer);
+          this.consumer.seek({ topic: payload.batch.topic, partition: payload.batch.partition, offset: String(first) });
+          return;
+        }
+      }
+    } finally {
+      buffer.draining = undefined;
+      changed(buffer);
     }
   }
 
@@ -142,7 +239,7 @@ export class KafkaEventSource {
       }
       const from = failed[0]?.offset ?? first.offset;
       const remaining = pending.filter((record) => record.offset >= from);
-      await this.commit(payload, from - 1);
+      await this.commit(payload, from - 1, batch[0]?.offset ?? 0);
       retries = from > first.offset ? 1 : retries + 1;
       if (retries > this.options.retryAttempts && this.options.deadLetter) {
         const context = this.failureContext(
@@ -168,7 +265,7 @@ export class KafkaEventSource {
       await this.sleep((this.options.retryDelayMs ?? defaultRetryDelay)(retries));
       await payload.heartbeat();
     }
-    await this.commit(payload, last.offset);
+    await this.commit(payload, last.offset, batch[0]?.offset ?? 0);
     return true;
   }
 
@@ -223,10 +320,9 @@ export class KafkaEventSource {
     };
   }
 
-  /** Commits everything up to and including `offset`. */
-  private async commit(payload: EachBatchPayload, offset: number): Promise<void> {
-    if (offset < Number(payload.batch.firstOffset() ?? 0)) return;
-    payload.resolveOffset(String(offset));
+  /** Commits everything up to and including `offset`, unless that is before the batch (`first`): nothing new. */
+  private async commit(payload: EachBatchPayload, offset: number, first: number): Promise<void> {
+    if (offset < first) return;
     await payload.commitOffsetsIfNecessary({
       topics: [
         {
