@@ -8,16 +8,19 @@
  *   again from that offset (the failed record and everything after it);
  * - a failed invocation (thrown error, timeout, or a response naming a record not in the batch): the whole batch
  *   is invoked again;
- * - after `retryAttempts` retries without progress, the records the last response listed (all of them after a
- *   failed invocation) go to the dead-letter topic in Lambda's on-failure document, then the batch is committed;
+ * - a record that failed in its `retryAttempts + 1`-th invocation (counted per offset, see `deliver`) goes to the
+ *   dead-letter topic in Lambda's on-failure document; once nothing is left to retry the batch is committed;
  * - records older than `maxRecordAgeMs` go to the dead-letter topic without being invoked.
+ *
+ * Nothing is committed past a record before the dead-letter topic has it: when `stop` interrupts that write, the
+ * records are delivered again on the next start.
  *
  * On demand (no dead-letter topic, no partial batch responses) a failing batch is retried until it succeeds.
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { describeError } from '../../lambdas/shared/errors';
 import type { KafkaBatchResponse, KafkaEvent, KafkaEventRecord } from '../../lambdas/sink/kafka-event';
-import type { DeadLetterTopicWriter, FailureContext } from './dead-letter-topic-writer';
+import type { FailureContext } from './dead-letter-topic-writer';
 import { localFunctionArn } from './lambda-context';
 import type { LocalLog } from './ports';
 
@@ -34,6 +37,11 @@ interface PartitionBuffer {
   draining: Promise<void> | undefined;
   /** Woken when records arrive or leave, the loop ends or the source stops. */
   waiters: (() => void)[];
+  /**
+   * Invocations so far of each offset not committed yet. Kept across deliveries, so a record fetched again (after a
+   * delivery threw, or a rejoin) keeps the attempts it already had.
+   */
+  invocations: Map<number, number>;
 }
 
 function changed(buffer: PartitionBuffer): void {
@@ -68,6 +76,12 @@ export interface SinkBatchOutcome {
   readonly deadLettered: number;
 }
 
+/** Where the event source sends the records it gives up on: the on-failure destination (dead-letter-topic-writer.ts). */
+export interface DeadLetterDestination {
+  /** Writes one on-failure document per record; false when `signal` aborted first (not all of them are written). */
+  write(records: readonly KafkaEventRecord[], failure: FailureContext, signal: AbortSignal): Promise<boolean>;
+}
+
 export interface KafkaEventSourceOptions {
   readonly kafka: Kafka;
   readonly topic: string;
@@ -89,14 +103,22 @@ export interface KafkaEventSourceOptions {
   /** Infinity for no limit. */
   readonly maxRecordAgeMs: number;
   /** The on-failure destination; none on demand. */
-  readonly deadLetter: DeadLetterTopicWriter | undefined;
+  readonly deadLetter: DeadLetterDestination | undefined;
   /** Delay before retry `n` (1-based). @default 200 ms doubling up to 5 s */
   readonly retryDelayMs?: (retry: number) => number;
+  /**
+   * The consumer's session timeout: the group drops a member that sends no heartbeat for this long. kafkajs only
+   * heartbeats between batches, so the source heartbeats itself while a full buffer holds the fetcher back.
+   * @default 30 s (kafkajs')
+   */
+  readonly sessionTimeoutMs?: number;
   readonly onBatch?: (outcome: SinkBatchOutcome) => void;
   readonly log: LocalLog;
 }
 
 const defaultRetryDelay = (retry: number) => Math.min(200 * 2 ** (retry - 1), 5_000);
+
+const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
 
 /** How a delivery attempt ended. */
 type Attempt =
@@ -108,10 +130,17 @@ export class KafkaEventSource {
   private readonly abort = new AbortController();
   private readonly buffers = new Map<number, PartitionBuffer>();
 
+  /** How often the source heartbeats while it holds a fetcher back (a third of the session, as kafkajs advises). */
+  private readonly heartbeatIntervalMs: number;
+
   public constructor(private readonly options: KafkaEventSourceOptions) {
+    const sessionTimeout = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+    this.heartbeatIntervalMs = Math.min(3_000, Math.floor(sessionTimeout / 3));
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
+      sessionTimeout,
+      heartbeatInterval: this.heartbeatIntervalMs,
       // How long a fetch waits on the broker when there is nothing new
       maxWaitTimeInMs: Math.max(100, options.batchingWindowMs),
       retry: { retries: 10, restartOnFailure: async () => true },
@@ -149,13 +178,15 @@ export class KafkaEventSource {
    * `batchSize` records, gathered for at most the batching window, as Lambda's poller does. kafkajs fetches on from the
    * buffered records (they are resolved, not committed): a fetch returns one producer batch per partition from the
    * mock cluster, a few records, so without the window the function would see batches of a handful. A partition with
-   * a full batch waiting holds its fetcher back.
+   * a full batch waiting holds its fetcher back, and heartbeats meanwhile: kafkajs heartbeats only between batches, so
+   * a fetcher held back for an invocation longer than the session timeout (the sink's 60 s against kafkajs' 30 s)
+   * would otherwise be dropped from the group, and its batch delivered again after the rebalance.
    */
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     let buffer = this.buffers.get(batch.partition);
     if (!buffer) {
-      buffer = { records: [], since: 0, last: -1, payload, draining: undefined, waiters: [] };
+      buffer = { records: [], since: 0, last: -1, payload, draining: undefined, waiters: [], invocations: new Map() };
       this.buffers.set(batch.partition, buffer);
     }
     buffer.payload = payload;
@@ -170,7 +201,12 @@ export class KafkaEventSource {
     if (batch.messages.length > 0) payload.resolveOffset(batch.lastOffset());
     changed(buffer);
     buffer.draining ??= this.drain(buffer);
-    while (buffer.records.length >= this.options.batchSize && !this.abort.signal.aborted) await nextChange(buffer);
+    while (buffer.records.length >= this.options.batchSize && !this.abort.signal.aborted) {
+      await nextChange(buffer, this.heartbeatIntervalMs);
+      // Sent only when the interval has passed since the group last heard from this consumer; throws on a rebalance,
+      // which kafkajs answers by rejoining
+      await payload.heartbeat();
+    }
   }
 
   /** Invokes the function with the partition's buffered records, one batch at a time, until none are left. */
@@ -194,7 +230,7 @@ export class KafkaEventSource {
         buffer.since = Date.now();
         changed(buffer);
         try {
-          if (!(await this.deliver(chunk, payload))) return;
+          if (!(await this.deliver(chunk, payload, buffer.invocations))) return;
         } catch (error) {
           // As kafkajs does when a batch handler throws: fetch again from the first record not handled
           const first = chunk[0]?.offset ?? 0;
@@ -212,73 +248,106 @@ export class KafkaEventSource {
     }
   }
 
-  /** Delivers one batch until it is acknowledged or dead-lettered; false when stopped first (nothing committed). */
-  private async deliver(batch: readonly KafkaEventRecord[], payload: EachBatchPayload): Promise<boolean> {
+  /**
+   * Delivers one batch until it is acknowledged or dead-lettered; false when stopped first (nothing committed past
+   * what was acknowledged).
+   *
+   * The retry budget is counted per record (offset), in invocations, and outlives the delivery: a record that failed
+   * in its `retryAttempts + 1`-th invocation goes to the dead-letter topic. A budget per batch would reset whenever
+   * the first failed offset moves on (records failing behind it would get a fresh one each time) and whenever the
+   * batch is fetched again; per record, no record that keeps failing is invoked more than `retryAttempts + 1` times.
+   * Records the function acknowledged but that sit behind a failed one are invoked again with it, as Lambda does;
+   * those invocations count too.
+   */
+  private async deliver(
+    batch: readonly KafkaEventRecord[],
+    payload: EachBatchPayload,
+    invocations: Map<number, number>,
+  ): Promise<boolean> {
     const { signal } = this.abort;
+    const { reportBatchItemFailures, retryAttempts, deadLetter } = this.options;
+    const first = batch[0]?.offset ?? 0;
     const last = batch.at(-1);
     if (!last) return true;
-    let pending = [...batch];
-    let invocations = 0;
-    let retries = 0;
+    const count = (record: KafkaEventRecord) => invocations.get(record.offset) ?? 0;
+    let pending: readonly KafkaEventRecord[] = batch;
     while (pending.length > 0) {
       if (signal.aborted) return false;
-      pending = await this.dropExpired(pending, invocations);
-      const first = pending[0];
-      if (!first) break;
-      invocations++;
+      const unexpired = await this.dropExpired(pending, count);
+      if (!unexpired) return false;
+      pending = unexpired;
+      if (pending.length === 0) break;
+      for (const record of pending) invocations.set(record.offset, count(record) + 1);
       const attempt = await this.invoke(pending);
       const failed =
-        attempt.ok && this.options.reportBatchItemFailures
+        attempt.ok && reportBatchItemFailures
           ? pending.filter((record) => attempt.failedOffsets.includes(record.offset))
           : attempt.ok
             ? []
             : pending;
-      if (failed.length === 0) {
+      const firstFailed = failed[0];
+      if (!firstFailed) {
         this.options.onBatch?.({ acknowledged: pending.length, retried: 0, deadLettered: 0 });
         break;
       }
-      const from = failed[0]?.offset ?? first.offset;
-      const remaining = pending.filter((record) => record.offset >= from);
-      await this.commit(payload, from - 1, batch[0]?.offset ?? 0);
-      retries = from > first.offset ? 1 : retries + 1;
-      if (retries > this.options.retryAttempts && this.options.deadLetter) {
-        const context = this.failureContext(
-          'RetryAttemptsExhausted',
-          invocations,
-          attempt.ok ? undefined : 'Unhandled',
-        );
-        if (!(await this.options.deadLetter.write(failed, context, signal))) return false;
-        this.options.onBatch?.({
-          acknowledged: pending.length - failed.length,
-          retried: 0,
-          deadLettered: failed.length,
-        });
-        break;
-      }
-      this.options.onBatch?.({
-        acknowledged: pending.length - remaining.length,
-        retried: remaining.length,
-        deadLettered: 0,
-      });
       if (!attempt.ok) this.options.log.error(`${this.options.functionName} invocation failed: ${attempt.error}`);
+      await this.commit(payload, firstFailed.offset - 1, first, invocations);
+      const exhausted = deadLetter ? failed.filter((record) => count(record) > retryAttempts) : [];
+      if (exhausted.length > 0) {
+        const failure = (record: KafkaEventRecord) =>
+          this.failureContext('RetryAttemptsExhausted', count(record), attempt.ok ? undefined : 'Unhandled');
+        if (!(await this.giveUp(exhausted, failure))) return false;
+      }
+      const givenUp = new Set(exhausted.map((record) => record.offset));
+      const from = failed.find((record) => !givenUp.has(record.offset));
+      const remaining = from
+        ? pending.filter((record) => record.offset >= from.offset && !givenUp.has(record.offset))
+        : [];
+      this.options.onBatch?.({
+        acknowledged: pending.length - remaining.length - exhausted.length,
+        retried: remaining.length,
+        deadLettered: exhausted.length,
+      });
+      if (!from) break;
+      await this.commit(payload, from.offset - 1, first, invocations);
       pending = remaining;
-      await this.sleep((this.options.retryDelayMs ?? defaultRetryDelay)(retries));
+      await this.sleep((this.options.retryDelayMs ?? defaultRetryDelay)(count(from)));
       await payload.heartbeat();
     }
-    await this.commit(payload, last.offset, batch[0]?.offset ?? 0);
+    await this.commit(payload, last.offset, first, invocations);
     return true;
   }
 
-  /** Sends records past the maximum age to the dead-letter topic; returns the others. */
-  private async dropExpired(records: KafkaEventRecord[], invocations: number): Promise<KafkaEventRecord[]> {
+  /**
+   * Sends records past the maximum age to the dead-letter topic; returns the others, or undefined when stopped before
+   * the dead-letter topic had them all (they must not be committed).
+   */
+  private async dropExpired(
+    records: readonly KafkaEventRecord[],
+    count: (record: KafkaEventRecord) => number,
+  ): Promise<readonly KafkaEventRecord[] | undefined> {
     const { deadLetter, maxRecordAgeMs } = this.options;
     if (!deadLetter || !Number.isFinite(maxRecordAgeMs)) return records;
     const oldest = Date.now() - maxRecordAgeMs;
     const expired = records.filter((record) => record.timestamp < oldest);
     if (expired.length === 0) return records;
-    await deadLetter.write(expired, this.failureContext('RecordAgeExceeded', invocations), this.abort.signal);
+    if (!(await this.giveUp(expired, (record) => this.failureContext('RecordAgeExceeded', count(record)))))
+      return undefined;
     this.options.onBatch?.({ acknowledged: 0, retried: 0, deadLettered: expired.length });
     return records.filter((record) => record.timestamp >= oldest);
+  }
+
+  /** Writes each record's on-failure document to the dead-letter topic; false when stopped first. */
+  private async giveUp(
+    records: readonly KafkaEventRecord[],
+    failure: (record: KafkaEventRecord) => FailureContext,
+  ): Promise<boolean> {
+    const { deadLetter } = this.options;
+    if (!deadLetter) return false;
+    for (const record of records) {
+      if (!(await deadLetter.write([record], failure(record), this.abort.signal))) return false;
+    }
+    return true;
   }
 
   private async invoke(records: readonly KafkaEventRecord[]): Promise<Attempt> {
@@ -320,8 +389,16 @@ export class KafkaEventSource {
     };
   }
 
-  /** Commits everything up to and including `offset`, unless that is before the batch (`first`): nothing new. */
-  private async commit(payload: EachBatchPayload, offset: number, first: number): Promise<void> {
+  /**
+   * Commits everything up to and including `offset`, unless that is before the batch (`first`): nothing new. The
+   * committed records' invocation counts are dropped: they are not delivered again.
+   */
+  private async commit(
+    payload: EachBatchPayload,
+    offset: number,
+    first: number,
+    invocations: Map<number, number>,
+  ): Promise<void> {
     if (offset < first) return;
     await payload.commitOffsetsIfNecessary({
       topics: [
@@ -331,6 +408,7 @@ export class KafkaEventSource {
         },
       ],
     });
+    for (const counted of invocations.keys()) if (counted <= offset) invocations.delete(counted);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -10,8 +10,12 @@ import { flattenRecords } from '../../../lambdas/sink/kafka-event';
 import { DeadLetterTopic } from '../../../ops/failures/dead-letter-topic';
 import { fromSinkDeadLetter } from '../../../ops/failures/envelopes';
 import { DeadLetterTopicWriter } from '../../../ops/local/dead-letter-topic-writer';
-import { KafkaEventSource, type SinkBatchOutcome } from '../../../ops/local/kafka-event-source';
-import { KafkaMockCluster } from '../../helpers/kafka-mock';
+import {
+  type DeadLetterDestination,
+  KafkaEventSource,
+  type SinkBatchOutcome,
+} from '../../../ops/local/kafka-event-source';
+import { ApiKey, KafkaErrorCode, KafkaMockCluster } from '../../helpers/kafka-mock';
 
 let cluster: KafkaMockCluster;
 let kafka: Kafka;
@@ -33,18 +37,34 @@ interface Run {
   readonly group: string;
 }
 
+interface RunOptions {
+  retryAttempts?: number;
+  maxRecordAgeMs?: number;
+  onDemand?: boolean;
+  timestamp?: number;
+  /** @default 100 */
+  batchSize?: number;
+  sessionTimeoutMs?: number;
+  /** Instead of a writer to the dead-letter topic. */
+  deadLetter?: DeadLetterDestination;
+  /** A cluster of the case's own (for faults that would reach the other cases). @default the shared one */
+  cluster?: KafkaMockCluster;
+}
+
 /** Produces `values` to partition 0 of a fresh topic in one request, then runs an event source over it until `done`. */
 async function run(
   values: readonly string[],
   invoke: Invoke,
   done: (run: Run) => boolean,
-  options: { retryAttempts?: number; maxRecordAgeMs?: number; onDemand?: boolean; timestamp?: number } = {},
+  options: RunOptions = {},
 ): Promise<Run> {
   topics++;
   const topic = `events-${topics}`;
   const dlt = `${topic}.sink-dlt`;
-  cluster.createTopic(topic, 2);
-  cluster.createTopic(dlt, 1);
+  const target = options.cluster ?? cluster;
+  const kafka = clientOf(target);
+  target.createTopic(topic, 2);
+  target.createTopic(dlt, 1);
   const producer = kafka.producer();
   await producer.connect();
   await producer.send({
@@ -60,8 +80,9 @@ async function run(
   });
   await producer.disconnect();
   const log = { warn: () => undefined, error: () => undefined };
-  const deadLetter = options.onDemand ? undefined : new DeadLetterTopicWriter(kafka, dlt, log);
-  await deadLetter?.connect();
+  const writer = options.onDemand || options.deadLetter ? undefined : new DeadLetterTopicWriter(kafka, dlt, log);
+  await writer?.connect();
+  const deadLetter = options.deadLetter ?? writer;
   const result: Run = { events: [], outcomes: [], topic, dlt, group: `${topic}-sink` };
   const source = new KafkaEventSource({
     kafka,
@@ -74,13 +95,14 @@ async function run(
       return invoke(event, result.events.length);
     },
     functionName: 'sink',
-    batchSize: 100,
+    batchSize: options.batchSize ?? 100,
     batchingWindowMs: 100,
     reportBatchItemFailures: !options.onDemand,
     retryAttempts: options.onDemand ? Number.POSITIVE_INFINITY : (options.retryAttempts ?? 2),
     maxRecordAgeMs: options.maxRecordAgeMs ?? Number.POSITIVE_INFINITY,
     deadLetter,
     retryDelayMs: () => 10,
+    ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
     onBatch: (outcome) => result.outcomes.push(outcome),
     log,
   });
@@ -93,10 +115,15 @@ async function run(
     }
   } finally {
     await source.stop();
-    await deadLetter?.close();
+    await writer?.close();
   }
   return result;
 }
+
+const clientOf = (target: KafkaMockCluster) =>
+  target === cluster
+    ? kafka
+    : new Kafka({ clientId: 'test', brokers: [...target.bootstrapServers], logLevel: logLevel.NOTHING });
 
 const offsets = (event: KafkaEvent | undefined) => (event ? flattenRecords(event).map((record) => record.offset) : []);
 const topicOf = (event: KafkaEvent) => flattenRecords(event)[0]?.topic ?? '';
@@ -106,8 +133,8 @@ const fail = (topic: string, ...failed: number[]): KafkaBatchResponse => ({
 const total = (outcomes: readonly SinkBatchOutcome[], key: keyof SinkBatchOutcome) =>
   outcomes.reduce((sum, outcome) => sum + outcome[key], 0);
 
-async function committed(group: string, topic: string): Promise<string | undefined> {
-  const admin = kafka.admin();
+async function committed(group: string, topic: string, target = cluster): Promise<string | undefined> {
+  const admin = clientOf(target).admin();
   await admin.connect();
   try {
     const [offsetsOfTopic] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
@@ -118,6 +145,18 @@ async function committed(group: string, topic: string): Promise<string | undefin
 }
 
 const values = (n: number) => Array.from({ length: n }, (_, i) => `{"n":${i}}`);
+
+/** How many times each offset was invoked. */
+const invocationsOf = (events: readonly KafkaEvent[]) => {
+  const counts = new Map<number, number>();
+  for (const offset of events.flatMap(offsets)) counts.set(offset, (counts.get(offset) ?? 0) + 1);
+  return counts;
+};
+
+const sinkDeadLetters = async (result: Run, target = cluster) =>
+  (await new DeadLetterTopic(clientOf(target), result.dlt, `${result.group}.redrive`).pending(10)).flatMap(
+    fromSinkDeadLetter,
+  );
 
 // Concurrent: joining a consumer group takes the mock cluster 3 s, which the cases then spend side by side
 describe.concurrent('KafkaEventSource', () => {
@@ -178,9 +217,7 @@ describe.concurrent('KafkaEventSource', () => {
       [2, 3, 4],
     ]);
     expect(await committed(result.group, result.topic)).toBe('5');
-    const parked = (await new DeadLetterTopic(kafka, result.dlt, `${result.group}.redrive`).pending(10)).flatMap(
-      fromSinkDeadLetter,
-    );
+    const parked = await sinkDeadLetters(result);
     expect(parked).toEqual([
       expect.objectContaining({
         store: 'sink-dlt',
@@ -209,9 +246,7 @@ describe.concurrent('KafkaEventSource', () => {
       [0, 1],
       [0, 1],
     ]);
-    const parked = (await new DeadLetterTopic(kafka, result.dlt, `${result.group}.redrive`).pending(10)).flatMap(
-      fromSinkDeadLetter,
-    );
+    const parked = await sinkDeadLetters(result);
     expect(parked.map((envelope) => envelope.payload?.data)).toEqual(['{"n":0}', '{"n":1}']);
     expect(parked[0]?.error).toContain('function error Unhandled');
   });
@@ -239,9 +274,7 @@ describe.concurrent('KafkaEventSource', () => {
     );
 
     expect(result.events).toEqual([]);
-    const parked = (await new DeadLetterTopic(kafka, result.dlt, `${result.group}.redrive`).pending(10)).flatMap(
-      fromSinkDeadLetter,
-    );
+    const parked = await sinkDeadLetters(result);
     expect(parked.map((envelope) => [envelope.reason, envelope.attempts])).toEqual([
       ['record_age_exceeded', 0],
       ['record_age_exceeded', 0],
@@ -263,4 +296,95 @@ describe.concurrent('KafkaEventSource', () => {
     expect(result.events).toHaveLength(4);
     expect(await committed(result.group, result.topic)).toBe('2');
   });
+
+  it('counts the retry budget per record: a record failing behind one that recovers gets no fresh budget', async ({
+    expect,
+  }) => {
+    // Record 2 fails twice, then succeeds; record 4 always fails
+    const result = await run(
+      values(5),
+      async (event, call) => (call <= 2 ? fail(topicOf(event), 2, 4) : fail(topicOf(event), 4)),
+      (r) => total(r.outcomes, 'deadLettered') === 1,
+      { retryAttempts: 2 },
+    );
+
+    // Record 4 reaches the dead-letter topic after its third invocation, although the first failed offset moved on
+    expect(result.events.map(offsets)).toEqual([
+      [0, 1, 2, 3, 4],
+      [2, 3, 4],
+      [2, 3, 4],
+    ]);
+    expect(await committed(result.group, result.topic)).toBe('5');
+    const parked = await sinkDeadLetters(result);
+    expect(parked).toEqual([
+      expect.objectContaining({ reason: 'retry_attempts_exhausted', attempts: 3, payload: expect.anything() }),
+    ]);
+    expect(parked[0]?.payload?.data).toBe('{"n":4}');
+  });
+
+  it("keeps a record's retry budget when its delivery throws and the batch is fetched again", async ({ expect }) => {
+    const own = KafkaMockCluster.start({ brokers: 1 });
+    try {
+      // The first commit (after the first invocation's partial failure) fails: the delivery throws, the batch is
+      // fetched again from its first record
+      own.pushRequestErrors(ApiKey.OffsetCommit, [KafkaErrorCode.RequestTimedOut]);
+      const result = await run(
+        values(5),
+        async (event) => fail(topicOf(event), 2),
+        (r) => total(r.outcomes, 'deadLettered') === 1,
+        { retryAttempts: 2, cluster: own },
+      );
+
+      expect(result.events.map(offsets)).toEqual([
+        [0, 1, 2, 3, 4],
+        [0, 1, 2, 3, 4],
+        [2, 3, 4],
+      ]);
+      expect(invocationsOf(result.events).get(2)).toBe(3);
+      expect(await committed(result.group, result.topic, own)).toBe('5');
+      expect((await sinkDeadLetters(result, own)).map((envelope) => envelope.attempts)).toEqual([3]);
+    } finally {
+      own.stop();
+    }
+  });
+
+  it('commits nothing past expired records when stopped before the dead-letter topic has them', async ({ expect }) => {
+    let writes = 0;
+    // The dead-letter topic cannot be written until `stop` aborts the write (a broker down, then Ctrl-C)
+    const unreachable: DeadLetterDestination = {
+      write: (_records, _failure, signal) => {
+        writes++;
+        return new Promise((resolve) => signal.addEventListener('abort', () => resolve(false), { once: true }));
+      },
+    };
+
+    const result = await run(
+      values(2),
+      async () => ({ batchItemFailures: [] }),
+      () => writes > 0,
+      { maxRecordAgeMs: 60_000, timestamp: Date.now() - 3_600_000, deadLetter: unreachable },
+    );
+
+    expect(result.events).toEqual([]);
+    expect(total(result.outcomes, 'deadLettered')).toBe(0);
+    // Nothing committed: the next start reads both records again and writes them to the dead-letter topic then
+    expect(await committed(result.group, result.topic)).toBe('-1');
+  });
+
+  it('keeps its place in the group through an invocation longer than the session timeout', async ({ expect }) => {
+    // Batches of 2 out of 5 records: while the first runs, the buffer holds a full batch and the fetcher waits
+    const result = await run(
+      values(5),
+      async (_event, call) => {
+        if (call === 1) await new Promise((resolve) => setTimeout(resolve, 8_000));
+        return { batchItemFailures: [] };
+      },
+      (r) => total(r.outcomes, 'acknowledged') === 5,
+      { batchSize: 2, sessionTimeoutMs: 6_000 },
+    );
+
+    // Not dropped from the group mid-invocation: no batch delivered twice
+    expect(result.events.map(offsets)).toEqual([[0, 1], [2, 3], [4]]);
+    expect(await committed(result.group, result.topic)).toBe('5');
+  }, 40_000);
 });
