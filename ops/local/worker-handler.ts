@@ -3,6 +3,8 @@
  * function's environment in its `process.env` (as Lambda gives a function only its own variables), its own copy of
  * every module (Kafka producer, MongoDB client, Powertools logger and metrics), and its own core, so the local
  * pipeline uses more than one. Invocations and results cross by structured clone; the context is rebuilt inside.
+ * An uncaught exception or unhandled rejection in the bundle ends the worker, as it ends a Lambda runtime: the
+ * invocation under way rejects and the handler reports itself gone (`alive`), so that it is not invoked again.
  */
 import { Worker } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
@@ -103,6 +105,12 @@ export function startWorkerHandler<E, R>(
         if (!exited) await call({ kind: 'close' }).catch(() => undefined);
         await worker.terminate();
       },
+      // Ends the worker wherever it is, a busy loop included; what it was running rejects
+      terminate: async () => {
+        exited ??= new Error(`the ${bundle} worker was terminated`);
+        await worker.terminate();
+      },
+      alive: () => exited === undefined,
     });
   });
 }
