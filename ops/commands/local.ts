@@ -48,7 +48,7 @@ export const localCommand: CommandGroup = (program, kit) => {
     )
     .option(
       '--visibility-timeout <seconds>',
-      "seconds before a message the forwarder did not acknowledge comes back (default: the stack's, 6 × forwarder.timeoutSeconds + the batching window)",
+      "seconds before a message the forwarder did not acknowledge comes back (default: the stack's, 6 × forwarder.timeoutSeconds + the batching window; at least forwarder.timeoutSeconds)",
       whole('--visibility-timeout', 1, 43_200),
     )
     .addOption(

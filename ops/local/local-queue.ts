@@ -15,8 +15,11 @@ interface Stored {
   readonly sentAt: number;
   receiveCount: number;
   firstReceivedAt: number | undefined;
+  /** The receipt handle of the latest receive: it deletes the message until the next receive. */
   receipt: string | undefined;
   visibleAt: number;
+  /** Deleted while visible again: skipped by `receive`. */
+  deleted: boolean;
 }
 
 /** A message as a consumer receives it: what the SQS event source turns into a Lambda record. */
@@ -52,6 +55,10 @@ export class LocalQueue {
   private visible: Stored[] = [];
   private head = 0;
   private readonly inFlight = new Map<string, Stored>();
+  /** Every message in the queue, visible or in flight, by id. */
+  private readonly byId = new Map<string, Stored>();
+  /** Messages in `visible` deleted since they became visible again. */
+  private deletedVisible = 0;
   /** Earliest time an in-flight message becomes visible again (a lower bound). */
   private nextExpiry = Number.POSITIVE_INFINITY;
   private readonly waiters = new Set<Waiter>();
@@ -68,7 +75,7 @@ export class LocalQueue {
   public send(body: string, attributes: MessageAttributes = {}): string {
     const id = randomUUID();
     const now = this.now();
-    this.visible.push({
+    this.enqueue({
       id,
       body,
       attributes,
@@ -77,8 +84,8 @@ export class LocalQueue {
       firstReceivedAt: undefined,
       receipt: undefined,
       visibleAt: now,
+      deleted: false,
     });
-    this.notify();
     return id;
   }
 
@@ -92,8 +99,13 @@ export class LocalQueue {
     const received: ReceivedMessage[] = [];
     while (received.length < max && this.head < this.visible.length) {
       const message = this.visible[this.head++] as Stored;
+      if (message.deleted) {
+        this.deletedVisible--;
+        continue;
+      }
       const redrive = this.options.redrive;
       if (redrive && message.receiveCount >= redrive.maxReceiveCount) {
+        this.byId.delete(message.id);
         redrive.deadLetterQueue.adopt(message);
         this.moved++;
         continue;
@@ -118,19 +130,27 @@ export class LocalQueue {
     return received;
   }
 
-  /** Deletes a received message. A stale receipt (the message was received again since) deletes nothing, as in SQS. */
+  /**
+   * Deletes a received message. As in SQS, the receipt of the latest receive deletes it even after its visibility
+   * timeout ended, as long as nobody received it again; a stale receipt (it was received again since) deletes nothing.
+   */
   public delete(receiptHandle: string): boolean {
     const id = receiptHandle.slice(0, receiptHandle.lastIndexOf('#'));
-    const message = this.inFlight.get(id);
+    const message = this.byId.get(id);
     if (!message || message.receipt !== receiptHandle) return false;
-    this.inFlight.delete(id);
+    this.byId.delete(id);
+    if (!this.inFlight.delete(id)) {
+      // Visible again: left in place and skipped, rather than spliced out of the middle of `visible`
+      message.deleted = true;
+      this.deletedVisible++;
+    }
     return true;
   }
 
   /** Messages that can be received now. */
   public get visibleCount(): number {
     this.expire();
-    return this.visible.length - this.head;
+    return this.visible.length - this.head - this.deletedVisible;
   }
 
   /** Messages received and neither deleted nor visible again yet. */
@@ -171,7 +191,8 @@ export class LocalQueue {
   /** Every message in the queue, as `ReceiveMessage` returns them (for dead-letter queues: what an operator reads). */
   public messages(): Message[] {
     this.expire();
-    return [...this.visible.slice(this.head), ...this.inFlight.values()].map((message) => ({
+    const visible = this.visible.slice(this.head).filter((message) => !message.deleted);
+    return [...visible, ...this.inFlight.values()].map((message) => ({
       MessageId: message.id,
       Body: message.body,
       Attributes: {
@@ -187,7 +208,12 @@ export class LocalQueue {
 
   /** Takes a message over from the queue whose redrive policy points here, keeping its id and history. */
   private adopt(message: Stored): void {
-    this.visible.push({ ...message, receipt: undefined, visibleAt: this.now() });
+    this.enqueue({ ...message, receipt: undefined, visibleAt: this.now() });
+  }
+
+  private enqueue(message: Stored): void {
+    this.visible.push(message);
+    this.byId.set(message.id, message);
     this.notify();
   }
 
@@ -199,8 +225,8 @@ export class LocalQueue {
     let returned = false;
     for (const [id, message] of this.inFlight) {
       if (message.visibleAt <= now) {
+        // The receipt stays valid until the next receive
         this.inFlight.delete(id);
-        message.receipt = undefined;
         this.visible.push(message);
         returned = true;
       } else next = Math.min(next, message.visibleAt);
@@ -211,7 +237,7 @@ export class LocalQueue {
 
   private notify(): void {
     if (this.waiters.size === 0) return;
-    const count = this.visible.length - this.head;
+    const count = this.visible.length - this.head - this.deletedVisible;
     for (const waiter of [...this.waiters]) if (count >= waiter.minimum) waiter.resolve();
   }
 

@@ -18,7 +18,14 @@ import { KafkaEventSource } from './kafka-event-source';
 import { LocalQueue } from './local-queue';
 import { type MqttIngress, startEmbeddedBroker, subscribeToBroker } from './mqtt-ingress';
 import type { HandlerFactories, LocalLog } from './ports';
-import { forwarderEnvironment, type LocalRule, type LocalSettings, localSettings, sinkEnvironment } from './settings';
+import {
+  checkVisibilityTimeout,
+  forwarderEnvironment,
+  type LocalRule,
+  type LocalSettings,
+  localSettings,
+  sinkEnvironment,
+} from './settings';
 import { type SentMessage, SqsEndpoint } from './sqs-endpoint';
 import { SqsEventSource } from './sqs-event-source';
 
@@ -31,7 +38,10 @@ export interface LocalPipelineOptions {
   readonly mongoUri: string;
   /** An embedded broker on host and port (port 0: any free one), or an existing broker to subscribe to. @default 127.0.0.1:1883 */
   readonly mqtt?: { readonly host?: string; readonly port?: number } | { readonly url: string };
-  /** @default the stack's: 6 × forwarder.timeoutSeconds + forwarder.maxBatchingWindowSeconds */
+  /**
+   * At least the forwarder's timeout, as Lambda requires of an SQS event source.
+   * @default the stack's: 6 × forwarder.timeoutSeconds + forwarder.maxBatchingWindowSeconds
+   */
   readonly visibilityTimeoutMs?: number;
   /** Forwarder invocations at a time. @default forwarder.maxConcurrency, at most 4 (one machine) */
   readonly forwarderConcurrency?: number;
@@ -56,8 +66,13 @@ export interface LocalCounters {
   readonly unrouted: number;
   /** Records the forwarder produced to Kafka (deleted from the ingest queue, not parked). */
   readonly forwarded: number;
-  /** Ingest-queue messages delivered again after a failure. */
+  /** Ingest-queue messages delivered again after a failure (listed in a response, or a failed invocation). */
   readonly redelivered: number;
+  /**
+   * Ingest-queue messages the forwarder acknowledged after another receive had taken them again: the visibility
+   * timeout ended during the invocation, so they were delivered twice though nothing failed.
+   */
+  readonly lateAcknowledgements: number;
   /** Kafka records the sink acknowledged: stored, already stored, or quarantined. */
   readonly stored: number;
   /** Kafka records the event source invoked the sink with again. */
@@ -87,6 +102,7 @@ export class LocalPipeline {
     unrouted: 0,
     forwarded: 0,
     redelivered: 0,
+    lateAcknowledgements: 0,
     stored: 0,
     sinkRetries: 0,
     sinkDeadLettered: 0,
@@ -101,10 +117,12 @@ export class LocalPipeline {
 
   private constructor(settings: LocalSettings, visibilityTimeoutMs: number | undefined) {
     this.settings = settings;
+    const visibility = visibilityTimeoutMs ?? settings.ingest.visibilityTimeoutMs;
+    checkVisibilityTimeout(settings, visibility, 'visibilityTimeoutMs');
     this.deadLetterQueue = new LocalQueue({ name: `${settings.stackName}-ingest-dlq` });
     this.ingestQueue = new LocalQueue({
       name: `${settings.stackName}-ingest`,
-      visibilityTimeoutMs: visibilityTimeoutMs ?? settings.ingest.visibilityTimeoutMs,
+      visibilityTimeoutMs: visibility,
       redrive: { deadLetterQueue: this.deadLetterQueue, maxReceiveCount: settings.ingest.maxReceiveCount },
     });
   }
@@ -213,9 +231,10 @@ export class LocalPipeline {
       batchSize: settings.forwarder.batchSize,
       batchingWindowMs: settings.forwarder.batchingWindowMs,
       concurrency: forwarderConcurrency,
-      onBatch: ({ deleted, retried }) => {
+      onBatch: ({ deleted, retried, late }) => {
         for (const id of deleted) if (!this.parked.delete(id)) this.count.forwarded++;
         this.count.redelivered += retried;
+        this.count.lateAcknowledgements += late;
       },
       log,
     });
@@ -263,6 +282,7 @@ export class LocalPipeline {
       unrouted: this.count.unrouted,
       forwarded: this.count.forwarded,
       redelivered: this.count.redelivered,
+      lateAcknowledgements: this.count.lateAcknowledgements,
       stored: this.count.stored,
       sinkRetries: this.count.sinkRetries,
       deadLettered: { ingest: this.deadLetterQueue.visibleCount, sink: this.count.sinkDeadLettered },

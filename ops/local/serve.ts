@@ -10,7 +10,7 @@ import { bundledHandlers, bundleFunctions, type FunctionBundles } from './bundle
 import { type LocalDependencies, redactUri, resolveDependencies } from './dependencies';
 import { type LocalCounters, LocalPipeline } from './pipeline';
 import type { HandlerFactories, LocalLog } from './ports';
-import { type LocalSettings, localSettings } from './settings';
+import { checkVisibilityTimeout, type LocalSettings, localSettings } from './settings';
 
 export interface ServeOptions {
   readonly mqttPort: number;
@@ -51,6 +51,8 @@ export async function serveLocal(
 ): Promise<void> {
   const { io } = context.out;
   const settings = localSettings(context.config);
+  if (options.visibilityTimeout !== undefined)
+    checkVisibilityTimeout(settings, options.visibilityTimeout * 1000, '--visibility-timeout');
   const dependencies = await (seams.dependencies ?? resolveDependencies)(context.environment, settings);
   let bundles: FunctionBundles | undefined;
   let pipeline: LocalPipeline | undefined;
@@ -85,8 +87,9 @@ export async function serveLocal(
       clearInterval(refresh);
     }
     status.note('Stopping: no new messages; waiting for the invocations under way…');
-    const dropped = running.ingestQueue.visibleCount + running.ingestQueue.inFlightCount;
     await running.stop();
+    // After the invocations under way ended: what they acknowledged is not lost
+    const dropped = running.ingestQueue.visibleCount + running.ingestQueue.inFlightCount;
     const deadLetters = running.deadLetters();
     const summary: ServeSummary = {
       counters: running.counters(),
@@ -149,7 +152,7 @@ function showSummary(summary: ServeSummary, settings: LocalSettings): string {
   const { counters } = summary;
   const lines = [
     `received ${counters.received} (${counters.unrouted} on topics no rule selects), forwarded ${counters.forwarded}, stored ${counters.stored} (stored, duplicates and quarantined)`,
-    `retried: ${counters.redelivered} ingest redeliveries, ${counters.sinkRetries} sink re-invocations`,
+    `retried: ${counters.redelivered} ingest redeliveries, ${counters.sinkRetries} sink re-invocations${counters.lateAcknowledgements > 0 ? `; ${counters.lateAcknowledgements} messages delivered twice, acknowledged after their visibility timeout ended` : ''}`,
     `dead-lettered: ${counters.deadLettered.ingest} in the ingest dead-letter queue, ${counters.deadLettered.sink} to ${settings.sink.deadLetterTopic ?? 'no dead-letter topic'}`,
   ];
   if (summary.droppedFromIngestQueue > 0)

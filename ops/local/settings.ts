@@ -5,6 +5,7 @@
  */
 import type { PipelineConfig } from '../../lib/config/schema';
 import { deviceSegment, deviceTopic } from '../../lib/ingest/rule-sql';
+import { UserError } from '../errors';
 
 /** One IoT topic rule (`TelemetryIngest`): `<ruleNamePrefix>_<n>` over the n-th topic filter. */
 export interface LocalRule {
@@ -94,6 +95,20 @@ export function localSettings(config: PipelineConfig): LocalSettings {
     },
     maxMessageBytes: config.limits.maxMessageBytes,
   };
+}
+
+/**
+ * Lambda refuses an SQS event source whose queue's visibility timeout is below the function's timeout: a message
+ * would come back, and be delivered again, while its first invocation may still run. The same here; `name` is what
+ * the caller calls the setting.
+ */
+export function checkVisibilityTimeout(settings: LocalSettings, visibilityTimeoutMs: number, name: string): void {
+  const timeoutMs = settings.forwarder.timeoutMs;
+  if (visibilityTimeoutMs >= timeoutMs) return;
+  const seconds = (ms: number) => `${ms / 1000} s`;
+  throw new UserError(
+    `${name}: the ingest queue's visibility timeout (${seconds(visibilityTimeoutMs)}) is shorter than the forwarder's timeout (forwarder.timeoutSeconds, ${seconds(timeoutMs)}); SQS would deliver a message again while its first invocation still runs, and Lambda refuses such an event source. Use ${seconds(timeoutMs)} or more (the stack sets ${seconds(settings.ingest.visibilityTimeoutMs)}).`,
+  );
 }
 
 /** Local endpoints and choices the functions' environments depend on. */

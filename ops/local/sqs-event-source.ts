@@ -15,8 +15,13 @@ import type { LocalLog } from './ports';
 export interface SqsBatchOutcome {
   /** Ids of the messages the function acknowledged (deleted from the queue). */
   readonly deleted: readonly string[];
-  /** Messages left to come back after their visibility timeout. */
+  /** Messages the function failed, left to come back after their visibility timeout. */
   readonly retried: number;
+  /**
+   * Messages the function acknowledged too late to delete: their visibility timeout ended during the invocation and
+   * another receive took them again (their receipt handle no longer deletes them), so they are delivered twice.
+   */
+  readonly late: number;
 }
 
 export interface SqsEventSourceOptions {
@@ -93,7 +98,7 @@ export class SqsEventSource {
     for (const message of messages) {
       if (!failed.has(message.messageId) && queue.delete(message.receiptHandle)) deleted.push(message.messageId);
     }
-    this.options.onBatch?.({ deleted, retried: messages.length - deleted.length });
+    this.options.onBatch?.({ deleted, retried: failed.size, late: messages.length - failed.size - deleted.length });
   }
 
   /** A message as Lambda's SQS event source delivers it. */

@@ -95,6 +95,8 @@ export function devicePayloadOf(body: string): string {
   return body;
 }
 
+const FORWARDER_TIMEOUT_SECONDS = 3;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(what: string, condition: () => boolean, timeoutMs: number, state: () => string): Promise<void> {
@@ -111,8 +113,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRun
   const progress = options.progress ?? (() => undefined);
   const config = devConfig({
     ...(options.partitions ? { kafka: { partitions: options.partitions } } : {}),
-    // A short forwarder timeout bounds how long an invocation waits on a broker that is down
-    forwarder: { batchSize: 100, maxBatchingWindowSeconds: 1, timeoutSeconds: 5 },
+    // The shortest forwarder timeout the configuration allows bounds how long an invocation waits on a broker that is
+    // down, and with it the visibility timeout (below)
+    forwarder: { batchSize: 100, maxBatchingWindowSeconds: 1, timeoutSeconds: FORWARDER_TIMEOUT_SECONDS },
     sink: { batchSize: 500, retryAttempts: 2, timeoutSeconds: 10 },
     ingest: { maxReceiveCount: 5 },
   });
@@ -148,8 +151,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRun
       kafkaBrokers: cluster.bootstrapServers,
       mongoUri: 'mongodb://127.0.0.1:9',
       mqtt: { port: 0 },
-      // Redeliveries within seconds instead of the stack's 6 × timeout + window
-      visibilityTimeoutMs: 2_000,
+      // Redeliveries within seconds instead of the stack's 6 × timeout + window, but never while the first invocation
+      // may still run: no shorter than the forwarder's timeout, as Lambda requires
+      visibilityTimeoutMs: FORWARDER_TIMEOUT_SECONDS * 1000,
       forwarderConcurrency: 4,
       // The sink from source shares its module's metrics singleton: one container, so invocations never overlap
       containers: { sink: 1 },

@@ -45,6 +45,22 @@ describe('LocalQueue', () => {
     expect(queue.inFlightCount).toBe(0);
   });
 
+  it('deletes with the latest receipt after the visibility timeout ended, as long as nobody received it again', () => {
+    const { queue, clock } = queues(5);
+    queue.send('late');
+    queue.send('next');
+    const [late] = queue.receive(1);
+    clock.advance(30_000);
+    expect(queue.visibleCount).toBe(2);
+
+    expect(queue.delete(late?.receiptHandle ?? '')).toBe(true);
+
+    expect(queue.visibleCount).toBe(1);
+    expect(queue.receive(10).map((message) => message.body)).toEqual(['next']);
+    expect(queue.messages().map((message) => message.Body)).toEqual(['next']);
+    expect(queue.delete(late?.receiptHandle ?? '')).toBe(false);
+  });
+
   it('moves a message received maxReceiveCount times to the dead-letter queue on the next receive, as SQS does', () => {
     const { queue, dlq, clock } = queues(2);
     const id = queue.send('poison', { note: { DataType: 'String', StringValue: 'kept' } });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../../lambdas/sink/documents';
 import { OpsContext } from '../../../ops/context';
 import type { LocalDependencies } from '../../../ops/local/dependencies';
+import type { ForwarderFactory } from '../../../ops/local/ports';
 import { serveLocal } from '../../../ops/local/serve';
 import { localSettings } from '../../../ops/local/settings';
 import { sourceForwarder, sourceSink } from '../../../ops/local/source-handlers';
@@ -16,6 +17,12 @@ import { cli, configDir } from '../../helpers/cli';
 import { devicePayload } from '../../helpers/factories';
 import { FakeCollection } from '../../helpers/fake-mongo';
 import { KafkaMockCluster } from '../../helpers/kafka-mock';
+
+const fakeCollections = () => ({
+  readings: new FakeCollection<ReadingDocument>(),
+  devices: new FakeCollection<DeviceStateDocument>(),
+  quarantine: new FakeCollection<QuarantineDocument>(),
+});
 
 class Recorder {
   public text = '';
@@ -45,6 +52,16 @@ describe('telemetry-ops local: missing dependencies', () => {
     expect(run.stderr).toContain('MongoDB: MONGODB_URI must start with mongodb:// or mongodb+srv://');
   });
 
+  it('refuses a --visibility-timeout shorter than the forwarder timeout, before looking for any dependency', async () => {
+    const run = await cli(['local', '--visibility-timeout', '5'], { environment: {} });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      "--visibility-timeout: the ingest queue's visibility timeout (5 s) is shorter than the forwarder's timeout (forwarder.timeoutSeconds, 30 s)",
+    );
+    expect(run.stderr).not.toContain('Cannot run the pipeline locally');
+  });
+
   it('refuses --mqtt-url with the embedded broker options', async () => {
     const run = await cli(['local', '--mqtt-url', 'mqtt://localhost:1883', '--mqtt-port', '1884']);
     expect(run.code).toBe(1);
@@ -56,11 +73,7 @@ describe('telemetry-ops local: a run', () => {
   let cluster: KafkaMockCluster;
   const stdout = new Recorder();
   const stderr = new Recorder();
-  const collections = {
-    readings: new FakeCollection<ReadingDocument>(),
-    devices: new FakeCollection<DeviceStateDocument>(),
-    quarantine: new FakeCollection<QuarantineDocument>(),
-  };
+  const collections = fakeCollections();
   let served: Promise<void>;
   const abort = new AbortController();
 
@@ -124,5 +137,59 @@ describe('telemetry-ops local: a run', () => {
       'dead-lettered: 1 in the ingest dead-letter queue, 0 to telemetry.readings.v1.sink-dlt',
     );
     expect(stdout.text).toMatch(/ingest-dlq +not_json +- +/);
+  });
+});
+
+describe('telemetry-ops local: stopped during an invocation', () => {
+  it('waits for it, and counts as dropped only what it did not acknowledge', async () => {
+    const cluster = KafkaMockCluster.start({ brokers: 1 });
+    const stdout = new Recorder();
+    const stderr = new Recorder();
+    const abort = new AbortController();
+    const context = new OpsContext({ env: 'dev', configDir: configDir() }, new Output({ stdout, stderr }, false), {});
+    const settings = localSettings(context.config);
+    cluster.createTopic(settings.topic, settings.partitions);
+    cluster.createTopic(settings.sink.deadLetterTopic ?? '', 1);
+    let invoked = 0;
+    // A forwarder that takes its time: Ctrl-C comes while it runs
+    const slowForwarder: ForwarderFactory = async (environment) => {
+      const handler = await sourceForwarder(environment);
+      return Object.assign(
+        async (...args: Parameters<typeof handler>) => {
+          invoked++;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          return handler(...args);
+        },
+        { close: () => handler.close() },
+      );
+    };
+    const served = serveLocal(context, { mqttPort: 0, mqttHost: '127.0.0.1', logLevel: 'SILENT' }, abort.signal, {
+      dependencies: async () => ({
+        kafka: { brokers: cluster.bootstrapServers, description: 'the test cluster', stop: () => undefined },
+        mongoUri: 'mongodb://127.0.0.1:9',
+      }),
+      handlers: { forwarder: slowForwarder, sink: sourceSink(fakeCollections()) },
+      refreshMs: 100,
+    });
+    try {
+      await expect.poll(() => stderr.text, { timeout: 20_000 }).toContain('Ctrl-C stops it.');
+      const url = /mqtt:\/\/127\.0\.0\.1:\d+/.exec(stderr.text)?.[0] ?? '';
+      const device = await connectAsync(url, { clientId: 'sensor-1' });
+      await device.publishAsync('sensors/sensor-1/telemetry', JSON.stringify(devicePayload({ ts: Date.now() })), {
+        qos: 1,
+      });
+      await device.endAsync();
+      await expect.poll(() => invoked, { timeout: 10_000 }).toBe(1);
+
+      abort.abort();
+      await served;
+    } finally {
+      abort.abort();
+      await served.catch(() => undefined);
+      cluster.stop();
+    }
+
+    expect(stdout.text).toContain('received 1 (0 on topics no rule selects), forwarded 1');
+    expect(stdout.text).not.toContain('dropped');
   });
 });

@@ -11,7 +11,10 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((source) => source.stop()));
 });
 
-function setup(invoke: Invoke, options: { batchSize?: number; windowMs?: number; maxReceiveCount?: number } = {}) {
+function setup(
+  invoke: Invoke,
+  options: { batchSize?: number; windowMs?: number; maxReceiveCount?: number; concurrency?: number } = {},
+) {
   const dlq = new LocalQueue({ name: 'dlq' });
   const queue = new LocalQueue({
     name: 'ingest',
@@ -30,7 +33,7 @@ function setup(invoke: Invoke, options: { batchSize?: number; windowMs?: number;
     functionName: 'forwarder',
     batchSize: options.batchSize ?? 10,
     batchingWindowMs: options.windowMs ?? 0,
-    concurrency: 1,
+    concurrency: options.concurrency ?? 1,
     onBatch: (outcome) => outcomes.push(outcome),
     log: { warn: (m) => errors.push(m), error: (m) => errors.push(m) },
   });
@@ -112,5 +115,40 @@ describe('SqsEventSource', () => {
 
     expect(events).toHaveLength(3);
     expect(dlq.messages()[0]).toMatchObject({ Body: 'never', Attributes: { ApproximateReceiveCount: '3' } });
+  });
+
+  it('counts a message acknowledged after another receive took it again as late, not as a failure', async () => {
+    // The first invocation outlasts the 100 ms visibility timeout; the second poller receives the message meanwhile
+    let calls = 0;
+    const { queue, outcomes } = setup(
+      async () => {
+        if (++calls === 1) await new Promise((resolve) => setTimeout(resolve, 300));
+        return { batchItemFailures: [] };
+      },
+      { concurrency: 2 },
+    );
+    queue.send('slow');
+
+    await expect.poll(() => outcomes.length, { timeout: 5_000 }).toBe(2);
+
+    expect(outcomes.map(({ deleted, retried, late }) => [deleted.length, retried, late])).toEqual([
+      [1, 0, 0],
+      [0, 0, 1],
+    ]);
+    expect(queue.visibleCount + queue.inFlightCount).toBe(0);
+  });
+
+  it('deletes a message acknowledged after its visibility timeout when nobody received it again', async () => {
+    const { queue, outcomes } = setup(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return { batchItemFailures: [] };
+    });
+    queue.send('slow');
+
+    await expect.poll(() => outcomes.length, { timeout: 5_000 }).toBe(1);
+
+    expect(outcomes[0]).toMatchObject({ retried: 0, late: 0 });
+    expect(outcomes[0]?.deleted).toHaveLength(1);
+    expect(queue.visibleCount + queue.inFlightCount).toBe(0);
   });
 });
