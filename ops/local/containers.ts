@@ -10,6 +10,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { withDeadline } from '../../lambdas/shared/deadline';
+import { describeError } from '../../lambdas/shared/errors';
 import { invocationContext } from './lambda-context';
 
 /** A Lambda handler that can release its connections (what `createHandler` returns). */
@@ -89,7 +90,10 @@ export class Containers<E, R> {
     const results = await Promise.allSettled(handlers.map((handler) => this.closeOne(handler)));
     const errors = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
     if (errors.length > 0)
-      throw new AggregateError(errors, `${this.options.functionName}: ${errors.length} containers did not close`);
+      throw new AggregateError(
+        errors,
+        `${this.options.functionName}: closing ${errors.length} of ${handlers.length} containers failed: ${errors.map((error) => describeError(error)).join('; ')}`,
+      );
   }
 
   private async acquire(): Promise<ClosableHandler<E, R>> {

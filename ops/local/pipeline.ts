@@ -7,6 +7,7 @@
 
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { Kafka, type logCreator, logLevel } from 'kafkajs';
+import { describeError } from '../../lambdas/shared/errors';
 import { FailureAttribute, type FailureEnvelope } from '../../lambdas/shared/failure';
 import type { KafkaBatchResponse, KafkaEvent } from '../../lambdas/sink/kafka-event';
 import type { PipelineConfig } from '../../lib/config/schema';
@@ -304,12 +305,26 @@ export class LocalPipeline {
 
   /**
    * Stops every part, the MQTT ingress first; waits for the invocations under way. What is still in the ingest
-   * queue is lost (it lives in memory); what Kafka holds stays there and is delivered on the next start.
+   * queue is lost (it lives in memory); what Kafka holds stays there and is delivered on the next start. A part that
+   * fails to stop does not keep the others running (workers, the loopback SQS endpoint would keep the process
+   * alive after Ctrl-C): every part is stopped, then the failures are thrown together.
    */
   public async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const stop of this.stops.reverse()) await stop();
+    const errors: unknown[] = [];
+    for (const stop of this.stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0)
+      throw new AggregateError(
+        errors,
+        `Stopping the local pipeline: ${errors.map((error) => describeError(error)).join('; ')}`,
+      );
   }
 }
 

@@ -1,7 +1,8 @@
 /**
- * LocalPipeline as a whole: the settings it refuses before starting anything. The handlers come from source, the
- * sink with a MongoDB fake.
+ * LocalPipeline as a whole: the settings it refuses before starting anything, and a stop that carries on past a part
+ * failing to stop. The handlers come from source, the sink with a MongoDB fake.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../../lambdas/sink/documents';
 import { LocalPipeline } from '../../../ops/local/pipeline';
@@ -20,6 +21,19 @@ const collections = () => ({
   devices: new FakeCollection<DeviceStateDocument>(),
   quarantine: new FakeCollection<QuarantineDocument>(),
 });
+
+/** Resolves whether something accepts TCP connections at `port` on loopback. */
+const accepts = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+const portOf = (url: string) => Number(new URL(url).port);
 
 describe('LocalPipeline', () => {
   let cluster: KafkaMockCluster;
@@ -60,5 +74,42 @@ describe('LocalPipeline', () => {
     );
     await expect(starting).rejects.toMatchObject({ name: 'UserError' });
     expect(started).toBe(0);
+  });
+
+  it('stops every part even when one fails to stop, then reports the failure', async () => {
+    let forwarderClosed = 0;
+    const pipeline = await LocalPipeline.start({
+      config,
+      handlers: {
+        forwarder: async (environment) =>
+          Object.assign(await sourceForwarder(environment), {
+            close: async () => {
+              forwarderClosed++;
+            },
+          }),
+        sink: async (environment) =>
+          Object.assign(await sourceSink(collections())(environment), {
+            close: async () => {
+              throw new Error('MongoClient close failed');
+            },
+          }),
+      },
+      kafkaBrokers: cluster.bootstrapServers,
+      mongoUri: 'mongodb://127.0.0.1:9',
+      mqtt: { port: 0 },
+      log,
+    });
+    const mqttPort = portOf(pipeline.mqttUrl);
+    const sqsPort = portOf(pipeline.deadLetterQueueUrl);
+    expect(await accepts(sqsPort)).toBe(true);
+
+    const stopping = pipeline.stop();
+
+    await expect(stopping).rejects.toBeInstanceOf(AggregateError);
+    await expect(stopping).rejects.toThrow(/Stopping the local pipeline: .*MongoClient close failed/);
+    // The parts stopped after the sink's containers were stopped too: the forwarder's, the loopback SQS endpoint
+    expect(forwarderClosed).toBe(1);
+    expect(await accepts(sqsPort)).toBe(false);
+    expect(await accepts(mqttPort)).toBe(false);
   });
 });
