@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { BuildOptions } from 'esbuild';
 import { BUNDLING_DEFAULTS, FUNCTION_DEFAULTS } from '../../lib/core/defaults';
 import { MONGODB_OPTIONAL_MODULES } from '../../lib/sink/mongo-sink';
+import { requireDevDependency } from './dev-dependency';
 import type { HandlerFactories } from './ports';
 import { startWorkerHandler } from './worker-handler';
 
@@ -60,10 +61,16 @@ export interface FunctionBundles {
   remove(): void;
 }
 
+/**
+ * esbuild, loaded on use: a development dependency, needed by `local` only. Throws DevDependencyMissingError when
+ * it is not installed (`resolveDependencies` checks this before anything starts).
+ */
+export const loadEsbuild = (): typeof import('esbuild') =>
+  requireDevDependency<typeof import('esbuild')>('esbuild', 'bundling the functions as `cdk synth` does');
+
 /** Bundles both functions into a temporary directory. */
 export async function bundleFunctions(): Promise<FunctionBundles> {
-  // Loaded on use: esbuild is a development dependency, needed by `local` only
-  const { build }: typeof import('esbuild') = require('esbuild');
+  const { build } = loadEsbuild();
   const dir = mkdtempSync(join(tmpdir(), 'telemetry-local-'));
   try {
     const [forwarder, sink] = await Promise.all(

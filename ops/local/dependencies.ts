@@ -1,12 +1,13 @@
 /**
  * What the local pipeline needs besides itself: Kafka (brokers named by `KAFKA_BROKERS`, or else librdkafka's mock
- * cluster in this process) and MongoDB (`MONGODB_URI`). Each is checked before anything starts; every missing or
- * unreachable one is reported at once, with how to provide it.
+ * cluster in this process, through koffi), MongoDB (`MONGODB_URI`) and esbuild (to bundle the functions). Each is
+ * checked before anything starts; every missing or unreachable one is reported at once, with how to provide it.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { envBrokers } from '../../lambdas/shared/config';
 import { UserError } from '../errors';
+import { loadEsbuild } from './bundles';
 import { KafkaMockCluster } from './kafka-mock-cluster';
 import type { LocalSettings } from './settings';
 
@@ -37,17 +38,26 @@ export async function resolveDependencies(
   environment: NodeJS.ProcessEnv,
   settings: LocalSettings,
 ): Promise<LocalDependencies> {
-  const [kafka, mongo] = await Promise.allSettled([
+  const [kafka, mongo, bundler] = await Promise.allSettled([
     localKafka(environment.KAFKA_BROKERS, settings),
     checkMongo(environment.MONGODB_URI),
+    checkBundler(),
   ]);
-  if (kafka.status === 'fulfilled' && mongo.status === 'fulfilled')
+  if (kafka.status === 'fulfilled' && mongo.status === 'fulfilled' && bundler.status === 'fulfilled')
     return { kafka: kafka.value, mongoUri: mongo.value };
   if (kafka.status === 'fulfilled') kafka.value.stop();
-  const problems = [kafka, mongo].flatMap((result) =>
+  const problems = [kafka, mongo, bundler].flatMap((result) =>
     result.status === 'rejected' ? [(result.reason as Error).message] : [],
   );
   throw new UserError(`Cannot run the pipeline locally:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+}
+
+async function checkBundler(): Promise<void> {
+  try {
+    loadEsbuild();
+  } catch (error) {
+    throw new Error(`esbuild: ${(error as Error).message}`);
+  }
 }
 
 async function checkMongo(uri: string | undefined): Promise<string> {
@@ -81,9 +91,12 @@ async function localKafka(configured: string | undefined, settings: LocalSetting
   try {
     cluster = KafkaMockCluster.start({ brokers: 3 });
   } catch (error) {
+    const orBrokers = 'or set KAFKA_BROKERS=localhost:9092 (`docker compose up -d kafka kafka-init`)';
+    if ((error as Error).name === 'DevDependencyMissingError')
+      throw new Error(`Kafka: no broker. ${(error as Error).message}; ${orBrokers}`);
     if ((error as Error).name !== 'LibrdkafkaMissingError') throw error;
     throw new Error(
-      'Kafka: no broker. Install librdkafka for the built-in mock cluster (`apt-get install librdkafka1`) or set KAFKA_BROKERS=localhost:9092 (`docker compose up -d kafka kafka-init`)',
+      `Kafka: no broker. Install librdkafka for the built-in mock cluster (\`apt-get install librdkafka1\`) ${orBrokers}`,
     );
   }
   for (const topic of topicsOf(settings)) cluster.createTopic(topic, settings.partitions);

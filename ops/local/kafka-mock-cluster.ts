@@ -7,6 +7,7 @@
  * `admin.createTopics` does not work against the mock (it reports controller id 0).
  */
 import type KoffiModule from 'koffi';
+import { requireDevDependency } from './dev-dependency';
 
 /** Kafka protocol API keys used with {@link KafkaMockCluster.pushRequestErrors}. */
 export const ApiKey = { Produce: 0, Fetch: 1, Metadata: 3, OffsetCommit: 8 } as const;
@@ -52,7 +53,7 @@ let native: Native | undefined;
 function loadNative(): Native {
   if (native) return native;
   // Loaded on use: koffi is a development dependency, and the operator CLI loads this module for `local` only
-  const koffi: typeof KoffiModule = require('koffi');
+  const koffi = requireDevDependency<typeof KoffiModule>('koffi', 'the Kafka mock cluster (librdkafka through koffi)');
   let lib: ReturnType<typeof koffi.load>;
   try {
     lib = koffi.load('librdkafka.so.1');
