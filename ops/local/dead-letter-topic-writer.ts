@@ -5,6 +5,7 @@
  * (ops/failures/envelopes.ts) and the `failures` commands read what the local pipeline wrote as they read Lambda's.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { describeError } from '../../lambdas/shared/errors';
 import type { KafkaEventRecord } from '../../lambdas/sink/kafka-event';
@@ -76,6 +77,8 @@ export class DeadLetterTopicWriter {
     kafka: Kafka,
     public readonly topic: string,
     private readonly log: LocalLog,
+    /** How long to wait before writing again after the destination refused a write. */
+    private readonly retryDelayMs = RETRY_DELAY_MS,
   ) {
     this.producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
@@ -120,7 +123,8 @@ export class DeadLetterTopicWriter {
         return true;
       } catch (error) {
         this.log.warn(`Writing to ${this.topic} failed, retrying: ${describeError(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+        // Ends early when stopped: the caller commits nothing then, and stop need not wait out the delay
+        await sleep(this.retryDelayMs, undefined, { signal }).catch(() => undefined);
       }
     }
     return false;
