@@ -2,7 +2,7 @@
  * Where device messages enter on one machine: an embedded MQTT broker (aedes), which knows each publisher's client
  * id as IoT Core does, or a subscription to a broker already running (Mosquitto, HiveMQ), which does not.
  */
-import { type AddressInfo, createServer, type Server } from 'node:net';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import { connect, type MqttClient } from 'mqtt';
 import { UserError } from '../errors';
@@ -36,6 +36,11 @@ export async function startEmbeddedBroker(
     },
   });
   const server = createServer(aedes.handle);
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   try {
     await listen(server, options.host, options.port);
   } catch (error) {
@@ -53,8 +58,13 @@ export async function startEmbeddedBroker(
   return {
     url: `mqtt://${host}:${port}`,
     stop: async () => {
+      // Stop listening first: a device reconnecting must not reach a broker that is closing
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // aedes closes its clients; a connection that has not sent CONNECT yet is none, and would hold the server open
+      // for aedes' connect timeout (30 s)
+      for (const socket of sockets) socket.destroy();
+      await closed;
     },
   };
 }
