@@ -39,6 +39,9 @@ interface Native {
   brokerUp: (cluster: unknown, brokerId: number) => number;
   brokerRtt: (cluster: unknown, brokerId: number, rttMs: number) => number;
   pushErrors: (cluster: unknown, apiKey: number, count: number, errors: number[]) => void;
+  /** Variadic: `count` pairs of ('int', error code, 'int', round-trip ms). */
+  pushBrokerErrors: (cluster: unknown, brokerId: number, apiKey: number, count: number, ...pairs: unknown[]) => number;
+  brokerErrorCount: (cluster: unknown, brokerId: number, apiKey: number, count: number[]) => number;
   partitionSetLeader: (cluster: unknown, topic: string, partition: number, brokerId: number) => number;
   errName: (code: number) => string;
 }
@@ -86,6 +89,12 @@ function loadNative(): Native {
     ),
     pushErrors: lib.func(
       'void rd_kafka_mock_push_request_errors_array(rd_kafka_mock_cluster_t *mcluster, int16_t api_key, size_t cnt, const int *errors)',
+    ),
+    pushBrokerErrors: lib.func(
+      'int rd_kafka_mock_broker_push_request_error_rtts(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id, int16_t ApiKey, size_t cnt, ...)',
+    ),
+    brokerErrorCount: lib.func(
+      'int rd_kafka_mock_broker_error_stack_cnt(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id, int16_t ApiKey, _Out_ size_t *cntp)',
     ),
     partitionSetLeader: lib.func(
       'int rd_kafka_mock_partition_set_leader(rd_kafka_mock_cluster_t *mcluster, const char *topic, int32_t partition, int32_t broker_id)',
@@ -160,6 +169,25 @@ export class KafkaMockCluster {
   /** The next `errors.length` requests of `apiKey`, on any broker, fail with these error codes in order. */
   public pushRequestErrors(apiKey: number, errors: readonly number[]): void {
     this.lib.pushErrors(this.cluster, apiKey, errors.length, [...errors]);
+  }
+
+  /**
+   * The next `errors.length` requests of `apiKey` that broker `brokerId` receives fail with these error codes in
+   * order. Unlike {@link pushRequestErrors}, what is left of them can be counted ({@link pendingBrokerRequestErrors}).
+   */
+  public pushBrokerRequestErrors(brokerId: number, apiKey: number, errors: readonly number[]): void {
+    const pairs = errors.flatMap((code) => ['int', code, 'int', 0]);
+    this.check(
+      this.lib.pushBrokerErrors(this.cluster, brokerId, apiKey, errors.length, ...pairs),
+      `push errors on broker ${brokerId}`,
+    );
+  }
+
+  /** How many errors pushed with {@link pushBrokerRequestErrors} broker `brokerId` has not returned yet. */
+  public pendingBrokerRequestErrors(brokerId: number, apiKey: number): number {
+    const count = [0];
+    this.check(this.lib.brokerErrorCount(this.cluster, brokerId, apiKey, count), `count errors on broker ${brokerId}`);
+    return Number(count[0]);
   }
 
   public setPartitionLeader(topic: string, partition: number, brokerId: number): void {

@@ -37,6 +37,14 @@ describe('the local pipeline, end to end', () => {
     expect(run.collections.quarantine.docs.size).toBe(0);
   });
 
+  it('inserted every reading once: duplicates and replays took the insert-if-absent path, none a second insert', () => {
+    const sent = run.sent.flatMap((device) => device.readings.map((reading) => reading.eventId));
+    const inserts = run.collections.readings.inserts;
+
+    expect([...inserts.keys()].sort()).toEqual([...sent].sort());
+    expect(sent.filter((eventId) => inserts.get(eventId) !== 1)).toEqual([]);
+  });
+
   it("holds each device's newest reading (device ts, then seq) as its latest state", () => {
     for (const device of run.sent) {
       const newest = device.readings.reduce((a, b) => (b.ts > a.ts || (b.ts === a.ts && b.seq > a.seq) ? b : a));
@@ -80,6 +88,19 @@ describe('the local pipeline, end to end', () => {
     }
     // The pipeline's own account of what it wrote (what `local` prints when it stops) is the topic's
     expect(run.sinkDeadLettersKept.map((envelope) => envelope.id)).toEqual(run.sinkDeadLetters.map((e) => e.id));
+  });
+
+  it('went through every injected fault, and through nothing else', () => {
+    const { faults } = run;
+    // The broker returned every Produce error, and the forwarder failed messages meanwhile
+    expect(faults.produceErrors).toEqual({ injected: 4, unreturned: 0 });
+    expect(faults.failedDuringProduceErrors).toBeGreaterThan(0);
+    expect(faults.failedWhileBrokerDown).toBeGreaterThan(0);
+    // Both sink write faults were used up by a bulk write
+    expect(faults.sinkWriteFaultsLeft).toBe(0);
+    // Every redelivery came from a fault: none outside their windows, none from a visibility timeout ending mid-run
+    expect(faults.failedOutsideFaults).toBe(0);
+    expect(run.counters.lateAcknowledgements).toBe(0);
   });
 
   it('went through the faults: redeliveries from the ingest queue and retries from Kafka', () => {

@@ -66,6 +66,24 @@ export interface ScenarioRun {
   /** When the simulator started publishing and when the last reading was stored (epoch ms). */
   readonly publishStartedAt: number;
   readonly lastStoredAt: number;
+  /** What the injected faults did (nothing injected, all zero, without faults). */
+  readonly faults: FaultReport;
+}
+
+/**
+ * Whether each injected fault fired, and whether anything else made the forwarder fail. A forwarder failure is an
+ * ingest message the forwarder failed (listed in its response, or a failed invocation), counted when the invocation
+ * ended, and attributed to the fault whose window it falls in (see `faultReport`).
+ */
+export interface FaultReport {
+  /** Produce errors pushed on one broker, and how many of them it had not returned when the run ended. */
+  readonly produceErrors: { readonly injected: number; readonly unreturned: number };
+  readonly failedDuringProduceErrors: number;
+  readonly failedWhileBrokerDown: number;
+  /** Forwarder failures in no fault's window: failures no fault explains. */
+  readonly failedOutsideFaults: number;
+  /** Sink write faults (`failNext`) no bulk write used up. */
+  readonly sinkWriteFaultsLeft: number;
 }
 
 /** What the forwarder answers for each malformed variant the simulator sends (`failure.reason`). */
@@ -96,6 +114,21 @@ export function devicePayloadOf(body: string): string {
 }
 
 const FORWARDER_TIMEOUT_SECONDS = 3;
+
+/** The broker the Produce errors are pushed on: it leads 2 of the topic's 6 partitions. */
+const PRODUCE_ERROR_BROKER = 1;
+
+/** A fault's span (epoch ms); `until` stays open while the fault lasts. */
+interface FaultWindow {
+  readonly from: number;
+  until: number | undefined;
+}
+
+/** The ingest redeliveries counted so far, sampled through the run. */
+interface Sample {
+  readonly at: number;
+  readonly redelivered: number;
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -164,6 +197,20 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRun
     const running = pipeline;
 
     const total = options.devices * options.readingsPerDevice;
+    const windows: { produceErrors?: FaultWindow; brokerDown?: FaultWindow } = {};
+    const samples: Sample[] = [];
+    const sample = () => {
+      const at = Date.now();
+      samples.push({ at, redelivered: running.counters().redelivered });
+      const produce = windows.produceErrors;
+      if (
+        produce &&
+        produce.until === undefined &&
+        !cluster.pendingBrokerRequestErrors(PRODUCE_ERROR_BROKER, ApiKey.Produce)
+      )
+        produce.until = at;
+    };
+    timers.push(setInterval(sample, 20));
     const ticker = setInterval(() => {
       const c = running.counters();
       progress(
@@ -171,7 +218,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRun
       );
     }, 1_000);
     timers.push(ticker);
-    const steps = faults ? faultSteps(cluster, collections, timers, progress) : [];
+    const steps = faults ? faultSteps(cluster, collections, timers, windows, progress) : [];
     let publishStartedAt = 0;
     const onProgress = (state: { readonly phase: string; readonly sent: number }) => {
       if (state.phase === 'publishing' && publishStartedAt === 0) publishStartedAt = Date.now();
@@ -233,6 +280,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRun
     // Quiet for a moment: nothing else arrives late
     await until('the ingest queue is empty', () => running.counters().backlog === 0, timeoutMs, state);
     await sleep(500);
+    sample();
 
     const readings = collections.readings.all();
     return {
@@ -246,6 +294,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRun
       givenUp: stuckIds,
       publishStartedAt,
       lastStoredAt: Math.max(...readings.map((reading) => new Date(reading.storedAt).getTime())),
+      faults: faultReport(samples, windows, {
+        injected: faults ? PRODUCE_ERRORS.length : 0,
+        unreturned: cluster.pendingBrokerRequestErrors(PRODUCE_ERROR_BROKER, ApiKey.Produce),
+        sinkWriteFaultsLeft: collections.readings.pendingFaults,
+      }),
     };
   } finally {
     for (const timer of timers) clearTimeout(timer);
@@ -278,35 +331,44 @@ interface FaultStep {
   run(): void;
 }
 
-/** The pipeline faults, each at a point of the run. */
+/** Non-retriable, then retriable: the forwarder reports the first kind, kafkajs retries the second. */
+const PRODUCE_ERRORS = [
+  KafkaErrorCode.InvalidRecord,
+  KafkaErrorCode.InvalidRecord,
+  KafkaErrorCode.NotEnoughReplicas,
+  KafkaErrorCode.NotEnoughReplicas,
+];
+
+/** The pipeline faults, each at a point of the run; the Kafka ones record their windows. */
 function faultSteps(
   cluster: KafkaMockCluster,
   collections: ScenarioCollections,
   timers: NodeJS.Timeout[],
+  windows: { produceErrors?: FaultWindow; brokerDown?: FaultWindow },
   progress: (line: string) => void,
 ): FaultStep[] {
   return [
     {
       at: 0.15,
       run: () => {
-        progress('fault: Produce errors (non-retriable, then retriable)');
-        cluster.pushRequestErrors(ApiKey.Produce, [
-          KafkaErrorCode.InvalidRecord,
-          KafkaErrorCode.InvalidRecord,
-          KafkaErrorCode.NotEnoughReplicas,
-          KafkaErrorCode.NotEnoughReplicas,
-        ]);
+        progress(`fault: Produce errors on broker ${PRODUCE_ERROR_BROKER} (non-retriable, then retriable)`);
+        // Closed by the sampler once the broker returned them all
+        windows.produceErrors = { from: Date.now(), until: undefined };
+        cluster.pushBrokerRequestErrors(PRODUCE_ERROR_BROKER, ApiKey.Produce, PRODUCE_ERRORS);
       },
     },
     {
       at: 0.35,
       run: () => {
         progress('fault: broker 2 down for 1.5 s');
+        const window: FaultWindow = { from: Date.now(), until: undefined };
+        windows.brokerDown = window;
         cluster.brokerDown(2);
         timers.push(
           setTimeout(() => {
             progress('fault: broker 2 back');
             cluster.brokerUp(2);
+            window.until = Date.now();
           }, 1_500),
         );
       },
@@ -326,4 +388,42 @@ function faultSteps(
       },
     },
   ];
+}
+
+/**
+ * Attributes the forwarder failures sampled through the run to the fault windows they fall in. A window ends the
+ * forwarder's timeout after its fault (the invocations it caught end by then), or where the next fault starts: a
+ * failure goes to the latest fault begun before it, so the counts of the two faults are apart.
+ */
+function faultReport(
+  samples: readonly Sample[],
+  windows: { readonly produceErrors?: FaultWindow; readonly brokerDown?: FaultWindow },
+  fixed: { readonly injected: number; readonly unreturned: number; readonly sinkWriteFaultsLeft: number },
+): FaultReport {
+  const end = samples.at(-1)?.at ?? Date.now();
+  const grace = FORWARDER_TIMEOUT_SECONDS * 1000 + 100;
+  const { produceErrors, brokerDown } = windows;
+  const spans = (
+    [
+      ['produceErrors', produceErrors],
+      ['brokerDown', brokerDown],
+    ] as const
+  )
+    .flatMap(([name, window]) => (window ? [{ name, from: window.from, until: (window.until ?? end) + grace }] : []))
+    .sort((a, b) => a.from - b.from)
+    .map((span, index, all) => ({ ...span, until: Math.min(span.until, all[index + 1]?.from ?? span.until) }));
+  const failed = { produceErrors: 0, brokerDown: 0, outside: samples[0]?.redelivered ?? 0 };
+  for (let i = 1; i < samples.length; i++) {
+    const { at, redelivered } = samples[i] as Sample;
+    const delta = redelivered - (samples[i - 1] as Sample).redelivered;
+    const span = spans.find((candidate) => at >= candidate.from && at < candidate.until);
+    failed[span?.name ?? 'outside'] += delta;
+  }
+  return {
+    produceErrors: { injected: fixed.injected, unreturned: fixed.unreturned },
+    failedDuringProduceErrors: failed.produceErrors,
+    failedWhileBrokerDown: failed.brokerDown,
+    failedOutsideFaults: failed.outside,
+    sinkWriteFaultsLeft: fixed.sinkWriteFaultsLeft,
+  };
 }

@@ -3,7 +3,8 @@
  * (`$setOnInsert`), conditional upserts that collide with an existing `_id` (E11000), unordered bulk writes that
  * carry on past failed operations, and the driver's own `MongoBulkWriteError` / `BulkWriteResult` / `WriteError`.
  * Faults can be injected: a whole-call failure (before or after applying some operations) and per-document
- * rejections.
+ * rejections. `inserts` counts, per `_id`, the operations that set out to create a document: the unique `_id` turns a
+ * second one into E11000 here, where a store without that index (a time-series collection) would hold a copy.
  */
 import {
   type AnyBulkWriteOperation,
@@ -65,6 +66,12 @@ export function matches(doc: Document, filter: Document): boolean {
 
 export class FakeCollection<T extends Document = Document> implements CollectionPort<T> {
   public readonly docs = new Map<string, Document>();
+  /**
+   * Per `_id`: insertOne operations and upserts that matched nothing, once past the rejections, whether they inserted
+   * or met an existing `_id` (E11000). A replay that takes the insert-if-absent path (an upsert matching the stored
+   * document) does not count.
+   */
+  public readonly inserts = new Map<string, number>();
   public calls = 0;
   private faults: Fault[] = [];
   private racing?: Document;
@@ -73,6 +80,11 @@ export class FakeCollection<T extends Document = Document> implements Collection
   /** The next call fails: with a network error after applying `afterOperations` operations, or at server selection. */
   public failNext(fault: Fault): void {
     this.faults.push(fault);
+  }
+
+  /** Faults given to `failNext` that no call has used up yet. */
+  public get pendingFaults(): number {
+    return this.faults.length;
   }
 
   /** Operations whose resulting document matches `predicate` fail with this server code (e.g. 121). */
@@ -174,6 +186,7 @@ export class FakeCollection<T extends Document = Document> implements Collection
       const doc = clone(operation.insertOne.document as Document);
       const rejected = this.rejection(doc);
       if (rejected) return rejected;
+      this.countInsert(doc._id);
       if (this.docs.has(String(doc._id))) return this.duplicate(doc._id);
       this.docs.set(String(doc._id), doc);
       stats.nInserted++;
@@ -217,6 +230,7 @@ export class FakeCollection<T extends Document = Document> implements Collection
       this.docs.set(String(doc._id), this.racing);
       this.racing = undefined;
     }
+    this.countInsert(doc._id);
     if (this.docs.has(String(doc._id))) return this.duplicate(doc._id);
     this.docs.set(String(doc._id), doc);
     stats.upserted.push({ index, _id: doc._id });
@@ -229,6 +243,11 @@ export class FakeCollection<T extends Document = Document> implements Collection
     if (id === undefined || (typeof id === 'object' && id !== null && !(id instanceof Date))) return this.docs.values();
     const doc = this.docs.get(String(id));
     return doc ? [doc] : [];
+  }
+
+  private countInsert(id: unknown): void {
+    const key = String(id);
+    this.inserts.set(key, (this.inserts.get(key) ?? 0) + 1);
   }
 
   private rejection(doc: Document): { code: number; errmsg: string } | undefined {
