@@ -115,7 +115,13 @@ export function devicePayloadOf(body: string): string {
 
 const FORWARDER_TIMEOUT_SECONDS = 3;
 
-/** The broker the Produce errors are pushed on: it leads 2 of the topic's 6 partitions. */
+/**
+ * How long broker 2 stays down: longer than the forwarder's timeout, so that an invocation begun early in the outage
+ * cannot reach the broker before its deadline and fails its records (kafkajs' own retries can outlast a shorter one).
+ */
+const BROKER_DOWN_MS = FORWARDER_TIMEOUT_SECONDS * 1000 + 500;
+
+/** The broker the Produce errors are pushed on: it leads partitions of the topic (see `runScenario`). */
 const PRODUCE_ERROR_BROKER = 1;
 
 /** A fault's span (epoch ms); `until` stays open while the fault lasts. */
@@ -156,6 +162,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRun
   const cluster = KafkaMockCluster.start({ brokers: 3 });
   cluster.createTopic(config.kafka.topic, config.kafka.partitions);
   cluster.createTopic(dltTopic, 1);
+  // The mock picks leaders at random: a broker could lead none, and a fault on it reach nothing. Each broker leads
+  // every third partition; broker 3, untouched by the faults, leads the dead-letter topic.
+  for (let partition = 0; partition < config.kafka.partitions; partition++)
+    cluster.setPartitionLeader(config.kafka.topic, partition, (partition % 3) + 1);
+  cluster.setPartitionLeader(dltTopic, 0, 3);
   let bundles: FunctionBundles | undefined;
   let pipeline: LocalPipeline | undefined;
   const timers: NodeJS.Timeout[] = [];
@@ -360,7 +371,7 @@ function faultSteps(
     {
       at: 0.35,
       run: () => {
-        progress('fault: broker 2 down for 1.5 s');
+        progress(`fault: broker 2 down for ${BROKER_DOWN_MS} ms`);
         const window: FaultWindow = { from: Date.now(), until: undefined };
         windows.brokerDown = window;
         cluster.brokerDown(2);
@@ -369,7 +380,7 @@ function faultSteps(
             progress('fault: broker 2 back');
             cluster.brokerUp(2);
             window.until = Date.now();
-          }, 1_500),
+          }, BROKER_DOWN_MS),
         );
       },
     },
