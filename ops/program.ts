@@ -38,7 +38,9 @@ export type CommandGroup = (program: Command, kit: CommandKit) => void;
 
 export function buildProgram(deps: CliDependencies, groups: readonly CommandGroup[]): Command {
   const program = new Command('telemetry-ops')
-    .description('Operate the IoT telemetry pipeline: failures, Kafka topics and consumer groups, status, devices')
+    .description(
+      'Operate the IoT telemetry pipeline: status, failures, Kafka topics and consumer groups, devices, a fleet simulator, the pipeline on this machine',
+    )
     .option(
       '-e, --env <name>',
       'configuration environment: config/<name>.json',
