@@ -4,17 +4,9 @@ import { FAILURE_STORES, type FailureEnvelope, type FailureStore } from '../../l
 import { isUserError, UserError } from '../errors';
 import { failureSource, parseStores, storeOfId } from '../failures/sources';
 import type { RedriveReport } from '../failures/stores';
+import { collect, wholeNumber } from '../options';
 import { fields, table } from '../output';
 import type { CommandGroup } from '../program';
-
-const positiveInt = (name: string) => (value: string) => {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1)
-    throw new UserError(`${name} must be a whole number ≥ 1, got "${value}"`);
-  return number;
-};
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 const storeOption = () =>
   new Option('-s, --store <store>', `only this store (repeatable): ${FAILURE_STORES.join(', ')}`).argParser(collect);
@@ -71,7 +63,7 @@ Stores, in flow order:
     .command('list')
     .description('List failed messages, oldest first, as failure envelopes')
     .addOption(storeOption())
-    .option('-n, --limit <n>', 'at most this many per store', positiveInt('--limit'), 50)
+    .option('-n, --limit <n>', 'at most this many per store', wholeNumber(1), 50)
     .addHelpText(
       'after',
       `
@@ -109,7 +101,7 @@ Examples:
     .command('show')
     .description('Show one failed message: its envelope and original payload')
     .argument('<id>', 'failure id from `failures list` (<store>:<id>)')
-    .option('-n, --limit <n>', 'look at most this many messages of the store for it', positiveInt('--limit'), 1000)
+    .option('-n, --limit <n>', 'look at most this many messages of the store for it', wholeNumber(1), 1000)
     .addHelpText('after', '\nExample:\n  $ npx telemetry-ops failures show ingest-dlq:0b6f3c1e-…')
     .action(
       kit.action(async (context, id: string, options: { limit: number }) => {
@@ -129,8 +121,8 @@ Examples:
     .addOption(storeOption())
     .option('--id <id>', 'only this failure id (repeatable)', collect)
     .option('--dry-run', 'say what would be redriven, change nothing')
-    .option('-n, --limit <n>', 'at most this many messages per store', positiveInt('--limit'), 1000)
-    .option('--max-per-second <n>', 'rate of the SQS move task (ingest-dlq)', positiveInt('--max-per-second'))
+    .option('-n, --limit <n>', 'at most this many messages per store', wholeNumber(1), 1000)
+    .option('--max-per-second <n>', 'rate of the SQS move task (ingest-dlq)', wholeNumber(1))
     .addHelpText(
       'after',
       `

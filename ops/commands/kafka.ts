@@ -5,7 +5,7 @@
  * options, picks the pipeline's defaults from the configuration and prints.
  */
 import { readFileSync } from 'node:fs';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
 import type { OpsContext } from '../context';
 import { UserError } from '../errors';
@@ -26,21 +26,9 @@ import {
   type TopicDescription,
   topicNameProblem,
 } from '../kafka/topics';
+import { collect, wholeNumber } from '../options';
 import { fields, table } from '../output';
 import type { CommandGroup, CommandKit } from '../program';
-
-/** A whole number option with a lower bound; commander reports a bad one as a usage error (exit 1). */
-const whole =
-  (min: number) =>
-  (text: string): number => {
-    const value = Number(text);
-    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min)
-      throw new InvalidArgumentError(`expected a whole number of at least ${min}`);
-    return value;
-  };
-
-/** Collects a repeatable option's values. */
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 
@@ -134,8 +122,8 @@ function registerTopicCommands(topics: Command, kit: CommandKit): void {
     .command('create')
     .description('Create a topic (Confluent Cloud requires replication factor 3)')
     .argument('<topic>', 'topic name: letters, digits, ".", "_" and "-", at most 249')
-    .option('--partitions <n>', 'partition count (default: kafka.partitions of the configuration)', whole(1))
-    .option('--replication-factor <n>', 'copies of each partition', whole(1), 3)
+    .option('--partitions <n>', 'partition count (default: kafka.partitions of the configuration)', wholeNumber(1))
+    .option('--replication-factor <n>', 'copies of each partition', wholeNumber(1), 3)
     .option('--config <key=value>', 'a topic configuration; repeat for more', collect, [])
     .option('--dry-run', 'have the cluster validate the request without creating the topic')
     .addHelpText(
@@ -349,9 +337,13 @@ function registerTail(program: Command, kit: CommandKit): void {
     )
     .argument('[topic]', 'topic to read (default: kafka.topic of the configuration)')
     .option('--from-beginning', 'start at the earliest offset kept (default: the newest records)')
-    .option('--partition <n>', 'read only this partition', whole(0))
-    .option('--offset <n>', 'start at this offset (needs --partition)', whole(0))
-    .option('--max-messages <n>', 'stop after this many records (default: 10, or no limit with --follow)', whole(1))
+    .option('--partition <n>', 'read only this partition', wholeNumber(0))
+    .option('--offset <n>', 'start at this offset (needs --partition)', wholeNumber(0))
+    .option(
+      '--max-messages <n>',
+      'stop after this many records (default: 10, or no limit with --follow)',
+      wholeNumber(1),
+    )
     .option('--follow', 'keep printing new records until Ctrl-C (or --max-messages)')
     .addHelpText(
       'after',
@@ -430,14 +422,14 @@ function registerProduce(program: Command, kit: CommandKit): void {
     .option('--file <path>', 'read the record value from a file')
     .option('--header <key=value>', 'a record header; repeat for more (wins over the forwarder headers)', collect, [])
     .option('--device <id>', 'device of the generated envelope (default: telemetry-ops-test)')
-    .option('--seq <n>', "the device's sequence number: a deterministic event id, as for a real device", whole(0))
+    .option('--seq <n>', "the device's sequence number: a deterministic event id, as for a real device", wholeNumber(0))
     .option(
       '--reading <name=number>',
       'a reading of the generated envelope; repeat for more (default: temperature=21.5)',
       collect,
       [],
     )
-    .option('--partition <n>', 'produce to this partition (default: by key, as the forwarder does)', whole(0))
+    .option('--partition <n>', 'produce to this partition (default: by key, as the forwarder does)', wholeNumber(0))
     .addHelpText(
       'after',
       examples(

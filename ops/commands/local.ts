@@ -1,17 +1,8 @@
 /** `local`: the whole pipeline on this machine, with the deployed handlers (ops/local). */
 import { Option } from 'commander';
-import { UserError } from '../errors';
 import { serveLocal } from '../local/serve';
+import { wholeNumber } from '../options';
 import type { CommandGroup } from '../program';
-
-const whole =
-  (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  (value: string) => {
-    const number = Number(value);
-    if (!Number.isInteger(number) || number < min || number > max)
-      throw new UserError(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
-    return number;
-  };
 
 interface LocalOptions {
   mqttPort: number;
@@ -28,12 +19,7 @@ export const localCommand: CommandGroup = (program, kit) => {
     .description(
       'Run the pipeline on this machine: MQTT broker, IoT rule enrichment, ingest queue, the forwarder and sink as bundled for Lambda, Kafka, MongoDB',
     )
-    .option(
-      '--mqtt-port <port>',
-      'port of the embedded MQTT broker (0: any free port)',
-      whole('--mqtt-port', 0, 65_535),
-      1883,
-    )
+    .option('--mqtt-port <port>', 'port of the embedded MQTT broker (0: any free port)', wholeNumber(0, 65_535), 1883)
     .option('--mqtt-host <address>', 'address it listens on (0.0.0.0: devices on your network too)', '127.0.0.1')
     .addOption(
       new Option(
@@ -44,12 +30,12 @@ export const localCommand: CommandGroup = (program, kit) => {
     .option(
       '--forwarder-concurrency <n>',
       'forwarder invocations at a time (default: forwarder.maxConcurrency, at most 4)',
-      whole('--forwarder-concurrency', 1, 1_000),
+      wholeNumber(1, 1_000),
     )
     .option(
       '--visibility-timeout <seconds>',
       "seconds before a message the forwarder did not acknowledge comes back (default: the stack's, 6 × forwarder.timeoutSeconds + the batching window; at least forwarder.timeoutSeconds)",
-      whole('--visibility-timeout', 1, 43_200),
+      wholeNumber(1, 43_200),
     )
     .addOption(
       new Option('--log-level <level>', "the functions' log level (their JSON logs go to stdout)")

@@ -2,21 +2,10 @@
 import { deviceTopic } from '../../lib/ingest/rule-sql';
 import { provisionedDeviceNames } from '../devices';
 import { UserError } from '../errors';
+import { decimal, wholeNumber } from '../options';
 import { fields } from '../output';
 import type { CommandGroup } from '../program';
 import { runSimulation, type SimulationOptions, type SimulationSummary } from '../simulate';
-
-/** A numeric option in [min, max]; `Infinity` only where `max` is (the rate). */
-const number =
-  (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  (value: string) => {
-    const parsed = Number(value);
-    if (Number.isNaN(parsed) || parsed < min || parsed > max)
-      throw new UserError(
-        `${name} must be a number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}, got "${value}"`,
-      );
-    return parsed;
-  };
 
 interface SimulateOptions {
   url: string;
@@ -49,28 +38,23 @@ export const simulateCommand: CommandGroup = (program, kit) => {
       'broker: mqtt://, mqtts://, ws://, wss:// (IoT Core: mqtts://<ATS endpoint>:8883)',
       'mqtt://localhost:1883',
     )
-    .option('-d, --devices <n>', 'number of devices (ids <prefix>0001…)', number('--devices', 1, 100_000))
+    .option('-d, --devices <n>', 'number of devices (ids <prefix>0001…)', wholeNumber(1, 100_000))
     .option('--device-ids <ids>', 'comma-separated device ids instead of --devices')
     .option('--prefix <prefix>', 'device id prefix', 'sim-sensor-')
     .option('--topic <template>', 'topic, {deviceId} replaced (default: the first iot.topicFilters entry)')
-    .option('--qos <0|1>', 'MQTT QoS', number('--qos', 0, 1), 1)
+    .option('--qos <0|1>', 'MQTT QoS', wholeNumber(0, 1), 1)
     .option(
       '-r, --rate <msg/s>',
       'publishes per second across the fleet (Infinity: as fast as acks allow)',
-      number('--rate', 0.001, Number.POSITIVE_INFINITY),
+      decimal(0.001, Number.POSITIVE_INFINITY),
       10,
     )
-    .option('-n, --messages <n>', 'readings per device (default 10 unless --duration)', number('--messages', 1))
-    .option('--duration <seconds>', 'publish for this long instead of a count', number('--duration', 0.001))
-    .option('--seed <n>', 'seed for readings and faults (reported in the summary)', number('--seed', 0))
-    .option('--duplicates <rate>', 'share of readings sent twice (0–1)', number('--duplicates', 0, 1), 0)
-    .option(
-      '--out-of-order <rate>',
-      'share of readings held back and sent after a later one (0–1)',
-      number('--out-of-order', 0, 1),
-      0,
-    )
-    .option('--malformed <rate>', 'share of extra malformed messages (0–1)', number('--malformed', 0, 1), 0)
+    .option('-n, --messages <n>', 'readings per device (default 10 unless --duration)', wholeNumber(1))
+    .option('--duration <seconds>', 'publish for this long instead of a count', decimal(0.001))
+    .option('--seed <n>', 'seed for readings and faults (reported in the summary)', wholeNumber(0))
+    .option('--duplicates <rate>', 'share of readings sent twice (0–1)', decimal(0, 1), 0)
+    .option('--out-of-order <rate>', 'share of readings held back and sent after a later one (0–1)', decimal(0, 1), 0)
+    .option('--malformed <rate>', 'share of extra malformed messages (0–1)', decimal(0, 1), 0)
     .option('--credentials-dir <dir>', 'per-device certificates as `devices provision` writes them')
     .option('--cert <file>', 'one client certificate for every device (with --key)')
     .option('--key <file>', 'its private key')
