@@ -51,7 +51,7 @@ function jsonObject(payload: Buffer): Record<string, unknown> | undefined {
 }
 
 /**
- * The body the rule's SQS action sends: the JSON payload with the enrichment fields. A payload that is not a JSON
+ * The body the rule's SQS action sends: the payload's device fields with the enrichment fields. A payload that is not a JSON
  * object cannot be merged with them and goes through as it is, so the forwarder parks it in the dead-letter queue
  * with its reason (`not_json`, `not_object`), as it would any such record.
  */
