@@ -49,7 +49,10 @@ export interface IncomingMessage {
   readonly payload: Record<string, unknown>;
   /** IoT Core's receive time, epoch ms. */
   readonly receivedAt: number;
-  /** X-Ray-style trace id; IoT's `traceid()`. @default a random UUID */
+  /**
+   * IoT's `traceid()`: the MQTT message's trace id. Undefined for messages not sent over MQTT (HTTPS publish), and
+   * then the envelope has no `traceId`, as the rule's output has none. @default none (an HTTPS publish)
+   */
   readonly traceId?: string;
 }
 
@@ -74,7 +77,7 @@ export function enrich(message: IncomingMessage, deviceSegment: number): Record<
     deviceId,
     clientId: message.clientId,
     receivedAt: message.receivedAt,
-    traceId: message.traceId ?? randomUUID(),
+    ...(message.traceId === undefined ? {} : { traceId: message.traceId }),
     sourceTopic: message.topic,
     eventId: deriveEventId(deviceId, message.payload.ts, message.payload.seq),
   };

@@ -2,6 +2,7 @@
  * The IoT topic rules on one machine: which rules a publish triggers (topic filter, Basic Ingest), and the SQS
  * message body each one sends — the rule SQL's enrichment through its TypeScript twin (`enrich`).
  */
+import { randomUUID } from 'node:crypto';
 import { enrich } from '../../lambdas/shared/enrichment';
 import { topicMatches } from '../failures/envelopes';
 import type { LocalRule } from './settings';
@@ -67,6 +68,8 @@ export function ruleOutput(match: Match, publish: Publish): string {
         clientId: publish.clientId ?? deviceId,
         payload,
         receivedAt: publish.receivedAt,
+        // Every publish here came over MQTT, where IoT's traceid() always has a value
+        traceId: randomUUID(),
       },
       match.rule.deviceSegment,
     ),

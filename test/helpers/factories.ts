@@ -26,6 +26,21 @@ export function envelope(
   ) as TelemetryEnvelope;
 }
 
+/**
+ * The IoT rule's output for a reading published over HTTPS (iot-data `Publish`, port 8443): `traceid()` is
+ * Undefined for messages not sent over MQTT, so the envelope has no `traceId`; `clientid()` returns `n/a`.
+ */
+export function httpsEnvelope(
+  deviceId = 'sensor-0001',
+  payload: Record<string, unknown> = devicePayload(),
+  receivedAt = NOW,
+): TelemetryEnvelope {
+  return enrich(
+    { topic: `sensors/${deviceId}/telemetry`, clientId: 'n/a', payload, receivedAt },
+    2,
+  ) as TelemetryEnvelope;
+}
+
 let sqsSequence = 0;
 
 /** An SQS record as Lambda delivers it. */

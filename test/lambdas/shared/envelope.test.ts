@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEVICE_FIELDS, deriveEventId, ENRICHMENT_FIELDS, enrich } from '../../../lambdas/shared/enrichment';
 import { InvalidReason, parseEnvelope } from '../../../lambdas/shared/envelope';
-import { devicePayload, envelope, NOW } from '../../helpers/factories';
+import { devicePayload, envelope, httpsEnvelope, NOW } from '../../helpers/factories';
 
 const valid = () => envelope() as unknown as Record<string, unknown>;
 const reasonOf = (text: string, maxBytes?: number) => {
@@ -17,6 +17,13 @@ describe('parseEnvelope', () => {
     const result = parseEnvelope(JSON.stringify(input));
     // Then it is valid and unchanged
     expect(result).toEqual({ ok: true, envelope: input });
+  });
+
+  it('accepts a message without traceId: IoT has none for a reading published over HTTPS', () => {
+    const reading = httpsEnvelope('sensor-9');
+    expect(reading).not.toHaveProperty('traceId');
+    expect(reasonOf(JSON.stringify(reading))).toBe('ok');
+    expect(reasonOf(JSON.stringify({ ...reading, traceId: '' }))).toBe(InvalidReason.SchemaViolation);
   });
 
   it('accepts a message without seq', () => {
