@@ -10,6 +10,13 @@
  *    after the canary, so a fresh deploy has processed a batch).
  * 5. The alarm topic takes CloudWatch's notification: one of this stack's alarms is set to ALARM
  *    (`SetAlarmState`), its history must show the SNS action executed, and the alarm is set back.
+ *
+ * Sources: iot-data Publish, https://docs.aws.amazon.com/iot/latest/apireference/API_iotdata_Publish.html;
+ * GetEventSourceMapping (State: Creating, Enabling, Enabled, Disabling, Disabled, Updating, Deleting;
+ * LastProcessingResult), https://docs.aws.amazon.com/lambda/latest/api/API_GetEventSourceMapping.html;
+ * SetAlarmState (for testing: when the new state differs from the old, the actions of that state run),
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html; DescribeAlarmHistory
+ * (HistoryItemType Action), https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html.
  */
 import { DescribeAlarmHistoryCommand, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeEndpointCommand } from '@aws-sdk/client-iot';
@@ -18,6 +25,7 @@ import { GetEventSourceMappingCommand, ListEventSourceMappingsCommand } from '@a
 import { deriveEventId } from '../lambdas/shared/enrichment';
 import { deviceTopic } from '../lib/ingest/rule-sql';
 import { aws, type OpsContext } from './context';
+import { isUserError } from './errors';
 import { withAdmin } from './kafka/connection';
 import { readPartitions } from './kafka/reader';
 
@@ -70,7 +78,13 @@ export interface VerifyOptions {
 export const CANARY_DEVICE_ID = 'telemetry-ops-verify';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** A user error's message as it is; anything else (a bug, an AWS server error) with its name, so it stands out. */
+const message = (error: unknown) =>
+  isUserError(error)
+    ? (error as Error).message
+    : error instanceof Error
+      ? `${error.name}: ${error.message}`
+      : String(error);
 
 export async function runVerify(context: OpsContext, options: VerifyOptions = {}): Promise<VerifyReport> {
   const settings = {
