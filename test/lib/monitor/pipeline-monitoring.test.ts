@@ -342,9 +342,10 @@ describe('PipelineMonitoring in the pipeline stack (config/dev.json)', () => {
     ] as const) {
       const properties = alarms.get(alarm);
       if (!properties) throw new Error(`no alarm ${alarm}`);
-      expect(alarmMetrics(properties).map(({ source: _, ...metric }) => metric), alarm).toEqual([
-        { namespace: 'AWS/IoT', metricName, dimensions: { RuleName: rule } },
-      ]);
+      expect(
+        alarmMetrics(properties).map(({ source: _, ...metric }) => metric),
+        alarm,
+      ).toEqual([{ namespace: 'AWS/IoT', metricName, dimensions: { RuleName: rule } }]);
       expect(JSON.stringify(properties.Metrics ?? properties), alarm).toMatch(/"(Stat|Statistic)":"Sum"/);
       expect(properties, alarm).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
     }
