@@ -22,7 +22,9 @@ export function deviceSegment(topicFilter: string): number {
  * Sources (AWS IoT Core Developer Guide): "SELECT clause"
  * https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-select.html; "Functions" (topic(), clientid(),
  * timestamp(), traceid(), newuuid(), sha256(), isUndefined(), cast(), concat())
- * https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-functions.html.
+ * https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-functions.html (sha256() is one of its "Hashing
+ * functions", hex output); "Basic Ingest" (the rule sees the topic without `$aws/rules/<rule>/`)
+ * https://docs.aws.amazon.com/iot/latest/developerguide/iot-basic-ingest.html.
  *
  * The eventId is `sha256("<deviceId>/<ts>/<seq>")` when the device sends `seq`, so retransmissions of the same
  * reading get the same id; otherwise `newuuid()`, which is stable from SQS onward but new for each publish.
