@@ -199,15 +199,15 @@ async function kafkaTopics(context: OpsContext): Promise<Omit<VerifyCheck, 'name
   });
   const missing = wanted.filter((name) => !names.has(name));
   const what = deadLetterTopic
-    ? `${topic} and dead-letter topic ${deadLetterTopic}`
-    : `${topic} (no dead-letter topic)`;
+    ? `${topic} and dead-letter topic ${deadLetterTopic} exist`
+    : `${topic} exists (the stack has no dead-letter topic)`;
   if (missing.length > 0)
     return {
       ok: false,
       detail: `missing on ${target.brokers.join(',')}: ${missing.join(', ')}`,
       fix: missing.map((name) => `npx telemetry-ops topics create ${name}`).join('; '),
     };
-  return { ok: true, detail: `${what} exist` };
+  return { ok: true, detail: what };
 }
 
 // --- canary ----------------------------------------------------------------------------------------------------

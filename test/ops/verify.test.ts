@@ -282,6 +282,30 @@ describe('verify', () => {
   });
 });
 
+describe('verify with an on-demand event source', () => {
+  it('checks the pipeline topic alone when the stack has no dead-letter topic', async () => {
+    const { SinkDeadLetterTopic: _, ...rest } = Object.fromEntries(
+      (outputs().Stacks[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]),
+    );
+    cloudFormation.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'TelemetryPipeline-dev',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: Object.entries(rest).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+        },
+      ],
+    });
+    const report = JSON.parse((await run(['verify', '--json'])).stdout) as VerifyReport;
+    expect(report.checks.find((check) => check.name === 'Kafka topics')).toEqual({
+      name: 'Kafka topics',
+      ok: true,
+      detail: `${TOPIC} exists (the stack has no dead-letter topic)`,
+    });
+  });
+});
+
 describe('mongoUriProblem', () => {
   it.each([
     ['', 'uri empty'],
