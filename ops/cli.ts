@@ -5,10 +5,12 @@ import { kafkaCommands } from './commands/kafka';
 import { localCommand } from './commands/local';
 import { simulateCommand } from './commands/simulate';
 import { statusCommand } from './commands/status';
+import { verifyCommand } from './commands/verify';
 import type { CommandGroup } from './program';
 
 export const COMMAND_GROUPS: readonly CommandGroup[] = [
   statusCommand,
+  verifyCommand,
   failuresCommands,
   kafkaCommands,
   devicesCommands,

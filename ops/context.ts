@@ -14,11 +14,13 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { IoTClient } from '@aws-sdk/client-iot';
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import type { QuarantineDocument } from '../lambdas/sink/documents';
+import type { QuarantineDocument, ReadingDocument } from '../lambdas/sink/documents';
 import { COLLECTIONS } from '../lambdas/sink/mongo-connection';
 import { loadConfig } from '../lib/config/load';
 import type { PipelineConfig } from '../lib/config/schema';
@@ -43,8 +45,18 @@ export interface AwsClients {
   readonly cloudWatch?: CloudWatchClient;
   readonly iot?: IoTClient;
   readonly secretsManager?: SecretsManagerClient;
+  readonly lambda?: LambdaClient;
+  /** The IoT data plane client, instead of one built for the account's data endpoint. */
+  readonly iotData?: IoTDataPlaneClient;
   /** The quarantine collection, instead of connecting to MongoDB. */
   readonly quarantine?: QuarantineCollection;
+  /** The readings collection, instead of connecting to MongoDB. */
+  readonly readings?: ReadingsCollection;
+}
+
+/** What the CLI reads from the sink's readings collection. */
+export interface ReadingsCollection {
+  findById(eventId: string): Promise<ReadingDocument | null>;
 }
 
 /** SDK error names that mean "fix your setup", with what to tell the user. */
@@ -117,6 +129,8 @@ export class OpsContext {
     cloudFormation?: CloudFormationClient;
     cloudWatch?: CloudWatchClient;
     iot?: IoTClient;
+    iotData?: IoTDataPlaneClient;
+    lambda?: LambdaClient;
     secretsManager?: SecretsManagerClient;
   } = {};
 
@@ -159,6 +173,17 @@ export class OpsContext {
   public iot(): IoTClient {
     this.built.iot ??= this.clients.iot ?? new IoTClient({ region: this.region });
     return this.built.iot;
+  }
+
+  public lambda(): LambdaClient {
+    this.built.lambda ??= this.clients.lambda ?? new LambdaClient({ region: this.region });
+    return this.built.lambda;
+  }
+
+  /** The IoT data plane client for the account's data endpoint (`https://<DescribeEndpoint iot:Data-ATS>`). */
+  public iotData(endpoint: string): IoTDataPlaneClient {
+    this.built.iotData ??= this.clients.iotData ?? new IoTDataPlaneClient({ region: this.region, endpoint });
+    return this.built.iotData;
   }
 
   private secretsManager(): SecretsManagerClient {
@@ -304,11 +329,27 @@ export class OpsContext {
     };
   }
 
-  private async secretJson(secretId: string, what: string): Promise<Record<string, unknown>> {
+  /** The sink's readings collection. */
+  public async readings(): Promise<ReadingsCollection> {
+    if (this.clients.readings) return this.clients.readings;
+    const client = await this.mongo();
+    const collection = client.db(this.config.sink.mongo.database).collection<ReadingDocument>(COLLECTIONS.readings);
+    // A time-series collection keeps the event id in an indexed `eventId` field, not in a unique `_id`
+    const byId = (eventId: string) => (this.config.sink.mongo.timeSeries ? { eventId } : { _id: eventId });
+    return { findById: (eventId) => mongoCall('read a reading', () => collection.findOne(byId(eventId))) };
+  }
+
+  /** A secret's string value, undefined when it holds none (binary, or no version yet). */
+  public async secretString(secretId: string, what: string): Promise<string | undefined> {
     const response = await aws(
       `read the ${what} secret ${secretId}`,
       this.secretsManager().send(new GetSecretValueCommand({ SecretId: secretId })),
     );
+    return response.SecretString;
+  }
+
+  private async secretJson(secretId: string, what: string): Promise<Record<string, unknown>> {
+    const response = { SecretString: await this.secretString(secretId, what) };
     try {
       const value: unknown = JSON.parse(response.SecretString ?? '');
       if (value && typeof value === 'object') return value as Record<string, unknown>;

@@ -35,7 +35,8 @@ export function toKafkaMessage(id: string, body: string, envelope: TelemetryEnve
       [KafkaHeader.ReceivedAt]: String(envelope.receivedAt),
       [KafkaHeader.SchemaVersion]: String(ENVELOPE_SCHEMA_VERSION),
       [KafkaHeader.SourceTopic]: envelope.sourceTopic,
-      [KafkaHeader.TraceId]: envelope.traceId,
+      // No trace id for a reading published over HTTPS: the header is left out rather than sent empty
+      ...(envelope.traceId === undefined ? {} : { [KafkaHeader.TraceId]: envelope.traceId }),
       [KafkaHeader.ContentType]: 'application/json',
     },
   };

@@ -6,7 +6,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ENVELOPE_SCHEMA_VERSION } from './envelope';
 
-/** Fields the rule adds to every device message, in SQL projection order. */
+/**
+ * The device's own fields: the only payload fields the rule copies, in SQL projection order. Naming them (no
+ * `SELECT *`) is what keeps a device from overwriting an enrichment field: AWS documents no precedence between `*`
+ * and an alias of the same name. Any other payload field is dropped by the rule, never reaching the envelope.
+ */
+export const DEVICE_FIELDS = ['ts', 'seq', 'readings'] as const;
+
+/** Fields the rule adds to every device message, in SQL projection order, after `DEVICE_FIELDS`. */
 export const ENRICHMENT_FIELDS = [
   'schemaVersion',
   'deviceId',
@@ -42,25 +49,35 @@ export interface IncomingMessage {
   readonly payload: Record<string, unknown>;
   /** IoT Core's receive time, epoch ms. */
   readonly receivedAt: number;
-  /** X-Ray-style trace id; IoT's `traceid()`. @default a random UUID */
+  /**
+   * IoT's `traceid()`: the MQTT message's trace id. Undefined for messages not sent over MQTT (HTTPS publish), and
+   * then the envelope has no `traceId`, as the rule's output has none. @default none (an HTTPS publish)
+   */
   readonly traceId?: string;
 }
 
 /**
- * Applies the rule's enrichment: `SELECT *, 1 AS schemaVersion, topic(n) AS deviceId, …`. The enrichment fields
- * win over payload fields of the same name, as in the rule.
+ * Applies the rule's enrichment: `SELECT ts, seq, readings, 1 AS schemaVersion, topic(n) AS deviceId, …`. Only the
+ * device fields named in `DEVICE_FIELDS` are taken from the payload, and only when present (IoT leaves an
+ * Undefined result out of its output); every enrichment field comes from the message, whatever the payload says.
  *
  * @param deviceSegment 1-based index of the topic level that holds the device id (the `+` of the topic filter).
  */
 export function enrich(message: IncomingMessage, deviceSegment: number): Record<string, unknown> {
   const deviceId = message.topic.split('/')[deviceSegment - 1] ?? '';
+  const device: Record<string, unknown> = {};
+  for (const field of DEVICE_FIELDS) {
+    if (Object.hasOwn(message.payload, field) && message.payload[field] !== undefined) {
+      device[field] = message.payload[field];
+    }
+  }
   return {
-    ...message.payload,
+    ...device,
     schemaVersion: ENVELOPE_SCHEMA_VERSION,
     deviceId,
     clientId: message.clientId,
     receivedAt: message.receivedAt,
-    traceId: message.traceId ?? randomUUID(),
+    ...(message.traceId === undefined ? {} : { traceId: message.traceId }),
     sourceTopic: message.topic,
     eventId: deriveEventId(deviceId, message.payload.ts, message.payload.seq),
   };

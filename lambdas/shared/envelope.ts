@@ -8,7 +8,8 @@
  *   "receivedAt": 1767225600123, "traceId": "…", "sourceTopic": "sensors/sensor-0042/telemetry",
  *   "ts": 1767225600000, "seq": 42, "readings": { "temperature": 21.4, "humidity": 40.2 } }
  * ```
- * `ts`, `seq` and `readings` come from the device; the rest is added by the IoT rule (see `enrichment.ts`).
+ * `ts`, `seq` and `readings` come from the device; the rest is added by the IoT rule (see `enrichment.ts`). `seq` is
+ * optional, and so is `traceId`: a reading published over HTTPS has none.
  */
 import * as z from 'zod';
 
@@ -61,7 +62,10 @@ export const TelemetryEnvelopeSchema = z
     deviceId,
     clientId: z.string().min(1).max(128),
     receivedAt: epochMillis,
-    traceId: z.string().min(1).max(128),
+    // IoT's traceid() is Undefined for messages not sent over MQTT (HTTPS publish), and IoT leaves Undefined
+    // results out of the rule's output (AWS IoT Core Developer Guide, "Functions", traceid():
+    // https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-functions.html)
+    traceId: z.string().min(1).max(128).optional(),
     sourceTopic: z.string().min(1).max(256),
     ts: epochMillis.min(MIN_DEVICE_TIMESTAMP_MS, 'device timestamp before 2020-01-01: is the device clock set?'),
     seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),

@@ -17,7 +17,8 @@ export interface ReadingDocument {
   /** IoT Core receive time. */
   readonly receivedAt: Date;
   readonly readings: Readonly<Record<string, number>>;
-  readonly traceId: string;
+  /** IoT's trace id; absent for a reading published over HTTPS. */
+  readonly traceId?: string;
   readonly sourceTopic: string;
   readonly kafka: { readonly partition: number; readonly offset: number };
   /** When the sink first stored it. */
@@ -61,7 +62,7 @@ export function readingDocument(envelope: TelemetryEnvelope, source: RecordSourc
     seq: envelope.seq ?? -1,
     receivedAt: new Date(envelope.receivedAt),
     readings: envelope.readings,
-    traceId: envelope.traceId,
+    ...(envelope.traceId === undefined ? {} : { traceId: envelope.traceId }),
     sourceTopic: envelope.sourceTopic,
     kafka: { partition: source.partition, offset: source.offset },
     storedAt: now,

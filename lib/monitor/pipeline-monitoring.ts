@@ -28,8 +28,10 @@ import {
   type EventSourceMappingMetricName,
   eventSourceMappingMetric,
   IotRuleActionMetric,
+  IotRuleMetric,
   ruleActionMetric,
   ruleActionSearch,
+  ruleMetric,
   topicMatch,
 } from './service-metrics';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, thresholdProblems } from './thresholds';
@@ -62,6 +64,9 @@ export const RUNBOOK_SECTION = 'Alarms and runbook';
 export const PipelineAlarm = {
   RuleActionFailures: 'RuleActionFailures',
   RuleErrorActionFailures: 'RuleErrorActionFailures',
+  RuleParseErrors: 'RuleParseErrors',
+  RuleMessagesThrottled: 'RuleMessagesThrottled',
+  RuleNotFound: 'RuleNotFound',
   IngestAgeHigh: 'IngestAgeHigh',
   DeadLetterQueueNotEmpty: 'DeadLetterQueueNotEmpty',
   ErrorQueueNotEmpty: 'ErrorQueueNotEmpty',
@@ -73,6 +78,31 @@ export const PipelineAlarm = {
   SinkRecordsFailed: 'SinkRecordsFailed',
   FreshnessP99High: 'FreshnessP99High',
 } as const;
+
+/**
+ * IoT rule metrics of messages a rule drops before running any action, so neither the ingest queue nor the error
+ * queue ever sees them: each one alarms on any occurrence.
+ */
+const DROPPED_BEFORE_ACTION = [
+  {
+    metric: IotRuleMetric.ParseError,
+    alarm: PipelineAlarm.RuleParseErrors,
+    what: 'parse errors',
+    meaning: 'messages that are not JSON were dropped (ParseError): they reached no queue.',
+  },
+  {
+    metric: IotRuleMetric.RuleMessageThrottled,
+    alarm: PipelineAlarm.RuleMessagesThrottled,
+    what: 'throttled',
+    meaning: 'the rules engine throttled messages (RuleMessageThrottled): they reached no queue.',
+  },
+  {
+    metric: IotRuleMetric.RuleNotFound,
+    alarm: PipelineAlarm.RuleNotFound,
+    what: 'rule not found',
+    meaning: 'Basic Ingest publishes named this rule while it did not exist (RuleNotFound): they reached no queue.',
+  },
+] as const;
 
 const ONE_MINUTE = Duration.minutes(1);
 const FIVE_MINUTES = Duration.minutes(5);
@@ -180,37 +210,59 @@ export class PipelineMonitoring extends Construct {
             ruleActionSearch(ErrorActionFailure, rule, FIVE_MINUTES, `${rule} error action failure`),
           ]),
         },
+        {
+          // These messages reach neither the SQS action nor the error action: no failure store holds them
+          title: 'Dropped before any action: parse errors / throttled / rule not found',
+          metrics: props.ruleNames.flatMap((rule) =>
+            DROPPED_BEFORE_ACTION.map(({ metric, what }) => ruleMetric(metric, rule, FIVE_MINUTES, `${rule} ${what}`)),
+          ),
+        },
       ],
     });
     // Alarms evaluate a Metrics Insights query (a graph holds only one), so they sit beside the graphs, not in them
     const factory = this.facade.createAlarmFactory('IotRules');
     const fiveMinutesOnce = { period: FIVE_MINUTES, datapoints: 1, periods: 1 };
-    return props.ruleNames.flatMap((rule) => [
-      factory.addAlarm(ruleActionMetric(Failure, rule, FIVE_MINUTES, `${rule} action failures`), {
-        ...this.alarmSettings(
-          `${PipelineAlarm.RuleActionFailures}-${rule}`,
-          `IoT rule ${rule} failed to send more than ${this.thresholds.maxRuleActionFailures} message(s) to the ingest queue in 5 minutes; its error action sent them to the error queue.`,
-          fiveMinutesOnce,
-        ),
-        alarmNameSuffix: PipelineAlarm.RuleActionFailures,
-        alarmDescription: '',
-        threshold: this.thresholds.maxRuleActionFailures,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
-      factory.addAlarm(ruleActionMetric(ErrorActionFailure, rule, FIVE_MINUTES, `${rule} error action failures`), {
-        ...this.alarmSettings(
-          `${PipelineAlarm.RuleErrorActionFailures}-${rule}`,
-          `IoT rule ${rule} could deliver neither to the ingest queue nor to the error queue: those messages are lost.`,
-          fiveMinutesOnce,
-        ),
-        alarmNameSuffix: PipelineAlarm.RuleErrorActionFailures,
-        alarmDescription: '',
-        threshold: 0,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
-    ]);
+    const dropped = props.ruleNames.flatMap((rule) =>
+      DROPPED_BEFORE_ACTION.map(({ metric, alarm, what, meaning }) =>
+        factory.addAlarm(ruleMetric(metric, rule, FIVE_MINUTES, `${rule} ${what}`), {
+          ...this.alarmSettings(`${alarm}-${rule}`, `IoT rule ${rule}: ${meaning}`, fiveMinutesOnce),
+          alarmNameSuffix: alarm,
+          alarmDescription: '',
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      ),
+    );
+    return [
+      ...dropped,
+      ...props.ruleNames.flatMap((rule) => [
+        factory.addAlarm(ruleActionMetric(Failure, rule, FIVE_MINUTES, `${rule} action failures`), {
+          ...this.alarmSettings(
+            `${PipelineAlarm.RuleActionFailures}-${rule}`,
+            `IoT rule ${rule} failed to send more than ${this.thresholds.maxRuleActionFailures} message(s) to the ingest queue in 5 minutes; its error action sent them to the error queue.`,
+            fiveMinutesOnce,
+          ),
+          alarmNameSuffix: PipelineAlarm.RuleActionFailures,
+          alarmDescription: '',
+          threshold: this.thresholds.maxRuleActionFailures,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+        factory.addAlarm(ruleActionMetric(ErrorActionFailure, rule, FIVE_MINUTES, `${rule} error action failures`), {
+          ...this.alarmSettings(
+            `${PipelineAlarm.RuleErrorActionFailures}-${rule}`,
+            `IoT rule ${rule} could deliver neither to the ingest queue nor to the error queue: those messages are lost.`,
+            fiveMinutesOnce,
+          ),
+          alarmNameSuffix: PipelineAlarm.RuleErrorActionFailures,
+          alarmDescription: '',
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+      ]),
+    ];
   }
 
   /** Row 2: the ingest queue with its dead-letter queue, then the IoT error queue. */

@@ -17,16 +17,38 @@ export const IotRuleActionMetric = {
 } as const;
 export type IotRuleActionMetricName = (typeof IotRuleActionMetric)[keyof typeof IotRuleActionMetric];
 
-/** AWS/IoT `TopicMatch`: messages published on a topic the rule listens to (dimension `RuleName`). */
-export function topicMatch(ruleName: string, period: Duration): Metric {
+/**
+ * AWS/IoT rule metrics, dimension `RuleName` ("AWS IoT metrics and dimensions", Rule metrics:
+ * https://docs.aws.amazon.com/iot/latest/developerguide/metrics_dimensions.html#rulemetrics; aws-cdk-lib's
+ * `IoTMetrics` canned metrics name the same four, Sum over `RuleName`):
+ * - `TopicMatch`: messages published on a topic the rule listens to;
+ * - `ParseError`: JSON parse errors in messages on a topic the rule listens to (the rule runs no action);
+ * - `RuleMessageThrottled`: messages the rules engine throttled (no action either);
+ * - `RuleNotFound`: a Basic Ingest publish (`$aws/rules/<rule>/…`) named a rule that does not exist.
+ */
+export const IotRuleMetric = {
+  TopicMatch: 'TopicMatch',
+  ParseError: 'ParseError',
+  RuleMessageThrottled: 'RuleMessageThrottled',
+  RuleNotFound: 'RuleNotFound',
+} as const;
+export type IotRuleMetricName = (typeof IotRuleMetric)[keyof typeof IotRuleMetric];
+
+/** An AWS/IoT rule metric of one rule, summed per period. */
+export function ruleMetric(metricName: IotRuleMetricName, ruleName: string, period: Duration, label: string): Metric {
   return new Metric({
     namespace: IOT_NAMESPACE,
-    metricName: 'TopicMatch',
+    metricName,
     dimensionsMap: { RuleName: ruleName },
     statistic: 'Sum',
     period,
-    label: `${ruleName} matched`,
+    label,
   });
+}
+
+/** AWS/IoT `TopicMatch`: messages published on a topic the rule listens to. */
+export function topicMatch(ruleName: string, period: Duration): Metric {
+  return ruleMetric(IotRuleMetric.TopicMatch, ruleName, period, `${ruleName} matched`);
 }
 
 /**

@@ -1,6 +1,13 @@
 /** `devices provision | list | revoke`: IoT things with a certificate and the stack's device policy. */
 import { aws } from '../context';
-import { devicePlanFromStackOutputs, listDevices, provisionDevice, revokeDevice } from '../devices';
+import {
+  devicePlanFromStackOutputs,
+  listDevices,
+  provisionDevice,
+  type RevokedDevice,
+  revokeDevice,
+  revokePipelineDevices,
+} from '../devices';
 import { UserError } from '../errors';
 import { fields, table } from '../output';
 import type { CommandGroup } from '../program';
@@ -97,7 +104,11 @@ Examples:
   devices
     .command('revoke')
     .description('Deactivate and delete the device’s certificates, detach its policies, delete the thing')
-    .argument('<name>', 'thing name')
+    .argument('[name]', 'thing name')
+    .option(
+      '--all',
+      'every device of this pipeline, and whatever else is attached to its device policy (before cdk destroy)',
+    )
     .option('--delete-files', 'also delete its credential files')
     .option('-o, --out <dir>', 'where its credentials were written', DEFAULT_CREDENTIALS_DIR)
     .option('--yes', 'do it (revocation cannot be undone)')
@@ -107,26 +118,77 @@ Examples:
 Each certificate is deactivated first, so the device is cut off even if a later step fails; a rerun finishes a
 half-done revocation. A certificate other things also use is only detached from this one.
 
-Example:
-  $ npx telemetry-ops devices revoke sensor-0001 --yes --delete-files`,
+--all revokes every thing with the attribute pipeline=<stack>, then frees the stack's device policy
+(ListTargetsForPolicy): a certificate no thing holds is deleted, one held by a thing outside the pipeline only loses
+this policy. CloudFormation cannot delete the policy while anything is attached to it, so run this before
+\`npx cdk destroy\`; it exits 1 while anything is still attached.
+
+Examples:
+  $ npx telemetry-ops devices revoke sensor-0001 --yes --delete-files
+  $ npx telemetry-ops devices revoke --all --yes`,
     )
     .action(
-      kit.action(async (context, name: string, options: { deleteFiles?: boolean; out: string; yes?: boolean }) => {
-        if (!options.yes) throw new UserError(`Revoking ${name} cannot be undone: add --yes`);
-        const revoked = await aws(
-          `revoke ${name}`,
-          revokeDevice(context.iot(), { name, deleteFiles: Boolean(options.deleteFiles), outDir: options.out }),
-        );
-        context.out.result(revoked, (r) =>
-          [
-            `revoked ${r.thingName}`,
-            ...r.certificates.map(
-              (c) =>
-                `  certificate ${c.certificateId}: ${c.deleted ? 'deleted' : `kept (shared with ${c.sharedWith.join(', ')})`}`,
-            ),
-            ...(r.deletedFiles.length > 0 ? [`  deleted ${r.deletedFiles.length} credential file(s)`] : []),
-          ].join('\n'),
-        );
-      }),
+      kit.action(
+        async (
+          context,
+          name: string | undefined,
+          options: { all?: boolean; deleteFiles?: boolean; out: string; yes?: boolean },
+        ) => {
+          if (Boolean(name) === Boolean(options.all))
+            throw new UserError('devices revoke takes a device name or --all (every device of this pipeline)');
+          if (!options.yes)
+            throw new UserError(
+              `Revoking ${name ?? `every device of ${context.config.stackName}`} cannot be undone: add --yes`,
+            );
+          const files = { deleteFiles: Boolean(options.deleteFiles), outDir: options.out };
+          if (name) {
+            const revoked = await aws(`revoke ${name}`, revokeDevice(context.iot(), { name, ...files }));
+            context.out.result(revoked, (r) => renderRevoked(r).join('\n'));
+            return;
+          }
+          const { policyName } = devicePlanFromStackOutputs(await context.stackOutputs());
+          const result = await aws(
+            `revoke the devices of ${context.config.stackName}`,
+            revokePipelineDevices(context.iot(), {
+              pipeline: context.config.stackName,
+              ...(policyName ? { policyName } : {}),
+              ...files,
+            }),
+          );
+          context.out.result(result, (r) =>
+            [
+              ...r.devices.flatMap(renderRevoked),
+              ...r.otherTargets.map((t) =>
+                t.action === 'deleted'
+                  ? `deleted certificate ${t.target} (attached to the device policy, held by no thing)`
+                  : `detached ${policyName} from ${t.target}${t.heldBy ? ` (held by ${t.heldBy.join(', ')}, kept)` : ''}`,
+              ),
+              ...(r.devices.length + r.otherTargets.length === 0 ? ['no devices to revoke'] : []),
+              ...(r.remainingTargets?.length === 0
+                ? [`nothing attached to ${policyName}: \`npx cdk destroy\` can delete it`]
+                : []),
+            ].join('\n'),
+          );
+          const problems = [
+            ...result.failures.map((failure) => `${failure.name}: ${failure.error}`),
+            ...(result.remainingTargets && result.remainingTargets.length > 0
+              ? [`still attached to ${policyName}: ${result.remainingTargets.join(', ')}`]
+              : []),
+          ];
+          if (problems.length > 0)
+            throw new UserError(`devices revoke --all did not finish:\n  - ${problems.join('\n  - ')}\nRun it again.`);
+        },
+      ),
     );
 };
+
+function renderRevoked(r: RevokedDevice): string[] {
+  return [
+    `revoked ${r.thingName}`,
+    ...r.certificates.map(
+      (c) =>
+        `  certificate ${c.certificateId}: ${c.deleted ? 'deleted' : `kept (shared with ${c.sharedWith.join(', ')})`}`,
+    ),
+    ...(r.deletedFiles.length > 0 ? [`  deleted ${r.deletedFiles.length} credential file(s)`] : []),
+  ];
+}

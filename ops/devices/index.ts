@@ -25,4 +25,10 @@ export {
 } from './provision';
 export type { RetryOptions } from './retry';
 export { type RevokeDeviceOptions, type RevokedCertificate, type RevokedDevice, revokeDevice } from './revoke';
+export {
+  type OtherTarget,
+  type RevokedPipeline,
+  type RevokePipelineOptions,
+  revokePipelineDevices,
+} from './revoke-all';
 export { type DeviceTopic, devicePlanFromStackOutputs, type TopicRoute, topicsForDevice } from './topics';

@@ -159,14 +159,16 @@ async function revokeCertificate(
   return { certificateId, deleted: true, detachedPolicies: policies, sharedWith: [] };
 }
 
-function principalThings(iot: IoTClient, principal: string): Promise<string[]> {
+/** The things a principal is attached to, every page. */
+export function principalThings(iot: IoTClient, principal: string): Promise<string[]> {
   return collectPages(async (nextToken) => {
     const page = await iot.send(new ListPrincipalThingsCommand({ principal, ...(nextToken ? { nextToken } : {}) }));
     return { items: page.things, next: page.nextToken };
   });
 }
 
-async function attachedPolicies(iot: IoTClient, target: string): Promise<string[]> {
+/** The names of the policies attached to a principal, every page. */
+export async function attachedPolicies(iot: IoTClient, target: string): Promise<string[]> {
   const policies = await collectPages(async (marker) => {
     const page = await iot.send(new ListAttachedPoliciesCommand({ target, ...(marker ? { marker } : {}) }));
     return { items: page.policies, next: page.nextMarker };

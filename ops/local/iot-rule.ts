@@ -2,6 +2,7 @@
  * The IoT topic rules on one machine: which rules a publish triggers (topic filter, Basic Ingest), and the SQS
  * message body each one sends — the rule SQL's enrichment through its TypeScript twin (`enrich`).
  */
+import { randomUUID } from 'node:crypto';
 import { enrich } from '../../lambdas/shared/enrichment';
 import { topicMatches } from '../failures/envelopes';
 import type { LocalRule } from './settings';
@@ -51,7 +52,7 @@ function jsonObject(payload: Buffer): Record<string, unknown> | undefined {
 }
 
 /**
- * The body the rule's SQS action sends: the JSON payload with the enrichment fields. A payload that is not a JSON
+ * The body the rule's SQS action sends: the payload's device fields with the enrichment fields. A payload that is not a JSON
  * object cannot be merged with them and goes through as it is, so the forwarder parks it in the dead-letter queue
  * with its reason (`not_json`, `not_object`), as it would any such record.
  */
@@ -67,6 +68,8 @@ export function ruleOutput(match: Match, publish: Publish): string {
         clientId: publish.clientId ?? deviceId,
         payload,
         receivedAt: publish.receivedAt,
+        // Every publish here came over MQTT, where IoT's traceid() always has a value
+        traceId: randomUUID(),
       },
       match.rule.deviceSegment,
     ),

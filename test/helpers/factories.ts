@@ -14,16 +14,34 @@ export function devicePayload(overrides: Record<string, unknown> = {}): Record<s
   return { ts: NOW - 1_000, seq: 1, readings: { temperature: 21.5, humidity: 40.25, pressure: 1013.2 }, ...overrides };
 }
 
-/** The IoT rule's output for a device message on `sensors/<deviceId>/telemetry`. */
+/** The IoT rule's output for a device message on `sensors/<deviceId>/telemetry`, published over MQTT. */
 export function envelope(
   deviceId = 'sensor-0001',
   payload: Record<string, unknown> = devicePayload(),
   receivedAt = NOW,
 ): TelemetryEnvelope {
-  return enrich(
-    { topic: `sensors/${deviceId}/telemetry`, clientId: deviceId, payload, receivedAt, traceId: randomUUID() },
-    2,
-  ) as TelemetryEnvelope;
+  return ruleOutput(deviceId, payload, receivedAt, { clientId: deviceId, traceId: randomUUID() });
+}
+
+/**
+ * The same for a reading published over HTTPS (iot-data `Publish`): `traceid()` is Undefined for messages not sent
+ * over MQTT, so the envelope has no `traceId`; `clientid()` returns `n/a`.
+ */
+export function httpsEnvelope(
+  deviceId = 'sensor-0001',
+  payload: Record<string, unknown> = devicePayload(),
+  receivedAt = NOW,
+): TelemetryEnvelope {
+  return ruleOutput(deviceId, payload, receivedAt, { clientId: 'n/a' });
+}
+
+function ruleOutput(
+  deviceId: string,
+  payload: Record<string, unknown>,
+  receivedAt: number,
+  transport: { clientId: string; traceId?: string },
+): TelemetryEnvelope {
+  return enrich({ topic: `sensors/${deviceId}/telemetry`, payload, receivedAt, ...transport }, 2) as TelemetryEnvelope;
 }
 
 let sqsSequence = 0;

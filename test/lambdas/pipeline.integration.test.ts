@@ -9,10 +9,20 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ForwarderEnvironmentSchema } from '../../lambdas/forward/config';
 import { createHandler as createForwarder } from '../../lambdas/forward/create-handler';
+import { KafkaHeader } from '../../lambdas/shared/kafka/headers';
 import { SinkEnvironmentSchema } from '../../lambdas/sink/config';
 import { createHandler as createSink } from '../../lambdas/sink/create-handler';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../lambdas/sink/documents';
-import { devicePayload, envelope, esmEvents, lambdaContext, NOW, sqsEvent, sqsRecord } from '../helpers/factories';
+import {
+  devicePayload,
+  envelope,
+  esmEvents,
+  httpsEnvelope,
+  lambdaContext,
+  NOW,
+  sqsEvent,
+  sqsRecord,
+} from '../helpers/factories';
 import { FakeCollection } from '../helpers/fake-mongo';
 import { KafkaMockCluster } from '../helpers/kafka-mock';
 import { readTopic } from '../helpers/kafka-read';
@@ -90,5 +100,50 @@ describe('forwarder → Kafka → sink', () => {
     const parked = sqsMock.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);
     expect(parked.map((e) => e.MessageBody)).toEqual(malformed.map((m) => m.body));
     expect(collections.quarantine.docs.size).toBe(0);
+  });
+
+  it('stores a reading published over HTTPS, which has no trace id, like any other', async () => {
+    // Given a reading published with iot-data Publish (HTTPS): IoT's traceid() is Undefined, so no traceId
+    // (AWS IoT Core Developer Guide, "Functions", traceid(): https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-functions.html)
+    const reading = httpsEnvelope('sensor-https', devicePayload({ seq: 1 }));
+    expect(reading).not.toHaveProperty('traceId');
+    const topic = 'telemetry.https.v1';
+    cluster.createTopic(topic, 1);
+    const forwarder = createForwarder(
+      ForwarderEnvironmentSchema.parse({
+        KAFKA_BROKERS: cluster.bootstrapServers.join(','),
+        KAFKA_TOPIC: topic,
+        DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/1/dlq',
+      }),
+      new SQSClient({}),
+    );
+    sqsMock.resetHistory();
+
+    // When it goes through the forwarder, Kafka and the sink
+    const response = await forwarder(sqsEvent([sqsRecord(reading)]), lambdaContext(10_000));
+    await forwarder.close();
+    // Then it is forwarded, not dead-lettered
+    expect(response.batchItemFailures).toEqual([]);
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    const consumed = await readTopic(cluster.bootstrapServers, topic, 1);
+    const collections = {
+      readings: new FakeCollection<ReadingDocument>(),
+      devices: new FakeCollection<DeviceStateDocument>(),
+      quarantine: new FakeCollection<QuarantineDocument>(),
+    };
+    const sink = createSink(SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:1' }), collections);
+    const [event] = esmEvents(consumed, topic, 64);
+    if (!event) throw new Error('no event built from the consumed record');
+    const stored = await sink(event, lambdaContext(10_000));
+
+    // And produced without a trace-id header, then stored without a traceId
+    expect(consumed).toHaveLength(1);
+    expect(consumed[0]?.headers).not.toHaveProperty(KafkaHeader.TraceId);
+    expect(consumed[0]?.headers).toHaveProperty(KafkaHeader.EventId, reading.eventId);
+    expect(stored.batchItemFailures).toEqual([]);
+    expect(collections.quarantine.docs.size).toBe(0);
+    const document = collections.readings.get(reading.eventId);
+    expect(document).toMatchObject({ deviceId: 'sensor-https', seq: 1 });
+    expect(document).not.toHaveProperty('traceId');
   });
 });

@@ -11,8 +11,15 @@ import {
   AttachThingPrincipalCommand,
   CreateKeysAndCertificateCommand,
   CreateThingCommand,
+  DeleteThingCommand,
   DescribeEndpointCommand,
   DescribeThingCommand,
+  DetachPolicyCommand,
+  ListAttachedPoliciesCommand,
+  ListPrincipalThingsCommand,
+  ListTargetsForPolicyCommand,
+  ListThingPrincipalsCommand,
+  ListThingsCommand,
 } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -86,6 +93,63 @@ describe('devices', () => {
     const result = await cli(['devices', 'revoke', 'sensor-0001'], { clients: { iot: iot() } });
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('error: Revoking sensor-0001 cannot be undone: add --yes\n');
+    expect(iotMock.calls()).toHaveLength(0);
+  });
+
+  it('revokes every device of the pipeline with --all, and frees the stack’s device policy for cdk destroy', async () => {
+    const cert = 'arn:aws:iot:eu-west-1:123456789012:cert/abcd';
+    let targets = [cert];
+    iotMock.on(ListThingsCommand).resolves({ things: [{ thingName: 'sensor-0001' }] });
+    iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [cert] });
+    iotMock.on(ListPrincipalThingsCommand).resolves({ things: ['sensor-0001'] });
+    iotMock
+      .on(ListAttachedPoliciesCommand)
+      .resolves({ policies: [{ policyName: 'TelemetryPipeline-dev-DevicePolicy' }] });
+    iotMock.on(DetachPolicyCommand).callsFake(() => {
+      targets = [];
+      return {};
+    });
+    iotMock.on(ListTargetsForPolicyCommand).callsFake(() => ({ targets }));
+
+    const result = await cli(['devices', 'revoke', '--all', '--yes'], { clients: { iot: iot() } });
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(iotMock.commandCalls(ListThingsCommand)[0]?.args[0].input).toMatchObject({
+      attributeName: 'pipeline',
+      attributeValue: 'TelemetryPipeline-dev',
+    });
+    expect(iotMock.commandCalls(ListTargetsForPolicyCommand)[0]?.args[0].input).toEqual({
+      policyName: 'TelemetryPipeline-dev-DevicePolicy',
+    });
+    expect(iotMock.commandCalls(DeleteThingCommand)).toHaveLength(1);
+    expect(result.stdout).toContain('revoked sensor-0001');
+    expect(result.stdout).toContain(
+      'nothing attached to TelemetryPipeline-dev-DevicePolicy: `npx cdk destroy` can delete it',
+    );
+  });
+
+  it('exits 1 and names what is still attached when the policy is not free after --all', async () => {
+    iotMock.on(ListThingsCommand).resolves({ things: [] });
+    iotMock.on(ListTargetsForPolicyCommand).resolves({ targets: ['arn:aws:iot:eu-west-1:123456789012:cert/abcd'] });
+    iotMock.on(ListPrincipalThingsCommand).resolves({ things: ['elsewhere'] });
+    iotMock.on(DetachPolicyCommand).resolves({});
+
+    const result = await cli(['devices', 'revoke', '--all', '--yes'], { clients: { iot: iot() } });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('still attached to TelemetryPipeline-dev-DevicePolicy');
+  });
+
+  it('takes a device name or --all, never both or neither', async () => {
+    for (const args of [
+      ['devices', 'revoke', '--yes'],
+      ['devices', 'revoke', 'sensor-0001', '--all', '--yes'],
+    ]) {
+      const result = await cli(args, { clients: { iot: iot() } });
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr, args.join(' ')).toMatch(/a device name or --all/);
+    }
     expect(iotMock.calls()).toHaveLength(0);
   });
 });

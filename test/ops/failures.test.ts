@@ -17,8 +17,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deriveEventId } from '../../lambdas/shared/enrichment';
+import { parseEnvelope } from '../../lambdas/shared/envelope';
 import type { FailureEnvelope } from '../../lambdas/shared/failure';
 import type { QuarantineDocument } from '../../lambdas/sink/documents';
+import { replayBodyOfIotError } from '../../ops/failures/envelopes';
 import type { QuarantineCollection } from '../../ops/failures/stores';
 import { cli, configDir } from '../helpers/cli';
 import { devicePayload, envelope, NOW } from '../helpers/factories';
@@ -374,6 +376,17 @@ describe('failures redrive', () => {
       { id: 'ingest-errors:e-bad', outcome: 'skipped', detail: 'the original payload is not a JSON object' },
       { id: 'ingest-errors:e-ok', outcome: 'redriven' },
     ]);
+  });
+
+  it('replays an IoT error without a trace id (a publish over HTTPS) as a valid envelope without traceId', () => {
+    const message = iotError('e-https', 'sensors/sensor-7/telemetry', JSON.stringify(devicePayload({ seq: 2 })));
+    const { cloudwatchTraceId: _, ...body } = JSON.parse(message.Body ?? '{}') as Record<string, unknown>;
+
+    const replay = replayBodyOfIotError({ ...message, Body: JSON.stringify(body) }, ['sensors/+/telemetry']);
+
+    if (!('body' in replay)) throw new Error(replay.problem);
+    expect(JSON.parse(replay.body)).not.toHaveProperty('traceId');
+    expect(parseEnvelope(replay.body).ok).toBe(true);
   });
 
   it('hands the whole dead-letter queue to an SQS move task, and only looks with --dry-run', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { deriveEventId, ENRICHMENT_FIELDS, enrich } from '../../../lambdas/shared/enrichment';
+import { DEVICE_FIELDS, deriveEventId, ENRICHMENT_FIELDS, enrich } from '../../../lambdas/shared/enrichment';
 import { InvalidReason, parseEnvelope } from '../../../lambdas/shared/envelope';
-import { devicePayload, envelope, NOW } from '../../helpers/factories';
+import { devicePayload, envelope, httpsEnvelope, NOW } from '../../helpers/factories';
 
 const valid = () => envelope() as unknown as Record<string, unknown>;
 const reasonOf = (text: string, maxBytes?: number) => {
@@ -17,6 +17,13 @@ describe('parseEnvelope', () => {
     const result = parseEnvelope(JSON.stringify(input));
     // Then it is valid and unchanged
     expect(result).toEqual({ ok: true, envelope: input });
+  });
+
+  it('accepts a message without traceId: IoT has none for a reading published over HTTPS', () => {
+    const reading = httpsEnvelope('sensor-9');
+    expect(reading).not.toHaveProperty('traceId');
+    expect(reasonOf(JSON.stringify(reading))).toBe('ok');
+    expect(reasonOf(JSON.stringify({ ...reading, traceId: '' }))).toBe(InvalidReason.SchemaViolation);
   });
 
   it('accepts a message without seq', () => {
@@ -127,12 +134,48 @@ describe('enrichment', () => {
     expect(a.eventId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('lets the rule fields win over payload fields of the same name', () => {
+  it('takes no enrichment field from the payload: a device cannot spoof its id, event id, time or topic', () => {
+    // Given a payload that carries every enrichment field, with forged values, and a field the envelope lacks
+    const forged = {
+      schemaVersion: 9,
+      deviceId: 'other-device',
+      clientId: 'other-client',
+      receivedAt: 1,
+      traceId: 'forged-trace',
+      sourceTopic: 'sensors/other-device/telemetry',
+      eventId: 'f'.repeat(64),
+      firmware: '1.2.3',
+    };
+    const payload = devicePayload({ seq: 5, ...forged });
+    // When the rule's enrichment runs
     const result = enrich(
-      { topic: 'sensors/real-id/telemetry', clientId: 'real-id', payload: { deviceId: 'spoofed' }, receivedAt: NOW },
+      { topic: 'sensors/real-id/telemetry', clientId: 'real-id', payload, receivedAt: NOW, traceId: 'real-trace' },
       2,
     );
-    expect(result.deviceId).toBe('real-id');
-    expect(Object.keys(result)).toEqual(expect.arrayContaining([...ENRICHMENT_FIELDS]));
+    // Then every enrichment field is the rule's, the device's own fields pass, and nothing else does
+    expect(result).toEqual({
+      ts: payload.ts,
+      seq: 5,
+      readings: payload.readings,
+      schemaVersion: 1,
+      deviceId: 'real-id',
+      clientId: 'real-id',
+      receivedAt: NOW,
+      traceId: 'real-trace',
+      sourceTopic: 'sensors/real-id/telemetry',
+      eventId: deriveEventId('real-id', payload.ts, 5),
+    });
+    expect(Object.keys(result)).toEqual([...DEVICE_FIELDS, ...ENRICHMENT_FIELDS]);
+  });
+
+  it('leaves out device fields the payload does not carry, as IoT leaves out Undefined results', () => {
+    const message = {
+      topic: 'sensors/a/telemetry',
+      clientId: 'a',
+      payload: { ts: NOW },
+      receivedAt: NOW,
+      traceId: 't',
+    };
+    expect(Object.keys(enrich(message, 2))).toEqual(['ts', ...ENRICHMENT_FIELDS]);
   });
 });

@@ -97,7 +97,14 @@ function publishedMetrics(synth: Synth): Published[] {
   const { ingest, forwarder, sink } = stack;
   const freshness = [SinkMetric.FreshnessDevice, SinkMetric.FreshnessIngest] as string[];
   return [
-    { namespace: 'AWS/IoT', names: ['TopicMatch'], dimensions: { RuleName: rules }, stage: 0 },
+    // Rule metrics, dimension RuleName ("AWS IoT metrics and dimensions", Rule metrics:
+    // https://docs.aws.amazon.com/iot/latest/developerguide/metrics_dimensions.html#rulemetrics)
+    {
+      namespace: 'AWS/IoT',
+      names: ['TopicMatch', 'ParseError', 'RuleMessageThrottled', 'RuleNotFound'],
+      dimensions: { RuleName: rules },
+      stage: 0,
+    },
     {
       namespace: 'AWS/IoT',
       names: ['Success', 'Failure', 'ErrorActionSuccess', 'ErrorActionFailure'],
@@ -169,6 +176,9 @@ const alarmsByName = (synth: Synth) =>
 const EXPECTED_THRESHOLDS: Record<string, (t: AlarmThresholds) => number> = {
   'RuleActionFailures-TelemetryPipeline_dev_1': (t) => t.maxRuleActionFailures,
   'RuleErrorActionFailures-TelemetryPipeline_dev_1': () => 0,
+  'RuleParseErrors-TelemetryPipeline_dev_1': () => 0,
+  'RuleMessagesThrottled-TelemetryPipeline_dev_1': () => 0,
+  'RuleNotFound-TelemetryPipeline_dev_1': () => 0,
   IngestAgeHigh: (t) => t.maxIngestAgeSeconds,
   DeadLetterQueueNotEmpty: (t) => t.maxDeadLetterMessages,
   ErrorQueueNotEmpty: (t) => t.maxErrorQueueMessages,
@@ -316,6 +326,31 @@ describe('PipelineMonitoring in the pipeline stack (config/dev.json)', () => {
     ]);
   });
 
+  it('graphs and alarms on the messages a rule drops before any action: parse errors, throttling, rule not found', () => {
+    // Such messages reach neither the SQS action nor the error action, so only these metrics show them
+    const rule = 'TelemetryPipeline_dev_1';
+    const graphed = widgets
+      .flatMap(widgetMetrics)
+      .filter((m) => m.namespace === 'AWS/IoT' && m.dimensions.RuleName === rule)
+      .map((m) => m.metricName);
+    expect(graphed).toEqual(expect.arrayContaining(['ParseError', 'RuleMessageThrottled', 'RuleNotFound']));
+    const alarms = alarmsByName(synth);
+    for (const [alarm, metricName] of [
+      [`RuleParseErrors-${rule}`, 'ParseError'],
+      [`RuleMessagesThrottled-${rule}`, 'RuleMessageThrottled'],
+      [`RuleNotFound-${rule}`, 'RuleNotFound'],
+    ] as const) {
+      const properties = alarms.get(alarm);
+      if (!properties) throw new Error(`no alarm ${alarm}`);
+      expect(
+        alarmMetrics(properties).map(({ source: _, ...metric }) => metric),
+        alarm,
+      ).toEqual([{ namespace: 'AWS/IoT', metricName, dimensions: { RuleName: rule } }]);
+      expect(JSON.stringify(properties.Metrics ?? properties), alarm).toMatch(/"(Stat|Statistic)":"Sum"/);
+      expect(properties, alarm).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
+    }
+  });
+
   it('alarms on the records-failed share as failed / received, never dividing by zero', () => {
     const alarm = alarmsByName(synth).get('SinkRecordsFailed');
     const metrics = alarm?.Metrics as {
@@ -370,6 +405,8 @@ describe('PipelineMonitoring configuration', () => {
     for (const rule of ['TelemetryPipeline_dev_1', 'TelemetryPipeline_dev_2']) {
       expect(alarms.has(`RuleActionFailures-${rule}`)).toBe(true);
       expect(alarms.has(`RuleErrorActionFailures-${rule}`)).toBe(true);
+      for (const alarm of ['RuleParseErrors', 'RuleMessagesThrottled', 'RuleNotFound'])
+        expect(alarms.has(`${alarm}-${rule}`), `${alarm}-${rule}`).toBe(true);
     }
     const matched = onlyDashboard(synth.template)
       .widgets.flatMap(widgetMetrics)

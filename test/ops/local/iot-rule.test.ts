@@ -64,6 +64,8 @@ describe('ruleOutput', () => {
       receivedAt: NOW,
       sourceTopic: 'sensors/sensor-7/telemetry',
       eventId: deriveEventId('sensor-7', payload.ts, 3),
+      // An MQTT publish: IoT's traceid() has a value
+      traceId: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
     expect(parseEnvelope(JSON.stringify(body)).ok).toBe(true);
   });

@@ -1,0 +1,127 @@
+/**
+ * Revoking every device of a pipeline, so that `cdk destroy` can delete the device policy: CloudFormation's delete of
+ * an `AWS::IoT::Policy` fails while any certificate is attached to it (DeletePolicy: "you must detach it from all
+ * targets before you can delete it", https://docs.aws.amazon.com/iot/latest/apireference/API_DeletePolicy.html).
+ *
+ * Two sources, because either alone can miss something:
+ * 1. things with the `pipeline=<stack>` attribute (what `devices provision` creates): each is revoked as
+ *    `devices revoke <name>` does it (certificates deactivated, detached, deleted; then the thing);
+ * 2. what is still attached to the device policy afterwards (ListTargetsForPolicy,
+ *    https://docs.aws.amazon.com/iot/latest/apireference/API_ListTargetsForPolicy.html): a certificate no thing holds
+ *    is a leftover of this pipeline (only its provisioning attaches the policy) and is deleted; a certificate a thing
+ *    outside the pipeline holds only loses this pipeline's policy, its thing and its other policies untouched.
+ *
+ * A device that fails does not stop the others; its certificates are left for a rerun, which resumes it.
+ */
+import {
+  DeleteCertificateCommand,
+  DetachPolicyCommand,
+  type IoTClient,
+  ListTargetsForPolicyCommand,
+  ListThingsCommand,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
+import { certificateIdOf, thingPrincipals } from './list';
+import { collectPages } from './pages';
+import { PIPELINE_ATTRIBUTE } from './provision';
+import { type RetryOptions, retryWhile, stillAttached } from './retry';
+import { attachedPolicies, principalThings, type RevokedDevice, revokeDevice } from './revoke';
+
+export interface RevokePipelineOptions {
+  /** The stack name the things carry in their `pipeline` attribute. */
+  readonly pipeline: string;
+  /** The stack's device policy (output `DevicePolicyName`). @default none: only the tagged things are revoked */
+  readonly policyName?: string;
+  /** Also delete each device's credential files under `outDir`. @default false */
+  readonly deleteFiles?: boolean;
+  readonly outDir?: string;
+  readonly retry?: RetryOptions;
+}
+
+/** What happened to a policy target that belongs to no thing of the pipeline. */
+export interface OtherTarget {
+  readonly target: string;
+  /** `deleted`: a certificate no thing holds; `detached`: only this pipeline's policy was detached from it. */
+  readonly action: 'deleted' | 'detached';
+  /** The things outside the pipeline that hold it, when detached. */
+  readonly heldBy?: readonly string[];
+}
+
+export interface RevokedPipeline {
+  readonly devices: readonly RevokedDevice[];
+  readonly otherTargets: readonly OtherTarget[];
+  /** Devices that could not be revoked, each with the error that says how to resume. */
+  readonly failures: ReadonlyArray<{ readonly name: string; readonly error: string }>;
+  /** What is still attached to the device policy at the end (must be empty for `cdk destroy`); null without a policy. */
+  readonly remainingTargets: readonly string[] | null;
+}
+
+export async function revokePipelineDevices(iot: IoTClient, options: RevokePipelineOptions): Promise<RevokedPipeline> {
+  // All names first: deleting things while paging through ListThings could shift the pages
+  const names = await pipelineThingNames(iot, options.pipeline);
+  const devices: RevokedDevice[] = [];
+  const failures: { name: string; error: string }[] = [];
+  const kept = new Set<string>();
+  for (const name of names) {
+    try {
+      devices.push(await revokeDevice(iot, { ...options, name }));
+    } catch (error) {
+      failures.push({ name, error: (error as Error).message });
+      // Its certificates belong to a pipeline thing: left for the rerun, never handled as someone else's
+      for (const principal of await thingPrincipals(iot, name).catch(() => [])) kept.add(principal);
+    }
+  }
+  if (!options.policyName) return { devices, otherTargets: [], failures, remainingTargets: null };
+
+  const policyName = options.policyName;
+  const otherTargets: OtherTarget[] = [];
+  for (const target of await policyTargets(iot, policyName)) {
+    if (kept.has(target)) continue;
+    otherTargets.push(await freeTarget(iot, policyName, target, options.retry));
+  }
+  return { devices, otherTargets, failures, remainingTargets: await policyTargets(iot, policyName) };
+}
+
+async function freeTarget(
+  iot: IoTClient,
+  policyName: string,
+  target: string,
+  retry: RetryOptions | undefined,
+): Promise<OtherTarget> {
+  const certificateId = certificateIdOf(target);
+  const heldBy = certificateId ? await principalThings(iot, target) : [];
+  if (!certificateId || heldBy.length > 0) {
+    await iot.send(new DetachPolicyCommand({ policyName, target }));
+    return { target, action: 'detached', ...(heldBy.length > 0 ? { heldBy } : {}) };
+  }
+  // Deactivated first, as revokeDevice does: cut off at once, whatever fails later
+  await iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' })).catch((error: unknown) => {
+    if ((error as Error).name !== 'CertificateStateException') throw error;
+  });
+  for (const attached of await attachedPolicies(iot, target)) {
+    await iot.send(new DetachPolicyCommand({ policyName: attached, target }));
+  }
+  await retryWhile(stillAttached, () => iot.send(new DeleteCertificateCommand({ certificateId })), retry);
+  return { target, action: 'deleted' };
+}
+
+function pipelineThingNames(iot: IoTClient, pipeline: string): Promise<string[]> {
+  return collectPages(async (nextToken) => {
+    const page = await iot.send(
+      new ListThingsCommand({
+        attributeName: PIPELINE_ATTRIBUTE,
+        attributeValue: pipeline,
+        maxResults: 100,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
+    return { items: page.things?.flatMap((thing) => (thing.thingName ? [thing.thingName] : [])), next: page.nextToken };
+  });
+}
+
+function policyTargets(iot: IoTClient, policyName: string): Promise<string[]> {
+  return collectPages(async (marker) => {
+    const page = await iot.send(new ListTargetsForPolicyCommand({ policyName, ...(marker ? { marker } : {}) }));
+    return { items: page.targets, next: page.nextMarker };
+  });
+}

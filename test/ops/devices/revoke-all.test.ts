@@ -1,0 +1,124 @@
+/**
+ * Revoking every device of a pipeline before `cdk destroy`: CloudFormation cannot delete the device policy while a
+ * certificate is attached to it, so every target of the policy must be gone or detached first.
+ */
+import {
+  DeleteCertificateCommand,
+  DeleteThingCommand,
+  DetachPolicyCommand,
+  DetachThingPrincipalCommand,
+  ListAttachedPoliciesCommand,
+  ListPrincipalThingsCommand,
+  ListTargetsForPolicyCommand,
+  ListThingPrincipalsCommand,
+  ListThingsCommand,
+  ThrottlingException,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { revokePipelineDevices } from '../../../ops/devices';
+import { awsError, certArn, iot, iotMock, sentCommands } from './iot-mock';
+
+const POLICY = 'TelemetryPipeline-dev-DevicePolicy';
+const [A, B, ORPHAN, FOREIGN] = [certArn('aaaa'), certArn('bbbb'), certArn('0ddba11'), certArn('f0e1')];
+
+/** Targets of the device policy: what is still attached when each ListTargetsForPolicy call is made. */
+let policyTargets: string[];
+
+beforeEach(() => {
+  iotMock.reset();
+  policyTargets = [A, B, ORPHAN, FOREIGN];
+  iotMock
+    .on(ListThingsCommand, { nextToken: undefined })
+    .resolves({ things: [{ thingName: 'sensor-1' }], nextToken: 'p2' })
+    .on(ListThingsCommand, { nextToken: 'p2' })
+    .resolves({ things: [{ thingName: 'sensor-2' }] });
+  iotMock
+    .on(ListThingPrincipalsCommand, { thingName: 'sensor-1' })
+    .resolves({ principals: [A] })
+    .on(ListThingPrincipalsCommand, { thingName: 'sensor-2' })
+    .resolves({ principals: [B] });
+  iotMock
+    .on(ListPrincipalThingsCommand, { principal: A })
+    .resolves({ things: ['sensor-1'] })
+    .on(ListPrincipalThingsCommand, { principal: B })
+    .resolves({ things: ['sensor-2'] })
+    .on(ListPrincipalThingsCommand, { principal: ORPHAN })
+    .resolves({ things: [] })
+    .on(ListPrincipalThingsCommand, { principal: FOREIGN })
+    .resolves({ things: ['hand-made-thing'] });
+  iotMock.on(ListAttachedPoliciesCommand).resolves({ policies: [{ policyName: POLICY }] });
+  iotMock.on(DetachPolicyCommand).callsFake((input: { target: string }) => {
+    policyTargets = policyTargets.filter((target) => target !== input.target);
+    return {};
+  });
+  iotMock.on(ListTargetsForPolicyCommand).callsFake(() => ({ targets: [...policyTargets] }));
+  iotMock.on(UpdateCertificateCommand).resolves({});
+  iotMock.on(DetachThingPrincipalCommand).resolves({});
+  iotMock.on(DeleteCertificateCommand).resolves({});
+  iotMock.on(DeleteThingCommand).resolves({});
+});
+
+describe('revokePipelineDevices', () => {
+  it('revokes every thing tagged with the pipeline, then frees the device policy of every other target', async () => {
+    // Given two pipeline things (on two ListThings pages), a certificate on the policy that no thing holds, and one
+    // that a thing outside the pipeline holds
+    // When every device of the pipeline is revoked
+    const result = await revokePipelineDevices(iot(), {
+      pipeline: 'TelemetryPipeline-dev',
+      policyName: POLICY,
+      retry: { delayMs: 0 },
+    });
+
+    // Then both things and their certificates are gone
+    expect(result.devices.map((d) => d.thingName)).toEqual(['sensor-1', 'sensor-2']);
+    const calls = sentCommands();
+    expect(calls).toContainEqual([
+      'ListThings',
+      { attributeName: 'pipeline', attributeValue: 'TelemetryPipeline-dev', maxResults: 100 },
+    ]);
+    for (const thingName of ['sensor-1', 'sensor-2']) expect(calls).toContainEqual(['DeleteThing', { thingName }]);
+    // And the orphan certificate is deactivated, detached and deleted: only this pipeline attaches its policy
+    expect(calls).toContainEqual(['UpdateCertificate', { certificateId: '0ddba11', newStatus: 'INACTIVE' }]);
+    expect(calls).toContainEqual(['DeleteCertificate', { certificateId: '0ddba11' }]);
+    // And the certificate of the thing outside the pipeline only loses this pipeline's policy
+    expect(calls).toContainEqual(['DetachPolicy', { policyName: POLICY, target: FOREIGN }]);
+    expect(calls).not.toContainEqual(['UpdateCertificate', { certificateId: 'f0e1', newStatus: 'INACTIVE' }]);
+    expect(calls).not.toContainEqual(['DeleteCertificate', { certificateId: 'f0e1' }]);
+    expect(result.otherTargets).toEqual([
+      { target: ORPHAN, action: 'deleted' },
+      { target: FOREIGN, action: 'detached', heldBy: ['hand-made-thing'] },
+    ]);
+    // And nothing is attached to the policy any more, so CloudFormation can delete it
+    expect(result.remainingTargets).toEqual([]);
+    expect(result.failures).toEqual([]);
+    expect(policyTargets).toEqual([]);
+  });
+
+  it('goes on past a device that fails, and reports it with what is still attached to the policy', async () => {
+    iotMock
+      .on(UpdateCertificateCommand, { certificateId: 'aaaa' })
+      .rejects(awsError(ThrottlingException, 'Rate exceeded'));
+
+    const result = await revokePipelineDevices(iot(), {
+      pipeline: 'TelemetryPipeline-dev',
+      policyName: POLICY,
+      retry: { delayMs: 0 },
+    });
+
+    expect(result.devices.map((d) => d.thingName)).toEqual(['sensor-2']);
+    expect(result.failures).toEqual([
+      { name: 'sensor-1', error: expect.stringMatching(/deactivate certificate aaaa.*Rate exceeded.*again/) },
+    ]);
+    // sensor-1's certificate is left for the rerun: it belongs to a pipeline thing, so it is not treated as an orphan
+    expect(sentCommands()).not.toContainEqual(['DetachPolicy', { policyName: POLICY, target: A }]);
+    expect(result.remainingTargets).toEqual([A]);
+  });
+
+  it('revokes the tagged things only when the policy name is unknown (stack outputs gone)', async () => {
+    const result = await revokePipelineDevices(iot(), { pipeline: 'TelemetryPipeline-dev', retry: { delayMs: 0 } });
+    expect(result.devices).toHaveLength(2);
+    expect(iotMock.commandCalls(ListTargetsForPolicyCommand)).toHaveLength(0);
+    expect(result.remainingTargets).toBeNull();
+  });
+});

@@ -1,0 +1,321 @@
+/**
+ * `verify` against mocked AWS APIs (aws-sdk-client-mock), the librdkafka mock cluster for the topics and the Kafka
+ * record of the canary, and an in-memory readings collection that the mocked iot-data Publish fills as the pipeline
+ * would.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudWatchClient,
+  DescribeAlarmHistoryCommand,
+  DescribeAlarmsCommand,
+  SetAlarmStateCommand,
+} from '@aws-sdk/client-cloudwatch';
+import { DescribeEndpointCommand, IoTClient } from '@aws-sdk/client-iot';
+import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
+import { GetEventSourceMappingCommand, LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { deriveEventId } from '../../lambdas/shared/enrichment';
+import type { ReadingDocument } from '../../lambdas/sink/documents';
+import type { ReadingsCollection } from '../../ops/context';
+import { mongoUriProblem, type VerifyReport } from '../../ops/verify';
+import { cli } from '../helpers/cli';
+import { KafkaMockCluster } from '../helpers/kafka-mock';
+
+const TOPIC = 'telemetry.readings.v1';
+const DLT = `${TOPIC}.sink-dlt`;
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret';
+const ALARM_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:TelemetryPipeline-dev-Alarms';
+const ALARM = 'TelemetryPipeline-dev-IngestAgeHigh';
+const UUID = '6f3e0c2a-1b2c-4d5e-8f90-0123456789ab';
+
+const cloudFormation = mockClient(CloudFormationClient);
+const secrets = mockClient(SecretsManagerClient);
+const iot = mockClient(IoTClient);
+const iotData = mockClient(IoTDataPlaneClient);
+const lambda = mockClient(LambdaClient);
+const cloudWatch = mockClient(CloudWatchClient);
+
+let cluster: KafkaMockCluster;
+let producer: Producer;
+const stored = new Map<string, ReadingDocument>();
+const readings: ReadingsCollection = { findById: async (eventId) => stored.get(eventId) ?? null };
+
+/** What the pipeline does with a publish: IoT receives it 30 ms later, the forwarder produces it 120 ms after that
+ * (the Kafka record's timestamp), the sink stores it 200 ms after that. */
+async function pipeline(input: { topic?: string; payload?: Uint8Array }) {
+  const payload = JSON.parse(new TextDecoder().decode(input.payload)) as { ts: number; seq: number };
+  const deviceId = (input.topic ?? '').split('/')[1] ?? '';
+  const receivedAt = payload.ts + 30;
+  const forwardedAt = receivedAt + 120;
+  const [sent] = await producer.send({
+    topic: TOPIC,
+    acks: -1,
+    messages: [{ key: deviceId, value: JSON.stringify(payload), timestamp: String(forwardedAt), partition: 1 }],
+  });
+  const eventId = deriveEventId(deviceId, payload.ts, payload.seq);
+  stored.set(eventId, {
+    _id: eventId,
+    deviceId,
+    ts: new Date(payload.ts),
+    seq: payload.seq,
+    receivedAt: new Date(receivedAt),
+    readings: { canary: 1 },
+    sourceTopic: input.topic ?? '',
+    kafka: { partition: sent?.partition ?? -1, offset: Number(sent?.baseOffset) },
+    storedAt: new Date(forwardedAt + 200),
+  });
+  return {};
+}
+
+beforeAll(async () => {
+  cluster = KafkaMockCluster.start({ brokers: 1 });
+  cluster.createTopic(TOPIC, 2);
+  cluster.createTopic(DLT, 1);
+  producer = new Kafka({
+    clientId: 'test',
+    brokers: [...cluster.bootstrapServers],
+    logLevel: logLevel.NOTHING,
+  }).producer();
+  await producer.connect();
+});
+afterAll(async () => {
+  await producer.disconnect();
+  cluster.stop();
+});
+
+const outputs = (extra: Record<string, string> = {}) => ({
+  Stacks: [
+    {
+      StackName: 'TelemetryPipeline-dev',
+      CreationTime: new Date(),
+      StackStatus: 'CREATE_COMPLETE' as const,
+      Outputs: Object.entries({
+        CredentialsSecretArn: `${ARN}:kafka`,
+        MongoUriSecretArn: `${ARN}:mongo`,
+        SinkFunctionName: 'TelemetryPipeline-dev-Sink',
+        AlarmTopicArn: ALARM_TOPIC,
+        SinkDeadLetterTopic: DLT,
+        ...extra,
+      }).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+    },
+  ],
+});
+
+beforeEach(() => {
+  stored.clear();
+  for (const mock of [cloudFormation, secrets, iot, iotData, lambda, cloudWatch]) mock.reset();
+  cloudFormation.on(DescribeStacksCommand).resolves(outputs());
+  secrets
+    .on(GetSecretValueCommand, { SecretId: `${ARN}:kafka` })
+    .resolves({ SecretString: JSON.stringify({ username: 'KEY123', password: 'hunter2-secret' }) })
+    .on(GetSecretValueCommand, { SecretId: `${ARN}:mongo` })
+    .resolves({ SecretString: JSON.stringify({ uri: 'mongodb+srv://sink:pa55word@cluster0.example.mongodb.net/' }) });
+  iot.on(DescribeEndpointCommand).resolves({ endpointAddress: 'abc123-ats.iot.eu-west-1.amazonaws.com' });
+  iotData.on(PublishCommand).callsFake(pipeline);
+  lambda.on(ListEventSourceMappingsCommand).resolves({
+    EventSourceMappings: [
+      { UUID: 'sqs-mapping' },
+      { UUID, SelfManagedEventSource: { Endpoints: { KAFKA_BOOTSTRAP_SERVERS: ['b:9092'] } } },
+    ],
+  });
+  lambda.on(GetEventSourceMappingCommand, { UUID }).resolves({ UUID, State: 'Enabled', LastProcessingResult: 'OK' });
+  cloudWatch.on(DescribeAlarmsCommand).resolves({
+    MetricAlarms: [
+      {
+        AlarmName: 'TelemetryPipeline-dev-Other',
+        AlarmActions: ['arn:aws:sns:eu-west-1:123456789012:else'],
+        StateValue: 'OK',
+      },
+      { AlarmName: ALARM, AlarmActions: [ALARM_TOPIC], OKActions: [ALARM_TOPIC], StateValue: 'OK' },
+    ],
+  });
+  cloudWatch.on(SetAlarmStateCommand).resolves({});
+  cloudWatch.on(DescribeAlarmHistoryCommand).resolves({
+    AlarmHistoryItems: [
+      {
+        AlarmName: ALARM,
+        HistoryItemType: 'Action',
+        HistorySummary: `Successfully executed action ${ALARM_TOPIC}`,
+        HistoryData: `{"actionState":"Succeeded","notificationResource":"${ALARM_TOPIC}"}`,
+      },
+    ],
+  });
+});
+
+const run = (args: string[]) =>
+  cli(args, {
+    environment: { KAFKA_BROKERS: cluster.bootstrapServers.join(',') },
+    clients: {
+      cloudFormation: new CloudFormationClient({}),
+      secretsManager: new SecretsManagerClient({}),
+      iot: new IoTClient({}),
+      iotData: new IoTDataPlaneClient({}),
+      lambda: new LambdaClient({}),
+      cloudWatch: new CloudWatchClient({}),
+      readings,
+    },
+  });
+
+describe('verify', () => {
+  it('passes every check of a working pipeline, with the time each stage of the canary took', async () => {
+    // When verify runs against a pipeline where everything works
+    const result = await run(['verify', '--json']);
+
+    // Then every check passes and the exit code is 0
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as VerifyReport;
+    expect(report.checks.map((check) => [check.name, check.ok])).toEqual([
+      ['Confluent secret', true],
+      ['Atlas secret', true],
+      ['Kafka topics', true],
+      ['canary reading', true],
+      ['Kafka event source', true],
+      ['alarm topic', true],
+    ]);
+    // And the canary went to the canary device's topic, with seq, so its event id was known in advance
+    const [publish] = iotData.commandCalls(PublishCommand);
+    expect(publish?.args[0].input).toMatchObject({ topic: 'sensors/telemetry-ops-verify/telemetry', qos: 1 });
+    // And the stage times come from receivedAt, the Kafka record's timestamp and storedAt
+    expect(report.canary).toMatchObject({ iotMs: 30, forwardMs: 120, sinkMs: 200, totalMs: 350 });
+    expect(report.canary?.eventId).toMatch(/^[0-9a-f]{64}$/);
+    // And the alarm went to ALARM, CloudWatch's action was found in its history, and it went back to OK
+    expect(
+      cloudWatch.commandCalls(SetAlarmStateCommand).map((c) => [c.args[0].input.AlarmName, c.args[0].input.StateValue]),
+    ).toEqual([
+      [ALARM, 'ALARM'],
+      [ALARM, 'OK'],
+    ]);
+    expect(cloudWatch.commandCalls(DescribeAlarmHistoryCommand)[0]?.args[0].input).toMatchObject({
+      AlarmName: ALARM,
+      HistoryItemType: 'Action',
+    });
+    // And no secret value appears anywhere in the output
+    expect(result.stdout).not.toMatch(/hunter2|pa55word|KEY123/);
+  });
+
+  it('prints one ✓ line per check for people', async () => {
+    const result = await run(['verify']);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toBe('Pipeline TelemetryPipeline-dev (eu-west-1)');
+    expect(lines.slice(1, -1).every((line) => line.startsWith('✓ '))).toBe(true);
+    expect(lines).toHaveLength(8);
+    expect(result.stdout).toMatch(
+      /✓ canary reading: sensors\/telemetry-ops-verify\/telemetry → MongoDB: IoT 30 ms, forwarder 120 ms, sink 200 ms, total 350 ms/,
+    );
+    expect(lines.at(-1)).toBe('All checks passed.');
+  });
+
+  it('marks each broken part ✗ with what to do, still runs the rest, and exits 1', async () => {
+    // Given empty secrets (as the stack creates them), a disabled event source, no dead-letter topic, and a
+    // CloudWatch that cannot publish to the topic
+    secrets
+      .on(GetSecretValueCommand, { SecretId: `${ARN}:kafka` })
+      .resolves({ SecretString: JSON.stringify({ username: '', password: 'hunter2-secret' }) })
+      .on(GetSecretValueCommand, { SecretId: `${ARN}:mongo` })
+      .resolves({ SecretString: JSON.stringify({ uri: 'https://pa55word@example.com' }) });
+    cloudFormation.on(DescribeStacksCommand).resolves(outputs({ SinkDeadLetterTopic: 'no-such-topic' }));
+    lambda.on(GetEventSourceMappingCommand, { UUID }).resolves({ UUID, State: 'Disabled', LastProcessingResult: 'OK' });
+    cloudWatch.on(DescribeAlarmHistoryCommand).resolves({
+      AlarmHistoryItems: [
+        {
+          HistoryItemType: 'Action',
+          HistorySummary: `Failed to execute action ${ALARM_TOPIC}. Received error: "CloudWatch Alarms does not have authorization to access the SNS topic encryption key."`,
+        },
+      ],
+    });
+
+    // When verify runs
+    const result = await run(['verify']);
+
+    // Then each broken part is its own ✗ line with its fix, the working canary still ✓, and the exit code 1
+    expect(result.code).toBe(1);
+    const out = result.stdout;
+    expect(out).toContain(`✗ Confluent secret: ${ARN}:kafka: username empty`);
+    expect(out).toContain(`aws secretsmanager put-secret-value --secret-id ${ARN}:kafka`);
+    expect(out).toContain(`✗ Atlas secret: ${ARN}:mongo: uri does not start with mongodb+srv:// or mongodb://`);
+    expect(out).toContain('✗ Kafka topics: missing on');
+    expect(out).toContain('npx telemetry-ops topics create no-such-topic');
+    expect(out).toMatch(/✓ canary reading/);
+    expect(out).toContain(`✗ Kafka event source: ${UUID}: Disabled`);
+    expect(out).toContain(`aws lambda update-event-source-mapping --uuid ${UUID} --enabled`);
+    expect(out).toContain(`✗ alarm topic: ${ALARM} → ${ALARM_TOPIC}: CloudWatch failed to publish`);
+    expect(out).not.toMatch(/hunter2|pa55word/);
+    expect(result.stderr).toBe(
+      'error: 5 check(s) failed: Confluent secret, Atlas secret, Kafka topics, Kafka event source, alarm topic\n',
+    );
+    // And the alarm is set back to OK even though the test failed
+    expect(cloudWatch.commandCalls(SetAlarmStateCommand).at(-1)?.args[0].input.StateValue).toBe('OK');
+  });
+
+  it('says where the canary went when it never reaches MongoDB', async () => {
+    iotData.on(PublishCommand).resolves({});
+
+    const result = await run(['verify', '--timeout', '5', '--json']);
+
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as VerifyReport;
+    const canary = report.checks.find((check) => check.name === 'canary reading');
+    expect(canary).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(
+        /^published to sensors\/telemetry-ops-verify\/telemetry \(event id [0-9a-f]{64}\); not in MongoDB after 5 s$/,
+      ),
+      fix: expect.stringContaining('npx telemetry-ops failures list'),
+    });
+    expect(report.canary).toBeNull();
+  }, 20_000);
+
+  it('reports a last processing result other than OK with the likely cause', async () => {
+    lambda
+      .on(GetEventSourceMappingCommand, { UUID })
+      .resolves({ UUID, State: 'Enabled', LastProcessingResult: 'PROBLEM: SASL authentication failed' });
+    const report = JSON.parse((await run(['verify', '--json'])).stdout) as VerifyReport;
+    expect(report.checks.find((check) => check.name === 'Kafka event source')).toMatchObject({
+      ok: false,
+      fix: expect.stringContaining('Confluent API key'),
+    });
+  });
+});
+
+describe('verify with an on-demand event source', () => {
+  it('checks the pipeline topic alone when the stack has no dead-letter topic', async () => {
+    const { SinkDeadLetterTopic: _, ...rest } = Object.fromEntries(
+      (outputs().Stacks[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]),
+    );
+    cloudFormation.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'TelemetryPipeline-dev',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: Object.entries(rest).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+        },
+      ],
+    });
+    const report = JSON.parse((await run(['verify', '--json'])).stdout) as VerifyReport;
+    expect(report.checks.find((check) => check.name === 'Kafka topics')).toEqual({
+      name: 'Kafka topics',
+      ok: true,
+      detail: `${TOPIC} exists (the stack has no dead-letter topic)`,
+    });
+  });
+});
+
+describe('mongoUriProblem', () => {
+  it.each([
+    ['', 'uri empty'],
+    ['http://x', 'uri does not start with mongodb+srv:// or mongodb://'],
+    ['mongodb+srv://', 'uri names no host'],
+    ['mongodb+srv://u:p@/db', 'uri names no host'],
+    ['mongodb+srv://u:p@host/ db', 'uri contains whitespace'],
+    ['mongodb+srv://u:p@cluster0.example.mongodb.net/', undefined],
+    ['mongodb://a:27017,b:27017/?replicaSet=rs0', undefined],
+  ])('%j → %s', (uri, problem) => {
+    expect(mongoUriProblem(uri)).toBe(problem);
+  });
+});
