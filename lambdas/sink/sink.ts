@@ -37,7 +37,7 @@ export { SinkMetric } from './metrics';
 export const SinkInvalidReason = {
   MissingValue: 'missing_value',
   BadBase64: 'bad_base64',
-  NotUtf8: 'not_utf8',
+  NotUtf8: InvalidReason.NotUtf8,
   WriteRejected: 'write_rejected',
 } as const;
 
@@ -69,7 +69,9 @@ interface Invalid extends Decoded {
   readonly detail: string;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading byte order mark in the text, so the envelope's one rule (not JSON) applies here as in the
+// forwarder instead of the decoder silently dropping it
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function decode(record: KafkaEventRecord, maxBytes: number, now: Date): Valid | Invalid {
   const source: RecordSource = {
