@@ -37,6 +37,11 @@ export const InvalidReason = {
   DuplicateKey: 'duplicate_key',
   UnsafeKey: 'unsafe_key',
   SchemaViolation: 'schema_violation',
+  /**
+   * The envelope carries `seq` but its eventId is not the IoT rule's `sha256("<deviceId>/<ts>/<seq>")` (see
+   * `deriveEventId`): forged, or reused from another reading. Checked by the forwarder.
+   */
+  EventIdMismatch: 'event_id_mismatch',
 } as const;
 export type InvalidReason = (typeof InvalidReason)[keyof typeof InvalidReason];
 

@@ -137,6 +137,29 @@ export const BODY_CASES: readonly BodyCase[] = [
     body: valid.replace('trace-corpus', 'x'.repeat(20_000)),
     forwarder: InvalidReason.TooLarge,
   },
+  // Forged or reused eventIds: a sequenced reading's id must be the rule's sha256("<deviceId>/<ts>/<seq>")
+  {
+    name: "another device's eventId on a sequenced reading",
+    body: JSON.stringify({ ...JSON.parse(validBody('sensor-0002')), eventId: JSON.parse(valid).eventId }),
+    forwarder: InvalidReason.EventIdMismatch,
+    // One record alone conflicts with nothing stored: the sink's check is against what it holds (sink.test.ts)
+    sink: 'pass',
+  },
+  {
+    name: 'an eventId reused with another seq',
+    body: valid.replace(/"seq":\d+/, '"seq":99'),
+    forwarder: InvalidReason.EventIdMismatch,
+    sink: 'pass',
+  },
+  {
+    name: 'an unsequenced reading with any UUID (nothing to check against)',
+    body: JSON.stringify({
+      ...JSON.parse(validBody()),
+      seq: undefined,
+      eventId: '00000000-0000-4000-8000-000000000000',
+    }),
+    forwarder: 'pass',
+  },
   {
     name: 'a device clock far ahead',
     body: validBody('sensor-0001', devicePayload({ ts: NOW + 60 * 60_000 })),
