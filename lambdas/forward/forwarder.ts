@@ -90,6 +90,7 @@ export async function forwardBatch(records: readonly SQSRecord[], deps: Forwarde
         detail: parsed.detail,
         firstReceivedAt: Number(record.attributes.ApproximateFirstReceiveTimestamp) || now(),
         attempts: Number(record.attributes.ApproximateReceiveCount) || 1,
+        sourceArn: record.eventSourceARN,
       });
     }
   }
