@@ -13,7 +13,8 @@ import {
   type TelemetryEnvelope,
 } from '../shared/envelope';
 import { KafkaHeader } from '../shared/kafka/headers';
-import type { LoggerPort, MetricsPort } from '../shared/observability';
+import { failureDetail } from '../shared/failure';
+import { boundedFields, type LoggerPort, type MetricsPort } from '../shared/observability';
 import { ForwarderMetric } from './metrics';
 import type { OutboundMessage, Publisher, Quarantine, QuarantineEntry } from './ports';
 
@@ -112,16 +113,21 @@ export async function forwardBatch(records: readonly SQSRecord[], deps: Forwarde
   }
 
   if (invalid.length > 0) {
-    deps.logger.warn('Invalid records sent to the dead-letter queue', {
-      count: invalid.length,
-      examples: invalid.slice(0, 5).map(({ id, reason, detail }) => ({ messageId: id, reason, detail })),
-    });
+    deps.logger.warn(
+      'Invalid records sent to the dead-letter queue',
+      boundedFields({
+        count: invalid.length,
+        examples: invalid
+          .slice(0, 5)
+          .map(({ id, reason, detail }) => ({ messageId: failureDetail(id), reason, detail: failureDetail(detail) })),
+      }),
+    );
   }
   if (published.failedIds.length > 0) {
-    deps.logger.error('Records not acknowledged by Kafka; SQS will deliver them again', {
-      count: published.failedIds.length,
-      errors: published.errors,
-    });
+    deps.logger.error(
+      'Records not acknowledged by Kafka; SQS will deliver them again',
+      boundedFields({ count: published.failedIds.length, errors: published.errors.slice(0, 5).map(failureDetail) }),
+    );
   }
   if (parked.failedIds.length > 0) {
     deps.logger.error('Invalid records the dead-letter queue did not accept; SQS will deliver them again', {

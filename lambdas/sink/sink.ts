@@ -7,7 +7,7 @@ import type { AnyBulkWriteOperation } from 'mongodb';
 import { InvalidReason, parseEnvelope } from '../shared/envelope';
 import { describeError } from '../shared/errors';
 import { failureDetail } from '../shared/failure';
-import type { LoggerPort, MetricsPort } from '../shared/observability';
+import { boundedFields, type LoggerPort, type MetricsPort } from '../shared/observability';
 import {
   type DeviceStateDocument,
   deviceStateDocument,
@@ -173,17 +173,27 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
   const errors = [...new Set(outcomes.filter((o) => o.status === 'failed').map((o) => ('error' in o ? o.error : '')))];
   if (failed.length > 0) {
     const all = [...errors, ...existing.errors, ...state.errors, ...parked.errors];
-    deps.logger.error('Records not stored; the event source will deliver them again', {
-      count: failed.length,
-      errors: all.slice(0, 5),
-      ...(all.some(isServerSelectionError) ? { hint: SERVER_SELECTION_HINT } : {}),
-    });
+    deps.logger.error(
+      'Records not stored; the event source will deliver them again',
+      boundedFields({
+        count: failed.length,
+        errors: all.slice(0, 5).map(failureDetail),
+        ...(all.some(isServerSelectionError) ? { hint: SERVER_SELECTION_HINT } : {}),
+      }),
+    );
   }
   if (invalid.length > 0) {
-    deps.logger.warn('Records quarantined', {
-      count: invalid.length,
-      examples: invalid.slice(0, 5).map((i) => ({ source: sourceId(i.source), reason: i.reason, detail: i.detail })),
-    });
+    deps.logger.warn(
+      'Records quarantined',
+      boundedFields({
+        count: invalid.length,
+        examples: invalid.slice(0, 5).map((i) => ({
+          source: failureDetail(sourceId(i.source)),
+          reason: i.reason,
+          detail: failureDetail(i.detail),
+        })),
+      }),
+    );
   }
 
   const seen = new Set<string>();

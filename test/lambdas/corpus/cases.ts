@@ -166,3 +166,25 @@ export const BODY_CASES: readonly BodyCase[] = [
     forwarder: InvalidReason.SchemaViolation,
   },
 ];
+
+/**
+ * Five bodies whose details quote ~12 KB of attacker-chosen key names each (unknown fields, a dotted key): what an
+ * unbounded log line would carry five times over.
+ */
+export function hostileKeyBodies(): string[] {
+  const base = JSON.parse(validBody()) as Record<string, unknown>;
+  const unknown = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`${'k'.repeat(110)}${i}`, 1]));
+  const dotted = { ...base, readings: { [`${'d'.repeat(12_000)}.x`]: 1 } };
+  return [
+    JSON.stringify({ ...base, ...unknown }),
+    JSON.stringify(dotted),
+    ...Array(3).fill(JSON.stringify({ ...base, ...unknown })),
+  ];
+}
+
+/** Every string in a log entry's attributes, at any depth. */
+export function strings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (value && typeof value === 'object') return Object.values(value).flatMap(strings);
+  return [];
+}

@@ -7,22 +7,23 @@ import { forwardBatch } from '../../../lambdas/forward/forwarder';
 import { NOW, sqsRecord } from '../../helpers/factories';
 import { FakePublisher, FakeQuarantine } from '../../helpers/forwarder-fakes';
 import { RecordingLogger, RecordingMetrics } from '../../helpers/recorders';
-import { BODY_CASES } from './cases';
+import { BODY_CASES, hostileKeyBodies, strings } from './cases';
 
 function forward(bodies: readonly string[]) {
   const publisher = new FakePublisher();
   const quarantine = new FakeQuarantine();
+  const logger = new RecordingLogger();
   const records = bodies.map((body) => sqsRecord(body));
   const run = forwardBatch(records, {
     publisher,
     quarantine,
-    logger: new RecordingLogger(),
+    logger,
     metrics: new RecordingMetrics(),
     maxMessageBytes: 16_384,
     deadline: NOW + 25_000,
     now: () => NOW + 100,
   });
-  return { run, records, publisher, quarantine };
+  return { run, records, publisher, quarantine, logger };
 }
 
 describe('forwarder corpus', () => {
@@ -51,5 +52,19 @@ describe('forwarder corpus', () => {
     expect(quarantine.entries.map((e) => e.reason)).toEqual(
       BODY_CASES.filter((c) => c.forwarder !== 'pass').map((c) => c.forwarder),
     );
+  });
+
+  it('keeps the "Invalid records" line bounded however long the quoted key names are', async () => {
+    // Given five records whose rejection details quote ~12 KB of key names each
+    const { run, logger, quarantine } = forward(hostileKeyBodies());
+    // When they are parked
+    await run;
+    // Then the log line is capped as a whole and every attacker-derived string as failure.error is
+    const [line] = logger.at('warn');
+    expect(line?.message).toBe('Invalid records sent to the dead-letter queue');
+    expect(JSON.stringify(line?.extra).length).toBeLessThanOrEqual(8_000);
+    expect(Math.max(...strings(line?.extra).map((s) => s.length))).toBeLessThanOrEqual(1_000);
+    // while the dead-letter entries keep the details (the adapter cuts them for the attribute)
+    expect(quarantine.entries).toHaveLength(5);
   });
 });

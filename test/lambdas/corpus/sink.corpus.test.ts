@@ -10,7 +10,7 @@ import { sinkBatch } from '../../../lambdas/sink/sink';
 import { kafkaEvent, kafkaRecord, NOW } from '../../helpers/factories';
 import { FakeCollection } from '../../helpers/fake-mongo';
 import { RecordingLogger, RecordingMetrics } from '../../helpers/recorders';
-import { BODY_CASES } from './cases';
+import { BODY_CASES, hostileKeyBodies, strings } from './cases';
 
 async function sink(records: readonly KafkaEventRecord[]) {
   const collections = {
@@ -48,5 +48,15 @@ describe('sink corpus', () => {
       expect(readings.docs.size).toBe(0);
       expect(quarantine.all().map((q) => q.reason)).toEqual([expected]);
     }
+  });
+
+  it('keeps the "Records quarantined" line bounded however long the quoted key names are', async () => {
+    const records = hostileKeyBodies().map((body, offset) => kafkaRecord(body, { offset }));
+    const { logger, quarantine } = await sink(records);
+    const [line] = logger.at('warn');
+    expect(line?.message).toBe('Records quarantined');
+    expect(JSON.stringify(line?.extra).length).toBeLessThanOrEqual(8_000);
+    expect(Math.max(...strings(line?.extra).map((s) => s.length))).toBeLessThanOrEqual(1_000);
+    expect(quarantine.all().every((q) => q.error.length <= 1_000)).toBe(true);
   });
 });
