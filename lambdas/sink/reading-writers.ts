@@ -15,7 +15,7 @@ import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import { timeLeft } from '../shared/deadline';
 import { DeadlineExceededError } from '../shared/errors';
 import { type ReadingDocument, STORED_READING_PROJECTION, type StoredReading } from './documents';
-import { classifyMongoError, type MongoErrorClass } from './mongo-errors';
+import { classifyMongoError, type MongoErrorClass, redactCredentials } from './mongo-errors';
 import type { CollectionPort } from './ports';
 
 export type WriteOutcome =
@@ -58,8 +58,9 @@ const noTime = (count: number): WriteOutcome[] =>
     error: 'DeadlineExceededError: no time left for this write',
   }));
 
+/** An error for an outcome (logged, or quarantined with `write_rejected`): never with a URI's credentials. */
 const describe = (error: unknown): string =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  redactCredentials(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 /**
  * Runs an unordered bulk write and maps the result to one outcome per operation: upserted or inserted → written,
@@ -114,7 +115,11 @@ export async function bulkOutcomes<T extends Document>(
       }
       const kind = classifyMongoError(writeError);
       if (kind === 'duplicate') return { status: 'duplicate' };
-      return { status: 'failed', kind, error: `E${writeError.code ?? '?'}: ${writeError.errmsg ?? 'write error'}` };
+      return {
+        status: 'failed',
+        kind,
+        error: redactCredentials(`E${writeError.code ?? '?'}: ${writeError.errmsg ?? 'write error'}`),
+      };
     });
   }
 }
