@@ -52,7 +52,9 @@ export function boundedFields(fields: LogFields, maxChars: number = MAX_LOG_FIEL
     const strings = Object.entries(copy).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
     const widest = strings.sort((a, b) => b[1].length - a[1].length)[0];
     if (!widest || widest[1].length < 2) break;
-    copy[widest[0]] = Array.from(widest[1]).slice(0, Math.floor(widest[1].length / 2)).join('');
+    copy[widest[0]] = Array.from(widest[1])
+      .slice(0, Math.floor(widest[1].length / 2))
+      .join('');
   }
   return copy as LogFields;
 }
