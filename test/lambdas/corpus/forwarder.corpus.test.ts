@@ -2,11 +2,14 @@
  * The corpus against the forwarder core: each body is produced to Kafka byte for byte as validated, or parked with its
  * reason; nothing throws, nothing is dropped.
  */
+
+import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { forwardBatch } from '../../../lambdas/forward/forwarder';
 import { NOW, sqsRecord } from '../../helpers/factories';
 import { FakePublisher, FakeQuarantine } from '../../helpers/forwarder-fakes';
 import { RecordingLogger, RecordingMetrics } from '../../helpers/recorders';
+import { AWS_SQS_EXAMPLE_EVENT } from './aws-events';
 import { BODY_CASES, hostileKeyBodies, strings } from './cases';
 
 function forward(bodies: readonly string[]) {
@@ -66,5 +69,38 @@ describe('forwarder corpus', () => {
     expect(Math.max(...strings(line?.extra).map((s) => s.length))).toBeLessThanOrEqual(1_000);
     // while the dead-letter entries keep the details (the adapter cuts them for the attribute)
     expect(quarantine.entries).toHaveLength(5);
+  });
+
+  it('parks AWS\'s SQS example event verbatim (bodies "test") with their reason and receive data', async () => {
+    // Given the developer guide's example event, exactly as published
+    const { Records } = JSON.parse(AWS_SQS_EXAMPLE_EVENT) as SQSEvent;
+    const publisher = new FakePublisher();
+    const quarantine = new FakeQuarantine();
+    // When the forwarder handles it
+    const response = await forwardBatch(Records, {
+      publisher,
+      quarantine,
+      logger: new RecordingLogger(),
+      metrics: new RecordingMetrics(),
+      maxMessageBytes: 16_384,
+      deadline: Date.now() + 25_000,
+    });
+    // Then both are parked as not JSON, nothing is produced or retried
+    expect(response.batchItemFailures).toEqual([]);
+    expect(publisher.calls.flat()).toEqual([]);
+    expect(quarantine.entries.map((e) => [e.id, e.reason, e.firstReceivedAt, e.sourceArn])).toEqual([
+      [
+        '059f36b4-87a3-44ab-83d2-661975830a7d',
+        'not_json',
+        1545082649185,
+        'arn:aws:sqs:us-east-2:123456789012:my-queue',
+      ],
+      [
+        '2e1424d4-f796-459a-8184-9c92662be6da',
+        'not_json',
+        1545082650649,
+        'arn:aws:sqs:us-east-2:123456789012:my-queue',
+      ],
+    ]);
   });
 });

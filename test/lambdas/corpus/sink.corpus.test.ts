@@ -4,15 +4,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../../lambdas/sink/documents';
-import type { KafkaEventRecord } from '../../../lambdas/sink/kafka-event';
+import type { KafkaEvent, KafkaEventRecord } from '../../../lambdas/sink/kafka-event';
 import { UpsertReadingWriter } from '../../../lambdas/sink/reading-writers';
 import { sinkBatch } from '../../../lambdas/sink/sink';
-import { kafkaEvent, kafkaRecord, NOW } from '../../helpers/factories';
+import { devicePayload, kafkaEvent, kafkaRecord, NOW } from '../../helpers/factories';
 import { FakeCollection } from '../../helpers/fake-mongo';
 import { RecordingLogger, RecordingMetrics } from '../../helpers/recorders';
-import { BODY_CASES, hostileKeyBodies, strings } from './cases';
+import { AWS_SELF_MANAGED_KAFKA_EXAMPLE_EVENT } from './aws-events';
+import { BODY_CASES, hostileKeyBodies, RECORD_CASES, strings, validBody } from './cases';
 
-async function sink(records: readonly KafkaEventRecord[]) {
+async function sink(records: readonly KafkaEventRecord[] | KafkaEvent) {
   const collections = {
     readings: new FakeCollection<ReadingDocument>(),
     devices: new FakeCollection<DeviceStateDocument>(),
@@ -20,7 +21,8 @@ async function sink(records: readonly KafkaEventRecord[]) {
   };
   const logger = new RecordingLogger();
   const metrics = new RecordingMetrics();
-  const response = await sinkBatch(kafkaEvent(records), {
+  const event = Array.isArray(records) ? kafkaEvent(records) : (records as KafkaEvent);
+  const response = await sinkBatch(event, {
     collections,
     readings: new UpsertReadingWriter(collections.readings),
     logger,
@@ -58,5 +60,71 @@ describe('sink corpus', () => {
     expect(JSON.stringify(line?.extra).length).toBeLessThanOrEqual(8_000);
     expect(Math.max(...strings(line?.extra).map((s) => s.length))).toBeLessThanOrEqual(1_000);
     expect(quarantine.all().every((q) => q.error.length <= 1_000)).toBe(true);
+  });
+
+  it.each(RECORD_CASES.map((c) => [c.name, c] as const))('record: %s', async (_name, corpusCase) => {
+    const { response, readings, quarantine } = await sink([corpusCase.record]);
+    expect(response.batchItemFailures).toEqual([]);
+    if (corpusCase.sink === 'pass') {
+      expect([readings.docs.size, quarantine.docs.size]).toEqual([1, 0]);
+    } else {
+      expect(readings.docs.size).toBe(0);
+      const [parked] = quarantine.all();
+      expect(parked?.reason).toBe(corpusCase.sink);
+      // The record is kept as delivered, so it can be replayed byte for byte; header names stay values
+      expect(parked).toMatchObject({ key: corpusCase.record.key ?? null, value: corpusCase.record.value ?? null });
+      const headers = (corpusCase.record.headers ?? []).flatMap((h) =>
+        Object.entries(h).map(([key, bytes]) => ({ key, value: Buffer.from(bytes).toString('base64') })),
+      );
+      expect(parked?.headers).toEqual(headers);
+    }
+  });
+
+  it("quarantines AWS's self-managed Kafka example event verbatim (not an envelope), string partition and all", async () => {
+    // Given the developer guide's example event, exactly as published
+    const event = JSON.parse(AWS_SELF_MANAGED_KAFKA_EXAMPLE_EVENT) as KafkaEvent;
+    // When the sink handles it
+    const { response, quarantine, readings } = await sink(event);
+    // Then its record ("Hello, this is a test.") is quarantined with its reason and source, and acknowledged
+    expect(response.batchItemFailures).toEqual([]);
+    expect(readings.docs.size).toBe(0);
+    expect(quarantine.all()).toEqual([
+      expect.objectContaining({
+        _id: 'mytopic-0@15',
+        reason: 'not_json',
+        value: 'SGVsbG8sIHRoaXMgaXMgYSB0ZXN0Lg==',
+        key: null,
+        headers: [{ key: 'headerKey', value: Buffer.from('headerValue').toString('base64') }],
+      }),
+    ]);
+  });
+
+  it('stores out-of-order and duplicate readings of one device in one batch once each; state = the newest', async () => {
+    // Given seq 3, 1, 2, then 3 and 1 again (QoS 1 retransmissions), interleaved with another device
+    const body = (device: string, seq: number) => validBody(device, devicePayload({ seq, ts: NOW - 10_000 + seq }));
+    const order: [string, number][] = [
+      ['sensor-a', 3],
+      ['sensor-b', 1],
+      ['sensor-a', 1],
+      ['sensor-a', 2],
+      ['sensor-a', 3],
+      ['sensor-b', 1],
+      ['sensor-a', 1],
+    ];
+    const { response, readings, devices, quarantine, metrics } = await sink(
+      order.map(([device, seq], offset) => kafkaRecord(body(device, seq), { offset })),
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(
+      readings
+        .all()
+        .map((r) => `${r.deviceId}#${r.seq}`)
+        .sort(),
+    ).toEqual(['sensor-a#1', 'sensor-a#2', 'sensor-a#3', 'sensor-b#1']);
+    expect(devices.get('sensor-a')?.seq).toBe(3);
+    expect(devices.get('sensor-b')?.seq).toBe(1);
+    expect(quarantine.docs.size).toBe(0);
+    expect(metrics.single('DuplicatesSkipped')).toBe(3);
+    expect(metrics.single('EventIdConflicts')).toBe(0);
   });
 });
