@@ -12,8 +12,8 @@ import {
   parseEnvelope,
   type TelemetryEnvelope,
 } from '../shared/envelope';
-import { KafkaHeader } from '../shared/kafka/headers';
 import { failureDetail } from '../shared/failure';
+import { KafkaHeader } from '../shared/kafka/headers';
 import { boundedFields, type LoggerPort, type MetricsPort } from '../shared/observability';
 import { ForwarderMetric } from './metrics';
 import type { OutboundMessage, Publisher, Quarantine, QuarantineEntry } from './ports';
