@@ -1,9 +1,10 @@
 /** The embedded MQTT broker's stop: no new connection, its clients closed, and no silent connection holding it open. */
-import { connect, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { Aedes } from 'aedes';
 import { connectAsync } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { matchRules, type Publish, ruleOutput } from '../../../ops/local/iot-rule';
-import { IOT_MAX_PAYLOAD_BYTES, startEmbeddedBroker } from '../../../ops/local/mqtt-ingress';
+import { IOT_MAX_PAYLOAD_BYTES, startEmbeddedBroker, subscribeToBroker } from '../../../ops/local/mqtt-ingress';
 import { localSettings } from '../../../ops/local/settings';
 import { devConfig } from '../../helpers/synth';
 
@@ -95,6 +96,39 @@ describe('startEmbeddedBroker: hostile publishes', () => {
     } finally {
       device.end(true);
       await ingress.stop();
+    }
+  }, 10_000);
+});
+
+describe('subscribeToBroker: hostile publishes', () => {
+  it("drops a message over IoT Core's 128 KB that another broker accepted, with a warning, and routes the rest", async () => {
+    // Given a plain broker with no payload limit of its own (as Mosquitto's 256 MB is none here)
+    const aedes = await Aedes.createBroker();
+    const server = createServer(aedes.handle);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const seen: Publish[] = [];
+    const lines: string[] = [];
+    const log = { warn: (m: string) => lines.push(`warn ${m}`), error: (m: string) => lines.push(`error ${m}`) };
+    const ingress = await subscribeToBroker({ url, topics: ['sensors/+/telemetry'] }, (p) => seen.push(p), log);
+    const device = await connectAsync(url, { clientId: 'sensor-3', reconnectPeriod: 0 });
+    try {
+      // When a device publishes one payload over the limit, then one at it
+      await device.publishAsync('sensors/sensor-3/telemetry', Buffer.alloc(IOT_MAX_PAYLOAD_BYTES + 1, 0x20), {
+        qos: 1,
+      });
+      await device.publishAsync('sensors/sensor-3/telemetry', Buffer.alloc(IOT_MAX_PAYLOAD_BYTES, 0x20), { qos: 1 });
+      // Then only the second reaches the rules, and the first is named in a warning
+      await expect.poll(() => seen.length).toBe(1);
+      expect(seen[0]?.payload.length).toBe(IOT_MAX_PAYLOAD_BYTES);
+      expect(lines).toEqual([
+        expect.stringMatching(/^warn Dropped a 131073-byte message on sensors\/sensor-3\/telemetry/),
+      ]);
+    } finally {
+      await device.endAsync();
+      await ingress.stop();
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      server.close();
     }
   }, 10_000);
 });
