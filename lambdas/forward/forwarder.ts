@@ -4,9 +4,17 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { ENVELOPE_SCHEMA_VERSION, parseEnvelope, type TelemetryEnvelope } from '../shared/envelope';
+import { deriveEventId } from '../shared/enrichment';
+import {
+  ENVELOPE_SCHEMA_VERSION,
+  type EnvelopeParseResult,
+  InvalidReason,
+  parseEnvelope,
+  type TelemetryEnvelope,
+} from '../shared/envelope';
+import { failureDetail } from '../shared/failure';
 import { KafkaHeader } from '../shared/kafka/headers';
-import type { LoggerPort, MetricsPort } from '../shared/observability';
+import { boundedFields, type LoggerPort, type MetricsPort } from '../shared/observability';
 import { ForwarderMetric } from './metrics';
 import type { OutboundMessage, Publisher, Quarantine, QuarantineEntry } from './ports';
 
@@ -43,6 +51,24 @@ export function toKafkaMessage(id: string, body: string, envelope: TelemetryEnve
 }
 
 /**
+ * A sequenced reading's eventId is the IoT rule's `sha256("<deviceId>/<ts>/<seq>")` (lib/ingest/rule-sql.ts): one
+ * that is not was forged or copied from another reading, and would make the sink skip this one as a duplicate or
+ * quarantine it as a conflict. Parking it here keeps it out of Kafka with the reason. (A device that writes `ts` or
+ * `seq` as `42.0` or `4.2e1` gets a different id from the rule than its integer text; it is parked too: replayable.)
+ */
+function checkEventId(parsed: EnvelopeParseResult): EnvelopeParseResult {
+  if (!parsed.ok || parsed.envelope.seq === undefined) return parsed;
+  const { deviceId, ts, seq, eventId } = parsed.envelope;
+  const expected = deriveEventId(deviceId, ts, seq);
+  if (eventId === expected) return parsed;
+  return {
+    ok: false,
+    reason: InvalidReason.EventIdMismatch,
+    detail: `eventId ${eventId} is not sha256("${deviceId}/${ts}/${seq}") = ${expected}`,
+  };
+}
+
+/**
  * Handles one SQS batch. Invalid records are never retried (they would fail the same way): they go to the DLQ with
  * their reason. Valid records are produced; those Kafka did not acknowledge, and invalid ones the DLQ did not
  * take, are returned as batchItemFailures so SQS delivers them again. Never throws for a record's sake.
@@ -54,7 +80,7 @@ export async function forwardBatch(records: readonly SQSRecord[], deps: Forwarde
   let oldestReceivedAt = Number.POSITIVE_INFINITY;
 
   for (const record of records) {
-    const parsed = parseEnvelope(record.body, deps.maxMessageBytes);
+    const parsed = checkEventId(parseEnvelope(record.body, deps.maxMessageBytes));
     if (parsed.ok) {
       outbound.push(toKafkaMessage(record.messageId, record.body, parsed.envelope));
       if (parsed.envelope.receivedAt < oldestReceivedAt) oldestReceivedAt = parsed.envelope.receivedAt;
@@ -66,6 +92,7 @@ export async function forwardBatch(records: readonly SQSRecord[], deps: Forwarde
         detail: parsed.detail,
         firstReceivedAt: Number(record.attributes.ApproximateFirstReceiveTimestamp) || now(),
         attempts: Number(record.attributes.ApproximateReceiveCount) || 1,
+        sourceArn: record.eventSourceARN,
       });
     }
   }
@@ -87,16 +114,21 @@ export async function forwardBatch(records: readonly SQSRecord[], deps: Forwarde
   }
 
   if (invalid.length > 0) {
-    deps.logger.warn('Invalid records sent to the dead-letter queue', {
-      count: invalid.length,
-      examples: invalid.slice(0, 5).map(({ id, reason, detail }) => ({ messageId: id, reason, detail })),
-    });
+    deps.logger.warn(
+      'Invalid records sent to the dead-letter queue',
+      boundedFields({
+        count: invalid.length,
+        examples: invalid
+          .slice(0, 5)
+          .map(({ id, reason, detail }) => ({ messageId: failureDetail(id), reason, detail: failureDetail(detail) })),
+      }),
+    );
   }
   if (published.failedIds.length > 0) {
-    deps.logger.error('Records not acknowledged by Kafka; SQS will deliver them again', {
-      count: published.failedIds.length,
-      errors: published.errors,
-    });
+    deps.logger.error(
+      'Records not acknowledged by Kafka; SQS will deliver them again',
+      boundedFields({ count: published.failedIds.length, errors: published.errors.slice(0, 5).map(failureDetail) }),
+    );
   }
   if (parked.failedIds.length > 0) {
     deps.logger.error('Invalid records the dead-letter queue did not accept; SQS will deliver them again', {

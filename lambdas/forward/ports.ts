@@ -30,6 +30,8 @@ export interface QuarantineEntry {
   /** Epoch ms of the first delivery attempt. */
   readonly firstReceivedAt: number;
   readonly attempts: number;
+  /** ARN of the queue the record came from (the pointer of an original too large to park). @default unknown */
+  readonly sourceArn?: string;
 }
 
 export interface Quarantine {

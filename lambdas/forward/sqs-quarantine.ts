@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type MessageAttributeValue,
   SendMessageBatchCommand,
@@ -6,9 +7,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { withDeadline } from '../shared/deadline';
 import { describeError } from '../shared/errors';
-import { FailureAttribute, type FailureStage, failureDetail } from '../shared/failure';
+import { FailureAttribute, type FailureStage, failureDetail, type ParkedPointer } from '../shared/failure';
 import type { LoggerPort } from '../shared/observability';
-import { entrySize, sqsBatches } from '../shared/sqs-batch';
+import { entrySize, SQS_MAX_MESSAGE_BYTES, SQS_UNSAFE, sqsBatches } from '../shared/sqs-batch';
 import type { Quarantine, QuarantineEntry } from './ports';
 
 const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
@@ -22,6 +23,40 @@ export function failureAttributes(entry: QuarantineEntry, stage: FailureStage): 
     [FailureAttribute.FirstFailedAt]: text(new Date(entry.firstReceivedAt).toISOString()),
     [FailureAttribute.Attempts]: { DataType: 'Number', StringValue: String(entry.attempts) },
     [FailureAttribute.SourceId]: text(entry.id),
+  };
+}
+
+/** A lone surrogate has no UTF-8 form: SQS would refuse it, and base64 of its bytes would not be the original. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * The body and attributes an entry is parked with. The original body when SQS can carry it; otherwise its UTF-8
+ * bytes in base64 (characters SQS refuses: NUL and other control characters), or a pointer when even that exceeds
+ * SQS's message size. Either way the reason stays with it: a body SQS refused would otherwise come back for
+ * redelivery until SQS moved it to the same queue as `max_receives_exceeded`, its reason lost.
+ */
+export function parkedMessage(
+  entry: QuarantineEntry,
+  attributes: Record<string, MessageAttributeValue>,
+): Pick<SendMessageBatchRequestEntry, 'MessageBody' | 'MessageAttributes'> {
+  const fits = (body: string, extra: Record<string, MessageAttributeValue>) =>
+    entrySize({ MessageBody: body, MessageAttributes: { ...attributes, ...extra } }) <= SQS_MAX_MESSAGE_BYTES;
+  const safe = !SQS_UNSAFE.test(entry.body);
+  if (safe && fits(entry.body, {})) return { MessageBody: entry.body, MessageAttributes: attributes };
+  if (!LONE_SURROGATE.test(entry.body)) {
+    const base64 = { [FailureAttribute.PayloadEncoding]: text('base64') };
+    const body = Buffer.from(entry.body, 'utf8').toString('base64');
+    if (fits(body, base64)) return { MessageBody: body, MessageAttributes: { ...attributes, ...base64 } };
+  }
+  const pointer: ParkedPointer = {
+    pointer: `sqs://${entry.sourceArn ?? 'unknown'}#${entry.id}`,
+    bytes: Buffer.byteLength(entry.body, 'utf8'),
+    sha256: createHash('sha256').update(entry.body, 'utf8').digest('hex'),
+    head: failureDetail(entry.body),
+  };
+  return {
+    MessageBody: JSON.stringify(pointer),
+    MessageAttributes: { ...attributes, [FailureAttribute.PayloadEncoding]: text('pointer') },
   };
 }
 
@@ -41,7 +76,7 @@ export class SqsQuarantine implements Quarantine {
   }
 
   private toRequestEntry(entry: QuarantineEntry, index: number): SendMessageBatchRequestEntry {
-    return { Id: String(index), MessageBody: entry.body, MessageAttributes: failureAttributes(entry, this.stage) };
+    return { Id: String(index), ...parkedMessage(entry, failureAttributes(entry, this.stage)) };
   }
 
   /** Returns the ids of the entries SQS did not take. */

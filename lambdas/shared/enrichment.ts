@@ -3,7 +3,7 @@
  * Core; this twin does the same on one machine (local pipeline, tests, simulator checks). Keep them in step: the
  * tests compare the field lists.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { ENVELOPE_SCHEMA_VERSION } from './envelope';
 
 /**
@@ -35,9 +35,8 @@ export const ENRICHMENT_FIELDS = [
  */
 export function deriveEventId(deviceId: string, ts: unknown, seq: unknown): string {
   if (seq === undefined) return randomUUID();
-  return createHash('sha256')
-    .update(`${deviceId}/${String(ts)}/${String(seq)}`)
-    .digest('hex');
+  // One-shot `hash` (Node 20.12+): half the cost of createHash, and the forwarder checks every sequenced eventId
+  return hash('sha256', `${deviceId}/${String(ts)}/${String(seq)}`, 'hex');
 }
 
 /** What IoT Core knows about a message besides its payload. */

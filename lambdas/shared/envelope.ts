@@ -31,9 +31,18 @@ const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 export const InvalidReason = {
   TooLarge: 'too_large',
   NotJson: 'not_json',
+  /** Text that has no UTF-8 encoding (a lone surrogate): Kafka would carry U+FFFD instead of what was validated. */
+  NotUtf8: 'not_utf8',
   NotObject: 'not_object',
+  /** A member name appears twice in one object: readers disagree on which one counts (`JSON.parse` keeps the last). */
+  DuplicateKey: 'duplicate_key',
   UnsafeKey: 'unsafe_key',
   SchemaViolation: 'schema_violation',
+  /**
+   * The envelope carries `seq` but its eventId is not the IoT rule's `sha256("<deviceId>/<ts>/<seq>")` (see
+   * `deriveEventId`): forged, or reused from another reading. Checked by the forwarder.
+   */
+  EventIdMismatch: 'event_id_mismatch',
 } as const;
 export type InvalidReason = (typeof InvalidReason)[keyof typeof InvalidReason];
 
@@ -91,19 +100,107 @@ const MAX_DEPTH = 8;
  * Finds the first key, at any depth, that must never reach MongoDB or an object merge: `$`-prefixed, dotted,
  * containing NUL, or a prototype name. Returns its path, or undefined.
  */
-export function findUnsafeKey(value: unknown, path = '', depth = 0): string | undefined {
+export function findUnsafeKey(value: unknown): string | undefined {
+  return scanKeys(value, '', 0, { members: 0 });
+}
+
+/** Walks a parsed value: returns the first unsafe key's path (see `findUnsafeKey`) and counts object members. */
+function scanKeys(value: unknown, path: string, depth: number, count: { members: number }): string | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   if (depth > MAX_DEPTH) return `${path || '(root)'} (nested deeper than ${MAX_DEPTH})`;
-  const entries = Array.isArray(value)
-    ? value.map((item, index) => [String(index), item] as const)
-    : Object.entries(value);
-  for (const [key, child] of entries) {
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const nested = scanKeys(value[index], path ? `${path}.${index}` : String(index), depth + 1, count);
+      if (nested !== undefined) return nested;
+    }
+    return undefined;
+  }
+  for (const key in value) {
+    count.members++;
     const childPath = path ? `${path}.${key}` : key;
     if (key.startsWith('$') || key.includes('.') || key.includes('\u0000') || PROTOTYPE_KEYS.has(key)) {
       return JSON.stringify(childPath);
     }
-    const nested = findUnsafeKey(child, childPath, depth + 1);
+    const nested = scanKeys((value as Record<string, unknown>)[key], childPath, depth + 1, count);
     if (nested !== undefined) return nested;
+  }
+  return undefined;
+}
+
+/**
+ * Object members in valid JSON text: every `:` outside a string separates a member's name from its value. Compared
+ * with the members `JSON.parse` kept, it tells whether a name appeared twice, in one linear pass of `indexOf` jumps
+ * (no tokenizer, no per-object key sets) on the valid path.
+ */
+function countMembers(text: string): number {
+  let members = 0;
+  let position = 0;
+  let colon = text.indexOf(':');
+  while (colon >= 0) {
+    const quote = text.indexOf('"', position);
+    if (quote < 0 || colon < quote) {
+      members++;
+      position = colon + 1;
+      colon = text.indexOf(':', position);
+      continue;
+    }
+    position = stringEnd(text, quote) + 1;
+    if (colon < position) colon = text.indexOf(':', position);
+  }
+  return members;
+}
+
+/** Index of the quote that closes the string opening at `quote` (the text is valid JSON). */
+function stringEnd(text: string, quote: number): number {
+  let end = text.indexOf('"', quote + 1);
+  for (;;) {
+    let backslashes = 0;
+    while (text.charCodeAt(end - 1 - backslashes) === 92) backslashes++;
+    if (backslashes % 2 === 0) return end;
+    end = text.indexOf('"', end + 1);
+  }
+}
+
+interface Container {
+  readonly path: string;
+  /** Member names seen so far; undefined for an array. */
+  readonly names: Set<string> | undefined;
+  /** The current member name, or array index. */
+  current: string;
+  index: number;
+}
+
+/**
+ * The path of the first member name that repeats within its object, for the detail of a `duplicate_key` rejection.
+ * Only runs once `countMembers` found one, so it may afford a set per object. Iterative: nesting depth is input.
+ */
+function findDuplicateKey(text: string): string | undefined {
+  const stack: Container[] = [];
+  let expectName = false;
+  const childPath = (parent: Container | undefined) =>
+    parent ? (parent.path ? `${parent.path}.${parent.current}` : parent.current) : '';
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    const top = stack[stack.length - 1];
+    if (char === '"') {
+      const end = stringEnd(text, i);
+      if (expectName && top?.names) {
+        const name = JSON.parse(text.slice(i, end + 1)) as string;
+        if (top.names.has(name)) return JSON.stringify(top.path ? `${top.path}.${name}` : name);
+        top.names.add(name);
+        top.current = name;
+        expectName = false;
+      }
+      i = end;
+    } else if (char === '{' || char === '[') {
+      stack.push({ path: childPath(top), names: char === '{' ? new Set() : undefined, current: '0', index: 0 });
+      expectName = char === '{';
+    } else if (char === '}' || char === ']') {
+      stack.pop();
+    } else if (char === ',' && top) {
+      if (top.names) expectName = true;
+      else top.current = String(++top.index);
+    }
   }
   return undefined;
 }
@@ -130,6 +227,14 @@ export function parseEnvelope(text: string, maxBytes: number = DEFAULT_MAX_MESSA
       return { ok: false, reason: InvalidReason.TooLarge, detail: `${bytes} bytes exceeds the ${maxBytes}-byte limit` };
     }
   }
+  // RFC 8259 §8.1 lets a parser ignore a byte order mark; one rule for every stage: it is not JSON, so no two readers
+  // of the same bytes can disagree about it
+  if (text.charCodeAt(0) === 0xfeff) {
+    return { ok: false, reason: InvalidReason.NotJson, detail: 'starts with a byte order mark (U+FEFF)' };
+  }
+  if (!(text as WellFormed).isWellFormed()) {
+    return { ok: false, reason: InvalidReason.NotUtf8, detail: 'contains a lone surrogate: not encodable as UTF-8' };
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -141,7 +246,19 @@ export function parseEnvelope(text: string, maxBytes: number = DEFAULT_MAX_MESSA
   }
   // Always scanned, even though the strict schema rejects most unsafe keys: zod skips a JSON `__proto__` key inside
   // records instead of rejecting it, and the raw text (not zod's output) is what travels on to Kafka and MongoDB.
-  const unsafe = findUnsafeKey(value);
+  const count = { members: 0 };
+  const unsafe = scanKeys(value, '', 0, count);
+  // The text travels on as it is, so it must say exactly what was validated: a repeated name (`JSON.parse` keeps the
+  // last, other readers the first) could hide an operator key or a second deviceId behind a harmless one.
+  // (The member count is complete only when the walk found nothing; otherwise the slower exact search decides.)
+  const duplicated = unsafe === undefined ? countMembers(text) !== count.members : findDuplicateKey(text) !== undefined;
+  if (duplicated) {
+    return {
+      ok: false,
+      reason: InvalidReason.DuplicateKey,
+      detail: `duplicate key ${findDuplicateKey(text) ?? '(root)'}`,
+    };
+  }
   if (unsafe !== undefined) {
     return { ok: false, reason: InvalidReason.UnsafeKey, detail: `forbidden key ${unsafe}` };
   }
@@ -151,6 +268,9 @@ export function parseEnvelope(text: string, maxBytes: number = DEFAULT_MAX_MESSA
   }
   return { ok: true, envelope: result.data };
 }
+
+/** `String.prototype.isWellFormed` (ES2024, Node 20): the project's TypeScript lib stops at ES2023. */
+type WellFormed = string & { isWellFormed(): boolean };
 
 function jsonType(value: unknown): string {
   if (value === null) return 'null';

@@ -17,7 +17,24 @@ export const FailureAttribute = {
   Attempts: 'failure.attempts',
   /** Id of the message in the stage's input (SQS message id, Kafka topic-partition@offset). */
   SourceId: 'failure.sourceId',
+  /**
+   * Set when the body is not the original message, which SQS could not carry as it is: `base64` (the body is the
+   * original's UTF-8 bytes in base64: it held characters SQS refuses) or `pointer` (the body is a `ParkedPointer`:
+   * even base64 would exceed SQS's message size).
+   */
+  PayloadEncoding: 'failure.payloadEncoding',
 } as const;
+
+/** What a dead-letter body holds instead of an original too large for SQS (`failure.payloadEncoding: pointer`). */
+export interface ParkedPointer {
+  /** Where the original was: `sqs://<source queue ARN>#<message id>` (deleted from there once parked). */
+  readonly pointer: string;
+  /** The original's size, UTF-8 bytes, and its SHA-256 (hex), to recognise it. */
+  readonly bytes: number;
+  readonly sha256: string;
+  /** Its first `MAX_FAILURE_DETAIL_CHARS` characters, made SQS-safe. */
+  readonly head: string;
+}
 
 /** The longest `failure.error` value written; longer details are cut. */
 export const MAX_FAILURE_DETAIL_CHARS = 1_000;

@@ -5,6 +5,7 @@
 import type { Context } from 'aws-lambda';
 import { invocationDeadline, withDeadline } from '../shared/deadline';
 import { ConfigurationError, describeError, PipelineError } from '../shared/errors';
+import { failureDetail } from '../shared/failure';
 import { logger, metrics } from '../shared/powertools';
 import type { SinkEnvironment } from './config';
 import { failureOf, flattenRecords, type KafkaBatchResponse, type KafkaEvent } from './kafka-event';
@@ -45,30 +46,44 @@ export function createHandler(env: SinkEnvironment, collections?: SinkCollection
     metrics.captureColdStartMetric(context.functionName);
     const deadline = invocationDeadline(context.getRemainingTimeInMillis());
     let response: KafkaBatchResponse;
-    try {
-      const target =
-        collections ??
-        (await withDeadline(connection.collections(context.getRemainingTimeInMillis()), deadline, 'MongoDB connect'));
-      const readings = readingWriter(env, target);
-      response = await sinkBatch(event, {
-        collections: target,
-        readings,
-        logger,
-        metrics,
-        maxMessageBytes: env.MAX_MESSAGE_BYTES,
-        deadline,
-      });
-    } catch (error) {
-      // Connecting failed (secret, DNS, server selection): nothing was written, every record is retried
+    // Nothing was written when either step throws: every record is retried. The log names which step failed and
+    // why, credentials redacted (driver parse errors quote the user name)
+    const everyRecordFailed = (message: string, error: unknown): KafkaBatchResponse => {
       const records = flattenRecords(event);
-      const described = describeError(error);
-      logger.error('MongoDB unavailable; the event source will deliver the batch again', {
+      const described = failureDetail(connection.redact(describeError(error)));
+      logger.error(message, {
         error: described,
         records: records.length,
         ...(isServerSelectionError(described) ? { hint: SERVER_SELECTION_HINT } : {}),
       });
       metrics.addMetric(SinkMetric.Failed, 'Count', records.length);
-      response = { batchItemFailures: records.map(failureOf) };
+      return { batchItemFailures: records.map(failureOf) };
+    };
+    const handleBatch = async (): Promise<KafkaBatchResponse> => {
+      let target: SinkCollections;
+      try {
+        target =
+          collections ??
+          (await withDeadline(connection.collections(context.getRemainingTimeInMillis()), deadline, 'MongoDB connect'));
+      } catch (error) {
+        return everyRecordFailed('MongoDB unavailable; the event source will deliver the batch again', error);
+      }
+      try {
+        return await sinkBatch(event, {
+          collections: target,
+          readings: readingWriter(env, target),
+          logger,
+          metrics,
+          maxMessageBytes: env.MAX_MESSAGE_BYTES,
+          deadline,
+        });
+      } catch (error) {
+        const name = error instanceof Error ? error.name : typeof error;
+        return everyRecordFailed(`Sink failed (${name}); the event source will deliver the batch again`, error);
+      }
+    };
+    try {
+      response = await handleBatch();
     } finally {
       metrics.publishStoredMetrics();
     }

@@ -52,6 +52,35 @@ export interface QuarantineDocument {
   readonly value: string | null;
   /** Header names are producer input: kept as values, never as field names. Values base64. */
   readonly headers: ReadonlyArray<{ readonly key: string; readonly value: string }>;
+  /** `event_id_conflict` only: the reading already stored under the record's eventId (the record is the other side). */
+  readonly conflictsWith?: StoredReading;
+}
+
+/** The fields that make two readings with one eventId the same reading (what a replay or retransmission repeats). */
+export type StoredReading = Pick<ReadingDocument, '_id' | 'deviceId' | 'ts' | 'seq' | 'readings'> &
+  Partial<Pick<ReadingDocument, 'receivedAt' | 'kafka'>>;
+
+/** Projection of `StoredReading` for reads of the readings collection. */
+export const STORED_READING_PROJECTION = {
+  deviceId: 1,
+  ts: 1,
+  seq: 1,
+  readings: 1,
+  receivedAt: 1,
+  kafka: 1,
+} as const;
+
+/**
+ * Whether two readings carrying one eventId are the same reading: same device, device time, sequence number and
+ * values. IoT receive time, trace id and Kafka position legitimately differ between a reading and its replay.
+ */
+export function sameReading(a: StoredReading, b: StoredReading): boolean {
+  // Defensive about the stored side: whatever a document lacks, it is not this reading (and nothing here may throw)
+  if (!(a.ts instanceof Date && b.ts instanceof Date) || !a.readings || !b.readings) return false;
+  if (a.deviceId !== b.deviceId || a.ts.getTime() !== b.ts.getTime() || a.seq !== b.seq) return false;
+  const names = Object.keys(a.readings);
+  if (names.length !== Object.keys(b.readings).length) return false;
+  return names.every((name) => Object.is(a.readings[name], b.readings[name]));
 }
 
 export function readingDocument(envelope: TelemetryEnvelope, source: RecordSource, now: Date): ReadingDocument {

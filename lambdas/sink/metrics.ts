@@ -8,6 +8,8 @@ export const SinkMetric = {
   Duplicates: 'DuplicatesSkipped',
   Stale: 'StaleStateSkipped',
   Invalid: 'RecordsQuarantined',
+  /** Records whose eventId names a different stored reading (quarantined as `event_id_conflict`, also in Invalid). */
+  Conflicts: 'EventIdConflicts',
   Failed: 'RecordsFailed',
   FreshnessDevice: 'FreshnessDeviceMs',
   FreshnessIngest: 'FreshnessIngestMs',

@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { ConfigurationError, describeError } from '../shared/errors';
 import type { LoggerPort } from '../shared/observability';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from './documents';
+import { credentialsOf, redactCredentials } from './mongo-errors';
 import type { SinkCollections } from './ports';
 import type { ReadingIdDocument } from './reading-writers';
 
@@ -42,6 +43,8 @@ const UriSecretSchema = z.object({
  */
 export class MongoConnection {
   private connection?: Promise<ConnectedCollections>;
+  /** The credentials of the URI in use, kept out of every message this connection's errors produce. */
+  private credentials: string[] = [];
 
   public constructor(private readonly options: MongoConnectionOptions) {}
 
@@ -67,8 +70,15 @@ export class MongoConnection {
       );
   }
 
+  /** `text` (an error described for a log or a quarantine document) without the URI's credentials. */
+  public redact(text: string): string {
+    return redactCredentials(text, this.credentials);
+  }
+
   private async connect(remainingMs: number): Promise<ConnectedCollections> {
     const uri = await this.uri();
+    // Before the driver sees the URI: its parse errors quote the user name
+    this.credentials = credentialsOf(uri);
     // Server selection and connecting must fail well inside the invocation, with time left to report the batch
     const selection = Math.round(Math.min(10_000, Math.max(1_000, remainingMs * 0.3)));
     const client = new MongoClient(uri, {
@@ -144,7 +154,7 @@ export class MongoConnection {
         .createIndex({ reason: 1, firstFailedAt: -1 }, { name: 'reason_time' });
     } catch (error) {
       this.options.logger.warn('Could not create MongoDB indexes; will try again on the next cold start', {
-        error: describeError(error),
+        error: this.redact(describeError(error)),
       });
     }
   }

@@ -38,3 +38,44 @@ export const isServerSelectionError = (described: string): boolean => described.
 /** What an operator should check when the sink cannot reach MongoDB. */
 export const SERVER_SELECTION_HINT =
   'MongoDB server selection timed out: the function cannot reach the cluster. Check the Atlas network access list (the NAT gateway elastic IP, or 0.0.0.0/0 while testing), or the PrivateLink/peering routes and security groups, and that the cluster is running.';
+
+/** What stands in for a credential in logs and quarantine documents. */
+export const REDACTED = '<redacted>';
+
+const URI_USERINFO = /(mongodb(?:\+srv)?:\/\/)[^\s/?#]*@/g;
+
+/**
+ * The credentials of a MongoDB URI, for `redactCredentials`: its whole userinfo, the user name and the password, raw
+ * and percent-decoded. Read without a URI parser, because the URIs that matter most here are the ones the driver
+ * refuses (`Username contains unescaped characters <username>` quotes the name). Pieces under 3 characters are left
+ * out: redacting every "a" would make messages unreadable and protect nothing.
+ */
+export function credentialsOf(uri: string): string[] {
+  const scheme = /^mongodb(?:\+srv)?:\/\//.exec(uri);
+  if (!scheme) return [];
+  const rest = uri.slice(scheme[0].length);
+  const at = rest.lastIndexOf('@');
+  if (at < 0) return [];
+  const userinfo = rest.slice(0, at);
+  const colon = userinfo.indexOf(':');
+  const pieces = colon < 0 ? [userinfo] : [userinfo, userinfo.slice(0, colon), userinfo.slice(colon + 1)];
+  const decoded = pieces.flatMap((piece) => {
+    try {
+      return [decodeURIComponent(piece)];
+    } catch {
+      return [];
+    }
+  });
+  return [...new Set([...pieces, ...decoded])].filter((piece) => piece.length >= 3).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * `text` without credentials: any `mongodb://user:password@` userinfo, and every given credential wherever it
+ * appears (driver messages quote them out of URI context). For every driver or connection error before it is logged
+ * or written to a quarantine document.
+ */
+export function redactCredentials(text: string, credentials: readonly string[] = []): string {
+  let redacted = text.replace(URI_USERINFO, `$1${REDACTED}@`);
+  for (const credential of credentials) redacted = redacted.split(credential).join(REDACTED);
+  return redacted;
+}

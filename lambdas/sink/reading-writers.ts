@@ -13,8 +13,9 @@
  */
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import { timeLeft } from '../shared/deadline';
-import type { ReadingDocument } from './documents';
-import { classifyMongoError, type MongoErrorClass } from './mongo-errors';
+import { DeadlineExceededError } from '../shared/errors';
+import { type ReadingDocument, STORED_READING_PROJECTION, type StoredReading } from './documents';
+import { classifyMongoError, type MongoErrorClass, redactCredentials } from './mongo-errors';
 import type { CollectionPort } from './ports';
 
 export type WriteOutcome =
@@ -27,6 +28,27 @@ export interface ReadingWriter {
    * Never throws.
    */
   write(documents: readonly ReadingDocument[], deadline: number): Promise<WriteOutcome[]>;
+  /**
+   * The stored readings with these eventIds (to tell a replay from a conflicting reading that reuses an id).
+   * Throws when MongoDB cannot answer by `deadline`.
+   */
+  stored(eventIds: readonly string[], deadline: number): Promise<StoredReading[]>;
+}
+
+/** Reads stored readings by a field holding the eventId (`_id`, or `eventId` in a time-series collection). */
+async function findStored(
+  readings: CollectionPort<ReadingDocument>,
+  field: '_id' | 'eventId',
+  eventIds: readonly string[],
+  deadline: number,
+): Promise<StoredReading[]> {
+  if (eventIds.length === 0) return [];
+  const timeoutMS = timeLeft(deadline);
+  if (timeoutMS === 0) throw new DeadlineExceededError('no time left to read the stored readings');
+  const found = await readings
+    .find({ [field]: { $in: [...eventIds] } }, { projection: { ...STORED_READING_PROJECTION, eventId: 1 }, timeoutMS })
+    .toArray();
+  return found.map((document) => ({ ...document, _id: field === '_id' ? document._id : (document.eventId ?? '') }));
 }
 
 const noTime = (count: number): WriteOutcome[] =>
@@ -36,8 +58,9 @@ const noTime = (count: number): WriteOutcome[] =>
     error: 'DeadlineExceededError: no time left for this write',
   }));
 
+/** An error for an outcome (logged, or quarantined with `write_rejected`): never with a URI's credentials. */
 const describe = (error: unknown): string =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  redactCredentials(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 /**
  * Runs an unordered bulk write and maps the result to one outcome per operation: upserted or inserted → written,
@@ -92,7 +115,11 @@ export async function bulkOutcomes<T extends Document>(
       }
       const kind = classifyMongoError(writeError);
       if (kind === 'duplicate') return { status: 'duplicate' };
-      return { status: 'failed', kind, error: `E${writeError.code ?? '?'}: ${writeError.errmsg ?? 'write error'}` };
+      return {
+        status: 'failed',
+        kind,
+        error: redactCredentials(`E${writeError.code ?? '?'}: ${writeError.errmsg ?? 'write error'}`),
+      };
     });
   }
 }
@@ -117,6 +144,10 @@ export class UpsertReadingWriter implements ReadingWriter {
     }));
     return bulkOutcomes(this.readings, operations, deadline, upsertedAt);
   }
+
+  public stored(eventIds: readonly string[], deadline: number): Promise<StoredReading[]> {
+    return findStored(this.readings, '_id', eventIds, deadline);
+  }
 }
 
 /** `readingIds` collection document: the idempotency mark of one reading in a time-series collection. */
@@ -132,6 +163,11 @@ export class TimeSeriesReadingWriter implements ReadingWriter {
     private readonly readings: CollectionPort<ReadingDocument>,
     private readonly marks: CollectionPort<ReadingIdDocument>,
   ) {}
+
+  public stored(eventIds: readonly string[], deadline: number): Promise<StoredReading[]> {
+    // Time-series collections keep `_id` neither unique nor indexed: the indexed copy is `eventId`
+    return findStored(this.readings, 'eventId', eventIds, deadline);
+  }
 
   public async write(documents: readonly ReadingDocument[], deadline: number): Promise<WriteOutcome[]> {
     const now = new Date();

@@ -5,8 +5,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AnyBulkWriteOperation } from 'mongodb';
 import { InvalidReason, parseEnvelope } from '../shared/envelope';
+import { describeError } from '../shared/errors';
 import { failureDetail } from '../shared/failure';
-import type { LoggerPort, MetricsPort } from '../shared/observability';
+import { boundedFields, type LoggerPort, type MetricsPort } from '../shared/observability';
 import {
   type DeviceStateDocument,
   deviceStateDocument,
@@ -14,6 +15,8 @@ import {
   type QuarantineDocument,
   type ReadingDocument,
   readingDocument,
+  type StoredReading,
+  sameReading,
 } from './documents';
 import {
   decodeBase64,
@@ -37,8 +40,10 @@ export { SinkMetric } from './metrics';
 export const SinkInvalidReason = {
   MissingValue: 'missing_value',
   BadBase64: 'bad_base64',
-  NotUtf8: 'not_utf8',
+  NotUtf8: InvalidReason.NotUtf8,
   WriteRejected: 'write_rejected',
+  /** The eventId names a different reading (device, time, sequence or values differ): forged or reused. */
+  EventIdConflict: 'event_id_conflict',
 } as const;
 
 /** Freshness values recorded per invocation at most (EMF keeps up to 100 values per metric). */
@@ -67,9 +72,13 @@ interface Valid extends Decoded {
 interface Invalid extends Decoded {
   readonly reason: string;
   readonly detail: string;
+  /** `event_id_conflict`: the reading that holds the eventId. */
+  readonly conflictsWith?: StoredReading;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading byte order mark in the text, so the envelope's one rule (not JSON) applies here as in the
+// forwarder instead of the decoder silently dropping it
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function decode(record: KafkaEventRecord, maxBytes: number, now: Date): Valid | Invalid {
   const source: RecordSource = {
@@ -110,19 +119,38 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
     else invalid.push(decoded);
   }
 
-  // 1. Readings, once per eventId (a replayed record may share a batch with its original)
+  // 1. Readings, once per eventId (a replayed record may share a batch with its original). A later record whose
+  // eventId names a different reading is a conflict, never a duplicate: it would vanish silently otherwise.
   const unique = new Map<string, ReadingDocument>();
-  for (const { document } of valid) if (!unique.has(document._id)) unique.set(document._id, document);
+  const candidates: Valid[] = [];
+  for (const item of valid) {
+    const first = unique.get(item.document._id);
+    if (!first) unique.set(item.document._id, item.document);
+    else if (!sameReading(first, item.document)) {
+      invalid.push(conflict(item, first));
+      continue;
+    }
+    candidates.push(item);
+  }
   const documents = [...unique.values()];
   const outcomes = await deps.readings.write(documents, deps.deadline);
   const outcomeOf = new Map(documents.map((document, i) => [document._id, outcomes[i] as WriteOutcome]));
+  const existing = await storedDuplicates(documents, outcomeOf, deps);
 
   const failed: Decoded[] = [];
   const stored: Valid[] = [];
-  for (const item of valid) {
+  let conflicts = valid.length - candidates.length;
+  for (const item of candidates) {
     const outcome = outcomeOf.get(item.document._id);
-    if (outcome?.status === 'written' || outcome?.status === 'duplicate') stored.push(item);
-    else if (outcome?.status === 'failed' && outcome.kind === 'permanent') {
+    if (outcome?.status === 'written') stored.push(item);
+    else if (outcome?.status === 'duplicate') {
+      const holder = existing.readings.get(item.document._id);
+      if (holder && !sameReading(holder, item.document)) {
+        invalid.push(conflict(item, holder));
+        conflicts++;
+      } else if (holder || !existing.failed) stored.push(item);
+      else failed.push(item);
+    } else if (outcome?.status === 'failed' && outcome.kind === 'permanent') {
       invalid.push({ ...item, reason: SinkInvalidReason.WriteRejected, detail: outcome.error });
     } else failed.push(item);
   }
@@ -138,23 +166,34 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
   deps.metrics.addMetric(SinkMetric.Duplicates, MetricUnit.Count, stored.length - written);
   deps.metrics.addMetric(SinkMetric.Stale, MetricUnit.Count, state.stale);
   deps.metrics.addMetric(SinkMetric.Invalid, MetricUnit.Count, invalid.length - parked.failed.length);
+  deps.metrics.addMetric(SinkMetric.Conflicts, MetricUnit.Count, conflicts);
   deps.metrics.addMetric(SinkMetric.Failed, MetricUnit.Count, failed.length);
   recordFreshness(stored, outcomeOf, deps, now());
 
   const errors = [...new Set(outcomes.filter((o) => o.status === 'failed').map((o) => ('error' in o ? o.error : '')))];
   if (failed.length > 0) {
-    const all = [...errors, ...state.errors, ...parked.errors];
-    deps.logger.error('Records not stored; the event source will deliver them again', {
-      count: failed.length,
-      errors: all.slice(0, 5),
-      ...(all.some(isServerSelectionError) ? { hint: SERVER_SELECTION_HINT } : {}),
-    });
+    const all = [...errors, ...existing.errors, ...state.errors, ...parked.errors];
+    deps.logger.error(
+      'Records not stored; the event source will deliver them again',
+      boundedFields({
+        count: failed.length,
+        errors: all.slice(0, 5).map(failureDetail),
+        ...(all.some(isServerSelectionError) ? { hint: SERVER_SELECTION_HINT } : {}),
+      }),
+    );
   }
   if (invalid.length > 0) {
-    deps.logger.warn('Records quarantined', {
-      count: invalid.length,
-      examples: invalid.slice(0, 5).map((i) => ({ source: sourceId(i.source), reason: i.reason, detail: i.detail })),
-    });
+    deps.logger.warn(
+      'Records quarantined',
+      boundedFields({
+        count: invalid.length,
+        examples: invalid.slice(0, 5).map((i) => ({
+          source: failureDetail(sourceId(i.source)),
+          reason: i.reason,
+          detail: failureDetail(i.detail),
+        })),
+      }),
+    );
   }
 
   const seen = new Set<string>();
@@ -167,6 +206,37 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
     })
     .map((item) => failureOf(item.source));
   return { batchItemFailures };
+}
+
+const describeReading = (reading: StoredReading): string =>
+  `${reading.deviceId} ts ${reading.ts.toISOString()} seq ${reading.seq}`;
+
+function conflict(item: Valid, holder: StoredReading): Invalid {
+  return {
+    ...item,
+    reason: SinkInvalidReason.EventIdConflict,
+    detail: `eventId ${item.document._id} belongs to ${describeReading(holder)}; this record is ${describeReading(item.document)}`,
+    conflictsWith: holder,
+  };
+}
+
+/**
+ * The stored readings behind "already stored" outcomes, to tell a replay from a reading that reuses the eventId.
+ * Read only when there are duplicates (replays), so a clean batch costs no extra round trip. When the read fails the
+ * duplicates are retried: acknowledging them unchecked could drop a conflicting reading silently.
+ */
+async function storedDuplicates(
+  documents: readonly ReadingDocument[],
+  outcomeOf: ReadonlyMap<string, WriteOutcome>,
+  deps: SinkDeps,
+): Promise<{ readings: Map<string, StoredReading>; failed: boolean; errors: string[] }> {
+  const ids = documents.filter((d) => outcomeOf.get(d._id)?.status === 'duplicate').map((d) => d._id);
+  try {
+    const found = await deps.readings.stored(ids, deps.deadline);
+    return { readings: new Map(found.map((reading) => [reading._id, reading])), failed: false, errors: [] };
+  } catch (error) {
+    return { readings: new Map(), failed: true, errors: [describeError(error)] };
+  }
 }
 
 interface StepResult {
@@ -243,6 +313,7 @@ async function quarantine(items: readonly Invalid[], deps: SinkDeps, now: Date):
       key: item.record.key ?? null,
       value: item.record.value ?? null,
       headers: headerList(item.record.headers),
+      ...(item.conflictsWith ? { conflictsWith: item.conflictsWith } : {}),
     };
     return {
       updateOne: {

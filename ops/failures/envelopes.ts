@@ -153,9 +153,25 @@ export function topicMatches(filter: string, topic: string): boolean {
 
 // --- ingest-dlq: invalid envelopes and messages past maxReceiveCount -----------------------------------------
 
+/**
+ * The original of a parked message: the body itself, or decoded when the forwarder had to encode it
+ * (`failure.payloadEncoding`, lambdas/forward/sqs-quarantine.ts): base64 bytes, or only a pointer.
+ */
+function parkedPayload(
+  body: string,
+  encoding: string | undefined,
+): { payload: FailureEnvelope['payload']; pointer?: string } {
+  if (encoding === 'base64') return { payload: payloadOf(Buffer.from(body, 'base64')) };
+  if (encoding === 'pointer') {
+    const pointer = jsonObject(payloadOf(Buffer.from(body, 'utf8')))?.pointer;
+    return { payload: null, ...(typeof pointer === 'string' ? { pointer } : {}) };
+  }
+  return { payload: payloadOf(Buffer.from(body, 'utf8')) };
+}
+
 export function fromDeadLetter(message: Message, queueUrl: string, maxReceiveCount: number): FailureEnvelope {
   const attribute = (name: string) => message.MessageAttributes?.[name]?.StringValue;
-  const payload = payloadOf(Buffer.from(message.Body ?? '', 'utf8'));
+  const { payload, pointer } = parkedPayload(message.Body ?? '', attribute(FailureAttribute.PayloadEncoding));
   const parked = attribute(FailureAttribute.Reason) !== undefined;
   const attempts = Number(attribute(FailureAttribute.Attempts));
   return {
@@ -169,7 +185,7 @@ export function fromDeadLetter(message: Message, queueUrl: string, maxReceiveCou
     firstFailedAt: attribute(FailureAttribute.FirstFailedAt) ?? isoFromEpoch(message.Attributes?.SentTimestamp),
     attempts: parked ? (Number.isFinite(attempts) ? attempts : null) : maxReceiveCount,
     payload,
-    pointer: `sqs://${queueUrl}#${message.MessageId}`,
+    pointer: pointer ?? `sqs://${queueUrl}#${message.MessageId}`,
     ...ids(payload),
   };
 }

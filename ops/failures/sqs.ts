@@ -82,7 +82,7 @@ export async function peekMessages(sqs: SQSClient, queueUrl: string, limit: numb
 }
 
 /**
- * Sends bodies in SendMessageBatch calls within SQS's limits (10 entries, 256 KiB); returns the keys SQS did not
+ * Sends bodies in SendMessageBatch calls within SQS's limits (10 entries, 1 MiB: lambdas/shared/sqs-batch.ts); returns the keys SQS did not
  * take, with its reason.
  */
 export async function sendBodies(

@@ -6,7 +6,7 @@
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { Document } from 'mongodb';
 import type { FailureEnvelope, FailureStore } from '../../lambdas/shared/failure';
-import { SQS_MAX_BATCH_BYTES, SQS_UNSAFE } from '../../lambdas/shared/sqs-batch';
+import { SQS_MAX_MESSAGE_BYTES, SQS_UNSAFE } from '../../lambdas/shared/sqs-batch';
 import type { QuarantineDocument } from '../../lambdas/sink/documents';
 import type { DeadLetterTopic } from './dead-letter-topic';
 import { fromDeadLetter, fromIotError, fromQuarantine, fromSinkDeadLetter, replayBodyOfIotError } from './envelopes';
@@ -70,7 +70,8 @@ function ingestBody(envelope: FailureEnvelope): { body: string } | { problem: st
 /** A body SQS accepts, or why not. */
 function sqsBody(body: string): { body: string } | { problem: string } {
   if (SQS_UNSAFE.test(body)) return { problem: 'the payload holds characters SQS does not accept' };
-  if (Buffer.byteLength(body, 'utf8') > SQS_MAX_BATCH_BYTES) return { problem: 'the payload is larger than 256 KiB' };
+  if (Buffer.byteLength(body, 'utf8') > SQS_MAX_MESSAGE_BYTES)
+    return { problem: `the payload is larger than SQS's ${SQS_MAX_MESSAGE_BYTES}-byte message size` };
   return { body };
 }
 

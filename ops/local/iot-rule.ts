@@ -60,6 +60,16 @@ export function ruleOutput(match: Match, publish: Publish): string {
   const payload = jsonObject(publish.payload);
   if (!payload) return publish.payload.toString('utf8');
   const deviceId = match.topic.split('/')[match.rule.deviceSegment - 1] ?? '';
+  try {
+    return enrichedBody(match, publish, payload, deviceId);
+  } catch {
+    // JSON.parse takes any depth, JSON.stringify recurses and throws RangeError on thousands of levels: such a payload
+    // goes through as it is, like one that is not an object, and the forwarder parks it with its reason
+    return publish.payload.toString('utf8');
+  }
+}
+
+function enrichedBody(match: Match, publish: Publish, payload: Record<string, unknown>, deviceId: string): string {
   return JSON.stringify(
     enrich(
       {

@@ -5,6 +5,8 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import { connect, type MqttClient } from 'mqtt';
+import { describeError } from '../../lambdas/shared/errors';
+import { failureDetail } from '../../lambdas/shared/failure';
 import { UserError } from '../errors';
 import type { Publish } from './iot-rule';
 import type { LocalLog } from './ports';
@@ -17,21 +19,62 @@ export interface MqttIngress {
 
 export type PublishListener = (publish: Publish) => void;
 
+/**
+ * The largest PUBLISH payload IoT Core's message broker accepts: "If a message size limit exceeds the service quotas,
+ * it will result in a CLIENT_ERROR with reason PAYLOAD_LIMIT_EXCEEDED" (MQTT message payload - AWS IoT Core,
+ * https://docs.aws.amazon.com/iot/latest/developerguide/topicdata.html; 128 KB in AWS IoT Core message broker
+ * limits and quotas, https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits). A larger
+ * payload never reaches a rule, so locally it never reaches the ingest queue either.
+ */
+export const IOT_MAX_PAYLOAD_BYTES = 128 * 1024;
+
+const payloadBytes = (payload: Buffer | string): number =>
+  typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+
+/**
+ * Hands a publish to the listener, refusing what IoT Core refuses and keeping whatever the listener throws away from
+ * the broker's hooks: no device payload may end the process (and with it the in-memory queues).
+ */
+function deliver(listener: PublishListener, publish: Publish, log: LocalLog | undefined): void {
+  try {
+    listener(publish);
+  } catch (error) {
+    log?.error(
+      `A publish on ${publish.topic.slice(0, 256)} could not be routed and was dropped: ${failureDetail(describeError(error))}`,
+    );
+  }
+}
+
 /** An MQTT broker on `host:port` (port 0: any free port) that hands every client publish to `listener`. */
 export async function startEmbeddedBroker(
   options: { readonly host: string; readonly port: number },
   listener: PublishListener,
+  log?: LocalLog,
 ): Promise<MqttIngress> {
   const aedes = await Aedes.createBroker({
+    // As IoT Core does, refuse an oversized PUBLISH: the error closes the client's connection (MQTT 3.1.1 has no
+    // reason code to carry), so the device learns of it, and nothing is queued
+    authorizePublish: (client, packet, callback) => {
+      const bytes = payloadBytes(packet.payload);
+      if (bytes <= IOT_MAX_PAYLOAD_BYTES) return callback(null);
+      log?.warn(
+        `Refused a ${bytes}-byte publish from ${String(client?.id).slice(0, 128)} on ${packet.topic.slice(0, 256)}: over IoT Core's ${IOT_MAX_PAYLOAD_BYTES}-byte payload limit (PAYLOAD_LIMIT_EXCEEDED)`,
+      );
+      callback(new Error(`PAYLOAD_LIMIT_EXCEEDED: ${bytes} bytes exceeds ${IOT_MAX_PAYLOAD_BYTES}`));
+    },
     // Runs for every publish, QoS 0 and 1 alike; the broker's own ($SYS) messages have no client
     published: (packet, client, callback) => {
       if (client)
-        listener({
-          topic: packet.topic,
-          clientId: client.id,
-          payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
-          receivedAt: Date.now(),
-        });
+        deliver(
+          listener,
+          {
+            topic: packet.topic,
+            clientId: client.id,
+            payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+            receivedAt: Date.now(),
+          },
+          log,
+        );
       callback(null);
     },
   });
@@ -126,7 +169,16 @@ export async function subscribeToBroker(
   // mqtt.js reconnects (and subscribes again: clean session, resubscribe on); say so rather than crash on 'error'
   client.on('error', (error) => log.warn(`MQTT ${options.url}: ${error.message}`));
   client.on('offline', () => log.warn(`MQTT ${options.url}: connection lost, reconnecting`));
-  client.on('message', (topic, payload) => listener({ topic, clientId: undefined, payload, receivedAt: Date.now() }));
+  client.on('message', (topic, payload) => {
+    // Another broker has its own limit (Mosquitto: 256 MB): apply IoT Core's here, where the message would enter
+    if (payload.length > IOT_MAX_PAYLOAD_BYTES) {
+      log.warn(
+        `Dropped a ${payload.length}-byte message on ${topic.slice(0, 256)}: over IoT Core's ${IOT_MAX_PAYLOAD_BYTES}-byte payload limit, which IoT Core refuses (PAYLOAD_LIMIT_EXCEEDED)`,
+      );
+      return;
+    }
+    deliver(listener, { topic, clientId: undefined, payload, receivedAt: Date.now() }, log);
+  });
   return {
     url: options.url,
     stop: async () => {

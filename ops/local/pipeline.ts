@@ -249,6 +249,7 @@ export class LocalPipeline {
         : await startEmbeddedBroker(
             { host: options.mqtt?.host ?? '127.0.0.1', port: options.mqtt?.port ?? 1883 },
             listener,
+            log,
           );
     this.stops.push(() => mqtt.stop());
     this.mqtt = mqtt.url;

@@ -2,7 +2,7 @@
  * A loopback HTTP endpoint speaking the SQS JSON protocol's SendMessageBatch: where the forwarder's own bundled AWS
  * SDK sends invalid records when it runs on one machine (`telemetry-ops local`, tests). The SQS client sends to the
  * host of the queue URL (and to `AWS_ENDPOINT_URL_SQS`), so a queue URL on this endpoint reaches it. Request
- * signatures are not checked; SQS's limits are: more than 10 entries, more than 256 KiB, or repeated entry ids fail
+ * signatures are not checked; SQS's limits are: more than 10 entries, more than 1 MiB, or repeated entry ids fail
  * the request with SQS's error, and an entry with characters SQS does not accept comes back in `Failed`, as SQS
  * answers them (lambdas/shared/sqs-batch.ts holds the limits the senders keep to).
  */

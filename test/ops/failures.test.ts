@@ -509,12 +509,12 @@ describe('failures redrive', () => {
     ]);
   });
 
-  it('redrives a long queue in steps SQS accepts: ≤ 10 entries and ≤ 256 KiB per call, unsafe bodies kept', async () => {
-    // Given 25 parked messages of ~60 KB each and one whose body SQS would reject
+  it('redrives a long queue in steps SQS accepts: ≤ 10 entries and ≤ 1 MiB per call, unsafe bodies kept', async () => {
+    // Given 25 parked messages of ~300 KB each (three fit in SendMessageBatch's 1 MiB) and one SQS would reject
     const big = (i: number): Message => ({
       MessageId: `big-${i}`,
       ReceiptHandle: `rh-big-${i}`,
-      Body: JSON.stringify({ ...moved, padding: 'x'.repeat(60_000), i }),
+      Body: JSON.stringify({ ...moved, padding: 'x'.repeat(300_000), i }),
       Attributes: { SentTimestamp: String(NOW) },
     });
     const messages = [...Array.from({ length: 25 }, (_, i) => big(i)), { ...big(99), Body: 'bad \u0001 body' }];
@@ -537,7 +537,7 @@ describe('failures redrive', () => {
     for (const entries of calls) {
       expect(entries.length).toBeLessThanOrEqual(10);
       expect(entries.reduce((bytes, e) => bytes + Buffer.byteLength(e.MessageBody ?? ''), 0)).toBeLessThanOrEqual(
-        256 * 1024,
+        1024 * 1024,
       );
     }
     const deleted = sqs.commandCalls(DeleteMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);

@@ -1,6 +1,7 @@
 import type { KafkaConfig, LogEntry, logCreator, RetryOptions } from 'kafkajs';
 import { logLevel } from 'kafkajs';
-import type { LoggerPort } from '../observability';
+import { failureDetail } from '../failure';
+import { boundedFields, type LogFields, type LoggerPort } from '../observability';
 import type { KafkaCredentials } from './credentials';
 
 /** Where and how to reach Kafka. */
@@ -56,13 +57,34 @@ export function deriveKafkaBudget(remainingMs: number): KafkaBudget {
 /** The minimal logger kafkajs' log lines are routed to (Powertools Logger fits). */
 export type KafkaLogSink = Pick<LoggerPort, 'warn' | 'error'>;
 
+/**
+ * Keys Powertools Logger keeps for itself: an attribute with one of these names is dropped with a warning line of its
+ * own (`The key "timestamp" is a reserved key and will be dropped`), one per kafkajs line.
+ */
+const POWERTOOLS_RESERVED_KEYS = new Set(['level', 'message', 'sampling_rate', 'service', 'timestamp']);
+
+/**
+ * kafkajs' log fields as attributes Powertools takes as they are: its `timestamp` is dropped (Powertools stamps every
+ * line), another reserved name gets a `kafkajs_` prefix, and strings (broker error messages) are cut as
+ * `failure.error` is.
+ */
+export function kafkaLogFields(log: LogEntry['log']): LogFields {
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(log)) {
+    if (key === 'message' || key === 'timestamp') continue;
+    fields[POWERTOOLS_RESERVED_KEYS.has(key) ? `kafkajs_${key}` : key] =
+      typeof value === 'string' ? failureDetail(value) : value;
+  }
+  return boundedFields(fields as LogFields);
+}
+
 /** Routes kafkajs' WARN and ERROR lines to our structured logger; kafkajs never logs credentials. */
 export function kafkaLogCreator(sink: KafkaLogSink): logCreator {
   return () =>
     ({ level, log }: LogEntry) => {
-      const { message, ...extra } = log;
-      if (level === logLevel.ERROR) sink.error(`kafkajs: ${message}`, extra);
-      else if (level === logLevel.WARN) sink.warn(`kafkajs: ${message}`, extra);
+      const message = `kafkajs: ${failureDetail(String(log.message))}`;
+      if (level === logLevel.ERROR) sink.error(message, kafkaLogFields(log));
+      else if (level === logLevel.WARN) sink.warn(message, kafkaLogFields(log));
     };
 }
 

@@ -14,6 +14,7 @@ import { FakeSqs } from '../../helpers/fake-sqs';
 import { KafkaMockCluster } from '../../helpers/kafka-mock';
 import { readTopic } from '../../helpers/kafka-read';
 import { synthStack } from '../../helpers/synth';
+import { BODY_CASES } from '../corpus/cases';
 
 type BundledHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -83,6 +84,26 @@ describe('forwarder bundle (as deployed)', () => {
         }),
       },
     ]);
+  });
+
+  it('gives every corpus body the outcome the core gives it: produced byte for byte, or parked with its reason', async () => {
+    // Given the hostile-input corpus (test/lambdas/corpus/cases.ts) as one SQS batch
+    const records = BODY_CASES.map((c) => sqsRecord(c.body));
+    const parkedBefore = sqs.messages.length;
+    // When the bundled forwarder handles it
+    const response = await handler(sqsEvent(records), lambdaContext(10_000));
+    // Then nothing is retried, every valid body reached Kafka as it was, every other one sits in the DLQ with its reason
+    expect(response.batchItemFailures).toEqual([]);
+    const passing = BODY_CASES.filter((c) => c.forwarder === 'pass').map((c) => c.body);
+    const stored = await readTopic(cluster.bootstrapServers, TOPIC, (read) =>
+      passing.every((body) => read.some((r) => r.value === body)),
+    );
+    expect(passing.every((body) => stored.some((r) => r.value === body))).toBe(true);
+    const parked = sqs.messages.slice(parkedBefore);
+    const reasonOf = (sourceId: string) =>
+      parked.find((m) => m.attributes['failure.sourceId']?.StringValue === sourceId)?.attributes['failure.reason']
+        ?.StringValue;
+    expect(records.map((r) => reasonOf(r.messageId) ?? 'pass')).toEqual(BODY_CASES.map((c) => c.forwarder));
   });
 
   it('reports every record when all brokers are down, before the deadline, and recovers once they are back', async () => {

@@ -1,30 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ForwarderMetric, forwardBatch } from '../../../lambdas/forward/forwarder';
-import type { OutboundMessage, Publisher, Quarantine, QuarantineEntry } from '../../../lambdas/forward/ports';
 import { InvalidReason } from '../../../lambdas/shared/envelope';
 import { KafkaHeader } from '../../../lambdas/shared/kafka/headers';
 import { envelope, NOW, sqsRecord, telemetryBatch } from '../../helpers/factories';
+import { FakePublisher, FakeQuarantine } from '../../helpers/forwarder-fakes';
 import { RecordingLogger, RecordingMetrics } from '../../helpers/recorders';
-
-class FakePublisher implements Publisher {
-  public readonly calls: OutboundMessage[][] = [];
-  public constructor(private readonly fail: (message: OutboundMessage) => boolean = () => false) {}
-  public async publish(messages: readonly OutboundMessage[]) {
-    this.calls.push([...messages]);
-    const failed = messages.filter(this.fail);
-    return { failedIds: failed.map((m) => m.id), errors: failed.length ? ['KafkaJSError: broker down'] : [] };
-  }
-}
-
-class FakeQuarantine implements Quarantine {
-  public readonly entries: QuarantineEntry[] = [];
-  public constructor(private readonly reject: (entry: QuarantineEntry) => boolean = () => false) {}
-  public async quarantine(entries: readonly QuarantineEntry[]) {
-    const rejected = entries.filter(this.reject);
-    this.entries.push(...entries.filter((entry) => !rejected.includes(entry)));
-    return { failedIds: rejected.map((entry) => entry.id) };
-  }
-}
 
 function setup(publisher = new FakePublisher(), quarantine = new FakeQuarantine()) {
   const logger = new RecordingLogger();

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { QuarantineEntry } from '../../../lambdas/forward/ports';
 import { SqsQuarantine } from '../../../lambdas/forward/sqs-quarantine';
 import { InvalidReason } from '../../../lambdas/shared/envelope';
+import { fromDeadLetter } from '../../../ops/failures/envelopes';
+import { type SentMessage, SqsEndpoint } from '../../../ops/local/sqs-endpoint';
 import { NOW } from '../../helpers/factories';
 import { RecordingLogger } from '../../helpers/recorders';
 
@@ -47,11 +50,11 @@ describe('SqsQuarantine', () => {
     ]);
   });
 
-  it('splits into calls of at most 10 entries and 256 KiB', async () => {
+  it('splits into calls of at most 10 entries and 1 MiB (SendMessageBatch)', async () => {
     sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const quarantine = new SqsQuarantine(new SQSClient({}), DLQ_URL, 'forward', new RecordingLogger());
     const small = Array.from({ length: 23 }, (_, i) => entry(`s${i}`));
-    const large = Array.from({ length: 3 }, (_, i) => entry(`l${i}`, 'x'.repeat(100 * 1024)));
+    const large = Array.from({ length: 3 }, (_, i) => entry(`l${i}`, 'x'.repeat(400 * 1024)));
 
     await quarantine.quarantine([...small, ...large], Date.now() + 5_000);
 
@@ -59,7 +62,7 @@ describe('SqsQuarantine', () => {
     expect(calls.map((entries) => entries.length)).toEqual([10, 10, 5, 1]);
     for (const entries of calls) {
       const bytes = entries.reduce((sum, e) => sum + Buffer.byteLength(e.MessageBody ?? ''), 0);
-      expect(bytes).toBeLessThanOrEqual(256 * 1024);
+      expect(bytes).toBeLessThanOrEqual(1024 * 1024);
     }
   });
 
@@ -103,5 +106,79 @@ describe('SqsQuarantine failure detail', () => {
     );
     const attributes = sqsMock.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries?.[0]?.MessageAttributes;
     expect(attributes?.['failure.error']?.StringValue).toBe('readings.a\uFFFDb: Invalid key in record');
+  });
+});
+
+describe('SqsQuarantine: bodies SQS cannot carry as they are keep their reason', () => {
+  let endpoint: SqsEndpoint;
+  const parked: SentMessage[] = [];
+  beforeAll(async () => {
+    sqsMock.restore();
+    endpoint = await SqsEndpoint.start((message) => {
+      parked.push(message);
+      return `parked-${parked.length}`;
+    });
+  });
+  afterAll(() => endpoint.stop());
+  beforeEach(() => {
+    parked.length = 0;
+  });
+
+  // A real SQS client against the loopback endpoint, which refuses what SQS refuses (characters, size)
+  const quarantine = () =>
+    new SqsQuarantine(
+      new SQSClient({
+        region: 'eu-west-1',
+        endpoint: endpoint.endpoint,
+        credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      }),
+      endpoint.queueUrl('telemetry-ingest-dlq'),
+      'forward',
+      new RecordingLogger(),
+    );
+  const asReceived = (message: SentMessage) =>
+    fromDeadLetter({ MessageId: 'm', Body: message.body, MessageAttributes: message.attributes }, 'dlq', 5);
+
+  it('parks a body holding NUL as base64 of its bytes, flagged, with the reason; the CLI reads the original back', async () => {
+    const body = '{"deviceId":"sensor-1","x":"a\u0000b"}';
+    const result = await quarantine().quarantine(
+      [{ ...entry('nul', body), reason: InvalidReason.NotJson }],
+      Date.now() + 5_000,
+    );
+    expect(result.failedIds).toEqual([]);
+    const [message] = parked;
+    expect(message?.attributes['failure.payloadEncoding']?.StringValue).toBe('base64');
+    expect(Buffer.from(message?.body ?? '', 'base64').toString('utf8')).toBe(body);
+    expect(asReceived(message as SentMessage)).toMatchObject({
+      reason: 'not_json',
+      payload: { encoding: 'utf8', data: body },
+    });
+  });
+
+  it('parks a pointer (size, sha256, head) when even base64 would exceed SQS 1 MiB message size', async () => {
+    const body = `\u0001${'x'.repeat(900_000)}`;
+    const result = await quarantine().quarantine(
+      [{ ...entry('huge', body), sourceArn: 'arn:aws:sqs:eu-west-1:123456789012:telemetry-ingest' }],
+      Date.now() + 5_000,
+    );
+    expect(result.failedIds).toEqual([]);
+    const [message] = parked;
+    expect(message?.attributes['failure.payloadEncoding']?.StringValue).toBe('pointer');
+    expect(JSON.parse(message?.body ?? '')).toEqual({
+      pointer: 'sqs://arn:aws:sqs:eu-west-1:123456789012:telemetry-ingest#huge',
+      bytes: 900_001,
+      sha256: createHash('sha256').update(body).digest('hex'),
+      head: `\uFFFD${'x'.repeat(999)}`,
+    });
+    expect(asReceived(message as SentMessage)).toMatchObject({
+      reason: 'schema_violation',
+      payload: null,
+      pointer: 'sqs://arn:aws:sqs:eu-west-1:123456789012:telemetry-ingest#huge',
+    });
+  });
+
+  it('keeps a safe body byte for byte, without the flag', async () => {
+    await quarantine().quarantine([entry('ok')], Date.now() + 5_000);
+    expect(parked.map((m) => [m.body, m.attributes['failure.payloadEncoding']])).toEqual([['{"bad":"ok"}', undefined]]);
   });
 });

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseEnvironment } from '../../../lambdas/shared/config';
 import { failureDetail } from '../../../lambdas/shared/failure';
+import { logger } from '../../../lambdas/shared/powertools';
 import { SinkEnvironmentSchema } from '../../../lambdas/sink/config';
 import { createHandler } from '../../../lambdas/sink/create-handler';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../../lambdas/sink/documents';
@@ -51,6 +52,48 @@ describe('sink handler', () => {
     expect(() => parseEnvironment(SinkEnvironmentSchema, {})).toThrow(
       /set MONGODB_URI_SECRET_ID \(AWS\) or MONGODB_URI \(local runs\), exactly one/,
     );
+  });
+});
+
+describe('sink handler: what it logs when a batch cannot be handled', () => {
+  afterEach(() => vi.restoreAllMocks());
+  const errorsLogged = () => {
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    return () => error.mock.calls.map(([message, extra]) => ({ message, extra }));
+  };
+
+  it('never logs the MongoDB user name the driver quotes ("Username contains unescaped characters …")', async () => {
+    // Given a URI whose user name the driver refuses, quoting it
+    const logged = errorsLogged();
+    const sink = createHandler(
+      SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://ops/alice:s3cret-pw@127.0.0.1:9/' }),
+    );
+    // When a batch arrives
+    const response = await sink(event(), lambdaContext(5_000, 'telemetry-sink'));
+    // Then every record is retried and the log line says why, without the credentials
+    expect(response.batchItemFailures).toHaveLength(2);
+    const [line] = logged();
+    expect(line?.message).toBe('MongoDB unavailable; the event source will deliver the batch again');
+    expect(line?.extra).toMatchObject({ error: 'MongoParseError: Username contains unescaped characters <redacted>' });
+    expect(JSON.stringify(logged())).not.toMatch(/alice|s3cret/);
+    await sink.close();
+  });
+
+  it('names the real cause of an internal failure instead of "MongoDB unavailable"', async () => {
+    const logged = errorsLogged();
+    // A time-series configuration without the readingIds collection: a configuration error, not MongoDB's
+    const sink = createHandler(
+      SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:9', MONGODB_TIME_SERIES: 'true' }),
+      collections(),
+    );
+    const response = await sink(event(), lambdaContext(5_000, 'telemetry-sink'));
+    expect(response.batchItemFailures).toHaveLength(2);
+    expect(logged()).toEqual([
+      {
+        message: 'Sink failed (ConfigurationError); the event source will deliver the batch again',
+        extra: expect.objectContaining({ error: expect.stringMatching(/^ConfigurationError: A time-series/) }),
+      },
+    ]);
   });
 });
 

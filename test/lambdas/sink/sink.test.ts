@@ -108,9 +108,12 @@ describe('sink: each reading stored exactly once', () => {
 
   it('E11000 on some operations (a concurrent writer got there first) counts as stored', async () => {
     const records = batch(4);
-    const raced = JSON.parse(Buffer.from(records[2]!.value!, 'base64').toString()).eventId;
+    const raced = JSON.parse(Buffer.from(records[2]!.value!, 'base64').toString());
     // Another writer inserted that reading with a plain insert between our filter check and our insert
-    await readings.bulkWrite([{ insertOne: { document: { _id: raced } as ReadingDocument } }]);
+    const document = { _id: raced.eventId, deviceId: raced.deviceId, ts: new Date(raced.ts), seq: raced.seq };
+    await readings.bulkWrite([
+      { insertOne: { document: { ...document, readings: raced.readings } as ReadingDocument } },
+    ]);
     const response = await run(records);
     expect(response.batchItemFailures).toEqual([]);
     expect(readings.docs.size).toBe(4);
@@ -364,6 +367,87 @@ describe('sink: transient failures are retried, exactly the right records', () =
       { itemIdentifier: { partition: 'telemetry.readings.v1-0', offset: 10 } },
       { itemIdentifier: { partition: 'telemetry.readings.v1-3', offset: 7 } },
     ]);
+  });
+});
+
+describe('sink: an eventId that names another reading is a conflict, never a duplicate', () => {
+  const unsequenced = (deviceId: string, ts: number, eventId: string) => {
+    const { seq: _seq, ...payload } = devicePayload({ ts });
+    return { ...envelope(deviceId, payload), eventId };
+  };
+  const id = '6f1c2b1e-0c1a-4c55-9a43-7d1f0f4f2a10';
+
+  it("quarantines device B's record carrying device A's stored eventId, both sides visible, B's state untouched", async () => {
+    // Given device A's reading stored
+    await run([kafkaRecord(unsequenced('sensor-a', NOW - 5_000, id), { offset: 0 })]);
+    // When device B's record arrives with the same eventId
+    const response = await run([kafkaRecord(unsequenced('sensor-b', NOW - 4_000, id), { offset: 1 })]);
+    // Then it is quarantined as a conflict naming both readings, counted, and moves no state
+    expect(response.batchItemFailures).toEqual([]);
+    const [parked] = quarantined.all();
+    expect(parked).toMatchObject({
+      reason: 'event_id_conflict',
+      conflictsWith: { _id: id, deviceId: 'sensor-a', ts: new Date(NOW - 5_000) },
+    });
+    expect(parked?.error).toMatch(/belongs to sensor-a .*this record is sensor-b/);
+    expect(JSON.parse(Buffer.from(parked?.value ?? '', 'base64').toString()).deviceId).toBe('sensor-b');
+    expect(metrics.single(SinkMetric.Conflicts)).toBe(1);
+    expect(metrics.single(SinkMetric.Duplicates)).toBe(0);
+    expect(devices.get('sensor-b')).toBeUndefined();
+    expect(devices.get('sensor-a')?.eventId).toBe(id);
+  });
+
+  it('a UUID reused with another ts in one batch: the first is stored, the second quarantined, state = stored reading', async () => {
+    const first = kafkaRecord(unsequenced('sensor-a', NOW - 5_000, id), { offset: 0 });
+    const reused = kafkaRecord(unsequenced('sensor-a', NOW - 1_000, id), { offset: 1 });
+    const response = await run([first, reused]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(readings.all().map((r) => r.ts)).toEqual([new Date(NOW - 5_000)]);
+    expect(quarantined.all().map((q) => [q._id, q.reason])).toEqual([
+      ['telemetry.readings.v1-0@1', 'event_id_conflict'],
+    ]);
+    expect(devices.get('sensor-a')?.ts).toEqual(new Date(NOW - 5_000));
+    expect(metrics.single(SinkMetric.Conflicts)).toBe(1);
+  });
+
+  it('a replay (same reading, new receive time and trace) is still a duplicate', async () => {
+    const reading = envelope('sensor-a', devicePayload({ seq: 4 }));
+    await run([kafkaRecord(reading, { offset: 0 })]);
+    const retransmission = { ...reading, receivedAt: reading.receivedAt + 3_000, traceId: 'another-trace' };
+    const response = await run([kafkaRecord(retransmission, { offset: 9 })]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(quarantined.docs.size).toBe(0);
+    expect(metrics.single(SinkMetric.Duplicates)).toBe(1);
+    expect(metrics.single(SinkMetric.Conflicts)).toBe(0);
+  });
+
+  it('retries the duplicates when the stored readings cannot be read (no unchecked acknowledgement)', async () => {
+    await run([kafkaRecord(unsequenced('sensor-a', NOW - 5_000, id), { offset: 0 })]);
+    const failing = Object.assign(Object.create(readings), {
+      find: () => ({ toArray: async () => Promise.reject(new Error('connection reset')) }),
+    }) as typeof readings;
+    logger = new RecordingLogger();
+    metrics = new RecordingMetrics();
+    const response = await sinkBatch(kafkaEvent([kafkaRecord(unsequenced('sensor-b', NOW, id), { offset: 1 })]), {
+      collections: { readings: failing, devices, quarantine: quarantined },
+      readings: new UpsertReadingWriter(failing),
+      logger,
+      metrics,
+      maxMessageBytes: 16_384,
+      deadline: Date.now() + 10_000,
+    });
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: { partition: 'telemetry.readings.v1-0', offset: 1 } },
+    ]);
+    expect(devices.get('sensor-b')).toBeUndefined();
+  });
+
+  it('detects the conflict in a time-series collection too (by its eventId field)', async () => {
+    const marks = new FakeCollection<ReadingIdDocument>();
+    await run([kafkaRecord(unsequenced('sensor-a', NOW - 5_000, id), { offset: 0 })], { writer: 'timeseries', marks });
+    await run([kafkaRecord(unsequenced('sensor-b', NOW - 4_000, id), { offset: 1 })], { writer: 'timeseries', marks });
+    expect(quarantined.all().map((q) => q.reason)).toEqual(['event_id_conflict']);
+    expect(devices.get('sensor-b')).toBeUndefined();
   });
 });
 

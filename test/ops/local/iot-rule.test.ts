@@ -76,6 +76,13 @@ describe('ruleOutput', () => {
     expect(body).toMatchObject({ deviceId: 'press-2', clientId: 'press-2' });
   });
 
+  it('passes a payload nested too deep to serialise (5,000 levels) through as it is, instead of throwing', () => {
+    // JSON.parse takes it; JSON.stringify of the enriched object would throw RangeError in the broker's hook
+    const deep = `{"ts":1,"a":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}`;
+    const [match] = matchRules(rules, 'sensors/sensor-7/telemetry');
+    expect(ruleOutput(match!, publish('sensors/sensor-7/telemetry', deep, 'sensor-7'))).toBe(deep);
+  });
+
   it('passes a payload that is not a JSON object through as it is, for the forwarder to park with its reason', () => {
     const [match] = matchRules(rules, 'sensors/sensor-7/telemetry');
     expect(ruleOutput(match!, publish('sensors/sensor-7/telemetry', '{"ts": 1', 'sensor-7'))).toBe('{"ts": 1');

@@ -1,6 +1,6 @@
 /**
  * The loopback SQS endpoint holds senders to SQS's limits, answering through the AWS SDK as SQS does: a request over
- * 10 entries or 256 KiB, or with repeated ids, fails whole; an entry with characters SQS refuses comes back in
+ * 10 entries or 1 MiB, or with repeated ids, fails whole; an entry with characters SQS refuses comes back in
  * `Failed` while the others are sent.
  */
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
@@ -50,10 +50,11 @@ describe('SqsEndpoint', () => {
     ['no entry', [], 'EmptyBatchRequest', /at least one/],
     ['a repeated id', [...entries(1), ...entries(1)], 'BatchEntryIdsNotDistinct', /Id 0 repeated/],
     [
-      'more than 256 KiB',
-      entries(2, 'x'.repeat(128 * 1024 + 1)),
+      // SendMessageBatch: "both 1 MiB 1,048,576 bytes" (Amazon SQS API Reference, SendMessageBatch)
+      'more than 1 MiB',
+      entries(2, 'x'.repeat(512 * 1024 + 1)),
       'BatchRequestTooLong',
-      /cannot be longer than 262144 bytes\. You have sent 262146 bytes/,
+      /cannot be longer than 1048576 bytes\. You have sent 1048578 bytes/,
     ],
   ])('refuses a batch with %s as SQS does, sending none of it', async (_what, batch, name, message) => {
     const before = sent.length;
