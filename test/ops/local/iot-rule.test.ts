@@ -78,9 +78,22 @@ describe('ruleOutput', () => {
 
   it('passes a payload nested too deep to serialise (5,000 levels) through as it is, instead of throwing', () => {
     // JSON.parse takes it; JSON.stringify of the enriched object would throw RangeError in the broker's hook
-    const deep = `{"ts":1,"a":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}`;
+    // Given a device field the rule projects (readings) nested 5,000 levels deep
+    const deep = `{"ts":1,"readings":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}`;
     const [match] = matchRules(rules, 'sensors/sensor-7/telemetry');
+    // When the rule twin runs, Then the payload goes through as it is for the forwarder to park
     expect(ruleOutput(match!, publish('sensors/sensor-7/telemetry', deep, 'sensor-7'))).toBe(deep);
+  });
+
+  it('drops a deeply nested field the rule does not project, as the rule SQL does, and enriches the rest', () => {
+    // Given a payload whose only deep member is not a device field
+    const deep = `{"ts":1,"readings":{"t":1},"a":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}`;
+    const [match] = matchRules(rules, 'sensors/sensor-7/telemetry');
+    // When the rule twin runs
+    const body = JSON.parse(ruleOutput(match!, publish('sensors/sensor-7/telemetry', deep, 'sensor-7')));
+    // Then the projection leaves the deep member out and the reading is enriched
+    expect(body).not.toHaveProperty('a');
+    expect(body).toMatchObject({ ts: 1, readings: { t: 1 }, deviceId: 'sensor-7' });
   });
 
   it('passes a payload that is not a JSON object through as it is, for the forwarder to park with its reason', () => {
