@@ -22,6 +22,7 @@ import type { QuarantineDocument } from '../lambdas/sink/documents';
 import { COLLECTIONS } from '../lambdas/sink/mongo-connection';
 import { loadConfig } from '../lib/config/load';
 import type { PipelineConfig } from '../lib/config/schema';
+import type { ReadableDb } from './dashboard/readable-db';
 import { UserError } from './errors';
 import type { QuarantineCollection } from './failures/stores';
 import { type KafkaTarget, kafkaTarget } from './kafka/connection';
@@ -45,6 +46,8 @@ export interface AwsClients {
   readonly secretsManager?: SecretsManagerClient;
   /** The quarantine collection, instead of connecting to MongoDB. */
   readonly quarantine?: QuarantineCollection;
+  /** The database the dashboard reads, instead of connecting to MongoDB. */
+  readonly readableDb?: ReadableDb;
 }
 
 /** SDK error names that mean "fix your setup", with what to tell the user. */
@@ -286,6 +289,13 @@ export class OpsContext {
       );
     }
     return client;
+  }
+
+  /** The sink's database, read-only, for the dashboard. */
+  public async readableDb(): Promise<ReadableDb> {
+    if (this.clients.readableDb) return this.clients.readableDb;
+    const client = await this.mongo();
+    return client.db(this.config.sink.mongo.database);
   }
 
   /** The sink's quarantine collection. */
