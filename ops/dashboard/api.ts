@@ -271,12 +271,16 @@ export class DashboardApi {
     const { freshness } = this.deps;
     const devices = this.collection('devices');
     const page = fleetPage(query, now, freshness);
-    const [states, matched, all, ...byState] = await Promise.all([
-      devices.find(page.filter, page).toArray() as Promise<DeviceStateRow[]>,
-      devices.countDocuments(page.filter),
-      devices.countDocuments({}),
-      ...FRESHNESS.map((state) => devices.countDocuments(freshnessFilter(state, now, freshness))),
+    // Every device is in exactly one freshness state: their sum is the fleet, without counting the whole collection
+    // (an empty filter scans it; the freshness filters are ranges of `last_seen`)
+    const filtered = Object.keys(page.filter).length > 0;
+    const [states, byState, matchedCount] = await Promise.all([
+      devices.find(page.filter, page.options).toArray() as Promise<DeviceStateRow[]>,
+      Promise.all(FRESHNESS.map((state) => devices.countDocuments(freshnessFilter(state, now, freshness)))),
+      filtered ? devices.countDocuments(page.filter) : undefined,
     ]);
+    const all = byState.reduce((sum, count) => sum + count, 0);
+    const matched = matchedCount ?? all;
     const counts = await this.aggregate<{ _id: string; count: number }>(
       'readings',
       readingCounts(states.map((s) => s._id)),

@@ -4,8 +4,8 @@
  * and a real server, and `local --demo`'s in-memory store runs the same documents as production.
  *
  * What the sink's indexes serve (created in lambdas/sink/mongo-connection.ts):
- * - `devices`: `_id` (fleet pages by device, search, a device's latest state) and `last_seen` `{ts: -1}` (freshness
- *   counts and filters, pages by last seen).
+ * - `devices`: `_id` (fleet pages by device, search, a device's latest state) and `last_seen` `{ts: -1, _id: -1}`
+ *   (freshness counts and filters, pages by last seen with ties by id, in either direction).
  * - `readings`, regular collection: `device_time` `{deviceId: 1, ts: -1}`. A device's range is a bounded scan of it.
  *   Fleet-wide queries put a predicate on `deviceId` that matches every device id (`{$gte: ''}`: device ids are
  *   strings, and string comparison puts '' first) so the planner may use `device_time` with bounds on `ts`; the index
@@ -78,16 +78,14 @@ export function fleetFilter(
   return filter;
 }
 
-/** A page of `devices` (the latest state per device, one document each): filter, sort, skip and limit. */
+/** A page of `devices` (the latest state per device, one document each): the filter, and sort, skip and limit. */
 export function fleetPage(query: FleetQuery, now: Date, thresholds: FreshnessThresholds) {
   const direction = query.order === 'asc' ? 1 : -1;
   // `_id` breaks ties between devices last seen at the same instant, so pages neither repeat nor skip a device
   const sort: Document = query.sort === 'deviceId' ? { _id: direction } : { ts: direction, _id: direction };
   return {
     filter: fleetFilter(query, now, thresholds),
-    sort,
-    skip: (query.page - 1) * query.pageSize,
-    limit: query.pageSize,
+    options: { sort, skip: (query.page - 1) * query.pageSize, limit: query.pageSize },
   } as const;
 }
 

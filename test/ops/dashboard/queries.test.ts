@@ -48,7 +48,7 @@ describe('fleet overview queries', () => {
     const devices = seeded().collection('devices');
     const ids = async (query: Partial<Parameters<typeof fleetPage>[0]>) => {
       const page = fleetPage({ sort: 'deviceId', order: 'asc', page: 1, pageSize: 2, ...query }, NOW, THRESHOLDS);
-      return (await devices.find(page.filter, page).toArray()).map((d) => d._id);
+      return (await devices.find(page.filter, page.options).toArray()).map((d) => d._id);
     };
     expect(await ids({})).toEqual(['sensor-a', 'sensor-b']);
     expect(await ids({ page: 2 })).toEqual(['sensor-c']);
