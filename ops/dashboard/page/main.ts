@@ -61,9 +61,10 @@ const duration = (ms: number) =>
     : ms < 7_200_000
       ? `${Math.round(ms / 60_000)} min`
       : `${(ms / 3_600_000).toFixed(1)} h`;
+const reading = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(2));
 const readingsText = (readings: Readonly<Record<string, number>>) =>
   Object.entries(readings)
-    .map(([kind, value]) => `${kind} ${Number.isInteger(value) ? value : value.toFixed(2)}`)
+    .map(([kind, value]) => `${kind} ${reading(value)}`)
     .join(', ');
 
 /** What the user chose; the views follow it on every refresh. */
@@ -218,7 +219,7 @@ function renderDevice(answer: DeviceAnswer) {
     ['state', device.freshness],
     ['last seen', `${time(device.lastSeen)} (${ago(device.lastSeen, answer.now)})`],
     ['seq', String(device.seq)],
-    ...Object.entries(device.readings).map(([kind, value]) => [kind, String(value)] as [string, string]),
+    ...Object.entries(device.readings).map(([kind, value]) => [kind, reading(value)] as [string, string]),
   ];
   $('#device-state').replaceChildren(
     ...facts.map(([name, value]) => {
