@@ -18,7 +18,7 @@ import type { DeviceStateDocument, ReadingDocument } from '../../lambdas/sink/do
 import { COLLECTIONS, MongoConnection } from '../../lambdas/sink/mongo-connection';
 import { DashboardApi } from '../../ops/dashboard/api';
 import type { ReadableDb } from '../../ops/dashboard/readable-db';
-import { quarantineDocument } from '../helpers/dashboard-data';
+import { keepNewest, quarantineDocument } from '../helpers/dashboard-data';
 import { MingoDb } from '../helpers/mingo-db';
 import { RecordingLogger } from '../helpers/recorders';
 
@@ -67,22 +67,6 @@ function* readingChunks(chunk: number): Generator<ReadingDocument[]> {
     }
   }
   if (batch.length > 0) yield batch;
-}
-
-function newestPerDevice(readings: Iterable<ReadingDocument>, states: Map<string, DeviceStateDocument>) {
-  for (const r of readings) {
-    const current = states.get(r.deviceId);
-    if (!current || r.ts > current.ts)
-      states.set(r.deviceId, {
-        _id: r.deviceId,
-        ts: r.ts,
-        seq: r.seq,
-        eventId: r._id,
-        receivedAt: r.receivedAt,
-        readings: r.readings,
-        updatedAt: r.storedAt,
-      });
-  }
 }
 
 const quarantine = () =>
@@ -138,7 +122,7 @@ async function inMemory(): Promise<void> {
   const started = performance.now();
   for (const chunk of readingChunks(100_000)) {
     for (const r of chunk) readings.push(r);
-    newestPerDevice(chunk, states);
+    keepNewest(chunk, states);
   }
   db.documents(COLLECTIONS.devices).push(...states.values());
   db.documents(COLLECTIONS.quarantine).push(...quarantine());
@@ -168,7 +152,7 @@ async function onServer(uri: string): Promise<void> {
     let count = 0;
     for (const chunk of readingChunks(10_000)) {
       await db.collection(COLLECTIONS.readings).insertMany(chunk as Document[], { ordered: false });
-      newestPerDevice(chunk, states);
+      keepNewest(chunk, states);
       count += chunk.length;
     }
     await db.collection(COLLECTIONS.devices).insertMany([...states.values()] as Document[]);

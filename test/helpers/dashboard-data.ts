@@ -3,7 +3,13 @@
  * writes them (lambdas/sink/documents.ts), for the query tests, the browser test and the benchmark.
  */
 import type { Document } from 'mongodb';
-import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../lambdas/sink/documents';
+import {
+  type DeviceStateDocument,
+  deviceStateDocument,
+  isNewer,
+  type QuarantineDocument,
+  type ReadingDocument,
+} from '../../lambdas/sink/documents';
 
 export interface ReadingSpec {
   readonly deviceId: string;
@@ -33,27 +39,23 @@ export function readingDocument(spec: ReadingSpec, timeSeries = false): ReadingD
   };
 }
 
-/** The device state the sink keeps for the newest of `readings` (by ts, then seq). */
-export function deviceStates(readings: readonly ReadingDocument[], now: Date): DeviceStateDocument[] {
-  const newest = new Map<string, ReadingDocument>();
+/**
+ * Keeps in `states` the device state the sink keeps for the newest reading per device (by ts, then seq), updated by
+ * `readings`; `updatedAt` is the reading's `storedAt`.
+ */
+export function keepNewest(readings: Iterable<ReadingDocument>, states: Map<string, DeviceStateDocument>): void {
   for (const reading of readings) {
-    const current = newest.get(reading.deviceId);
-    if (
-      !current ||
-      reading.ts > current.ts ||
-      (reading.ts.getTime() === current.ts.getTime() && reading.seq > current.seq)
-    )
-      newest.set(reading.deviceId, reading);
+    const current = states.get(reading.deviceId);
+    if (current && !isNewer(reading, current)) continue;
+    states.set(reading.deviceId, deviceStateDocument(reading, reading.storedAt));
   }
-  return [...newest.values()].map((r) => ({
-    _id: r.deviceId,
-    ts: r.ts,
-    seq: r.seq,
-    eventId: r._id,
-    receivedAt: r.receivedAt,
-    readings: r.readings,
-    updatedAt: now,
-  }));
+}
+
+/** The device states the sink keeps for `readings`. */
+export function deviceStates(readings: readonly ReadingDocument[]): DeviceStateDocument[] {
+  const states = new Map<string, DeviceStateDocument>();
+  keepNewest(readings, states);
+  return [...states.values()];
 }
 
 let quarantined = 0;
@@ -127,5 +129,5 @@ export function knownFleet(now: Date, timeSeries = false) {
     ...[40, 50].map((m) => quarantineDocument('schema', new Date(now.getTime() - m * MINUTE))),
     quarantineDocument('unsafe_key', new Date(now.getTime() - 48 * HOUR)),
   ];
-  return { readings, devices: deviceStates(readings, now), quarantine } satisfies Record<string, Document[]>;
+  return { readings, devices: deviceStates(readings), quarantine } satisfies Record<string, Document[]>;
 }

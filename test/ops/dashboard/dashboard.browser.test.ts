@@ -121,7 +121,7 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
       readings: { temperature: 21.5 },
     });
     db.documents('readings').push(reading);
-    db.documents('devices').push(...deviceStates([reading], NOW));
+    db.documents('devices').push(...deviceStates([reading]));
     const row = page.locator('#fleet-table tr[data-device="sensor-new"]');
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     expect(await row.locator('td').nth(3).textContent()).toBe('temperature 21.50');

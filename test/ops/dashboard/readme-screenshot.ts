@@ -40,7 +40,7 @@ async function main() {
     }
   }
   db.documents(COLLECTIONS.readings).push(...readings);
-  db.documents(COLLECTIONS.devices).push(...deviceStates(readings, now));
+  db.documents(COLLECTIONS.devices).push(...deviceStates(readings));
   const reasons = ['invalid_json', 'invalid_json', 'schema', 'invalid_json', 'unsafe_key', 'schema', 'too_large'];
   db.documents(COLLECTIONS.quarantine).push(
     ...reasons.map((reason, i) => quarantineDocument(reason, new Date(now.getTime() - (5 + i * 8) * MINUTE))),
