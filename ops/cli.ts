@@ -1,4 +1,5 @@
 /** The command groups of `telemetry-ops`, in the order `--help` lists them. */
+import { dashboardCommand } from './commands/dashboard';
 import { devicesCommands } from './commands/devices';
 import { failuresCommands } from './commands/failures';
 import { kafkaCommands } from './commands/kafka';
@@ -16,4 +17,5 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   devicesCommands,
   simulateCommand,
   localCommand,
+  dashboardCommand,
 ];

@@ -24,6 +24,7 @@ import type { QuarantineDocument, ReadingDocument } from '../lambdas/sink/docume
 import { COLLECTIONS } from '../lambdas/sink/mongo-connection';
 import { loadConfig } from '../lib/config/load';
 import type { PipelineConfig } from '../lib/config/schema';
+import type { ReadableDb } from './dashboard/readable-db';
 import { UserError } from './errors';
 import type { QuarantineCollection } from './failures/stores';
 import { type KafkaTarget, kafkaTarget } from './kafka/connection';
@@ -52,6 +53,8 @@ export interface AwsClients {
   readonly quarantine?: QuarantineCollection;
   /** The readings collection, instead of connecting to MongoDB. */
   readonly readings?: ReadingsCollection;
+  /** The database the dashboard reads, instead of connecting to MongoDB. */
+  readonly readableDb?: ReadableDb;
 }
 
 /** What the CLI reads from the sink's readings collection. */
@@ -311,6 +314,13 @@ export class OpsContext {
       );
     }
     return client;
+  }
+
+  /** The sink's database, read-only, for the dashboard. */
+  public async readableDb(): Promise<ReadableDb> {
+    if (this.clients.readableDb) return this.clients.readableDb;
+    const client = await this.mongo();
+    return client.db(this.config.sink.mongo.database);
   }
 
   /** The sink's quarantine collection. */

@@ -39,7 +39,7 @@ export type CommandGroup = (program: Command, kit: CommandKit) => void;
 export function buildProgram(deps: CliDependencies, groups: readonly CommandGroup[]): Command {
   const program = new Command('telemetry-ops')
     .description(
-      'Operate the IoT telemetry pipeline: status, a post-deploy verify, failures, Kafka topics and consumer groups, devices, a fleet simulator, the pipeline on this machine',
+      'Operate the IoT telemetry pipeline: status, a post-deploy verify, failures, Kafka topics and consumer groups, devices, a fleet simulator, the pipeline on this machine, a sensor-data dashboard',
     )
     .option(
       '-e, --env <name>',

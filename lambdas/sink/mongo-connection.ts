@@ -152,6 +152,9 @@ export class MongoConnection {
       await db
         .collection(COLLECTIONS.quarantine)
         .createIndex({ reason: 1, firstFailedAt: -1 }, { name: 'reason_time' });
+      // The dashboard's fleet overview counts and filters devices by freshness and pages them by last seen (ties by
+      // id): without this index each refresh reads the whole collection and sorts it (ops/dashboard/queries.ts)
+      await db.collection(COLLECTIONS.devices).createIndex({ ts: -1, _id: -1 }, { name: 'last_seen' });
     } catch (error) {
       this.options.logger.warn('Could not create MongoDB indexes; will try again on the next cold start', {
         error: this.redact(describeError(error)),

@@ -57,6 +57,8 @@ describe.skipIf(!uri)('sink against a real MongoDB server (MONGODB_URI)', () => 
     });
     const indexes = (await db.collection('readings').indexes()).map((index) => index.name);
     expect(indexes).toContain('device_time');
+    // The dashboard's freshness counts and pages by last seen (ops/dashboard/queries.ts)
+    expect((await db.collection('devices').indexes()).map((index) => index.name)).toContain('last_seen');
   });
 
   it('with a time-series collection, still stores each reading once across replays', async () => {

@@ -1,0 +1,85 @@
+/** `telemetry-ops dashboard` in-process, over a seeded store instead of MongoDB. */
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { cli } from '../../helpers/cli';
+import { knownFleet } from '../../helpers/dashboard-data';
+import { MingoDb } from '../../helpers/mingo-db';
+
+function seeded() {
+  const db = new MingoDb();
+  for (const [name, documents] of Object.entries(knownFleet(new Date()))) db.documents(name).push(...documents);
+  return db;
+}
+
+/** A port nothing listens on right now. */
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+
+/** Runs the command, calls `whileUp` once it answers, then stops it as Ctrl-C would. */
+async function serving(args: string[], whileUp: (port: number) => Promise<void>) {
+  const port = await freePort();
+  const stop = new AbortController();
+  const run = cli(['dashboard', '--port', String(port), ...args], {
+    clients: { readableDb: seeded() },
+    signal: stop.signal,
+  });
+  try {
+    await expect
+      .poll(
+        () =>
+          fetch(`http://127.0.0.1:${port}/favicon.ico`).then(
+            (r) => r.status,
+            () => 0,
+          ),
+        { timeout: 10_000 },
+      )
+      .not.toBe(0);
+    await whileUp(port);
+  } finally {
+    stop.abort();
+  }
+  return run;
+}
+
+describe('telemetry-ops dashboard', () => {
+  it('serves the fleet on 127.0.0.1 until stopped, and prints where', async () => {
+    let devices = 0;
+    const run = await serving([], async (port) => {
+      const answer = (await (await fetch(`http://127.0.0.1:${port}/api/fleet`)).json()) as { devices: unknown[] };
+      devices = answer.devices.length;
+    });
+    expect(devices).toBe(3);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Dashboard at http:\/\/127\.0\.0\.1:\d+\/ \(this machine only\); Ctrl-C stops it\.$/m);
+  });
+
+  it('makes up and prints an access token for any other address, and requires it', async () => {
+    let without = 0;
+    const run = await serving(['--host', '0.0.0.0', '--json'], async (port) => {
+      without = (await fetch(`http://127.0.0.1:${port}/api/fleet`)).status;
+    });
+    expect(without).toBe(401);
+    const printed = JSON.parse(run.stdout);
+    expect(printed.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(printed.url).toBe(`http://0.0.0.0:${new URL(printed.url).port}/?token=${printed.token}`);
+  });
+
+  it('refuses thresholds where silent comes before late, and ports out of range', async () => {
+    const thresholds = await cli(['dashboard', '--late-after', '600', '--silent-after', '60'], {
+      clients: { readableDb: seeded() },
+    });
+    expect(thresholds).toMatchObject({ code: 1 });
+    expect(thresholds.stderr).toBe('error: --silent-after (60 s) must be longer than --late-after (600 s)\n');
+    const port = await cli(['dashboard', '--port', '70000'], { clients: { readableDb: seeded() } });
+    expect(port.code).toBe(1);
+    expect(port.stderr).toContain("option '--port <port>' argument '70000' is invalid");
+  });
+});

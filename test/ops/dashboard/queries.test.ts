@@ -1,0 +1,149 @@
+/** The dashboard's queries on generated data with known answers, run by mingo (test/helpers/dashboard-data.ts). */
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  chooseBucket,
+  deviceSeries,
+  fleetPage,
+  fleetTrends,
+  freshnessFilter,
+  lateArrivals,
+  quarantineByReason,
+  quarantineOverTime,
+  readingCounts,
+  sequenceGaps,
+} from '../../../ops/dashboard/queries';
+import { HOUR, knownFleet, MINUTE } from '../../helpers/dashboard-data';
+import { MingoDb } from '../../helpers/mingo-db';
+
+const NOW = new Date('2026-12-01T09:00:00Z');
+const THRESHOLDS = { lateAfterMs: MINUTE, silentAfterMs: 15 * MINUTE };
+const LAST_HOUR = { from: new Date(NOW.getTime() - HOUR), to: NOW };
+const bucket = (ms: number) => {
+  const found = chooseBucket(new Date(0), new Date(ms), 1);
+  if (!found) throw new Error(`no bucket of ${ms} ms`);
+  return found;
+};
+
+// Both storage modes: time-series readings carry a copy of `_id` in `eventId` (lambdas/sink/reading-writers.ts)
+const MODE = { timeSeries: false };
+function seeded() {
+  const db = new MingoDb();
+  for (const [name, documents] of Object.entries(knownFleet(NOW, MODE.timeSeries)))
+    db.documents(name).push(...documents);
+  return db;
+}
+
+describe('chooseBucket', () => {
+  it('keeps every range within the points a chart can draw, with the smallest bucket that does', () => {
+    // Given the preset ranges and 500 points at most
+    const range = (ms: number) => chooseBucket(new Date(NOW.getTime() - ms), NOW, 500);
+    // Then an hour gets 10 s buckets (360), a day 5 min (288), a week 30 min (336)
+    expect(range(HOUR)).toMatchObject({ unit: 'second', binSize: 10 });
+    expect(range(24 * HOUR)).toMatchObject({ unit: 'minute', binSize: 5 });
+    expect(range(7 * 24 * HOUR)).toMatchObject({ unit: 'minute', binSize: 30 });
+    // And a range that even daily buckets cannot draw has none
+    expect(range(600 * 24 * HOUR)).toBeUndefined();
+  });
+});
+
+describe.each([
+  { mode: 'regular collection', timeSeries: false },
+  { mode: 'time-series collection', timeSeries: true },
+])('$mode', ({ timeSeries }) => {
+  beforeEach(() => {
+    MODE.timeSeries = timeSeries;
+  });
+
+  describe('fleet overview queries', () => {
+    it('pages the latest state per device by id or last seen, searches ids and filters by freshness', async () => {
+      const devices = seeded().collection('devices');
+      const ids = async (query: Partial<Parameters<typeof fleetPage>[0]>) => {
+        const page = fleetPage({ sort: 'deviceId', order: 'asc', page: 1, pageSize: 2, ...query }, NOW, THRESHOLDS);
+        return (await devices.find(page.filter, page.options).toArray()).map((d) => d._id);
+      };
+      expect(await ids({})).toEqual(['sensor-a', 'sensor-b']);
+      expect(await ids({ page: 2 })).toEqual(['sensor-c']);
+      expect(await ids({ sort: 'lastSeen', order: 'asc', pageSize: 3 })).toEqual(['sensor-c', 'sensor-b', 'sensor-a']);
+      expect(await ids({ search: 'R-B' })).toEqual(['sensor-b']);
+      expect(await ids({ search: '.*' })).toEqual([]);
+      expect(await ids({ freshness: 'fresh' })).toEqual(['sensor-a']);
+      expect(await ids({ freshness: 'late' })).toEqual(['sensor-b']);
+      expect(await ids({ freshness: 'silent' })).toEqual(['sensor-c']);
+      expect(await devices.countDocuments(freshnessFilter('late', NOW, THRESHOLDS))).toBe(1);
+    });
+
+    it('counts the readings stored per device of a page', async () => {
+      const rows = await seeded()
+        .collection('readings')
+        .aggregate(readingCounts(['sensor-a', 'sensor-b']))
+        .toArray();
+      expect(Object.fromEntries(rows.map((r) => [r._id, r.count]))).toEqual({ 'sensor-a': 331, 'sensor-b': 3 });
+    });
+  });
+
+  describe('time series queries', () => {
+    it("buckets one device's range per kind with min, avg and max, leaving buckets without readings out", async () => {
+      // When sensor-a's last hour is bucketed by minute
+      const rows = await seeded()
+        .collection('readings')
+        .aggregate(deviceSeries('sensor-a', LAST_HOUR, bucket(MINUTE)))
+        .toArray();
+      const temperature = rows.filter((r) => r._id.kind === 'temperature');
+      // Then minutes 17–20 (seq 102–125) are missing: 56 buckets of 60
+      expect(temperature).toHaveLength(56);
+      expect(rows.filter((r) => r._id.kind === 'humidity')).toHaveLength(56);
+      const minute = (k: number) => temperature.find((r) => r._id.t.getTime() === NOW.getTime() - HOUR + k * MINUTE);
+      expect(minute(0)).toMatchObject({ min: 0, max: 5, avg: 2.5, n: 6 });
+      expect(minute(16)).toMatchObject({ min: 96, max: 99, avg: 97.5, n: 4 });
+      expect(minute(17)).toBeUndefined();
+      expect(minute(21)).toMatchObject({ min: 130, max: 131, n: 2 });
+      // And the duplicate seq 200 (another eventId) is a reading like any other here
+      expect(minute(33)).toMatchObject({
+        min: 198,
+        max: 203,
+        n: 7,
+        avg: (198 + 199 + 200 + 200 + 201 + 202 + 203) / 7,
+      });
+    });
+
+    it('aggregates the whole fleet per kind and bucket, only within the range', async () => {
+      const rows = await seeded()
+        .collection('readings')
+        .aggregate(fleetTrends(LAST_HOUR, bucket(HOUR)))
+        .toArray();
+      const temperature = rows.find((r) => r._id.kind === 'temperature');
+      // sensor-a's 331 readings and sensor-b's 3; sensor-c's reading is 90 minutes old
+      expect(temperature).toMatchObject({ min: 0, max: 359, n: 334 });
+      expect(rows.find((r) => r._id.kind === 'humidity')).toMatchObject({ min: 50, max: 50, avg: 50, n: 331 });
+    });
+  });
+
+  describe('data quality queries', () => {
+    it('counts quarantined records per reason within the range, and per reason over time', async () => {
+      const quarantine = seeded().collection('quarantine');
+      const reasons = await quarantine.aggregate(quarantineByReason(LAST_HOUR)).toArray();
+      expect(reasons).toEqual([
+        { _id: 'invalid_json', count: 3, last: new Date(NOW.getTime() - 10 * MINUTE) },
+        { _id: 'schema', count: 2, last: new Date(NOW.getTime() - 40 * MINUTE) },
+      ]);
+      const overTime = await quarantine.aggregate(quarantineOverTime(LAST_HOUR, bucket(30 * MINUTE))).toArray();
+      expect(overTime).toEqual([
+        { _id: { reason: 'invalid_json', t: new Date(NOW.getTime() - 30 * MINUTE) }, count: 3 },
+        { _id: { reason: 'schema', t: new Date(NOW.getTime() - HOUR) }, count: 2 },
+      ]);
+    });
+
+    it('finds the readings that never arrived per device, duplicates collapsed and counted', async () => {
+      const gaps = await seeded().collection('readings').aggregate(sequenceGaps(LAST_HOUR, 10)).toArray();
+      expect(gaps).toEqual([{ deviceId: 'sensor-a', first: 0, last: 359, missing: 30, duplicates: 1 }]);
+    });
+
+    it('finds readings received long after their device time', async () => {
+      const late = await seeded()
+        .collection('readings')
+        .aggregate(lateArrivals(LAST_HOUR, MINUTE, 10))
+        .toArray();
+      expect(late).toEqual([{ deviceId: 'sensor-b', count: 3, maxDelayMs: 10 * MINUTE }]);
+    });
+  });
+});
