@@ -80,7 +80,7 @@ export class TelemetryPipelineStack extends Stack {
 
     // 'Alarms' keeps the topic's construct path (and so its logical id and subscriptions) from before the dashboard
     const { email, ...thresholds } = config.alarms;
-    this.alarmTopic = new AlarmTopic(this, 'Alarms', { email });
+    this.alarmTopic = new AlarmTopic(this, 'Alarms', { alarmNamePrefix: config.stackName, email });
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       pipelineName: config.stackName,
       ruleNames: this.ingest.deviceTopics.map((topics) => topics.ruleName),
