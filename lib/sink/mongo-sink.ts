@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { EventSourceMapping, MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { AuthenticationMethod, KafkaDlq, SelfManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -173,9 +173,20 @@ export class MongoSink extends Construct {
 }
 
 function network(scope: Construct, config: SinkNetwork) {
+  const subnets = config.subnetIds.map((subnetId, i) => {
+    const subnet = Subnet.fromSubnetId(scope, `Subnet${i}`, subnetId);
+    // Lambda's VpcConfig takes subnet ids only (AWS::Lambda::Function VpcConfig,
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-function-vpcconfig.html):
+    // nothing here reads the subnet's route table, the one thing an imported subnet without it cannot give.
+    Annotations.of(subnet).acknowledgeWarning(
+      '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+      'The sink only places its function in the subnet; no route table is read or changed.',
+    );
+    return subnet;
+  });
   return {
     vpc: Vpc.fromVpcAttributes(scope, 'Vpc', { vpcId: config.vpcId, availabilityZones: [...config.availabilityZones] }),
-    vpcSubnets: { subnets: config.subnetIds.map((subnetId, i) => Subnet.fromSubnetId(scope, `Subnet${i}`, subnetId)) },
+    vpcSubnets: { subnets },
     securityGroups: config.securityGroupIds.map((groupId, i) =>
       SecurityGroup.fromSecurityGroupId(scope, `SecurityGroup${i}`, groupId),
     ),

@@ -1,10 +1,12 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lib/config/load';
 import { MongoSink } from '../../../lib/sink/mongo-sink';
+import { decide } from '../../helpers/access';
 import { synthStack } from '../../helpers/synth';
+import { TemplatePolicies } from '../../helpers/template-policies';
 
 describe('MongoSink in the pipeline stack (config/dev.json)', () => {
   let synth: ReturnType<typeof synthStack>;
@@ -124,6 +126,60 @@ describe('MongoSink in the pipeline stack (config/dev.json)', () => {
       Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'telemetry-sink' }) },
       VpcConfig: { SubnetIds: ['subnet-0123456789abcdef0'], SecurityGroupIds: ['sg-0123456789abcdef0'] },
     });
+  });
+
+  it('lets its own execution role create and delete its network interfaces, and raises no subnet warning', async () => {
+    // Given the sink in a VPC: Lambda creates its ENIs with the function's execution role (AWS Lambda Developer
+    // Guide, "Giving Lambda functions access to resources in an Amazon VPC" → "Required IAM permissions",
+    // https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions; the actions
+    // of the AWS managed policy AWSLambdaVPCAccessExecutionRole,
+    // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html)
+    const network = {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['eu-west-1a'],
+      subnetIds: ['subnet-0123456789abcdef0'],
+      securityGroupIds: ['sg-0123456789abcdef0'],
+    };
+    const { template, stack, app } = synthStack({ sink: { network } });
+    expect(() => app.synth()).not.toThrow();
+    const fn = template.toJSON().Resources[stack.getLogicalId(stack.sink.function.node.defaultChild as never)];
+    // the function waits for its role's policy: Lambda checks the ENI permissions when it creates the function
+    expect(fn.DependsOn).toContain(
+      stack.getLogicalId(stack.sink.function.role?.node.findChild('DefaultPolicy').node.defaultChild as never),
+    );
+    const policies = new TemplatePolicies(template.toJSON() as never, stack.stackName);
+    const role = policies.arnOf(stack.getLogicalId(stack.sink.function.role?.node.defaultChild as never));
+    const ec2 = (resource: string) => `arn:aws:ec2:${policies.env.region}:${policies.env.account}:${resource}`;
+    // When Lambda manages the function's ENIs / Then the role is allowed each call
+    const calls: [string, string][] = [
+      ['ec2:CreateNetworkInterface', ec2('network-interface/*')],
+      ['ec2:CreateNetworkInterface', ec2('subnet/subnet-0123456789abcdef0')],
+      ['ec2:CreateNetworkInterface', ec2('security-group/sg-0123456789abcdef0')],
+      ['ec2:DescribeNetworkInterfaces', '*'],
+      ['ec2:DescribeSubnets', '*'],
+      ['ec2:DeleteNetworkInterface', ec2('network-interface/eni-0123456789abcdef0')],
+      ['ec2:AssignPrivateIpAddresses', ec2('network-interface/eni-0123456789abcdef0')],
+      ['ec2:UnassignPrivateIpAddresses', ec2('network-interface/eni-0123456789abcdef0')],
+    ];
+    for (const [action, resource] of calls) {
+      expect(await decide(policies, { principal: role, action, resource }), `${action} ${resource}`).toBe('Allowed');
+    }
+    // and not in another account's network
+    const foreign = ec2('network-interface/eni-0123456789abcdef0').replace(policies.env.account, '444455556666');
+    expect(
+      await decide(policies, { principal: role, action: 'ec2:DeleteNetworkInterface', resource: foreign }),
+    ).not.toBe('Allowed');
+    // and the forwarder, outside any VPC, gets none of it
+    const forwarder = policies.arnOf(stack.getLogicalId(stack.forwarder.function.role?.node.defaultChild as never));
+    expect(
+      await decide(policies, {
+        principal: forwarder,
+        action: 'ec2:CreateNetworkInterface',
+        resource: ec2('network-interface/*'),
+      }),
+    ).toBe('ImplicitlyDenied');
+    // Lambda needs subnet ids only, so the missing route table ids are acknowledged, not left as a warning
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('routeTableId'))).toEqual([]);
   });
 
   it('creates an empty URI secret to fill, or uses an existing one', () => {
