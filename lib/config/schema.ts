@@ -66,8 +66,14 @@ const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
+/**
+ * "AWS IoT Core message broker and protocol limits and quotas" (https://docs.aws.amazon.com/general/latest/gr/iot-core.html):
+ * a topic is at most 256 bytes with at most 7 forward slashes (Basic Ingest's `$aws/rules/<rule>/` prefix excluded).
+ */
 const topicFilter = z
   .string()
+  .max(256, 'must be at most 256 characters (IoT topic size limit)')
+  .refine((filter) => filter.split('/').length <= 8, { message: 'must have at most 7 "/" (IoT topic limit)' })
   .refine((filter) => !filter.startsWith('$') && !filter.startsWith('/') && !filter.endsWith('/'), {
     message: 'must not start with "$" or "/" nor end with "/"',
   })
