@@ -127,13 +127,15 @@ export class TelemetryPipelineStack extends Stack {
 
 function mongoUriSource(config: PipelineConfig): MongoUriSource {
   const { mongo } = config.sink;
-  if (mongo.uriSecretArn) return { secretArn: mongo.uriSecretArn };
-  if (mongo.uriSecretName) return { secretName: mongo.uriSecretName };
+  const kmsKeyArn = mongo.uriSecretKmsKeyArn;
+  if (mongo.uriSecretArn) return { secretArn: mongo.uriSecretArn, kmsKeyArn };
+  if (mongo.uriSecretName) return { secretName: mongo.uriSecretName, kmsKeyArn };
   return { create: true };
 }
 
 function credentialsSource(config: PipelineConfig): KafkaCredentialsSource {
-  if (config.kafka.credentialsSecretArn) return { secretArn: config.kafka.credentialsSecretArn };
-  if (config.kafka.credentialsSecretName) return { secretName: config.kafka.credentialsSecretName };
+  const { credentialsSecretArn, credentialsSecretName, credentialsSecretKmsKeyArn: kmsKeyArn } = config.kafka;
+  if (credentialsSecretArn) return { secretArn: credentialsSecretArn, kmsKeyArn };
+  if (credentialsSecretName) return { secretName: credentialsSecretName, kmsKeyArn };
   return { create: true };
 }

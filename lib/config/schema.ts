@@ -17,6 +17,7 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   'kafka.topic': '"telemetry.readings.v1"',
   'kafka.credentialsSecretArn': '"arn:aws:secretsmanager:eu-west-1:123456789012:secret:confluent/telemetry-AbCdEf"',
   'kafka.credentialsSecretName': '"confluent/telemetry"',
+  'kafka.credentialsSecretKmsKeyArn': '"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"',
   'kafka.compression': '"none" or "gzip"',
   'kafka.maxRequestBytes': '1000000',
   'ingest.maxReceiveCount': '5',
@@ -39,6 +40,7 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   'sink.provisionedPollers': '{ "minimum": 1, "maximum": 3 } or null',
   'sink.mongo.uriSecretArn': '"arn:aws:secretsmanager:eu-west-1:123456789012:secret:atlas/telemetry-AbCdEf"',
   'sink.mongo.uriSecretName': '"atlas/telemetry"',
+  'sink.mongo.uriSecretKmsKeyArn': '"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"',
   'sink.mongo.database': '"telemetry"',
   'sink.mongo.maxPoolSize': '2',
   'sink.mongo.replicaSetMembers': '3',
@@ -92,6 +94,20 @@ const secretArn = z
     'expected a complete secret ARN (ending in a dash and six random characters, e.g. -AbCdEf)',
   );
 const secretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'expected a secret name');
+/**
+ * A KMS key ARN (single- or multi-Region key). IAM authorizes KMS calls on the key ARN, not on an alias ("Using
+ * aliases to control access to KMS keys", https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html).
+ */
+const kmsKeyArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+    'expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), not an alias',
+  );
+const secretKeyMeta = (secret: string) => ({
+  description: `ARN of the customer-managed KMS key that encrypts the imported ${secret} secret; its functions get kms:Decrypt through Secrets Manager only. Omit for the AWS-managed key.`,
+  examples: ['arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
+});
 
 /** A message or failure count an alarm tolerates. */
 const count = z.number().int().min(0).max(1_000_000);
@@ -133,6 +149,7 @@ export const PipelineConfigSchema = z
         credentialsSecretArn: secretArn.optional(),
         /** Name of an existing secret; exclusive with credentialsSecretArn. Neither: the stack creates one. */
         credentialsSecretName: secretName.optional(),
+        credentialsSecretKmsKeyArn: kmsKeyArn.optional().meta(secretKeyMeta('Confluent credentials')),
         compression: z.enum(['none', 'gzip']).default('none'),
         /** The topic's partition count: Lambda runs at most one sink invocation per partition at a time. */
         partitions: z.number().int().min(1).max(10_000).default(6),
@@ -142,7 +159,15 @@ export const PipelineConfigSchema = z
       .refine((kafka) => !(kafka.credentialsSecretArn && kafka.credentialsSecretName), {
         message: 'set credentialsSecretArn or credentialsSecretName, not both',
         path: ['credentialsSecretName'],
-      }),
+      })
+      .refine(
+        (kafka) => !kafka.credentialsSecretKmsKeyArn || kafka.credentialsSecretArn || kafka.credentialsSecretName,
+        {
+          message:
+            'only for an imported secret (set credentialsSecretArn or credentialsSecretName); a created secret uses the AWS-managed key',
+          path: ['credentialsSecretKmsKeyArn'],
+        },
+      ),
     ingest: z
       .strictObject({
         /** Deliveries before SQS moves a message to the dead-letter queue. */
@@ -202,6 +227,7 @@ export const PipelineConfigSchema = z
             /** Complete ARN of a secret `{"uri": "mongodb+srv://…"}`; exclusive with uriSecretName. Neither: created. */
             uriSecretArn: secretArn.optional(),
             uriSecretName: secretName.optional(),
+            uriSecretKmsKeyArn: kmsKeyArn.optional().meta(secretKeyMeta('MongoDB URI')),
             database: z
               .string()
               .regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'expected a MongoDB database name')
@@ -217,6 +243,11 @@ export const PipelineConfigSchema = z
           .refine((m) => !(m.uriSecretArn && m.uriSecretName), {
             message: 'set uriSecretArn or uriSecretName, not both',
             path: ['uriSecretName'],
+          })
+          .refine((m) => !m.uriSecretKmsKeyArn || m.uriSecretArn || m.uriSecretName, {
+            message:
+              'only for an imported secret (set uriSecretArn or uriSecretName); a created secret uses the AWS-managed key',
+            path: ['uriSecretKmsKeyArn'],
           })
           .default({
             database: 'telemetry',

@@ -7,7 +7,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PipelineFunction } from '../core/pipeline-function';
-import { type SecretSource, userSecret } from '../core/secrets';
+import { grantSecretRead, type SecretSource, userSecret } from '../core/secrets';
 import { kafkaProblems, throwIfInvalid } from '../core/validation';
 
 /** Where the MongoDB connection string comes from: a secret `{"uri": "mongodb+srv://…"}`. */
@@ -128,7 +128,7 @@ export class MongoSink extends Construct {
         PARTIAL_BATCH_RESPONSE: String(pollers !== null),
       },
     });
-    this.mongoUriSecret.grantRead(this.function);
+    grantSecretRead(this.mongoUriSecret, this.function);
 
     this.deadLetterTopic = pollers ? (props.deadLetterTopic ?? `${props.topic}.sink-dlt`) : undefined;
     this.eventSource = new SelfManagedKafkaEventSource({
@@ -153,6 +153,8 @@ export class MongoSink extends Construct {
         : {}),
     });
     this.function.addEventSource(this.eventSource);
+    // the event source reads the Confluent secret with the function's role; this adds the key grant it misses
+    grantSecretRead(props.kafkaCredentials, this.function);
     // SelfManagedKafkaEventSource does not expose the mapping it creates (ManagedKafkaEventSource does)
     const mapping = this.function.node.children.find((child) => child instanceof EventSourceMapping);
     if (!(mapping instanceof EventSourceMapping)) throw new Error(`${this.node.path}: no event source mapping created`);
