@@ -90,6 +90,7 @@ export class TelemetryPipelineStack extends Stack {
       forwarder: this.forwarder.function,
       sink: this.sink.function,
       sinkEventSourceMapping: this.sink.eventSourceMapping,
+      sinkEventSourceMappingMetrics: this.sink.eventSourceMappingMetrics,
       sinkDeadLetterTopic: this.sink.deadLetterTopic,
       alarmTopic: this.alarmTopic.topic,
       thresholds,

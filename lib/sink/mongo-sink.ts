@@ -86,8 +86,9 @@ export const MONGODB_OPTIONAL_MODULES = [
  * - In provisioned mode (default): bounded retries, a maximum record age, split-on-error, partial batch responses,
  *   and a Kafka dead-letter topic that keeps the records themselves (SQS/SNS destinations would get metadata only).
  * - The MongoDB connection string lives in Secrets Manager; the function reads it at run time.
- * - The mapping publishes its event source mapping metrics (event counts, errors, Kafka offset lag per mapping;
- *   an opt-in through `MetricsConfig`), which the monitoring stage graphs next to the function's `OffsetLag`.
+ * - In provisioned mode the mapping publishes its event source mapping metrics (event counts, errors, Kafka offset lag
+ *   per mapping; an opt-in through `MetricsConfig`), which the monitoring stage graphs next to the function's
+ *   `OffsetLag`. On demand there are none: the function's `OffsetLag` remains.
  */
 export class MongoSink extends Construct {
   public readonly function: PipelineFunction;
@@ -96,6 +97,8 @@ export class MongoSink extends Construct {
   /** The mapping the event source created: its id is the `EventSourceMappingUUID` dimension of its metrics. */
   public readonly eventSourceMapping: EventSourceMapping;
   public readonly deadLetterTopic?: string;
+  /** Whether the mapping publishes its event source mapping metrics (provisioned mode only). */
+  public readonly eventSourceMappingMetrics: boolean;
 
   public constructor(scope: Construct, id: string, props: MongoSinkProps) {
     super(scope, id);
@@ -130,6 +133,7 @@ export class MongoSink extends Construct {
     });
     grantSecretRead(this.mongoUriSecret, this.function);
 
+    this.eventSourceMappingMetrics = pollers !== null;
     this.deadLetterTopic = pollers ? (props.deadLetterTopic ?? `${props.topic}.sink-dlt`) : undefined;
     this.eventSource = new SelfManagedKafkaEventSource({
       bootstrapServers: [...props.bootstrapServers],
@@ -140,7 +144,12 @@ export class MongoSink extends Construct {
       consumerGroupId: props.consumerGroupId ?? `${props.topic}-sink`,
       batchSize: props.batchSize ?? 500,
       maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
-      metricsConfig: { metrics: [MetricType.EVENT_COUNT, MetricType.ERROR_COUNT, MetricType.KAFKA_METRICS] },
+      // Kafka event source mapping metrics exist in provisioned mode only (AWS Lambda Developer Guide, "Event source
+      // mapping metrics", https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics;
+      // AWS::Lambda::EventSourceMapping MetricsConfig, https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-eventsourcemapping-metricsconfig.html)
+      ...(pollers
+        ? { metricsConfig: { metrics: [MetricType.EVENT_COUNT, MetricType.ERROR_COUNT, MetricType.KAFKA_METRICS] } }
+        : {}),
       ...(pollers && this.deadLetterTopic
         ? {
             provisionedPollerConfig: { minimumPollers: pollers.minimum, maximumPollers: pollers.maximum },

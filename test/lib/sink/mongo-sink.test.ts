@@ -99,6 +99,9 @@ describe('MongoSink in the pipeline stack (config/dev.json)', () => {
       'DestinationConfig',
       'FunctionResponseTypes',
       'BisectBatchOnFunctionError',
+      // event source mapping metrics are a provisioned-mode feature for Kafka (AWS Lambda Developer Guide, "Event
+      // source mapping metrics", https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics)
+      'MetricsConfig',
     ]) {
       expect(properties[key]).toBeUndefined();
     }
