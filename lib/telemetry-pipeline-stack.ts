@@ -60,7 +60,7 @@ export class TelemetryPipelineStack extends Stack {
       bootstrapServers: config.kafka.bootstrapServers,
       topic: config.kafka.topic,
       kafkaCredentials: this.forwarder.credentialsSecret,
-      consumerGroupId: sink.consumerGroupId ?? `${config.stackName}-sink`,
+      consumerGroupId: sink.consumerGroupId,
       deadLetterTopic: sink.deadLetterTopic,
       mongoUri: mongoUriSource(config),
       database: sink.mongo.database,

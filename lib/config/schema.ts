@@ -329,7 +329,17 @@ export const PipelineConfigSchema = z
     message:
       'the sink could open more MongoDB connections than the cluster allows: kafka.partitions × replicaSetMembers × (maxPoolSize + 2) must stay within 80% of connectionLimit (README, "Sizing connections")',
     path: ['sink', 'mongo', 'maxPoolSize'],
-  });
+  })
+  // Defaults derived from other fields, filled here once: the stack, the CLI and local runs all read these.
+  // `overwrite` keeps the schema an object (its shape stays introspectable) while changing the value.
+  .overwrite((config) => ({
+    ...config,
+    sink: {
+      ...config.sink,
+      consumerGroupId: config.sink.consumerGroupId ?? `${config.stackName}-sink`,
+      deadLetterTopic: config.sink.deadLetterTopic ?? `${config.kafka.topic}.sink-dlt`,
+    },
+  }));
 
 /** Share of the cluster's connection limit the sink may use; the rest is for other clients and tools. */
 export const CONNECTION_HEADROOM = 0.8;
@@ -345,5 +355,9 @@ export function sinkConnections(config: {
   return config.kafka.partitions * config.sink.mongo.replicaSetMembers * (config.sink.mongo.maxPoolSize + 2);
 }
 
-export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
+type ParsedConfig = z.output<typeof PipelineConfigSchema>;
+/** A validated configuration: every default filled, including the derived ones the schema's `overwrite` sets. */
+export type PipelineConfig = ParsedConfig & {
+  readonly sink: ParsedConfig['sink'] & { readonly consumerGroupId: string; readonly deadLetterTopic: string };
+};
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;

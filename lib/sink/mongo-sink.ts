@@ -26,10 +26,10 @@ export interface MongoSinkProps {
   readonly topic: string;
   /** Confluent credentials `{"username","password"}`, used by the event source (BASIC_AUTH = SASL/PLAIN). */
   readonly kafkaCredentials: ISecret;
-  /** @default `${topic}-sink` */
-  readonly consumerGroupId?: string;
-  /** Topic in the same cluster for batches given up on; required with provisioned pollers. @default `${topic}.sink-dlt` */
-  readonly deadLetterTopic?: string;
+  /** Kafka consumer group of the event source (the config's `sink.consumerGroupId`, resolved in the schema). */
+  readonly consumerGroupId: string;
+  /** Topic in the same cluster for batches given up on, used with provisioned pollers (the config's `sink.deadLetterTopic`). */
+  readonly deadLetterTopic: string;
   readonly mongoUri: MongoUriSource;
   /** @default 'telemetry' */
   readonly database?: string;
@@ -134,14 +134,14 @@ export class MongoSink extends Construct {
     grantSecretRead(this.mongoUriSecret, this.function);
 
     this.eventSourceMappingMetrics = pollers !== null;
-    this.deadLetterTopic = pollers ? (props.deadLetterTopic ?? `${props.topic}.sink-dlt`) : undefined;
+    this.deadLetterTopic = pollers ? props.deadLetterTopic : undefined;
     this.eventSource = new SelfManagedKafkaEventSource({
       bootstrapServers: [...props.bootstrapServers],
       topic: props.topic,
       secret: props.kafkaCredentials,
       authenticationMethod: AuthenticationMethod.BASIC_AUTH,
       startingPosition: StartingPosition.TRIM_HORIZON,
-      consumerGroupId: props.consumerGroupId ?? `${props.topic}-sink`,
+      consumerGroupId: props.consumerGroupId,
       batchSize: props.batchSize ?? 500,
       maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
       // Kafka event source mapping metrics exist in provisioned mode only (AWS Lambda Developer Guide, "Event source
@@ -206,8 +206,8 @@ function network(scope: Construct, config: SinkNetwork) {
 
 function validate(scope: Construct, props: MongoSinkProps): void {
   const problems = kafkaProblems(props);
-  const dlt = props.deadLetterTopic ?? `${props.topic}.sink-dlt`;
-  if (dlt === props.topic) problems.push('deadLetterTopic: must differ from the source topic (Lambda refuses loops)');
+  if (props.deadLetterTopic === props.topic)
+    problems.push('deadLetterTopic: must differ from the source topic (Lambda refuses loops)');
   const batchSize = props.batchSize ?? 500;
   if (batchSize < 1 || batchSize > 10_000) problems.push(`batchSize: ${batchSize} is outside 1–10000`);
   const pollers = props.provisionedPollers;

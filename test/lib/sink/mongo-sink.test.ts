@@ -18,6 +18,7 @@ describe('MongoSink in the pipeline stack (config/dev.json)', () => {
   });
 
   it('consumes the topic with SASL/PLAIN (BASIC_AUTH) using the Confluent secret, from the beginning, as its own group', () => {
+    expect(synth.config.sink.consumerGroupId).toBe('TelemetryPipeline-dev-sink');
     synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: id(synth.stack.sink.function) },
       Topics: ['telemetry.readings.v1'],
@@ -28,7 +29,7 @@ describe('MongoSink in the pipeline stack (config/dev.json)', () => {
         { Type: 'BASIC_AUTH', URI: { Ref: id(synth.stack.forwarder.credentialsSecret as never) } },
       ],
       StartingPosition: 'TRIM_HORIZON',
-      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'TelemetryPipeline-dev-sink' },
+      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: synth.config.sink.consumerGroupId },
       BatchSize: 500,
       MaximumBatchingWindowInSeconds: 1,
     });
@@ -248,6 +249,7 @@ describe('MongoSink validation', () => {
         new MongoSink(stack, 'Sink', {
           bootstrapServers: [],
           topic: 'same',
+          consumerGroupId: 'same-sink',
           deadLetterTopic: 'same',
           kafkaCredentials: new Secret(stack, 'K'),
           mongoUri: { create: true },
