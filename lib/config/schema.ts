@@ -3,6 +3,7 @@
  * Every field is documented in the README's configuration reference; defaults live here and nowhere else.
  */
 import { z } from 'zod';
+import { KAFKA_TOPIC_MAX_LENGTH, KAFKA_TOPIC_PATTERN } from '../core/validation';
 import { DEFAULT_ALARM_THRESHOLDS } from '../monitor/thresholds';
 
 /** Good values shown next to a bad one in validation errors, keyed by field path (array indices as `[]`). */
@@ -114,6 +115,15 @@ const count = z.number().int().min(0).max(1_000_000);
 /** A share in percent; fractions allowed (0.5 = one in two hundred). */
 const percent = z.number().min(0).max(100);
 
+/** A Kafka topic name Lambda's event source API accepts (lib/core/validation.ts cites the pattern). */
+const kafkaTopic = z
+  .string()
+  .max(KAFKA_TOPIC_MAX_LENGTH, `at most ${KAFKA_TOPIC_MAX_LENGTH} characters (Lambda's limit for a Kafka topic)`)
+  .regex(
+    KAFKA_TOPIC_PATTERN,
+    'expected a Kafka topic name Lambda accepts: [a-zA-Z0-9._-], at least 2 characters, not starting with "."',
+  );
+
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'expected host:port');
 
 export const PipelineConfigSchema = z
@@ -144,7 +154,7 @@ export const PipelineConfigSchema = z
     kafka: z
       .strictObject({
         bootstrapServers: z.array(hostPort).min(1),
-        topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name ([A-Za-z0-9._-], 1–249)'),
+        topic: kafkaTopic,
         /** Complete ARN of an existing secret `{"username","password"}`; exclusive with credentialsSecretName. */
         credentialsSecretArn: secretArn.optional(),
         /** Name of an existing secret; exclusive with credentialsSecretArn. Neither: the stack creates one. */
@@ -204,10 +214,7 @@ export const PipelineConfigSchema = z
           .regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ".", "_" and "-"')
           .optional(),
         /** Kafka topic (same cluster) that receives batches the sink gave up on. @default `<kafka.topic>.sink-dlt` */
-        deadLetterTopic: z
-          .string()
-          .regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name')
-          .optional(),
+        deadLetterTopic: kafkaTopic.optional(),
         batchSize: z.number().int().min(1).max(10_000).default(500),
         maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(1),
         memorySize: z.number().int().min(128).max(10_240).default(1_024),

@@ -8,7 +8,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PipelineFunction } from '../core/pipeline-function';
 import { grantSecretRead, type SecretSource, userSecret } from '../core/secrets';
-import { kafkaProblems, throwIfInvalid } from '../core/validation';
+import { isLambdaKafkaTopic, kafkaProblems, throwIfInvalid } from '../core/validation';
 
 /** Where the MongoDB connection string comes from: a secret `{"uri": "mongodb+srv://…"}`. */
 export type MongoUriSource = SecretSource;
@@ -172,7 +172,7 @@ export class MongoSink extends Construct {
       Validations.of(this.function).acknowledge({
         id: 'Serverless-LambdaEventSourceMappingDestination',
         reason:
-          'On-demand Kafka event sources support no on-failure destination. Chosen explicitly in config (sink.provisionedPollers: null): failed batches are retried until they succeed or leave Kafka retention.',
+          'Chosen explicitly in config (sink.provisionedPollers: null). On-demand Kafka event sources accept an on-failure destination, but the error controls that would ever hand a batch to it (MaximumRetryAttempts, MaximumRecordAgeInSeconds, BisectBatchOnFunctionError, partial batch responses) need provisioned mode: a failing batch is retried until it succeeds or its records leave Kafka retention, which the OffsetLagHigh and SinkErrorRate alarms report.',
       });
     }
     Validations.of(this.function).acknowledge({
@@ -206,6 +206,8 @@ function network(scope: Construct, config: SinkNetwork) {
 
 function validate(scope: Construct, props: MongoSinkProps): void {
   const problems = kafkaProblems(props);
+  if (!isLambdaKafkaTopic(props.deadLetterTopic))
+    problems.push(`deadLetterTopic: "${props.deadLetterTopic}" is not a topic name Lambda accepts`);
   if (props.deadLetterTopic === props.topic)
     problems.push('deadLetterTopic: must differ from the source topic (Lambda refuses loops)');
   const batchSize = props.batchSize ?? 500;

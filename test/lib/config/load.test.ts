@@ -32,8 +32,8 @@ describe('pipeline configuration', () => {
       deadLetterTopic: 'telemetry.sink-dlt',
     });
     // and explicit names are kept
-    const named = parseConfig({ ...minimal, sink: { consumerGroupId: 'g', deadLetterTopic: 'd' } });
-    expect(named.sink).toMatchObject({ consumerGroupId: 'g', deadLetterTopic: 'd' });
+    const named = parseConfig({ ...minimal, sink: { consumerGroupId: 'g', deadLetterTopic: 'dead-letters' } });
+    expect(named.sink).toMatchObject({ consumerGroupId: 'g', deadLetterTopic: 'dead-letters' });
   });
 
   it('accepts a minimal configuration', () => {

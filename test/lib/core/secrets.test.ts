@@ -74,7 +74,7 @@ describe.each([
 });
 
 describe('secret key configuration', () => {
-  const base = { stackName: 'P', kafka: { bootstrapServers: ['b:9092'], topic: 't' } };
+  const base = { stackName: 'P', kafka: { bootstrapServers: ['b:9092'], topic: 'telemetry' } };
   it('takes a key ARN only for an imported secret, and only a key ARN (not an alias)', () => {
     expect(() => parseConfig({ ...base, kafka: { ...base.kafka, credentialsSecretKmsKeyArn: CONFLUENT_KEY } })).toThrow(
       /kafka\.credentialsSecretKmsKeyArn: only for an imported secret/,

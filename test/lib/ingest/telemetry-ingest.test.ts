@@ -22,7 +22,7 @@ describe('TelemetryIngest device policy size', () => {
       parseConfig({
         stackName: 'P',
         iot: { topicFilters: filters },
-        kafka: { bootstrapServers: ['b:9092'], topic: 't' },
+        kafka: { bootstrapServers: ['b:9092'], topic: 'telemetry' },
       }).iot.topicFilters,
     ).toHaveLength(20);
     // When the ingest stage is built / Then it names the problem instead of leaving it to CreatePolicy
@@ -61,7 +61,7 @@ describe('TelemetryIngest device policy size', () => {
 });
 
 describe('topic filter configuration', () => {
-  const base = { stackName: 'P', kafka: { bootstrapServers: ['b:9092'], topic: 't' } };
+  const base = { stackName: 'P', kafka: { bootstrapServers: ['b:9092'], topic: 'telemetry' } };
   it('refuses filters longer than an IoT topic or with more than 7 slashes', () => {
     // "AWS IoT Core message broker and protocol limits and quotas": topic size 256 bytes, at most 7 forward slashes
     // (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits)

@@ -205,7 +205,7 @@ describe('MongoSink in the pipeline stack (config/dev.json)', () => {
 });
 
 describe('sink configuration', () => {
-  const base = { stackName: 'P', kafka: { bootstrapServers: ['b:9092'], topic: 't' } };
+  const base = { stackName: 'P', kafka: { bootstrapServers: ['b:9092'], topic: 'telemetry' } };
 
   it('refuses a pool size that could exceed the cluster connection limit, naming the formula', () => {
     expect(() =>
@@ -224,6 +224,31 @@ describe('sink configuration', () => {
         sink: { mongo: { maxPoolSize: 5, connectionLimit: 3_000 } },
       }),
     ).not.toThrow();
+  });
+
+  it('holds topic and dead-letter topic names to what Lambda accepts, at synth instead of at deploy', () => {
+    // AWS Lambda API Reference, CreateEventSourceMapping → Topics: 1–249 characters, pattern ^[^.]([a-zA-Z0-9\-_.]+)
+    // (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html#lambda-CreateEventSourceMapping-request-Topics)
+    for (const bad of ['.hidden', 'x', 'has space', 'a'.repeat(250)]) {
+      expect(() => parseConfig({ ...base, kafka: { ...base.kafka, topic: bad } }), bad).toThrow(/kafka\.topic: /);
+      expect(() => parseConfig({ ...base, sink: { deadLetterTopic: bad } }), bad).toThrow(/sink\.deadLetterTopic: /);
+    }
+    for (const good of ['telemetry.readings.v1', 'a-b_c', 'a'.repeat(249)]) {
+      expect(() => parseConfig({ ...base, kafka: { ...base.kafka, topic: good } }), good).not.toThrow();
+    }
+    // and the construct, used on its own, checks the same
+    const stack = new Stack(new App(), 'S');
+    expect(
+      () =>
+        new MongoSink(stack, 'Sink', {
+          bootstrapServers: ['b:9092'],
+          topic: 'telemetry',
+          consumerGroupId: 'g',
+          deadLetterTopic: '.dlt',
+          kafkaCredentials: new Secret(stack, 'K'),
+          mongoUri: { create: true },
+        }),
+    ).toThrow(/deadLetterTopic: ".dlt" is not a topic name Lambda accepts/);
   });
 
   it('checks poller bounds and secret exclusivity', () => {
