@@ -74,7 +74,8 @@ export class TelemetryIngest extends Construct {
 
   public constructor(scope: Construct, id: string, props: TelemetryIngestProps) {
     super(scope, id);
-    validate(this, props);
+    this.deviceTopics = deviceTopicsOf(props);
+    validate(this, props, this.deviceTopics);
 
     const batchingWindow = props.consumerBatchingWindow ?? Duration.seconds(0);
     this.visibilityTimeout = Duration.seconds(props.consumerTimeout.toSeconds() * 6 + batchingWindow.toSeconds());
@@ -110,11 +111,6 @@ export class TelemetryIngest extends Construct {
     this.queue.grantSendMessages(this.ruleRole);
     this.errorQueue.grantSendMessages(this.ruleRole);
 
-    this.deviceTopics = props.topicFilters.map((topicFilter, index) => {
-      const ruleName = `${props.ruleNamePrefix}_${index + 1}`;
-      const topic = deviceTopic(topicFilter, '<thingName>');
-      return { ruleName, topicFilter, topic, basicIngestTopic: `$aws/rules/${ruleName}/${topic}` };
-    });
     this.rules = this.deviceTopics.map(
       ({ ruleName, topicFilter }, index) =>
         new CfnTopicRule(this, `Rule${index + 1}`, {
@@ -133,7 +129,6 @@ export class TelemetryIngest extends Construct {
     );
     for (const rule of this.rules) rule.node.addDependency(this.ruleRole);
 
-    throwIfInvalid(this, 'TelemetryIngest', devicePolicyProblems(this, this.deviceTopics));
     this.devicePolicy = new CfnPolicy(this, 'DevicePolicy', {
       policyDocument: devicePolicyDocument(
         `arn:${Aws.PARTITION}:iot:${Aws.REGION}:${Aws.ACCOUNT_ID}`,
@@ -189,7 +184,16 @@ function devicePolicyProblems(scope: Construct, deviceTopics: readonly DeviceTop
   ];
 }
 
-function validate(scope: Construct, props: TelemetryIngestProps): void {
+/** Rule `<ruleNamePrefix>_<n>` per topic filter, with the topics a device publishes to. */
+function deviceTopicsOf(props: TelemetryIngestProps): DeviceTopics[] {
+  return props.topicFilters.map((topicFilter, index) => {
+    const ruleName = `${props.ruleNamePrefix}_${index + 1}`;
+    const topic = deviceTopic(topicFilter, '<thingName>');
+    return { ruleName, topicFilter, topic, basicIngestTopic: `$aws/rules/${ruleName}/${topic}` };
+  });
+}
+
+function validate(scope: Construct, props: TelemetryIngestProps, deviceTopics: readonly DeviceTopics[]): void {
   const problems: string[] = [];
   if (props.topicFilters.length === 0) problems.push('topicFilters: at least one topic filter is required');
   props.topicFilters.forEach((filter, i) => {
@@ -209,5 +213,6 @@ function validate(scope: Construct, props: TelemetryIngestProps): void {
   if (props.maxReceiveCount !== undefined && (props.maxReceiveCount < 1 || props.maxReceiveCount > 1_000)) {
     problems.push(`maxReceiveCount: ${props.maxReceiveCount} is outside 1–1000`);
   }
+  problems.push(...devicePolicyProblems(scope, deviceTopics));
   throwIfInvalid(scope, 'TelemetryIngest', problems);
 }

@@ -31,6 +31,12 @@ describe('TelemetryIngest device policy size', () => {
     );
   });
 
+  it('reports the policy size together with every other bad prop', () => {
+    expect(() => ingest(LONGEST_TOPIC_FILTERS, 'bad-prefix')).toThrow(
+      /invalid TelemetryIngest props:\n {2}- ruleNamePrefix: .*\n {2}- topicFilters: the device policy would be/,
+    );
+  });
+
   it('measures the worst case when the region is only known at deploy time, the exact size when it is known', () => {
     // Given filters of 60 characters, added one by one until the policy would not fit
     const filters = (n: number) => Array.from({ length: n }, (_, i) => longestTopicFilter(i, 60));
