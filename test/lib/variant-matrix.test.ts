@@ -17,7 +17,7 @@ type Construct = { node: { defaultChild?: unknown } };
 
 /** AWS's documented limits, each with its source. */
 const LIMITS = {
-  /** "AWS IoT Core endpoints and quotas": policy document, 2,048 characters without whitespace. */
+  /** "AWS IoT Core endpoints and quotas" (https://docs.aws.amazon.com/general/latest/gr/iot-core.html): policy document, 2,048 characters without whitespace. */
   iotPolicyCharacters: 2_048,
   /** "IAM and AWS STS quotas" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html): a role's inline policies together, 10,240 characters (whitespace not counted). */
   roleInlinePolicyCharacters: 10_240,
