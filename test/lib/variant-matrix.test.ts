@@ -121,16 +121,21 @@ describe.each(VARIANTS)('$name', ({ overrides }) => {
         ...allowed('lambda.amazonaws.com', 'sts:AssumeRole', role),
         resourcePolicy: policies.trustPolicy(role),
       })),
-      // IoT rule → ingest queue, and its error action → error queue
+      // IoT rule → ingest queue, and its error action → error queue: the SQS rule action needs sqs:SendMessage
+      // (AWS IoT Core Developer Guide, "SQS" rule action, https://docs.aws.amazon.com/iot/latest/developerguide/sqs-rule-action.html)
       allowed(e.ruleRole, 'sqs:SendMessage', e.queue),
       allowed(e.ruleRole, 'sqs:SendMessage', e.errorQueue),
-      // the forwarder's SQS event source polls with the function's role; invalid records go to the DLQ
+      // the forwarder's SQS event source polls with the function's role (AWS Lambda Developer Guide, "Using Lambda
+      // with Amazon SQS" → execution role permissions, https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html);
+      // invalid records go to the DLQ
       ...['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'].map((a) =>
         allowed(e.forwarder, a, e.queue),
       ),
       allowed(e.forwarder, 'sqs:SendMessage', e.dlq),
       allowed(e.forwarder, 'secretsmanager:GetSecretValue', e.confluent),
-      // the sink reads its Atlas secret; its Kafka event source reads the Confluent secret with the same role
+      // the sink reads its Atlas secret; its Kafka event source reads the Confluent secret with the same role, and
+      // kms:Decrypt for a customer-managed key (AWS Lambda Developer Guide, self-managed Kafka execution role
+      // permissions, https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-permissions.html)
       allowed(e.sink, 'secretsmanager:GetSecretValue', e.atlas),
       allowed(e.sink, 'secretsmanager:GetSecretValue', e.confluent),
       ...(e.keys[0]
