@@ -60,7 +60,7 @@ export class TelemetryPipelineStack extends Stack {
       bootstrapServers: config.kafka.bootstrapServers,
       topic: config.kafka.topic,
       kafkaCredentials: this.forwarder.credentialsSecret,
-      consumerGroupId: sink.consumerGroupId ?? `${config.stackName}-sink`,
+      consumerGroupId: sink.consumerGroupId,
       deadLetterTopic: sink.deadLetterTopic,
       mongoUri: mongoUriSource(config),
       database: sink.mongo.database,
@@ -80,7 +80,7 @@ export class TelemetryPipelineStack extends Stack {
 
     // 'Alarms' keeps the topic's construct path (and so its logical id and subscriptions) from before the dashboard
     const { email, ...thresholds } = config.alarms;
-    this.alarmTopic = new AlarmTopic(this, 'Alarms', { email });
+    this.alarmTopic = new AlarmTopic(this, 'Alarms', { alarmNamePrefix: config.stackName, email });
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       pipelineName: config.stackName,
       ruleNames: this.ingest.deviceTopics.map((topics) => topics.ruleName),
@@ -90,6 +90,7 @@ export class TelemetryPipelineStack extends Stack {
       forwarder: this.forwarder.function,
       sink: this.sink.function,
       sinkEventSourceMapping: this.sink.eventSourceMapping,
+      sinkEventSourceMappingMetrics: this.sink.eventSourceMappingMetrics,
       sinkDeadLetterTopic: this.sink.deadLetterTopic,
       alarmTopic: this.alarmTopic.topic,
       thresholds,
@@ -127,13 +128,15 @@ export class TelemetryPipelineStack extends Stack {
 
 function mongoUriSource(config: PipelineConfig): MongoUriSource {
   const { mongo } = config.sink;
-  if (mongo.uriSecretArn) return { secretArn: mongo.uriSecretArn };
-  if (mongo.uriSecretName) return { secretName: mongo.uriSecretName };
+  const kmsKeyArn = mongo.uriSecretKmsKeyArn;
+  if (mongo.uriSecretArn) return { secretArn: mongo.uriSecretArn, kmsKeyArn };
+  if (mongo.uriSecretName) return { secretName: mongo.uriSecretName, kmsKeyArn };
   return { create: true };
 }
 
 function credentialsSource(config: PipelineConfig): KafkaCredentialsSource {
-  if (config.kafka.credentialsSecretArn) return { secretArn: config.kafka.credentialsSecretArn };
-  if (config.kafka.credentialsSecretName) return { secretName: config.kafka.credentialsSecretName };
+  const { credentialsSecretArn, credentialsSecretName, credentialsSecretKmsKeyArn: kmsKeyArn } = config.kafka;
+  if (credentialsSecretArn) return { secretArn: credentialsSecretArn, kmsKeyArn };
+  if (credentialsSecretName) return { secretName: credentialsSecretName, kmsKeyArn };
   return { create: true };
 }

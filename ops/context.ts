@@ -263,14 +263,14 @@ export class OpsContext {
     });
   }
 
-  /** The sink's consumer group (the stack's default when the configuration names none). */
+  /** The sink's consumer group (resolved once by the config schema when the configuration names none). */
   public get sinkGroupId(): string {
-    return this.config.sink.consumerGroupId ?? `${this.config.stackName}-sink`;
+    return this.config.sink.consumerGroupId;
   }
 
-  /** The sink's dead-letter topic name (the stack's default when the configuration names none). */
+  /** The sink's dead-letter topic name (resolved once by the config schema when the configuration names none). */
   public get sinkDeadLetterTopicName(): string {
-    return this.config.sink.deadLetterTopic ?? `${this.config.kafka.topic}.sink-dlt`;
+    return this.config.sink.deadLetterTopic;
   }
 
   private async kafkaCredentials(local: boolean): Promise<{ username: string; password: string } | undefined> {

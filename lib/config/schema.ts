@@ -3,6 +3,7 @@
  * Every field is documented in the README's configuration reference; defaults live here and nowhere else.
  */
 import { z } from 'zod';
+import { KAFKA_TOPIC_MAX_LENGTH, KAFKA_TOPIC_PATTERN } from '../core/validation';
 import { DEFAULT_ALARM_THRESHOLDS } from '../monitor/thresholds';
 
 /** Good values shown next to a bad one in validation errors, keyed by field path (array indices as `[]`). */
@@ -17,6 +18,7 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   'kafka.topic': '"telemetry.readings.v1"',
   'kafka.credentialsSecretArn': '"arn:aws:secretsmanager:eu-west-1:123456789012:secret:confluent/telemetry-AbCdEf"',
   'kafka.credentialsSecretName': '"confluent/telemetry"',
+  'kafka.credentialsSecretKmsKeyArn': '"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"',
   'kafka.compression': '"none" or "gzip"',
   'kafka.maxRequestBytes': '1000000',
   'ingest.maxReceiveCount': '5',
@@ -39,6 +41,7 @@ export const CONFIG_EXAMPLES: Readonly<Record<string, string>> = {
   'sink.provisionedPollers': '{ "minimum": 1, "maximum": 3 } or null',
   'sink.mongo.uriSecretArn': '"arn:aws:secretsmanager:eu-west-1:123456789012:secret:atlas/telemetry-AbCdEf"',
   'sink.mongo.uriSecretName': '"atlas/telemetry"',
+  'sink.mongo.uriSecretKmsKeyArn': '"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"',
   'sink.mongo.database': '"telemetry"',
   'sink.mongo.maxPoolSize': '2',
   'sink.mongo.replicaSetMembers': '3',
@@ -66,8 +69,14 @@ const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
+/**
+ * "AWS IoT Core message broker and protocol limits and quotas" (https://docs.aws.amazon.com/general/latest/gr/iot-core.html):
+ * a topic is at most 256 bytes with at most 7 forward slashes (Basic Ingest's `$aws/rules/<rule>/` prefix excluded).
+ */
 const topicFilter = z
   .string()
+  .max(256, 'must be at most 256 characters (IoT topic size limit)')
+  .refine((filter) => filter.split('/').length <= 8, { message: 'must have at most 7 "/" (IoT topic limit)' })
   .refine((filter) => !filter.startsWith('$') && !filter.startsWith('/') && !filter.endsWith('/'), {
     message: 'must not start with "$" or "/" nor end with "/"',
   })
@@ -86,11 +95,34 @@ const secretArn = z
     'expected a complete secret ARN (ending in a dash and six random characters, e.g. -AbCdEf)',
   );
 const secretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'expected a secret name');
+/**
+ * A KMS key ARN (single- or multi-Region key). IAM authorizes KMS calls on the key ARN, not on an alias ("Using
+ * aliases to control access to KMS keys", https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html).
+ */
+const kmsKeyArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+    'expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>), not an alias',
+  );
+const secretKeyMeta = (secret: string) => ({
+  description: `ARN of the customer-managed KMS key that encrypts the imported ${secret} secret; its functions get kms:Decrypt through Secrets Manager only. Omit for the AWS-managed key.`,
+  examples: ['arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
+});
 
 /** A message or failure count an alarm tolerates. */
 const count = z.number().int().min(0).max(1_000_000);
 /** A share in percent; fractions allowed (0.5 = one in two hundred). */
 const percent = z.number().min(0).max(100);
+
+/** A Kafka topic name Lambda's event source API accepts (lib/core/validation.ts cites the pattern). */
+const kafkaTopic = z
+  .string()
+  .max(KAFKA_TOPIC_MAX_LENGTH, `at most ${KAFKA_TOPIC_MAX_LENGTH} characters (Lambda's limit for a Kafka topic)`)
+  .regex(
+    KAFKA_TOPIC_PATTERN,
+    'expected a Kafka topic name Lambda accepts: [a-zA-Z0-9._-], at least 2 characters, not starting with "."',
+  );
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'expected host:port');
 
@@ -122,11 +154,12 @@ export const PipelineConfigSchema = z
     kafka: z
       .strictObject({
         bootstrapServers: z.array(hostPort).min(1),
-        topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name ([A-Za-z0-9._-], 1–249)'),
+        topic: kafkaTopic,
         /** Complete ARN of an existing secret `{"username","password"}`; exclusive with credentialsSecretName. */
         credentialsSecretArn: secretArn.optional(),
         /** Name of an existing secret; exclusive with credentialsSecretArn. Neither: the stack creates one. */
         credentialsSecretName: secretName.optional(),
+        credentialsSecretKmsKeyArn: kmsKeyArn.optional().meta(secretKeyMeta('Confluent credentials')),
         compression: z.enum(['none', 'gzip']).default('none'),
         /** The topic's partition count: Lambda runs at most one sink invocation per partition at a time. */
         partitions: z.number().int().min(1).max(10_000).default(6),
@@ -136,7 +169,15 @@ export const PipelineConfigSchema = z
       .refine((kafka) => !(kafka.credentialsSecretArn && kafka.credentialsSecretName), {
         message: 'set credentialsSecretArn or credentialsSecretName, not both',
         path: ['credentialsSecretName'],
-      }),
+      })
+      .refine(
+        (kafka) => !kafka.credentialsSecretKmsKeyArn || kafka.credentialsSecretArn || kafka.credentialsSecretName,
+        {
+          message:
+            'only for an imported secret (set credentialsSecretArn or credentialsSecretName); a created secret uses the AWS-managed key',
+          path: ['credentialsSecretKmsKeyArn'],
+        },
+      ),
     ingest: z
       .strictObject({
         /** Deliveries before SQS moves a message to the dead-letter queue. */
@@ -173,10 +214,7 @@ export const PipelineConfigSchema = z
           .regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ".", "_" and "-"')
           .optional(),
         /** Kafka topic (same cluster) that receives batches the sink gave up on. @default `<kafka.topic>.sink-dlt` */
-        deadLetterTopic: z
-          .string()
-          .regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name')
-          .optional(),
+        deadLetterTopic: kafkaTopic.optional(),
         batchSize: z.number().int().min(1).max(10_000).default(500),
         maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(1),
         memorySize: z.number().int().min(128).max(10_240).default(1_024),
@@ -196,6 +234,7 @@ export const PipelineConfigSchema = z
             /** Complete ARN of a secret `{"uri": "mongodb+srv://…"}`; exclusive with uriSecretName. Neither: created. */
             uriSecretArn: secretArn.optional(),
             uriSecretName: secretName.optional(),
+            uriSecretKmsKeyArn: kmsKeyArn.optional().meta(secretKeyMeta('MongoDB URI')),
             database: z
               .string()
               .regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'expected a MongoDB database name')
@@ -211,6 +250,11 @@ export const PipelineConfigSchema = z
           .refine((m) => !(m.uriSecretArn && m.uriSecretName), {
             message: 'set uriSecretArn or uriSecretName, not both',
             path: ['uriSecretName'],
+          })
+          .refine((m) => !m.uriSecretKmsKeyArn || m.uriSecretArn || m.uriSecretName, {
+            message:
+              'only for an imported secret (set uriSecretArn or uriSecretName); a created secret uses the AWS-managed key',
+            path: ['uriSecretKmsKeyArn'],
           })
           .default({
             database: 'telemetry',
@@ -292,7 +336,17 @@ export const PipelineConfigSchema = z
     message:
       'the sink could open more MongoDB connections than the cluster allows: kafka.partitions × replicaSetMembers × (maxPoolSize + 2) must stay within 80% of connectionLimit (README, "Sizing connections")',
     path: ['sink', 'mongo', 'maxPoolSize'],
-  });
+  })
+  // Defaults derived from other fields, filled here once: the stack, the CLI and local runs all read these.
+  // `overwrite` keeps the schema an object (its shape stays introspectable) while changing the value.
+  .overwrite((config) => ({
+    ...config,
+    sink: {
+      ...config.sink,
+      consumerGroupId: config.sink.consumerGroupId ?? `${config.stackName}-sink`,
+      deadLetterTopic: config.sink.deadLetterTopic ?? `${config.kafka.topic}.sink-dlt`,
+    },
+  }));
 
 /** Share of the cluster's connection limit the sink may use; the rest is for other clients and tools. */
 export const CONNECTION_HEADROOM = 0.8;
@@ -308,5 +362,9 @@ export function sinkConnections(config: {
   return config.kafka.partitions * config.sink.mongo.replicaSetMembers * (config.sink.mongo.maxPoolSize + 2);
 }
 
-export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
+type ParsedConfig = z.output<typeof PipelineConfigSchema>;
+/** A validated configuration: every default filled, including the derived ones the schema's `overwrite` sets. */
+export type PipelineConfig = ParsedConfig & {
+  readonly sink: ParsedConfig['sink'] & { readonly consumerGroupId: string; readonly deadLetterTopic: string };
+};
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;

@@ -1,6 +1,6 @@
 import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { type DimensionsMap, Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { FunctionOptions } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -33,6 +33,8 @@ export interface PipelineFunctionProps {
 /**
  * A NodejsFunction with the pipeline's defaults: its own role (no managed policies; log writing granted on its own
  * log group only), an explicit log group with retention, Powertools settings, and the bundling in `defaults.ts`.
+ * In a VPC, the role also gets the network-interface permissions Lambda needs (CDK adds those only to roles it
+ * creates itself).
  *
  * Its EMF metrics carry two dimensions, `service` (the service name) and `pipeline` (the stack name, so two
  * pipelines in one account never mix); `metricEmf` builds a CloudWatch metric with exactly those.
@@ -75,10 +77,12 @@ export class PipelineFunction extends NodejsFunction {
     this.metricsNamespace = props.metricsNamespace;
     this.metricDimensions = { service: props.serviceName, [PIPELINE_DIMENSION]: pipelineName };
     logGroup.grantWrite(role);
+    if (props.network) allowNetworkInterfaces(role, props.network);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only the X-Ray statement that active tracing adds (xray:PutTraceSegments, xray:PutTelemetryRecords): X-Ray supports no resource-level permissions for these actions. Every other statement is scoped by grants.',
+      reason: props.network
+        ? 'The X-Ray statement that active tracing adds (xray:PutTraceSegments, xray:PutTelemetryRecords) and ec2:DescribeNetworkInterfaces / ec2:DescribeSubnets for the VPC: neither service supports resource-level permissions for these actions (Lambda documents that DescribeNetworkInterfaces works only on "*"). Every other statement is scoped.'
+        : 'Only the X-Ray statement that active tracing adds (xray:PutTraceSegments, xray:PutTelemetryRecords): X-Ray supports no resource-level permissions for these actions. Every other statement is scoped by grants.',
     });
   }
 
@@ -91,4 +95,46 @@ export class PipelineFunction extends NodejsFunction {
       ...props,
     });
   }
+}
+
+/**
+ * What Lambda does with a VPC function's execution role: create, describe and delete the function's network
+ * interfaces and manage their addresses. The actions are those of the AWS managed policy
+ * AWSLambdaVPCAccessExecutionRole
+ * (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html); the
+ * scoping follows the Lambda Developer Guide, "Giving Lambda functions access to resources in an Amazon VPC" →
+ * required permissions (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html): the Describe actions
+ * work only on "*", and DeleteNetworkInterface must cover every interface id the function may get (they are not
+ * known before Lambda creates them). CreateNetworkInterface authorizes the interface, the subnet and the security
+ * groups (Service Authorization Reference, "Actions defined by Amazon EC2",
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html): only the configured ones.
+ */
+function allowNetworkInterfaces(role: Role, network: NonNullable<PipelineFunctionProps['network']>): void {
+  const stack = Stack.of(role);
+  const ec2 = (resource: string, resourceName: string) => stack.formatArn({ service: 'ec2', resource, resourceName });
+  const interfaces = ec2('network-interface', '*');
+  role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], resources: ['*'] }),
+  );
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['ec2:CreateNetworkInterface'],
+      resources: [
+        interfaces,
+        ...(network.vpcSubnets?.subnets ?? []).map((subnet) => ec2('subnet', subnet.subnetId)),
+        ...(network.securityGroups ?? []).map((group) => ec2('security-group', group.securityGroupId)),
+      ],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+      resources: [interfaces],
+    }),
+  );
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]',
+    reason:
+      "Lambda creates and deletes the function's network interfaces with this role; their ids do not exist before Lambda creates them, and the Lambda Developer Guide requires DeleteNetworkInterface on every interface the function may get. Scoped to network interfaces of this account and region; subnets and security groups are the configured ones.",
+  });
 }

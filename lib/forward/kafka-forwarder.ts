@@ -6,7 +6,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PipelineFunction } from '../core/pipeline-function';
-import { type SecretSource, userSecret } from '../core/secrets';
+import { grantSecretRead, type SecretSource, userSecret } from '../core/secrets';
 import { kafkaProblems, throwIfInvalid } from '../core/validation';
 
 /** Where the Confluent credentials come from (`create`: the stack creates an empty secret for you to fill). */
@@ -89,7 +89,7 @@ export class KafkaForwarder extends Construct {
         MAX_MESSAGE_BYTES: String(props.maxMessageBytes ?? 16_384),
       },
     });
-    this.credentialsSecret.grantRead(this.function);
+    grantSecretRead(this.credentialsSecret, this.function);
     props.deadLetterQueue.grantSendMessages(this.function);
 
     this.eventSource = new SqsEventSource(props.queue, {

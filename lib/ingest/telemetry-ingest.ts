@@ -1,7 +1,8 @@
-import { Aws, Duration, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPolicy, CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { FAILURE_QUEUE_DEFAULTS, QUEUE_DEFAULTS } from '../core/defaults';
 import { throwIfInvalid } from '../core/validation';
@@ -10,6 +11,18 @@ import { buildRuleSql, deviceTopic } from './rule-sql';
 /** IoT's policy variable for the connected thing's name. */
 // biome-ignore lint/suspicious/noTemplateCurlyInString: an IoT policy variable, resolved by IoT Core, not by JavaScript
 const THING_NAME = '${iot:Connection.Thing.ThingName}';
+
+/**
+ * AWS IoT Core refuses a policy document over 2,048 characters, whitespace excluded ("AWS IoT Core endpoints and
+ * quotas" → AWS IoT Core policy limits, https://docs.aws.amazon.com/general/latest/gr/iot-core.html).
+ */
+export const IOT_POLICY_MAX_CHARACTERS = 2_048;
+
+/**
+ * Stands in for partition, region and account when the template is environment-agnostic: the longest partition
+ * name (`aws-us-gov`), a region name longer than any AWS lists (the longest in aws-cdk-lib's region-info is `us-isof-south-1`, 15 characters), a 12-digit account.
+ */
+const WORST_CASE_ENVIRONMENT = { partition: 'aws-us-gov', region: 'ap-southeast-99x', account: '123456789012' };
 
 export interface TelemetryIngestProps {
   /** MQTT topic filters to route, one IoT rule each; the single `+` level is the device id. */
@@ -61,7 +74,8 @@ export class TelemetryIngest extends Construct {
 
   public constructor(scope: Construct, id: string, props: TelemetryIngestProps) {
     super(scope, id);
-    validate(this, props);
+    this.deviceTopics = deviceTopicsOf(props);
+    validate(this, props, this.deviceTopics);
 
     const batchingWindow = props.consumerBatchingWindow ?? Duration.seconds(0);
     this.visibilityTimeout = Duration.seconds(props.consumerTimeout.toSeconds() * 6 + batchingWindow.toSeconds());
@@ -97,11 +111,6 @@ export class TelemetryIngest extends Construct {
     this.queue.grantSendMessages(this.ruleRole);
     this.errorQueue.grantSendMessages(this.ruleRole);
 
-    this.deviceTopics = props.topicFilters.map((topicFilter, index) => {
-      const ruleName = `${props.ruleNamePrefix}_${index + 1}`;
-      const topic = deviceTopic(topicFilter, '<thingName>');
-      return { ruleName, topicFilter, topic, basicIngestTopic: `$aws/rules/${ruleName}/${topic}` };
-    });
     this.rules = this.deviceTopics.map(
       ({ ruleName, topicFilter }, index) =>
         new CfnTopicRule(this, `Rule${index + 1}`, {
@@ -121,33 +130,70 @@ export class TelemetryIngest extends Construct {
     for (const rule of this.rules) rule.node.addDependency(this.ruleRole);
 
     this.devicePolicy = new CfnPolicy(this, 'DevicePolicy', {
-      policyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: 'iot:Connect',
-            Resource: `arn:${Aws.PARTITION}:iot:${Aws.REGION}:${Aws.ACCOUNT_ID}:client/${THING_NAME}`,
-            Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
-          },
-          {
-            Effect: 'Allow',
-            Action: 'iot:Publish',
-            Resource: this.deviceTopics.flatMap(({ ruleName, topicFilter }) => {
-              const own = deviceTopic(topicFilter, THING_NAME);
-              return [
-                `arn:${Aws.PARTITION}:iot:${Aws.REGION}:${Aws.ACCOUNT_ID}:topic/${own}`,
-                `arn:${Aws.PARTITION}:iot:${Aws.REGION}:${Aws.ACCOUNT_ID}:topic/$aws/rules/${ruleName}/${own}`,
-              ];
-            }),
-          },
-        ],
-      },
+      policyDocument: devicePolicyDocument(
+        `arn:${Aws.PARTITION}:iot:${Aws.REGION}:${Aws.ACCOUNT_ID}`,
+        this.deviceTopics,
+      ),
     });
   }
 }
 
-function validate(scope: Construct, props: TelemetryIngestProps): void {
+/** Connect as your own thing name (thing attached); publish only to your own topics, directly or by Basic Ingest. */
+function devicePolicyDocument(arnPrefix: string, deviceTopics: readonly DeviceTopics[]) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: 'iot:Connect',
+        Resource: `${arnPrefix}:client/${THING_NAME}`,
+        Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'iot:Publish',
+        Resource: deviceTopics.flatMap(({ ruleName, topicFilter }) => {
+          const own = deviceTopic(topicFilter, THING_NAME);
+          return [`${arnPrefix}:topic/${own}`, `${arnPrefix}:topic/$aws/rules/${ruleName}/${own}`];
+        }),
+      },
+    ],
+  };
+}
+
+/**
+ * The device policy's size as IoT counts it, with this stack's partition, region and account, or the longest ones
+ * when they are left to deploy time. Each topic filter adds two resources (its topic and its Basic Ingest topic):
+ * a policy that keeps every device to its own topics cannot use wildcards to stay smaller.
+ */
+function devicePolicyProblems(scope: Construct, deviceTopics: readonly DeviceTopics[]): string[] {
+  const stack = Stack.of(scope);
+  const known = (value: string, fallback: string) => (Token.isUnresolved(value) ? fallback : value);
+  const env = WORST_CASE_ENVIRONMENT;
+  const region = known(stack.region, env.region);
+  const partition = Token.isUnresolved(stack.region)
+    ? env.partition
+    : (RegionInfo.get(region).partition ?? env.partition);
+  const prefix = `arn:${partition}:iot:${region}:${known(stack.account, env.account)}`;
+  const size = (n: number) => JSON.stringify(devicePolicyDocument(prefix, deviceTopics.slice(0, n))).length;
+  if (size(deviceTopics.length) <= IOT_POLICY_MAX_CHARACTERS) return [];
+  let fitting = 0;
+  while (fitting < deviceTopics.length && size(fitting + 1) <= IOT_POLICY_MAX_CHARACTERS) fitting += 1;
+  return [
+    `topicFilters: the device policy would be ${size(deviceTopics.length)} characters (whitespace excluded); AWS IoT allows ${IOT_POLICY_MAX_CHARACTERS}. Only the first ${fitting} of ${deviceTopics.length} topic filters fit: use fewer or shorter topic filters, or a shorter iot.ruleNamePrefix (each filter appears twice, as its topic and its Basic Ingest topic)`,
+  ];
+}
+
+/** Rule `<ruleNamePrefix>_<n>` per topic filter, with the topics a device publishes to. */
+function deviceTopicsOf(props: TelemetryIngestProps): DeviceTopics[] {
+  return props.topicFilters.map((topicFilter, index) => {
+    const ruleName = `${props.ruleNamePrefix}_${index + 1}`;
+    const topic = deviceTopic(topicFilter, '<thingName>');
+    return { ruleName, topicFilter, topic, basicIngestTopic: `$aws/rules/${ruleName}/${topic}` };
+  });
+}
+
+function validate(scope: Construct, props: TelemetryIngestProps, deviceTopics: readonly DeviceTopics[]): void {
   const problems: string[] = [];
   if (props.topicFilters.length === 0) problems.push('topicFilters: at least one topic filter is required');
   props.topicFilters.forEach((filter, i) => {
@@ -167,5 +213,6 @@ function validate(scope: Construct, props: TelemetryIngestProps): void {
   if (props.maxReceiveCount !== undefined && (props.maxReceiveCount < 1 || props.maxReceiveCount > 1_000)) {
     problems.push(`maxReceiveCount: ${props.maxReceiveCount} is outside 1–1000`);
   }
+  problems.push(...devicePolicyProblems(scope, deviceTopics));
   throwIfInvalid(scope, 'TelemetryIngest', problems);
 }

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -6,6 +6,11 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
 export interface AlarmTopicProps {
+  /**
+   * Names of the alarms that notify the topic start with `<alarmNamePrefix>-`; only those may publish.
+   * @default the stack name
+   */
+  readonly alarmNamePrefix?: string;
   /** Subscribed to the topic when set; the address must confirm the subscription. @default no subscription */
   readonly email?: string;
 }
@@ -13,6 +18,14 @@ export interface AlarmTopicProps {
 /**
  * The SNS topic every alarm of the pipeline notifies: encrypted with a customer-managed key (CloudWatch cannot
  * publish to a topic encrypted with the AWS-managed SNS key), TLS only, with an optional e-mail subscription.
+ *
+ * A topic policy replaces SNS's default policy, so the TLS-only Deny alone would leave nobody allowed to publish:
+ * CloudWatch is allowed explicitly, on the topic and on its key, and only for this account's alarms named with the
+ * pipeline's prefix (`aws:SourceAccount` + `aws:SourceArn`, against the confused deputy). Sources: AWS Knowledge
+ * Center, "Why didn't I receive an SNS notification for my CloudWatch alarm trigger?"
+ * (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger); Amazon SNS Developer Guide,
+ * "Enable compatibility between event sources from AWS services and encrypted topics"
+ * (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services) for the key.
  */
 export class AlarmTopic extends Construct {
   public readonly topic: Topic;
@@ -20,17 +33,30 @@ export class AlarmTopic extends Construct {
 
   public constructor(scope: Construct, id: string, props: AlarmTopicProps = {}) {
     super(scope, id);
+    const alarmNamePrefix = props.alarmNamePrefix ?? Stack.of(this).stackName;
+    const alarms = Stack.of(this).formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: `${alarmNamePrefix}-*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const cloudWatchForOurAlarms = new ServicePrincipal('cloudwatch.amazonaws.com').withConditions({
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      ArnLike: { 'aws:SourceArn': alarms },
+    });
+
     this.key = new Key(this, 'TopicKey', {
       description: 'Encrypts the telemetry pipeline alarm topic',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.key.grant(cloudWatchForOurAlarms, 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topic = new Topic(this, 'Topic', {
       masterKey: this.key,
       enforceSSL: true,
       displayName: 'Telemetry pipeline alarms',
     });
+    this.topic.grantPublish(cloudWatchForOurAlarms);
     if (props.email) {
       this.topic.addSubscription(new EmailSubscription(props.email));
       Validations.of(this.topic).acknowledge({

@@ -47,8 +47,14 @@ export interface PipelineMonitoringProps {
   readonly errorQueue: IQueue;
   readonly forwarder: PipelineFunction;
   readonly sink: PipelineFunction;
-  /** The sink's Kafka event source mapping, with `MetricsConfig` EventCount, ErrorCount and KafkaMetrics. */
+  /** The sink's Kafka event source mapping. */
   readonly sinkEventSourceMapping: IEventSourceMapping;
+  /**
+   * Whether the mapping publishes event source mapping metrics (`MetricsConfig` EventCount, ErrorCount and
+   * KafkaMetrics: provisioned mode only). Without them the row graphs the function's `OffsetLag` alone.
+   * @default true
+   */
+  readonly sinkEventSourceMappingMetrics?: boolean;
   /** Set when the mapping has an on-failure destination (provisioned mode). @default no dead-letter topic alarm */
   readonly sinkDeadLetterTopic?: string;
   /** Every alarm notifies this topic when it fires and when it recovers. */
@@ -367,29 +373,8 @@ export class PipelineMonitoring extends Construct {
       eventSourceMappingMetric(name, mappingId, { statistic, period: FIVE_MINUTES, label });
     const M = EventSourceMappingMetric;
     const deadLetterTopic = esm(M.OnFailureDestinationDeliveredEventCount, 'Sum', 'Sent to the dead-letter topic');
-    const metricGroups: CustomMetricGroup[] = [
-      {
-        title: 'Offset lag (records behind the topic)',
-        metrics: [
-          {
-            metric: props.sink.metric('OffsetLag', { statistic: 'Maximum', period: ONE_MINUTE, label: 'OffsetLag' }),
-            alarmFriendlyName: PipelineAlarm.OffsetLagHigh,
-            addAlarm: {
-              Critical: {
-                ...this.alarmSettings(
-                  PipelineAlarm.OffsetLagHigh,
-                  `The sink's consumer group has been more than ${t.maxOffsetLag} records behind the topic for 5 minutes: the sink is slow, failing, or throttled.`,
-                  { period: ONE_MINUTE, datapoints: 5, periods: 5 },
-                ),
-                threshold: t.maxOffsetLag,
-                comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-              },
-            },
-          },
-          esm(M.MaxOffsetLag, 'Maximum', 'MaxOffsetLag (worst partition)'),
-          esm(M.SumOffsetLag, 'Maximum', 'SumOffsetLag (all partitions)'),
-        ],
-      },
+    const mappingMetrics = props.sinkEventSourceMappingMetrics ?? true;
+    const mappingGroups: CustomMetricGroup[] = [
       {
         title: 'Records polled / committed / given up',
         metrics: [
@@ -425,8 +410,39 @@ export class PipelineMonitoring extends Construct {
         ],
       },
     ];
+    const metricGroups: CustomMetricGroup[] = [
+      {
+        title: 'Offset lag (records behind the topic)',
+        metrics: [
+          {
+            metric: props.sink.metric('OffsetLag', { statistic: 'Maximum', period: ONE_MINUTE, label: 'OffsetLag' }),
+            alarmFriendlyName: PipelineAlarm.OffsetLagHigh,
+            addAlarm: {
+              Critical: {
+                ...this.alarmSettings(
+                  PipelineAlarm.OffsetLagHigh,
+                  `The sink's consumer group has been more than ${t.maxOffsetLag} records behind the topic for 5 minutes: the sink is slow, failing, or throttled.`,
+                  { period: ONE_MINUTE, datapoints: 5, periods: 5 },
+                ),
+                threshold: t.maxOffsetLag,
+                comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+              },
+            },
+          },
+          ...(mappingMetrics
+            ? [
+                esm(M.MaxOffsetLag, 'Maximum', 'MaxOffsetLag (worst partition)'),
+                esm(M.SumOffsetLag, 'Maximum', 'SumOffsetLag (all partitions)'),
+              ]
+            : []),
+        ],
+      },
+      ...(mappingMetrics ? mappingGroups : []),
+    ];
     this.facade.monitorCustom({
-      humanReadableName: 'Kafka event source (sink consumer group)',
+      humanReadableName: mappingMetrics
+        ? 'Kafka event source (sink consumer group)'
+        : 'Kafka event source (sink consumer group; on demand: event source mapping metrics need provisioned pollers)',
       alarmFriendlyName: 'KafkaEventSource',
       metricGroups,
     });

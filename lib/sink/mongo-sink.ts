@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { EventSourceMapping, MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { AuthenticationMethod, KafkaDlq, SelfManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -7,8 +7,8 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PipelineFunction } from '../core/pipeline-function';
-import { type SecretSource, userSecret } from '../core/secrets';
-import { kafkaProblems, throwIfInvalid } from '../core/validation';
+import { grantSecretRead, type SecretSource, userSecret } from '../core/secrets';
+import { isLambdaKafkaTopic, kafkaProblems, throwIfInvalid } from '../core/validation';
 
 /** Where the MongoDB connection string comes from: a secret `{"uri": "mongodb+srv://…"}`. */
 export type MongoUriSource = SecretSource;
@@ -26,10 +26,10 @@ export interface MongoSinkProps {
   readonly topic: string;
   /** Confluent credentials `{"username","password"}`, used by the event source (BASIC_AUTH = SASL/PLAIN). */
   readonly kafkaCredentials: ISecret;
-  /** @default `${topic}-sink` */
-  readonly consumerGroupId?: string;
-  /** Topic in the same cluster for batches given up on; required with provisioned pollers. @default `${topic}.sink-dlt` */
-  readonly deadLetterTopic?: string;
+  /** Kafka consumer group of the event source (the config's `sink.consumerGroupId`, resolved in the schema). */
+  readonly consumerGroupId: string;
+  /** Topic in the same cluster for batches given up on, used with provisioned pollers (the config's `sink.deadLetterTopic`). */
+  readonly deadLetterTopic: string;
   readonly mongoUri: MongoUriSource;
   /** @default 'telemetry' */
   readonly database?: string;
@@ -86,8 +86,9 @@ export const MONGODB_OPTIONAL_MODULES = [
  * - In provisioned mode (default): bounded retries, a maximum record age, split-on-error, partial batch responses,
  *   and a Kafka dead-letter topic that keeps the records themselves (SQS/SNS destinations would get metadata only).
  * - The MongoDB connection string lives in Secrets Manager; the function reads it at run time.
- * - The mapping publishes its event source mapping metrics (event counts, errors, Kafka offset lag per mapping;
- *   an opt-in through `MetricsConfig`), which the monitoring stage graphs next to the function's `OffsetLag`.
+ * - In provisioned mode the mapping publishes its event source mapping metrics (event counts, errors, Kafka offset lag
+ *   per mapping; an opt-in through `MetricsConfig`), which the monitoring stage graphs next to the function's
+ *   `OffsetLag`. On demand there are none: the function's `OffsetLag` remains.
  */
 export class MongoSink extends Construct {
   public readonly function: PipelineFunction;
@@ -96,6 +97,8 @@ export class MongoSink extends Construct {
   /** The mapping the event source created: its id is the `EventSourceMappingUUID` dimension of its metrics. */
   public readonly eventSourceMapping: EventSourceMapping;
   public readonly deadLetterTopic?: string;
+  /** Whether the mapping publishes its event source mapping metrics (provisioned mode only). */
+  public readonly eventSourceMappingMetrics: boolean;
 
   public constructor(scope: Construct, id: string, props: MongoSinkProps) {
     super(scope, id);
@@ -128,19 +131,25 @@ export class MongoSink extends Construct {
         PARTIAL_BATCH_RESPONSE: String(pollers !== null),
       },
     });
-    this.mongoUriSecret.grantRead(this.function);
+    grantSecretRead(this.mongoUriSecret, this.function);
 
-    this.deadLetterTopic = pollers ? (props.deadLetterTopic ?? `${props.topic}.sink-dlt`) : undefined;
+    this.eventSourceMappingMetrics = pollers !== null;
+    this.deadLetterTopic = pollers ? props.deadLetterTopic : undefined;
     this.eventSource = new SelfManagedKafkaEventSource({
       bootstrapServers: [...props.bootstrapServers],
       topic: props.topic,
       secret: props.kafkaCredentials,
       authenticationMethod: AuthenticationMethod.BASIC_AUTH,
       startingPosition: StartingPosition.TRIM_HORIZON,
-      consumerGroupId: props.consumerGroupId ?? `${props.topic}-sink`,
+      consumerGroupId: props.consumerGroupId,
       batchSize: props.batchSize ?? 500,
       maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
-      metricsConfig: { metrics: [MetricType.EVENT_COUNT, MetricType.ERROR_COUNT, MetricType.KAFKA_METRICS] },
+      // Kafka event source mapping metrics exist in provisioned mode only (AWS Lambda Developer Guide, "Event source
+      // mapping metrics", https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics;
+      // AWS::Lambda::EventSourceMapping MetricsConfig, https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-eventsourcemapping-metricsconfig.html)
+      ...(pollers
+        ? { metricsConfig: { metrics: [MetricType.EVENT_COUNT, MetricType.ERROR_COUNT, MetricType.KAFKA_METRICS] } }
+        : {}),
       ...(pollers && this.deadLetterTopic
         ? {
             provisionedPollerConfig: { minimumPollers: pollers.minimum, maximumPollers: pollers.maximum },
@@ -153,6 +162,8 @@ export class MongoSink extends Construct {
         : {}),
     });
     this.function.addEventSource(this.eventSource);
+    // the event source reads the Confluent secret with the function's role; this adds the key grant it misses
+    grantSecretRead(props.kafkaCredentials, this.function);
     // SelfManagedKafkaEventSource does not expose the mapping it creates (ManagedKafkaEventSource does)
     const mapping = this.function.node.children.find((child) => child instanceof EventSourceMapping);
     if (!(mapping instanceof EventSourceMapping)) throw new Error(`${this.node.path}: no event source mapping created`);
@@ -161,7 +172,7 @@ export class MongoSink extends Construct {
       Validations.of(this.function).acknowledge({
         id: 'Serverless-LambdaEventSourceMappingDestination',
         reason:
-          'On-demand Kafka event sources support no on-failure destination. Chosen explicitly in config (sink.provisionedPollers: null): failed batches are retried until they succeed or leave Kafka retention.',
+          'Chosen explicitly in config (sink.provisionedPollers: null). On-demand Kafka event sources accept an on-failure destination, but the error controls that would ever hand a batch to it (MaximumRetryAttempts, MaximumRecordAgeInSeconds, BisectBatchOnFunctionError, partial batch responses) need provisioned mode: a failing batch is retried until it succeeds or its records leave Kafka retention, which the OffsetLagHigh and SinkErrorRate alarms report.',
       });
     }
     Validations.of(this.function).acknowledge({
@@ -173,9 +184,20 @@ export class MongoSink extends Construct {
 }
 
 function network(scope: Construct, config: SinkNetwork) {
+  const subnets = config.subnetIds.map((subnetId, i) => {
+    const subnet = Subnet.fromSubnetId(scope, `Subnet${i}`, subnetId);
+    // Lambda's VpcConfig takes subnet ids only (AWS::Lambda::Function VpcConfig,
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-function-vpcconfig.html):
+    // nothing here reads the subnet's route table, the one thing an imported subnet without it cannot give.
+    Annotations.of(subnet).acknowledgeWarning(
+      '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+      'The sink only places its function in the subnet; no route table is read or changed.',
+    );
+    return subnet;
+  });
   return {
     vpc: Vpc.fromVpcAttributes(scope, 'Vpc', { vpcId: config.vpcId, availabilityZones: [...config.availabilityZones] }),
-    vpcSubnets: { subnets: config.subnetIds.map((subnetId, i) => Subnet.fromSubnetId(scope, `Subnet${i}`, subnetId)) },
+    vpcSubnets: { subnets },
     securityGroups: config.securityGroupIds.map((groupId, i) =>
       SecurityGroup.fromSecurityGroupId(scope, `SecurityGroup${i}`, groupId),
     ),
@@ -184,8 +206,10 @@ function network(scope: Construct, config: SinkNetwork) {
 
 function validate(scope: Construct, props: MongoSinkProps): void {
   const problems = kafkaProblems(props);
-  const dlt = props.deadLetterTopic ?? `${props.topic}.sink-dlt`;
-  if (dlt === props.topic) problems.push('deadLetterTopic: must differ from the source topic (Lambda refuses loops)');
+  if (!isLambdaKafkaTopic(props.deadLetterTopic))
+    problems.push(`deadLetterTopic: "${props.deadLetterTopic}" is not a topic name Lambda accepts`);
+  if (props.deadLetterTopic === props.topic)
+    problems.push('deadLetterTopic: must differ from the source topic (Lambda refuses loops)');
   const batchSize = props.batchSize ?? 500;
   if (batchSize < 1 || batchSize > 10_000) problems.push(`batchSize: ${batchSize} is outside 1–10000`);
   const pollers = props.provisionedPollers;

@@ -84,14 +84,14 @@ export function localSettings(config: PipelineConfig): LocalSettings {
       maxConcurrency: forwarder.maxConcurrency,
     },
     sink: {
-      consumerGroupId: sink.consumerGroupId ?? `${config.stackName}-sink`,
+      consumerGroupId: sink.consumerGroupId,
       batchSize: sink.batchSize,
       batchingWindowMs: sink.maxBatchingWindowSeconds * 1000,
       timeoutMs: sink.timeoutSeconds * 1000,
       provisioned,
       retryAttempts: provisioned ? sink.retryAttempts : Number.POSITIVE_INFINITY,
       maxRecordAgeMs: provisioned ? sink.maxRecordAgeSeconds * 1000 : Number.POSITIVE_INFINITY,
-      deadLetterTopic: provisioned ? (sink.deadLetterTopic ?? `${config.kafka.topic}.sink-dlt`) : undefined,
+      deadLetterTopic: provisioned ? sink.deadLetterTopic : undefined,
     },
     maxMessageBytes: config.limits.maxMessageBytes,
   };

@@ -159,6 +159,31 @@ describe('status', () => {
     });
   });
 
+  it('on demand (no provisioned pollers), reports no dead-letter topic and reads no event source mapping metric', async () => {
+    // Given an on-demand event source: no dead-letter topic, no event source mapping metrics (provisioned only)
+    const onDemand = configDir({ sink: { provisionedPollers: null }, alarms: { maxOffsetLag: 5 } });
+    const result = await cli(['status'], {
+      environment: { KAFKA_BROKERS: cluster.bootstrapServers.join(',') },
+      clients: {
+        sqs: new SQSClient({}),
+        cloudFormation: new CloudFormationClient({}),
+        cloudWatch: new CloudWatchClient({}),
+        quarantine,
+      },
+      configDir: onDemand,
+    });
+    // Then the line says why there is none, and every other part still reads
+    expect(result.stdout).toMatch(/sink-dlt\s+none \(on-demand event source\)/);
+    expect(result.stdout).toMatch(/sink consumer lag\s+7 record\(s\) behind/);
+    expect(result.stdout).not.toMatch(/unavailable/);
+    const queries = cloudWatch
+      .commandCalls(GetMetricDataCommand)
+      .flatMap((call) => call.args[0].input.MetricDataQueries ?? []);
+    expect(
+      queries.some((q) => q.MetricStat?.Metric?.Dimensions?.some((d) => d.Name === 'EventSourceMappingUUID')),
+    ).toBe(false);
+  });
+
   it('shows the other parts when one cannot be read, and exits 1', async () => {
     // No MongoDB: no MONGODB_URI and the deployed stack (mocked) has no MongoUriSecretArn output
     const result = await run(['status'], {});

@@ -25,6 +25,17 @@ describe('pipeline configuration', () => {
     expect(config.logRetentionDays).toBe(30);
   });
 
+  it('resolves the sink consumer group and dead-letter topic once, for the stack, the CLI and local runs alike', () => {
+    // Given no explicit names / Then the schema fills them from the stack name and the topic
+    expect(parseConfig(minimal).sink).toMatchObject({
+      consumerGroupId: 'Pipeline-test-sink',
+      deadLetterTopic: 'telemetry.sink-dlt',
+    });
+    // and explicit names are kept
+    const named = parseConfig({ ...minimal, sink: { consumerGroupId: 'g', deadLetterTopic: 'dead-letters' } });
+    expect(named.sink).toMatchObject({ consumerGroupId: 'g', deadLetterTopic: 'dead-letters' });
+  });
+
   it('accepts a minimal configuration', () => {
     expect(parseConfig(minimal).kafka.compression).toBe('none');
   });

@@ -281,6 +281,19 @@ describe('PipelineMonitoring in the pipeline stack (config/dev.json)', () => {
     });
   });
 
+  it('on demand (no provisioned pollers), graphs no event source mapping metric and says why, keeping the lag alarm', () => {
+    // Given an on-demand event source, which publishes no event source mapping metrics
+    const onDemand = synthStack({ sink: { provisionedPollers: null } });
+    const { widgets: onDemandWidgets } = onlyDashboard(onDemand.template);
+    // Then no widget waits for metrics that never come
+    const metrics = onDemandWidgets.flatMap((widget) => widgetMetrics(widget));
+    expect(metrics.filter((m) => 'EventSourceMappingUUID' in (m.dimensions ?? {}))).toEqual([]);
+    expect(metrics.some((m) => m.namespace === 'AWS/Lambda' && m.metricName === 'OffsetLag')).toBe(true);
+    const notes = onDemandWidgets.map((w) => w.properties.markdown ?? '').join('\n');
+    expect(notes).toMatch(/on demand.*provisioned pollers/i);
+    expect([...alarmsByName(onDemand).keys()]).toContain('OffsetLagHigh');
+  });
+
   it('sends every alarm, on ALARM and on OK, to the encrypted alarm topic', () => {
     const topic = { Ref: synth.stack.getLogicalId(synth.stack.alarmTopic.topic.node.defaultChild as never) };
     const alarms = ofType(synth, 'AWS::CloudWatch::Alarm');

@@ -1,10 +1,12 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lib/config/load';
 import { MongoSink } from '../../../lib/sink/mongo-sink';
+import { decide } from '../../helpers/access';
 import { synthStack } from '../../helpers/synth';
+import { TemplatePolicies } from '../../helpers/template-policies';
 
 describe('MongoSink in the pipeline stack (config/dev.json)', () => {
   let synth: ReturnType<typeof synthStack>;
@@ -16,6 +18,7 @@ describe('MongoSink in the pipeline stack (config/dev.json)', () => {
   });
 
   it('consumes the topic with SASL/PLAIN (BASIC_AUTH) using the Confluent secret, from the beginning, as its own group', () => {
+    expect(synth.config.sink.consumerGroupId).toBe('TelemetryPipeline-dev-sink');
     synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: id(synth.stack.sink.function) },
       Topics: ['telemetry.readings.v1'],
@@ -26,7 +29,7 @@ describe('MongoSink in the pipeline stack (config/dev.json)', () => {
         { Type: 'BASIC_AUTH', URI: { Ref: id(synth.stack.forwarder.credentialsSecret as never) } },
       ],
       StartingPosition: 'TRIM_HORIZON',
-      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: 'TelemetryPipeline-dev-sink' },
+      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: synth.config.sink.consumerGroupId },
       BatchSize: 500,
       MaximumBatchingWindowInSeconds: 1,
     });
@@ -97,6 +100,9 @@ describe('MongoSink in the pipeline stack (config/dev.json)', () => {
       'DestinationConfig',
       'FunctionResponseTypes',
       'BisectBatchOnFunctionError',
+      // event source mapping metrics are a provisioned-mode feature for Kafka (AWS Lambda Developer Guide, "Event
+      // source mapping metrics", https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics)
+      'MetricsConfig',
     ]) {
       expect(properties[key]).toBeUndefined();
     }
@@ -126,6 +132,60 @@ describe('MongoSink in the pipeline stack (config/dev.json)', () => {
     });
   });
 
+  it('lets its own execution role create and delete its network interfaces, and raises no subnet warning', async () => {
+    // Given the sink in a VPC: Lambda creates its ENIs with the function's execution role (AWS Lambda Developer
+    // Guide, "Giving Lambda functions access to resources in an Amazon VPC" → "Required IAM permissions",
+    // https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions; the actions
+    // of the AWS managed policy AWSLambdaVPCAccessExecutionRole,
+    // https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html)
+    const network = {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['eu-west-1a'],
+      subnetIds: ['subnet-0123456789abcdef0'],
+      securityGroupIds: ['sg-0123456789abcdef0'],
+    };
+    const { template, stack, app } = synthStack({ sink: { network } });
+    expect(() => app.synth()).not.toThrow();
+    const fn = template.toJSON().Resources[stack.getLogicalId(stack.sink.function.node.defaultChild as never)];
+    // the function waits for its role's policy: Lambda checks the ENI permissions when it creates the function
+    expect(fn.DependsOn).toContain(
+      stack.getLogicalId(stack.sink.function.role?.node.findChild('DefaultPolicy').node.defaultChild as never),
+    );
+    const policies = new TemplatePolicies(template.toJSON() as never, stack.stackName);
+    const role = policies.arnOf(stack.getLogicalId(stack.sink.function.role?.node.defaultChild as never));
+    const ec2 = (resource: string) => `arn:aws:ec2:${policies.env.region}:${policies.env.account}:${resource}`;
+    // When Lambda manages the function's ENIs / Then the role is allowed each call
+    const calls: [string, string][] = [
+      ['ec2:CreateNetworkInterface', ec2('network-interface/*')],
+      ['ec2:CreateNetworkInterface', ec2('subnet/subnet-0123456789abcdef0')],
+      ['ec2:CreateNetworkInterface', ec2('security-group/sg-0123456789abcdef0')],
+      ['ec2:DescribeNetworkInterfaces', '*'],
+      ['ec2:DescribeSubnets', '*'],
+      ['ec2:DeleteNetworkInterface', ec2('network-interface/eni-0123456789abcdef0')],
+      ['ec2:AssignPrivateIpAddresses', ec2('network-interface/eni-0123456789abcdef0')],
+      ['ec2:UnassignPrivateIpAddresses', ec2('network-interface/eni-0123456789abcdef0')],
+    ];
+    for (const [action, resource] of calls) {
+      expect(await decide(policies, { principal: role, action, resource }), `${action} ${resource}`).toBe('Allowed');
+    }
+    // and not in another account's network
+    const foreign = ec2('network-interface/eni-0123456789abcdef0').replace(policies.env.account, '444455556666');
+    expect(
+      await decide(policies, { principal: role, action: 'ec2:DeleteNetworkInterface', resource: foreign }),
+    ).not.toBe('Allowed');
+    // and the forwarder, outside any VPC, gets none of it
+    const forwarder = policies.arnOf(stack.getLogicalId(stack.forwarder.function.role?.node.defaultChild as never));
+    expect(
+      await decide(policies, {
+        principal: forwarder,
+        action: 'ec2:CreateNetworkInterface',
+        resource: ec2('network-interface/*'),
+      }),
+    ).toBe('ImplicitlyDenied');
+    // Lambda needs subnet ids only, so the missing route table ids are acknowledged, not left as a warning
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('routeTableId'))).toEqual([]);
+  });
+
   it('creates an empty URI secret to fill, or uses an existing one', () => {
     const created = synth.template.findResources('AWS::SecretsManager::Secret', {
       Properties: { Description: Match.stringLikeRegexp('MongoDB') },
@@ -145,7 +205,7 @@ describe('MongoSink in the pipeline stack (config/dev.json)', () => {
 });
 
 describe('sink configuration', () => {
-  const base = { stackName: 'P', kafka: { bootstrapServers: ['b:9092'], topic: 't' } };
+  const base = { stackName: 'P', kafka: { bootstrapServers: ['b:9092'], topic: 'telemetry' } };
 
   it('refuses a pool size that could exceed the cluster connection limit, naming the formula', () => {
     expect(() =>
@@ -164,6 +224,31 @@ describe('sink configuration', () => {
         sink: { mongo: { maxPoolSize: 5, connectionLimit: 3_000 } },
       }),
     ).not.toThrow();
+  });
+
+  it('holds topic and dead-letter topic names to what Lambda accepts, at synth instead of at deploy', () => {
+    // AWS Lambda API Reference, CreateEventSourceMapping → Topics: 1–249 characters, pattern ^[^.]([a-zA-Z0-9\-_.]+)
+    // (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html#lambda-CreateEventSourceMapping-request-Topics)
+    for (const bad of ['.hidden', 'x', 'has space', 'a'.repeat(250)]) {
+      expect(() => parseConfig({ ...base, kafka: { ...base.kafka, topic: bad } }), bad).toThrow(/kafka\.topic: /);
+      expect(() => parseConfig({ ...base, sink: { deadLetterTopic: bad } }), bad).toThrow(/sink\.deadLetterTopic: /);
+    }
+    for (const good of ['telemetry.readings.v1', 'a-b_c', 'a'.repeat(249)]) {
+      expect(() => parseConfig({ ...base, kafka: { ...base.kafka, topic: good } }), good).not.toThrow();
+    }
+    // and the construct, used on its own, checks the same
+    const stack = new Stack(new App(), 'S');
+    expect(
+      () =>
+        new MongoSink(stack, 'Sink', {
+          bootstrapServers: ['b:9092'],
+          topic: 'telemetry',
+          consumerGroupId: 'g',
+          deadLetterTopic: '.dlt',
+          kafkaCredentials: new Secret(stack, 'K'),
+          mongoUri: { create: true },
+        }),
+    ).toThrow(/deadLetterTopic: ".dlt" is not a topic name Lambda accepts/);
   });
 
   it('checks poller bounds and secret exclusivity', () => {
@@ -189,6 +274,7 @@ describe('MongoSink validation', () => {
         new MongoSink(stack, 'Sink', {
           bootstrapServers: [],
           topic: 'same',
+          consumerGroupId: 'same-sink',
           deadLetterTopic: 'same',
           kafkaCredentials: new Secret(stack, 'K'),
           mongoUri: { create: true },
