@@ -1,6 +1,6 @@
 /**
  * Forwarder benchmark (a script, not a test): `npm run bench:forwarder -- [--rtt 0,2,20] [--batch 10,100,1000]
- * [--no-extras]`.
+ * [--no-extras] [--forwarder-only]`.
  *
  * For each broker round trip (RTT, added to every response of the librdkafka mock with
  * `rd_kafka_mock_broker_set_rtt`: 0 = loopback, 2 ms ≈ Confluent Cloud in the function's region, 20 ms ≈ another
@@ -13,6 +13,8 @@
  * Then, at RTT 0 and unless `--no-extras`: compression (none vs gzip) at batch 1,000, and the bundle size against
  * kafkajs alone. Each figure is the median of 3 runs after a warm-up. Above RTT 0 a run moves fewer records (at most
  * {@link BATCHES_AT_RTT}/RTT batches, {@link NAIVE_AT_RTT}/RTT naive sends) to keep the whole benchmark to minutes.
+ * `--forwarder-only` skips raw kafkajs and naive (for `node --cpu-prof`: a profile of the forwarder alone);
+ * `--profile-windows` prints when the forwarder was measured, for `npm run bench:profile -- --windows`.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -34,6 +36,11 @@ const BATCHES_AT_RTT = 2_000;
 /** Above RTT 0, naive sends per run ≤ NAIVE_AT_RTT / rtt. */
 const NAIVE_AT_RTT = 2_000;
 const RUNS = 3;
+const NOT_MEASURED: Figure = { recordsPerSecond: Number.NaN, cpuMicrosPerRecord: Number.NaN, msPerBatch: Number.NaN };
+const FORWARDER_ONLY = process.argv.includes('--forwarder-only');
+/** Spans of `process.hrtime` (µs) in which the forwarder handler was measured. */
+const handlerWindows: string[] = [];
+const micros = () => process.hrtime.bigint() / 1000n;
 
 interface Figure {
   readonly recordsPerSecond: number;
@@ -173,20 +180,26 @@ async function atRtt(
       rttMs > 0 ? Math.min(records.length, size * Math.max(20, Math.floor(BATCHES_AT_RTT / rttMs))) : RECORDS;
     const recordBatches = batches(records.slice(0, count), size);
     const messageBatches = batches(messages.slice(0, count), size);
+    const from = micros();
     const handlerFigure = await median(() =>
       measure(count, recordBatches.length, () => runBatches(handler, recordBatches)),
     );
-    const rawFigure = await median(() => measure(count, messageBatches.length, () => sendBatches(messageBatches)));
+    handlerWindows.push(`${from}-${micros()}`);
+    const rawFigure = FORWARDER_ONLY
+      ? NOT_MEASURED
+      : await median(() => measure(count, messageBatches.length, () => sendBatches(messageBatches)));
     byBatch.set(size, { handler: handlerFigure, raw: rawFigure });
   }
   const naiveCount = rttMs > 0 ? Math.min(NAIVE_RECORDS, Math.floor(NAIVE_AT_RTT / rttMs)) : NAIVE_RECORDS;
   const naiveMessages = messages.slice(0, naiveCount);
   // One "batch" per message: the naive forwarder's time per batch of n is n times this
-  const naive = await median(() =>
-    measure(naiveCount, naiveCount, async () => {
-      for (const message of naiveMessages) await producer.send({ topic: TOPIC, acks: -1, messages: [message] });
-    }),
-  );
+  const naive = FORWARDER_ONLY
+    ? NOT_MEASURED
+    : await median(() =>
+        measure(naiveCount, naiveCount, async () => {
+          for (const message of naiveMessages) await producer.send({ topic: TOPIC, acks: -1, messages: [message] });
+        }),
+      );
 
   const rows = [...byBatch].map(([size, { handler: h, raw: r }]) =>
     [
@@ -265,6 +278,7 @@ async function main(): Promise<void> {
     );
   }
 
+  if (process.argv.includes('--profile-windows')) console.log(`profile windows: ${handlerWindows.join(',')}\n`);
   console.log('Targets at batch 1,000: forwarder/raw (aim ≥ 0.9×), forwarder/naive (aim ≥ 20× at 2 ms)');
   for (const { rttMs, sizes: bySize, naive } of results) {
     const at1000 = bySize.get(1_000);
