@@ -60,18 +60,25 @@ interface Variant {
 interface Timing {
   readonly loadMs: number;
   readonly constructMs: number;
+  /** CPU time of the same (less sensitive to other load on the machine than wall time). */
+  readonly loadCpuMs: number;
+  readonly constructCpuMs: number;
 }
 
 /** Runs in the fresh process: times `require`, then (wiring bundles) the handler's construction. */
 const CHILD = `
 const file = process.argv[1];
 const construct = process.argv[2] === 'construct';
+const cpuMs = (since) => { const used = process.cpuUsage(since); return (used.user + used.system) / 1e3; };
+const c0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();
 const m = require(file);
 const t1 = process.hrtime.bigint();
+const loadCpuMs = cpuMs(c0);
+const c1 = process.cpuUsage();
 if (construct) m.createHandler(m.parseEnvironment(m.schema));
 const t2 = process.hrtime.bigint();
-process.stdout.write(JSON.stringify({ loadMs: Number(t1 - t0) / 1e6, constructMs: Number(t2 - t1) / 1e6 }));
+process.stdout.write(JSON.stringify({ loadMs: Number(t1 - t0) / 1e6, constructMs: Number(t2 - t1) / 1e6, loadCpuMs, constructCpuMs: cpuMs(c1) }));
 process.exit(0);
 `;
 
@@ -138,16 +145,17 @@ async function main(): Promise<void> {
     console.log(
       `Cold start: require of each esbuild bundle (the stack's options) in a fresh process, Node ${process.version}, median of ${runs} runs`,
     );
-    console.log('| bundle | size KiB | load ms | construction ms | total ms |');
-    console.log('|---|---:|---:|---:|---:|');
+    console.log(
+      '| bundle | size KiB | load ms | construction ms | total ms | load CPU ms | construction CPU ms | total CPU ms |',
+    );
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const variant of variants) {
       const all = timings.get(variant) ?? [];
-      const load = median(all.map((t) => t.loadMs));
-      const construct = median(all.map((t) => t.constructMs));
-      const total = median(all.map((t) => t.loadMs + t.constructMs));
+      const of = (pick: (t: Timing) => number, digits: number) => median(all.map(pick)).toFixed(digits);
       const size = statSync(variant.file).size / 1024;
+      const construct = (text: string) => (variant.construct ? text : '–');
       console.log(
-        `| ${variant.label} | ${size.toFixed(0)} | ${load.toFixed(1)} | ${variant.construct ? construct.toFixed(2) : '–'} | ${total.toFixed(1)} |`,
+        `| ${variant.label} | ${size.toFixed(0)} | ${of((t) => t.loadMs, 1)} | ${construct(of((t) => t.constructMs, 2))} | ${of((t) => t.loadMs + t.constructMs, 1)} | ${of((t) => t.loadCpuMs, 1)} | ${construct(of((t) => t.constructCpuMs, 2))} | ${of((t) => t.loadCpuMs + t.constructCpuMs, 1)} |`,
       );
     }
   } finally {
