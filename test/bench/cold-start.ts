@@ -8,7 +8,9 @@
  * - the handler bundle as deployed (`handler.ts`: load, parse the environment, build the clients);
  * - the same split in two, from a bundle of the wiring alone (`create-handler.ts` plus the environment parser):
  *   module load, then handler construction (`createHandler(parseEnvironment(schema))`);
- * - floors: kafkajs alone (forwarder), mongodb alone (sink), bundled with the same options.
+ * - floors: kafkajs alone (forwarder), mongodb alone (sink), bundled with the same options;
+ * - the forwarder with the dead-letter queue's SQS client loaded eagerly, as it was before it moved off the cold
+ *   path (`handler.ts` plus a static import of `@aws-sdk/client-sqs`): the gain of loading it on first use.
  * Variants take turns run by run, so that the other load on the machine spreads over all of them; median of the runs.
  */
 import { spawnSync } from 'node:child_process';
@@ -116,6 +118,17 @@ async function main(): Promise<void> {
         file: await bundle('forwarder-wiring', wiring('forward', 'ForwarderEnvironmentSchema'), []),
         env: ENV.forwarder,
         construct: true,
+      },
+      {
+        label: 'forwarder handler bundle, SQS client eager',
+        file: await bundle(
+          'forwarder-eager-sqs',
+          // Exported, so that the import is kept ("sideEffects": false would drop a bare one)
+          "export { SQSClient } from '@aws-sdk/client-sqs'; export { handler } from './forward/handler';",
+          FUNCTIONS.forwarder.externalModules,
+        ),
+        env: ENV.forwarder,
+        construct: false,
       },
       {
         label: 'kafkajs alone (floor)',
