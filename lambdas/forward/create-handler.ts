@@ -2,7 +2,7 @@
  * Wires the forwarder's adapters (kafkajs, SQS, Powertools) around its pure core. `handler.ts` calls this once per
  * container; tests call it with their own environment and clients.
  */
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { invocationDeadline } from '../shared/deadline';
 import { logger, metrics } from '../shared/powertools';
@@ -10,15 +10,18 @@ import type { ForwarderEnvironment } from './config';
 import { forwardBatch } from './forwarder';
 import { KafkaPublisher } from './kafka-publisher';
 import { kafkaSessionFactory } from './kafka-session';
-import { SqsQuarantine } from './sqs-quarantine';
+import { lazySqsClient, SqsQuarantine } from './sqs-quarantine';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /** A handler plus a way to release its Kafka connections (tests, local runs). */
 export type ForwarderHandler = SqsHandler & { close(): Promise<void> };
 
-/** Builds the handler from a parsed environment (called once per container by `handler.ts`). */
-export function createHandler(env: ForwarderEnvironment, sqs: SQSClient = new SQSClient({})): ForwarderHandler {
+/**
+ * Builds the handler from a parsed environment (called once per container by `handler.ts`). `sqs` (tests): the
+ * dead-letter queue's client; by default one built when the first invalid record is parked, off the cold start.
+ */
+export function createHandler(env: ForwarderEnvironment, sqs?: SQSClient): ForwarderHandler {
   const publisher = new KafkaPublisher({
     topic: env.KAFKA_TOPIC,
     compression: env.KAFKA_COMPRESSION,
@@ -34,7 +37,7 @@ export function createHandler(env: ForwarderEnvironment, sqs: SQSClient = new SQ
       logger,
     ),
   });
-  const quarantine = new SqsQuarantine(sqs, env.DLQ_URL, 'forward', logger);
+  const quarantine = new SqsQuarantine(sqs ?? lazySqsClient(), env.DLQ_URL, 'forward', logger);
 
   const handler: SqsHandler = async (event, context) => {
     logger.addContext(context);

@@ -1,10 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  type MessageAttributeValue,
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { MessageAttributeValue, SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import { withDeadline } from '../shared/deadline';
 import { describeError } from '../shared/errors';
 import { FailureAttribute, type FailureStage, failureDetail, type ParkedPointer } from '../shared/failure';
@@ -60,14 +55,32 @@ export function parkedMessage(
   };
 }
 
+/**
+ * An SQS client built on first use, its module loaded then. Only invalid records go to the dead-letter queue, and the
+ * SDK's SQS client is the largest part of the forwarder's bundle load that nothing else needs (README, "Cold start").
+ * The module is only ever imported dynamically (elsewhere: types only), so that esbuild evaluates it on first use.
+ */
+export function lazySqsClient(): () => Promise<SQSClient> {
+  let client: Promise<SQSClient> | undefined;
+  return () => {
+    client ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) => new SQSClient({}));
+    return client;
+  };
+}
+
 /** Parks invalid records in an SQS queue (the ingest DLQ), original body intact, reason in message attributes. */
 export class SqsQuarantine implements Quarantine {
+  private readonly client: () => Promise<SQSClient>;
+
+  /** `sqs`: a client, or a function that gives one on first use ({@link lazySqsClient}). */
   public constructor(
-    private readonly sqs: SQSClient,
+    sqs: SQSClient | (() => Promise<SQSClient>),
     private readonly queueUrl: string,
     private readonly stage: FailureStage,
     private readonly logger: LoggerPort,
-  ) {}
+  ) {
+    this.client = typeof sqs === 'function' ? sqs : async () => sqs;
+  }
 
   public async quarantine(entries: readonly QuarantineEntry[], deadline: number): Promise<{ failedIds: string[] }> {
     const chunks = sqsBatches(entries, (entry) => entrySize(this.toRequestEntry(entry, 0)));
@@ -81,16 +94,8 @@ export class SqsQuarantine implements Quarantine {
 
   /** Returns the ids of the entries SQS did not take. */
   private async send(chunk: readonly QuarantineEntry[], deadline: number): Promise<string[]> {
-    const command = new SendMessageBatchCommand({
-      QueueUrl: this.queueUrl,
-      Entries: chunk.map((entry, index) => this.toRequestEntry(entry, index)),
-    });
     try {
-      const response = await withDeadline(
-        this.sqs.send(command),
-        deadline,
-        'SendMessageBatch to the dead-letter queue',
-      );
+      const response = await withDeadline(this.sendBatch(chunk), deadline, 'SendMessageBatch to the dead-letter queue');
       const failed = (response.Failed ?? []).map((failure) => chunk[Number(failure.Id)]?.id ?? '').filter(Boolean);
       if (failed.length > 0) {
         this.logger.warn('Dead-letter queue rejected entries', {
@@ -102,5 +107,14 @@ export class SqsQuarantine implements Quarantine {
       this.logger.error('SendMessageBatch to the dead-letter queue failed', { error: describeError(error) });
       return chunk.map((entry) => entry.id);
     }
+  }
+
+  private async sendBatch(chunk: readonly QuarantineEntry[]) {
+    const [{ SendMessageBatchCommand }, client] = await Promise.all([import('@aws-sdk/client-sqs'), this.client()]);
+    const command = new SendMessageBatchCommand({
+      QueueUrl: this.queueUrl,
+      Entries: chunk.map((entry, index) => this.toRequestEntry(entry, index)),
+    });
+    return client.send(command);
   }
 }

@@ -16,7 +16,7 @@ import { startWorkerHandler } from './worker-handler';
 const LAMBDAS = join(__dirname, '..', '..', 'lambdas');
 
 /** What `lib/forward` and `lib/sink` give `PipelineFunction`: the entry, and modules left out of the bundle. */
-const FUNCTIONS = {
+export const FUNCTIONS = {
   forwarder: { entry: join(LAMBDAS, 'forward', 'handler.ts'), externalModules: [] as readonly string[] },
   sink: { entry: join(LAMBDAS, 'sink', 'handler.ts'), externalModules: MONGODB_OPTIONAL_MODULES },
 } as const;

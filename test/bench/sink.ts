@@ -4,7 +4,8 @@
  * CPU per record of the sink core (base64 decode, UTF-8 decode, JSON parse, validation, unsafe-key scan, building
  * the readings / device-state writes) at batch 100 and 1,000, against the floor of base64 decode + JSON.parse alone.
  * MongoDB is replaced by a collection that acknowledges every operation without storing it, so the figure is the
- * sink's own work, not the database's. Median of 5 runs after a warm-up.
+ * sink's own work, not the database's. Median of 5 runs after a warm-up. `--profile-windows` prints when the sink
+ * core was measured, for `npm run bench:profile -- --windows` (profiling with `node --cpu-prof`).
  */
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../lambdas/sink/documents';
@@ -76,14 +77,18 @@ async function main(): Promise<void> {
   );
   console.log('| batch | sink core µs/rec | floor (base64 + JSON.parse) µs/rec | ratio |');
   console.log('|------:|-----:|-----:|-----:|');
+  /** Spans of `process.hrtime` (µs) in which the sink core was measured. */
+  const windows: string[] = [];
   for (const size of [100, 1_000]) {
     const batches = events(size);
+    const from = process.hrtime.bigint() / 1000n;
     const sink = await cpuMicrosPerRecord(async () => {
       for (const event of batches) {
         const response = await sinkBatch(event, deps);
         if (response.batchItemFailures.length > 0) throw new Error('benchmark data must store cleanly');
       }
     });
+    windows.push(`${from}-${process.hrtime.bigint() / 1000n}`);
     const floor = await cpuMicrosPerRecord(async () => {
       for (const event of batches) {
         for (const records of Object.values(event.records)) {
@@ -95,6 +100,7 @@ async function main(): Promise<void> {
       `| ${size.toLocaleString('en-US').padStart(5)} | ${sink.toFixed(1)} | ${floor.toFixed(1)} | ${(sink / floor).toFixed(2)}× |`,
     );
   }
+  if (process.argv.includes('--profile-windows')) console.log(`profile windows: ${windows.join(',')}`);
 }
 
 main().catch((error: unknown) => {

@@ -12,6 +12,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ENRICHMENT_FIELDS } from '../../lambdas/shared/enrichment';
 import type { FailureEnvelope } from '../../lambdas/shared/failure';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../lambdas/sink/documents';
+import type { PipelineConfig } from '../../lib/config/schema';
 import { DeadLetterTopic } from '../../ops/failures/dead-letter-topic';
 import { fromSinkDeadLetter } from '../../ops/failures/envelopes';
 import { bundledHandlers, bundleFunctions, type FunctionBundles } from '../../ops/local/bundles';
@@ -38,6 +39,18 @@ export interface ScenarioOptions {
   readonly partitions?: number;
   /** @default 7 */
   readonly seed?: number;
+  /**
+   * Delay added to every response of every broker of the mock cluster (`rd_kafka_mock_broker_set_rtt`), in ms: ~2 for
+   * Confluent Cloud in the functions' region. @default 0 (loopback)
+   */
+  readonly brokerRttMs?: number;
+  /** Batch sizes and windows of the two event sources, as in a configuration file. @default the scenario's (below) */
+  readonly batching?: {
+    readonly forwarder: Pick<PipelineConfig['forwarder'], 'batchSize' | 'maxBatchingWindowSeconds'>;
+    readonly sink: Pick<PipelineConfig['sink'], 'batchSize' | 'maxBatchingWindowSeconds' | 'provisionedPollers'>;
+  };
+  /** The simulator's device faults (duplicates, out-of-order sends, malformed messages). @default true */
+  readonly deviceFaults?: boolean;
   /** How long to wait for the pipeline to drain. @default 120 s */
   readonly timeoutMs?: number;
   readonly progress?: (line: string) => void;
@@ -154,8 +167,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRun
     ...(options.partitions ? { kafka: { partitions: options.partitions } } : {}),
     // The shortest forwarder timeout the configuration allows bounds how long an invocation waits on a broker that is
     // down, and with it the visibility timeout (below)
-    forwarder: { batchSize: 100, maxBatchingWindowSeconds: 1, timeoutSeconds: FORWARDER_TIMEOUT_SECONDS },
-    sink: { batchSize: 500, retryAttempts: 2, timeoutSeconds: 10 },
+    forwarder: {
+      batchSize: 100,
+      maxBatchingWindowSeconds: 1,
+      ...options.batching?.forwarder,
+      timeoutSeconds: FORWARDER_TIMEOUT_SECONDS,
+    },
+    sink: { batchSize: 500, ...options.batching?.sink, retryAttempts: 2, timeoutSeconds: 10 },
     ingest: { maxReceiveCount: 5 },
   });
   const dltTopic = `${config.kafka.topic}.sink-dlt`;
@@ -167,6 +185,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRun
   for (let partition = 0; partition < config.kafka.partitions; partition++)
     cluster.setPartitionLeader(config.kafka.topic, partition, (partition % 3) + 1);
   cluster.setPartitionLeader(dltTopic, 0, 3);
+  for (const broker of cluster.brokerIds) cluster.setRtt(broker, options.brokerRttMs ?? 0);
   let bundles: FunctionBundles | undefined;
   let pipeline: LocalPipeline | undefined;
   const timers: NodeJS.Timeout[] = [];
@@ -242,7 +261,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRun
       rate: options.rate ?? Number.POSITIVE_INFINITY,
       qos: 1,
       seed: options.seed ?? 7,
-      faults: { duplicate: 0.02, outOfOrder: 0.02, malformed: 0.01 },
+      faults:
+        (options.deviceFaults ?? true)
+          ? { duplicate: 0.02, outOfOrder: 0.02, malformed: 0.01 }
+          : { duplicate: 0, outOfOrder: 0, malformed: 0 },
       record: true,
       maxInFlight: 2_000,
       connectConcurrency: 50,

@@ -3,7 +3,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { QuarantineEntry } from '../../../lambdas/forward/ports';
-import { SqsQuarantine } from '../../../lambdas/forward/sqs-quarantine';
+import { lazySqsClient, SqsQuarantine } from '../../../lambdas/forward/sqs-quarantine';
 import { InvalidReason } from '../../../lambdas/shared/envelope';
 import { fromDeadLetter } from '../../../ops/failures/envelopes';
 import { type SentMessage, SqsEndpoint } from '../../../ops/local/sqs-endpoint';
@@ -92,6 +92,71 @@ describe('SqsQuarantine', () => {
     const quarantine = new SqsQuarantine(new SQSClient({}), DLQ_URL, 'forward', new RecordingLogger());
     const result = await quarantine.quarantine([entry('a')], Date.now() + 50);
     expect(result.failedIds).toEqual(['a']);
+  });
+});
+
+describe('SqsQuarantine with a client built on first use (off the cold start)', () => {
+  beforeEach(() => sqsMock.reset());
+
+  it('asks for the client only when it has entries to park, and then sends them', async () => {
+    // Given a quarantine whose client comes from a loader
+    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    let loads = 0;
+    const quarantine = new SqsQuarantine(
+      async () => {
+        loads++;
+        return new SQSClient({});
+      },
+      DLQ_URL,
+      'forward',
+      new RecordingLogger(),
+    );
+    // Then building it loaded nothing
+    expect(loads).toBe(0);
+
+    // When it parks an entry
+    const result = await quarantine.quarantine([entry('m1')], Date.now() + 5_000);
+
+    // Then the client was loaded and the entry sent with it
+    expect(loads).toBe(1);
+    expect(result.failedIds).toEqual([]);
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries?.[0]?.MessageBody).toBe(
+      '{"bad":"m1"}',
+    );
+  });
+
+  it('builds one SQS client for every call of the lazy loader', async () => {
+    // Given the default loader
+    const client = lazySqsClient();
+
+    // When it is called twice, at the same time and later
+    const [first, second] = await Promise.all([client(), client()]);
+    const third = await client();
+
+    // Then every call gets the same client
+    expect(first).toBeInstanceOf(SQSClient);
+    expect(second).toBe(first);
+    expect(third).toBe(first);
+  });
+
+  it('reports the entries as failed when the client cannot be loaded', async () => {
+    // Given a loader that fails
+    const logger = new RecordingLogger();
+    const quarantine = new SqsQuarantine(
+      async () => {
+        throw new Error('Cannot find module');
+      },
+      DLQ_URL,
+      'forward',
+      logger,
+    );
+
+    // When it parks entries
+    const result = await quarantine.quarantine([entry('a'), entry('b')], Date.now() + 5_000);
+
+    // Then both are reported as not parked, and the failure is logged
+    expect(result.failedIds).toEqual(['a', 'b']);
+    expect(logger.at('error')).toHaveLength(1);
   });
 });
 
