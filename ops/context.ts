@@ -25,6 +25,7 @@ import type { PipelineConfig } from '../lib/config/schema';
 import { UserError } from './errors';
 import type { QuarantineCollection } from './failures/stores';
 import { type KafkaTarget, kafkaTarget } from './kafka/connection';
+import { quietSdkNodeWarning, SDK_NODE_WARNING_SWITCH, sdkNodeNote } from './node-support';
 import type { Output } from './output';
 
 export interface ContextOptions {
@@ -142,28 +143,42 @@ export class OpsContext {
   }
 
   public sqs(): SQSClient {
-    this.built.sqs ??= this.clients.sqs ?? new SQSClient({ region: this.region });
+    this.built.sqs ??= this.clients.sqs ?? this.sdkClient((config) => new SQSClient(config));
     return this.built.sqs;
   }
 
   public cloudFormation(): CloudFormationClient {
-    this.built.cloudFormation ??= this.clients.cloudFormation ?? new CloudFormationClient({ region: this.region });
+    this.built.cloudFormation ??=
+      this.clients.cloudFormation ?? this.sdkClient((config) => new CloudFormationClient(config));
     return this.built.cloudFormation;
   }
 
   public cloudWatch(): CloudWatchClient {
-    this.built.cloudWatch ??= this.clients.cloudWatch ?? new CloudWatchClient({ region: this.region });
+    this.built.cloudWatch ??= this.clients.cloudWatch ?? this.sdkClient((config) => new CloudWatchClient(config));
     return this.built.cloudWatch;
   }
 
   public iot(): IoTClient {
-    this.built.iot ??= this.clients.iot ?? new IoTClient({ region: this.region });
+    this.built.iot ??= this.clients.iot ?? this.sdkClient((config) => new IoTClient(config));
     return this.built.iot;
   }
 
   private secretsManager(): SecretsManagerClient {
-    this.built.secretsManager ??= this.clients.secretsManager ?? new SecretsManagerClient({ region: this.region });
+    this.built.secretsManager ??=
+      this.clients.secretsManager ?? this.sdkClient((config) => new SecretsManagerClient(config));
     return this.built.secretsManager;
+  }
+
+  /** Builds an AWS SDK client for the region; its Node.js warning becomes one note, once per process. */
+  private sdkClient<T>(build: (config: { region: string }) => T): T {
+    const region = this.region;
+    // The SDK reads its switch from the process environment when a client is built (see node-support.ts).
+    if (process.env[SDK_NODE_WARNING_SWITCH] === undefined) {
+      quietSdkNodeWarning(process.env);
+      const note = sdkNodeNote(process.version);
+      if (note) this.out.note(note);
+    }
+    return build({ region });
   }
 
   /** The deployed stack's outputs, read once. */
