@@ -30,12 +30,18 @@ export interface SimulationProgress {
   readonly connected: number;
   /** Publishes issued. */
   readonly sent: number;
+  /** Distinct valid readings sent (what `plannedReadings` counts; duplicates and malformed messages are not). */
+  readonly readings: number;
   /** QoS 1 publishes the broker acknowledged (PUBACK). */
   readonly acknowledged: number;
   readonly errors: number;
   /** Planned publishes when running for a count (readings only, without fault extras); undefined for a duration. */
   readonly plannedReadings: number | undefined;
+  /** How long publishing runs when running for a duration; undefined for a count. */
+  readonly durationMs: number | undefined;
   readonly elapsedMs: number;
+  /** Since the first publish (0 while connecting). */
+  readonly publishingMs: number;
 }
 
 export interface SimulationOptions {
