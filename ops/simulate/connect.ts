@@ -162,12 +162,12 @@ function connectionError(
   const code = (cause as { code?: string | number } | undefined)?.code;
   const prefix = `Cannot connect to ${url} as client "${clientId}"`;
   const iotHint = iotCore
-    ? ` With AWS IoT Core this means the certificate is not ACTIVE, has no policy attached that allows iot:Connect for client id "${clientId}", or is not attached to a thing named "${clientId}" (the client id must equal the thing name): check with \`telemetry-ops devices list\`, or provision the device again.`
+    ? ` With AWS IoT Core this means the certificate is not ACTIVE, has no policy attached that allows iot:Connect for client id "${clientId}", or is not attached to a thing named "${clientId}" (the client id must equal the thing name): check with \`npx telemetry-ops devices list\`, or provision the device again.`
     : '';
 
   let message: string;
   if (code === 'ECONNREFUSED') {
-    message = `${prefix}: connection refused. Nothing listens on ${parsed.hostname}:${port}: start the broker (e.g. \`mosquitto -p ${port}\`) or fix the URL. For AWS IoT Core use mqtts://<endpoint>:8883; \`telemetry-ops devices provision\` prints the endpoint.`;
+    message = `${prefix}: connection refused. Nothing listens on ${parsed.hostname}:${port}: start the broker (e.g. \`mosquitto -p ${port}\`) or fix the URL. For AWS IoT Core use mqtts://<endpoint>:8883; \`npx telemetry-ops devices provision\` prints the endpoint.`;
   } else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     message = `${prefix}: host "${parsed.hostname}" not found (DNS ${code}). Check the host name in the URL${iotCore ? '' : ' (AWS IoT Core: `aws iot describe-endpoint --endpoint-type iot:Data-ATS`)'}.`;
   } else if (typeof code === 'string' && TLS_CODES.test(code)) {

@@ -158,7 +158,7 @@ describe('groups describe', () => {
 
     expect(result.code).toBe(1);
     expect(oneLineError(result)).toBe(
-      'error: Kafka consumer group no-such-group does not exist or has committed nothing (see `telemetry-ops groups list`)',
+      'error: Kafka consumer group no-such-group does not exist or has committed nothing (see `npx telemetry-ops groups list`)',
     );
   });
 
@@ -166,7 +166,7 @@ describe('groups describe', () => {
     const result = await cli('groups', 'describe', GROUP, '--topic', 'no.such.topic');
 
     expect(oneLineError(result)).toBe(
-      'error: Kafka topic no.such.topic does not exist (see `telemetry-ops topics list`)',
+      'error: Kafka topic no.such.topic does not exist (see `npx telemetry-ops topics list`)',
     );
   });
 });

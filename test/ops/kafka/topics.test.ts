@@ -92,7 +92,7 @@ describe('topics describe', () => {
 
     expect(result.code).toBe(1);
     expect(oneLineError(result)).toBe(
-      'error: Kafka topic no.such.topic does not exist (see `telemetry-ops topics list`)',
+      'error: Kafka topic no.such.topic does not exist (see `npx telemetry-ops topics list`)',
     );
     expect(await topicNames()).not.toContain('no.such.topic');
   });
@@ -170,7 +170,7 @@ describe('topics delete', () => {
     const result = await cli('topics', 'delete', 'no.such.topic', '--yes');
 
     expect(oneLineError(result)).toBe(
-      'error: Kafka topic no.such.topic does not exist (see `telemetry-ops topics list`)',
+      'error: Kafka topic no.such.topic does not exist (see `npx telemetry-ops topics list`)',
     );
   });
 
