@@ -18,6 +18,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import { envBrokers } from '../lambdas/shared/config';
 import type { QuarantineDocument } from '../lambdas/sink/documents';
 import { COLLECTIONS } from '../lambdas/sink/mongo-connection';
 import { loadConfig } from '../lib/config/load';
@@ -234,10 +235,21 @@ export class OpsContext {
   private async buildKafka(): Promise<Kafka> {
     const target = this.kafkaTarget();
     const local = target.source === 'KAFKA_BROKERS';
-    if (target.brokers.length === 0)
-      throw new UserError('KAFKA_BROKERS is set but names no broker (host:port,host:port)');
+    // Checked as `local` checks it, before kafkajs turns a missing port into "Port should be >= 0 … (NaN)".
+    if (local && !envBrokers.safeParse(this.environment.KAFKA_BROKERS).success)
+      throw new UserError(
+        `KAFKA_BROKERS must be host:port[,host:port…], got "${this.environment.KAFKA_BROKERS ?? ''}"`,
+      );
     const ssl = this.environment.KAFKA_SSL ? this.environment.KAFKA_SSL === 'true' : !local;
-    const credentials = await this.kafkaCredentials(local);
+    const credentials = await this.kafkaCredentials(local).catch((error: unknown) => {
+      // The configured cluster's credentials come from AWS; someone without AWS access may mean a local pipeline.
+      if (!local && error instanceof UserError)
+        throw new UserError(
+          `${error.message}; for a pipeline on this machine (\`npx telemetry-ops local\`), set KAFKA_BROKERS to the brokers it prints`,
+          { cause: error },
+        );
+      throw error;
+    });
     return new Kafka({
       clientId: `telemetry-ops-${this.options.env}`,
       brokers: [...target.brokers],
