@@ -13,7 +13,7 @@ import { isConfluentCloud, type KafkaTarget, kafkaCall, withAdmin } from '../kaf
 import { describeGroup, type GroupDescription, listGroups } from '../kafka/groups';
 import { buildMessage, type DeliveryReport, parseHeaders, parseReadings, produceMessage } from '../kafka/produce';
 import { bytesText, recordText, type ShownRecord } from '../kafka/records';
-import { followTail, partitionOffsets, planTail, readTail, recordsToRead } from '../kafka/tail';
+import { followTail, partitionOffsets, planTail, readTail, recordsToRead, tailOptionProblems } from '../kafka/tail';
 import {
   createTopic,
   createTopicProblems,
@@ -372,6 +372,8 @@ that never commits and is deleted afterwards (or expires on its own where the cl
           },
         ) => {
           const topic = topicArgument ?? context.config.kafka.topic;
+          const problems = tailOptionProblems({ ...options, fromBeginning: Boolean(options.fromBeginning) });
+          if (problems.length > 0) throw new UserError(problems.join('; '));
           const { kafka, target } = await kafkaOf(context);
           const plan = await withAdmin(kafka, `read Kafka topic ${topic}`, target, async (admin) => {
             await requireTopics(admin, [topic]);

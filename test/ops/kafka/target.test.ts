@@ -37,3 +37,19 @@ describe('the configured cluster without AWS access', () => {
     );
   });
 });
+
+describe('options checked before connecting', () => {
+  it('tail --offset without --partition, or with --from-beginning, is refused without reaching a broker', async () => {
+    // Given brokers nobody listens on: any attempt to connect would end in "unreachable" instead
+    const environment = { KAFKA_BROKERS: '127.0.0.1:1' };
+
+    const noPartition = await cli(['tail', '--offset', '5'], { environment });
+    const both = await cli(['tail', '--partition', '0', '--offset', '5', '--from-beginning'], { environment });
+
+    expect(noPartition.stderr).toBe(
+      'error: --offset needs --partition (an offset means something in one partition only)\n',
+    );
+    expect(both.stderr).toBe('error: --offset and --from-beginning both say where to start: give one\n');
+    expect([noPartition.code, both.code]).toEqual([1, 1]);
+  });
+});
