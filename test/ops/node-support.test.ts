@@ -34,7 +34,8 @@ describe('an AWS-reaching command', () => {
       );
   });
   afterEach(() => {
-    process.env[SDK_NODE_WARNING_SWITCH] = saved;
+    if (saved === undefined) delete process.env[SDK_NODE_WARNING_SWITCH];
+    else process.env[SDK_NODE_WARNING_SWITCH] = saved;
     vi.restoreAllMocks();
   });
 
