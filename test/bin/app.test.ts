@@ -3,7 +3,8 @@
  * The app is run as cdk.json's `app` command runs it, with the context the CDK CLI passes in CDK_CONTEXT_JSON.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +25,28 @@ function synth(context: Record<string, string>) {
 }
 
 describe('bin/app.ts with a bad configuration', () => {
+  it('prints every problem of an invalid config/<env>.json, and nothing else, and exits 1', () => {
+    // Given config/<env>.json with two bad fields (removed afterwards: the app reads only that folder)
+    const env = `tmp-app-test-${randomBytes(4).toString('hex')}`;
+    const file = join(root, 'config', `${env}.json`);
+    writeFileSync(file, JSON.stringify({ stackName: '1bad', kafka: { bootstrapServers: ['nohost'], topic: 't' } }));
+    try {
+      const result = synth({ env });
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        [
+          `Invalid configuration ${file}:`,
+          '  - stackName: letters, digits and "-", starting with a letter (e.g. "TelemetryPipeline-dev")',
+          '  - kafka.bootstrapServers[0]: expected host:port (e.g. "pkc-12abc.eu-west-1.aws.confluent.cloud:9092")',
+          '',
+        ].join('\n'),
+      );
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
   it('prints the message alone and exits 1 when the environment has no configuration', () => {
     const result = synth({ env: 'no-such-env' });
 
