@@ -91,6 +91,12 @@ const secretName = z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'expected a s
 const count = z.number().int().min(0).max(1_000_000);
 /** A share in percent; fractions allowed (0.5 = one in two hundred). */
 const percent = z.number().min(0).max(100);
+/**
+ * How long an event source gathers a batch, in seconds: "any value from 0 seconds to 300 seconds", for SQS and Kafka
+ * sources alike (MaximumBatchingWindowInSeconds, "CreateEventSourceMapping", AWS Lambda API Reference,
+ * https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html).
+ */
+const batchingWindowSeconds = z.number().int().min(0).max(300).default(1);
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'expected host:port');
 
@@ -235,16 +241,10 @@ export const PipelineConfigSchema = z
           .max(10_000)
           .default(100)
           .meta({ description: 'Records per forwarder invocation.', examples: [100] }),
-        maxBatchingWindowSeconds: z
-          .number()
-          .int()
-          .min(0)
-          .max(300)
-          .default(1)
-          .meta({
-            description: 'How long SQS gathers a batch, in seconds; at least 1 when `batchSize` is above 10.',
-            examples: [1],
-          }),
+        maxBatchingWindowSeconds: batchingWindowSeconds.meta({
+          description: 'How long SQS gathers a batch, in seconds; at least 1 when `batchSize` is above 10.',
+          examples: [1],
+        }),
         memorySize: z
           .number()
           .int()
@@ -314,13 +314,10 @@ export const PipelineConfigSchema = z
           .max(10_000)
           .default(500)
           .meta({ description: 'Records per sink invocation.', examples: [500] }),
-        maxBatchingWindowSeconds: z
-          .number()
-          .int()
-          .min(0)
-          .max(300)
-          .default(1)
-          .meta({ description: 'How long the Kafka event source gathers a batch, in seconds.', examples: [1] }),
+        maxBatchingWindowSeconds: batchingWindowSeconds.meta({
+          description: 'How long the Kafka event source gathers a batch, in seconds.',
+          examples: [1],
+        }),
         memorySize: z
           .number()
           .int()
