@@ -14,6 +14,9 @@ export default defineConfig({
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
+      // The AWS SDK's switch for exactly its 8-line Node.js < 22 warning (ops/node-support.ts), printed once per
+      // test file otherwise.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
   },
 });

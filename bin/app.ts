@@ -5,12 +5,21 @@
  */
 import { App } from 'aws-cdk-lib';
 import { applyCompliance } from '../lib/compliance';
-import { loadConfig } from '../lib/config/load';
+import { ConfigValidationError, loadConfig } from '../lib/config/load';
+import type { PipelineConfig } from '../lib/config/schema';
 import { TelemetryPipelineStack } from '../lib/telemetry-pipeline-stack';
 
 const app = new App();
 const envName = String(app.node.tryGetContext('env') ?? 'dev');
-const config = loadConfig(envName);
+let config: PipelineConfig;
+try {
+  config = loadConfig(envName);
+} catch (error) {
+  // A bad configuration is the user's to fix: its message lists every problem, and a stack trace would bury it.
+  if (!(error instanceof ConfigValidationError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
 
 new TelemetryPipelineStack(app, config.stackName, {
   config,

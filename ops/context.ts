@@ -20,6 +20,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import { envBrokers } from '../lambdas/shared/config';
 import type { QuarantineDocument, ReadingDocument } from '../lambdas/sink/documents';
 import { COLLECTIONS } from '../lambdas/sink/mongo-connection';
 import { loadConfig } from '../lib/config/load';
@@ -28,6 +29,7 @@ import type { ReadableDb } from './dashboard/readable-db';
 import { UserError } from './errors';
 import type { QuarantineCollection } from './failures/stores';
 import { type KafkaTarget, kafkaTarget } from './kafka/connection';
+import { quietSdkNodeWarning, SDK_NODE_WARNING_SWITCH, sdkNodeNote } from './node-support';
 import type { Output } from './output';
 
 export interface ContextOptions {
@@ -159,39 +161,54 @@ export class OpsContext {
   }
 
   public sqs(): SQSClient {
-    this.built.sqs ??= this.clients.sqs ?? new SQSClient({ region: this.region });
+    this.built.sqs ??= this.clients.sqs ?? this.sdkClient((config) => new SQSClient(config));
     return this.built.sqs;
   }
 
   public cloudFormation(): CloudFormationClient {
-    this.built.cloudFormation ??= this.clients.cloudFormation ?? new CloudFormationClient({ region: this.region });
+    this.built.cloudFormation ??=
+      this.clients.cloudFormation ?? this.sdkClient((config) => new CloudFormationClient(config));
     return this.built.cloudFormation;
   }
 
   public cloudWatch(): CloudWatchClient {
-    this.built.cloudWatch ??= this.clients.cloudWatch ?? new CloudWatchClient({ region: this.region });
+    this.built.cloudWatch ??= this.clients.cloudWatch ?? this.sdkClient((config) => new CloudWatchClient(config));
     return this.built.cloudWatch;
   }
 
   public iot(): IoTClient {
-    this.built.iot ??= this.clients.iot ?? new IoTClient({ region: this.region });
+    this.built.iot ??= this.clients.iot ?? this.sdkClient((config) => new IoTClient(config));
     return this.built.iot;
   }
 
   public lambda(): LambdaClient {
-    this.built.lambda ??= this.clients.lambda ?? new LambdaClient({ region: this.region });
+    this.built.lambda ??= this.clients.lambda ?? this.sdkClient((config) => new LambdaClient(config));
     return this.built.lambda;
   }
 
   /** The IoT data plane client for the account's data endpoint (`https://<DescribeEndpoint iot:Data-ATS>`). */
   public iotData(endpoint: string): IoTDataPlaneClient {
-    this.built.iotData ??= this.clients.iotData ?? new IoTDataPlaneClient({ region: this.region, endpoint });
+    this.built.iotData ??=
+      this.clients.iotData ?? this.sdkClient((config) => new IoTDataPlaneClient({ ...config, endpoint }));
     return this.built.iotData;
   }
 
   private secretsManager(): SecretsManagerClient {
-    this.built.secretsManager ??= this.clients.secretsManager ?? new SecretsManagerClient({ region: this.region });
+    this.built.secretsManager ??=
+      this.clients.secretsManager ?? this.sdkClient((config) => new SecretsManagerClient(config));
     return this.built.secretsManager;
+  }
+
+  /** Builds an AWS SDK client for the region; its Node.js warning becomes one note, once per process. */
+  private sdkClient<T>(build: (config: { region: string }) => T): T {
+    const region = this.region;
+    // The SDK reads its switch from the process environment when a client is built (see node-support.ts).
+    if (process.env[SDK_NODE_WARNING_SWITCH] === undefined) {
+      quietSdkNodeWarning(process.env);
+      const note = sdkNodeNote(process.version);
+      if (note) this.out.note(note);
+    }
+    return build({ region });
   }
 
   /** The deployed stack's outputs, read once. */
@@ -247,10 +264,21 @@ export class OpsContext {
   private async buildKafka(): Promise<Kafka> {
     const target = this.kafkaTarget();
     const local = target.source === 'KAFKA_BROKERS';
-    if (target.brokers.length === 0)
-      throw new UserError('KAFKA_BROKERS is set but names no broker (host:port,host:port)');
+    // Checked as `local` checks it, before kafkajs turns a missing port into "Port should be >= 0 … (NaN)".
+    if (local && !envBrokers.safeParse(this.environment.KAFKA_BROKERS).success)
+      throw new UserError(
+        `KAFKA_BROKERS must be host:port[,host:port…], got "${this.environment.KAFKA_BROKERS ?? ''}"`,
+      );
     const ssl = this.environment.KAFKA_SSL ? this.environment.KAFKA_SSL === 'true' : !local;
-    const credentials = await this.kafkaCredentials(local);
+    const credentials = await this.kafkaCredentials(local).catch((error: unknown) => {
+      // The configured cluster's credentials come from AWS; someone without AWS access may mean a local pipeline.
+      if (!local && error instanceof UserError)
+        throw new UserError(
+          `${error.message}; for a pipeline on this machine (\`npx telemetry-ops local\`), set KAFKA_BROKERS to the brokers it prints`,
+          { cause: error },
+        );
+      throw error;
+    });
     return new Kafka({
       clientId: `telemetry-ops-${this.options.env}`,
       brokers: [...target.brokers],

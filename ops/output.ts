@@ -2,7 +2,7 @@
  * Everything the CLI prints goes through here: results on stdout (a table or text for people, one JSON document
  * with `--json` for scripts), notes and progress bars on stderr so they never mix with a result.
  */
-import { Presets, SingleBar } from 'cli-progress';
+import { Format, Presets, SingleBar } from 'cli-progress';
 
 /** Where output goes; tests pass recorders. */
 export interface Io {
@@ -12,11 +12,14 @@ export interface Io {
 
 export interface Progress {
   increment(by?: number): void;
+  /** A total of 0 means "not known (yet)": a counter is shown instead of a bar. */
   setTotal(total: number): void;
+  /** Sets the count, and the text shown after it (e.g. `| sent 120, acknowledged 118`). */
+  update(value: number, detail?: string): void;
   stop(): void;
 }
 
-const silentProgress: Progress = { increment: () => {}, setTotal: () => {}, stop: () => {} };
+const silentProgress: Progress = { increment: () => {}, setTotal: () => {}, update: () => {}, stop: () => {} };
 
 export class Output {
   public constructor(
@@ -36,22 +39,30 @@ export class Output {
     if (!this.json) this.io.stderr.write(`${message}\n`);
   }
 
-  /** A progress bar on stderr when it is a terminal and output is for people; a no-op otherwise. */
-  public progress(label: string, total: number): Progress {
+  /**
+   * A progress bar on stderr when it is a terminal and output is for people; a no-op otherwise. While the total is
+   * unknown (0) it shows a plain counter: a bar of `3/0 100%` would claim the work is done. `unit` follows the
+   * figures (e.g. ` devices`, ` s`).
+   */
+  public progress(label: string, total: number, unit = ''): Progress {
     if (this.json || !this.io.stderr.isTTY) return silentProgress;
+    const withBar = `${label} [{bar}] {value}/{total}${unit} {percentage}%{detail} | {duration_formatted}`;
+    const counter = `${label} {value}${unit}{detail} | {duration_formatted}`;
     const bar = new SingleBar(
       {
-        format: `${label} [{bar}] {value}/{total} {percentage}% | {duration_formatted}`,
+        format: (options, params, payload) =>
+          Format.Formatter({ ...options, format: params.total > 0 ? withBar : counter }, params, payload),
         stream: this.io.stderr as NodeJS.WriteStream,
         hideCursor: true,
         clearOnComplete: false,
       },
       Presets.shades_classic,
     );
-    bar.start(total, 0);
+    bar.start(total, 0, { detail: '' });
     return {
       increment: (by = 1) => bar.increment(by),
       setTotal: (value) => bar.setTotal(value),
+      update: (value, detail = '') => bar.update(value, { detail: detail && ` ${detail}` }),
       stop: () => bar.stop(),
     };
   }

@@ -4,6 +4,7 @@
  * exit 2.
  */
 import { Command, CommanderError } from 'commander';
+import packageJson from '../package.json';
 import { type AwsClients, type ContextOptions, OpsContext } from './context';
 import { isUserError } from './errors';
 import { type Io, Output } from './output';
@@ -48,6 +49,7 @@ export function buildProgram(deps: CliDependencies, groups: readonly CommandGrou
     )
     .option('--region <region>', 'AWS region (default: the configuration, then AWS_REGION)')
     .option('--json', 'print results as JSON for scripts')
+    .version(packageJson.version, '-V, --version', 'print the version of telemetry-ops')
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({
       writeOut: (text) => deps.io.stdout.write(text),

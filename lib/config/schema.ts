@@ -114,6 +114,12 @@ const secretKeyMeta = (secret: string) => ({
 const count = z.number().int().min(0).max(1_000_000);
 /** A share in percent; fractions allowed (0.5 = one in two hundred). */
 const percent = z.number().min(0).max(100);
+/**
+ * How long an event source gathers a batch, in seconds: "any value from 0 seconds to 300 seconds", for SQS and Kafka
+ * sources alike (MaximumBatchingWindowInSeconds, "CreateEventSourceMapping", AWS Lambda API Reference,
+ * https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html).
+ */
+const batchingWindowSeconds = z.number().int().min(0).max(300).default(1);
 
 /** A Kafka topic name Lambda's event source API accepts (lib/core/validation.ts cites the pattern). */
 const kafkaTopic = z
@@ -129,42 +135,109 @@ const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'expected host:por
 export const PipelineConfigSchema = z
   .strictObject({
     /** CloudFormation stack name; also prefixes resource names. */
-    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,99}$/, 'letters, digits and "-", starting with a letter'),
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,99}$/, 'letters, digits and "-", starting with a letter')
+      .meta({
+        description: 'CloudFormation stack name; also the default IoT rule prefix and Kafka client id prefix.',
+        examples: ['TelemetryPipeline-dev'],
+      }),
     /** Deploy-time account; omit for an environment-agnostic template. */
     account: z
       .string()
       .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
-      .optional(),
+      .optional()
+      .meta({
+        description: 'Deploy-time AWS account; set it with region, or neither for an environment-agnostic template.',
+        examples: ['123456789012'],
+      }),
     /** Deploy-time region; omit for an environment-agnostic template. */
     region: z
       .string()
       .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'expected an AWS region name')
-      .optional(),
+      .optional()
+      .meta({ description: 'Deploy-time AWS region; set it with account, or neither.', examples: ['eu-west-1'] }),
     iot: z
       .strictObject({
         /** MQTT topic filters routed into the pipeline, one IoT rule each; the single "+" is the device id. */
-        topicFilters: z.array(topicFilter).min(1).max(20).default(['sensors/+/telemetry']),
+        topicFilters: z
+          .array(topicFilter)
+          .min(1)
+          .max(20)
+          .default(['sensors/+/telemetry'])
+          .meta({
+            description:
+              'MQTT topic filters routed into the pipeline, one IoT rule each: exactly one `+` level (the device id), no `#`, at most 256 characters and 7 `/`; only as many as fit the 2,048-character device policy (synth says how many).',
+            examples: [['sensors/+/telemetry']],
+          }),
         /** IoT rule names are `<prefix>_<n>`; letters, digits and "_" only. @default stackName with "-" → "_" */
         ruleNamePrefix: z
           .string()
           .regex(/^[A-Za-z0-9_]{1,90}$/, 'letters, digits and "_" only')
-          .optional(),
+          .optional()
+          .meta({
+            description: 'IoT rules are named `<prefix>_<n>`; unset: `stackName` with `-` replaced by `_`.',
+            examples: ['telemetry_dev'],
+          }),
       })
       .default({ topicFilters: ['sensors/+/telemetry'] }),
     kafka: z
       .strictObject({
-        bootstrapServers: z.array(hostPort).min(1),
-        topic: kafkaTopic,
+        bootstrapServers: z
+          .array(hostPort)
+          .min(1)
+          .meta({
+            description: "The Kafka cluster's bootstrap endpoints, `host:port`.",
+            examples: [['pkc-12abc.eu-west-1.aws.confluent.cloud:9092']],
+          }),
+        topic: kafkaTopic.meta({
+          description:
+            "The existing Kafka topic the forwarder produces to and the sink reads; a name Lambda's event source accepts (`[a-zA-Z0-9._-]`, 2–249 characters, not starting with `.`).",
+          examples: ['telemetry.readings.v1'],
+        }),
         /** Complete ARN of an existing secret `{"username","password"}`; exclusive with credentialsSecretName. */
-        credentialsSecretArn: secretArn.optional(),
+        credentialsSecretArn: secretArn.optional().meta({
+          description:
+            'Complete ARN of an existing secret `{"username","password"}`; exclusive with `credentialsSecretName`.',
+          examples: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:confluent/telemetry-AbCdEf'],
+        }),
         /** Name of an existing secret; exclusive with credentialsSecretArn. Neither: the stack creates one. */
-        credentialsSecretName: secretName.optional(),
+        credentialsSecretName: secretName.optional().meta({
+          description: 'Name of an existing secret of that shape; with neither set, the stack creates an empty one.',
+          examples: ['confluent/telemetry'],
+        }),
         credentialsSecretKmsKeyArn: kmsKeyArn.optional().meta(secretKeyMeta('Confluent credentials')),
-        compression: z.enum(['none', 'gzip']).default('none'),
+        compression: z
+          .enum(['none', 'gzip'])
+          .default('none')
+          .meta({
+            description: 'Produce compression, one of the codecs kafkajs has built in (see the forwarder benchmark).',
+            examples: ['none', 'gzip'],
+          }),
         /** The topic's partition count: Lambda runs at most one sink invocation per partition at a time. */
-        partitions: z.number().int().min(1).max(10_000).default(6),
+        partitions: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(6)
+          .meta({
+            description:
+              'The topic\'s partition count: Lambda runs at most one sink invocation per partition at a time (see "Sizing connections").',
+            examples: [6],
+          }),
         /** Upper bound of one produce request's record bytes; keep below the topic's max.message.bytes. */
-        maxRequestBytes: z.number().int().min(1_024).max(8_388_608).default(1_000_000),
+        maxRequestBytes: z
+          .number()
+          .int()
+          .min(1_024)
+          .max(8_388_608)
+          .default(1_000_000)
+          .meta({
+            description:
+              "Upper bound of the record bytes in one produce request; keep it below the topic's `max.message.bytes`.",
+            examples: [1000000],
+          }),
       })
       .refine((kafka) => !(kafka.credentialsSecretArn && kafka.credentialsSecretName), {
         message: 'set credentialsSecretArn or credentialsSecretName, not both',
@@ -181,19 +254,65 @@ export const PipelineConfigSchema = z
     ingest: z
       .strictObject({
         /** Deliveries before SQS moves a message to the dead-letter queue. */
-        maxReceiveCount: z.number().int().min(1).max(1_000).default(5),
+        maxReceiveCount: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000)
+          .default(5)
+          .meta({ description: 'Deliveries before SQS moves a message to the dead-letter queue.', examples: [5] }),
         /** How long the ingest queue keeps an undelivered message. */
-        retentionPeriodDays: z.number().int().min(1).max(14).default(4),
+        retentionPeriodDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(14)
+          .default(4)
+          .meta({ description: 'How long the ingest queue keeps an undelivered message, in days.', examples: [4] }),
       })
       .default({ maxReceiveCount: 5, retentionPeriodDays: 4 }),
     forwarder: z
       .strictObject({
-        batchSize: z.number().int().min(1).max(10_000).default(100),
-        maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(1),
-        memorySize: z.number().int().min(128).max(10_240).default(512),
-        timeoutSeconds: z.number().int().min(3).max(900).default(30),
+        batchSize: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(100)
+          .meta({ description: 'Records per forwarder invocation.', examples: [100] }),
+        maxBatchingWindowSeconds: batchingWindowSeconds.meta({
+          description: 'How long SQS gathers a batch, in seconds; at least 1 when `batchSize` is above 10.',
+          examples: [1],
+        }),
+        memorySize: z
+          .number()
+          .int()
+          .min(128)
+          .max(10_240)
+          .default(512)
+          .meta({ description: "The forwarder's memory, in MB.", examples: [512] }),
+        timeoutSeconds: z
+          .number()
+          .int()
+          .min(3)
+          .max(900)
+          .default(30)
+          .meta({
+            description:
+              "The forwarder's timeout, in seconds; the ingest queue's visibility timeout is 6 × this + the batching window.",
+            examples: [30],
+          }),
         /** Upper bound of concurrent forwarder invocations the SQS event source starts (2–1000). */
-        maxConcurrency: z.number().int().min(2).max(1_000).default(10),
+        maxConcurrency: z
+          .number()
+          .int()
+          .min(2)
+          .max(1_000)
+          .default(10)
+          .meta({
+            description: 'Maximum concurrency of the SQS event source (not reserved concurrency).',
+            examples: [10],
+          }),
       })
       .refine((f) => f.batchSize <= 10 || f.maxBatchingWindowSeconds >= 1, {
         message: 'a batchSize above 10 needs maxBatchingWindowSeconds of at least 1 (an SQS event source rule)',
@@ -212,40 +331,150 @@ export const PipelineConfigSchema = z
         consumerGroupId: z
           .string()
           .regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ".", "_" and "-"')
-          .optional(),
+          .optional()
+          .meta({
+            description: "Kafka consumer group of the sink's event source mapping; unset: `<stackName>-sink`.",
+            examples: ['telemetry-sink-dev'],
+          }),
         /** Kafka topic (same cluster) that receives batches the sink gave up on. @default `<kafka.topic>.sink-dlt` */
-        deadLetterTopic: kafkaTopic.optional(),
-        batchSize: z.number().int().min(1).max(10_000).default(500),
-        maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(1),
-        memorySize: z.number().int().min(128).max(10_240).default(1_024),
-        timeoutSeconds: z.number().int().min(3).max(900).default(60),
+        deadLetterTopic: kafkaTopic.optional().meta({
+          description:
+            'Kafka topic (same cluster) that receives the batches the sink gave up on (provisioned mode); unset: `<kafka.topic>.sink-dlt`.',
+          examples: ['telemetry.readings.v1.sink-dlt'],
+        }),
+        batchSize: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(500)
+          .meta({ description: 'Records per sink invocation.', examples: [500] }),
+        maxBatchingWindowSeconds: batchingWindowSeconds.meta({
+          description: 'How long the Kafka event source gathers a batch, in seconds.',
+          examples: [1],
+        }),
+        memorySize: z
+          .number()
+          .int()
+          .min(128)
+          .max(10_240)
+          .default(1_024)
+          .meta({ description: "The sink's memory, in MB.", examples: [1024] }),
+        timeoutSeconds: z
+          .number()
+          .int()
+          .min(3)
+          .max(900)
+          .default(60)
+          .meta({ description: "The sink's timeout, in seconds.", examples: [60] }),
         /** Retries of a failed batch before it goes to the dead-letter topic (provisioned mode). */
-        retryAttempts: z.number().int().min(0).max(10_000).default(10),
+        retryAttempts: z
+          .number()
+          .int()
+          .min(0)
+          .max(10_000)
+          .default(10)
+          .meta({
+            description: 'Retries of a failed batch before it goes to the dead-letter topic (provisioned mode).',
+            examples: [10],
+          }),
         /** Records older than this go to the dead-letter topic unprocessed (provisioned mode). */
-        maxRecordAgeSeconds: z.number().int().min(60).max(604_800).default(86_400),
+        maxRecordAgeSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(604_800)
+          .default(86_400)
+          .meta({
+            description:
+              'Records older than this, in seconds, go to the dead-letter topic unprocessed (provisioned mode).',
+            examples: [86400],
+          }),
         /** Provisioned pollers (needed for bounded retries, partial batch responses and the destination), or null. */
         provisionedPollers: z
-          .strictObject({ minimum: z.number().int().min(1).max(200), maximum: z.number().int().min(1).max(2_000) })
+          .strictObject({
+            minimum: z
+              .number()
+              .int()
+              .min(1)
+              .max(200)
+              .meta({ description: 'Event pollers kept running.', examples: [1] }),
+            maximum: z
+              .number()
+              .int()
+              .min(1)
+              .max(2_000)
+              .meta({ description: 'Event pollers Lambda may scale up to.', examples: [3] }),
+          })
           .refine((p) => p.minimum <= p.maximum, { message: 'minimum must not exceed maximum', path: ['minimum'] })
           .nullable()
-          .default({ minimum: 1, maximum: 3 }),
+          .default({ minimum: 1, maximum: 3 })
+          .meta({
+            description:
+              'Provisioned event pollers, needed for bounded retries, partial batch responses and the dead-letter topic; `null`: on demand (see "Kafka event source: provisioned mode").',
+            examples: [{ minimum: 1, maximum: 3 }, null],
+          }),
         mongo: z
           .strictObject({
             /** Complete ARN of a secret `{"uri": "mongodb+srv://…"}`; exclusive with uriSecretName. Neither: created. */
-            uriSecretArn: secretArn.optional(),
-            uriSecretName: secretName.optional(),
+            uriSecretArn: secretArn.optional().meta({
+              description:
+                'Complete ARN of an existing secret `{"uri": "mongodb+srv://…"}`; exclusive with `uriSecretName`.',
+              examples: ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:atlas/telemetry-AbCdEf'],
+            }),
+            uriSecretName: secretName.optional().meta({
+              description:
+                'Name of an existing secret of that shape; with neither set, the stack creates an empty one.',
+              examples: ['atlas/telemetry'],
+            }),
             uriSecretKmsKeyArn: kmsKeyArn.optional().meta(secretKeyMeta('MongoDB URI')),
             database: z
               .string()
               .regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'expected a MongoDB database name')
-              .default('telemetry'),
+              .default('telemetry')
+              .meta({
+                description: 'MongoDB database of the readings, devices and quarantine collections.',
+                examples: ['telemetry'],
+              }),
             /** Connections per sink container and per replica-set member. */
-            maxPoolSize: z.number().int().min(1).max(100).default(2),
-            replicaSetMembers: z.number().int().min(1).max(50).default(3),
+            maxPoolSize: z
+              .number()
+              .int()
+              .min(1)
+              .max(100)
+              .default(2)
+              .meta({ description: 'Connections per sink container and per replica-set member.', examples: [2] }),
+            replicaSetMembers: z
+              .number()
+              .int()
+              .min(1)
+              .max(50)
+              .default(3)
+              .meta({
+                description: "Members of the cluster's replica set (each gets a pool and two monitoring connections).",
+                examples: [3],
+              }),
             /** The cluster tier's connection limit (Atlas M10: 1,500; M0/Flex: 500). */
-            connectionLimit: z.number().int().min(10).max(1_000_000).default(500),
+            connectionLimit: z
+              .number()
+              .int()
+              .min(10)
+              .max(1_000_000)
+              .default(500)
+              .meta({
+                description:
+                  "The cluster tier's connection limit (Atlas M0/Flex 500, M10 1,500, M20 and up 3,000); synth refuses a configuration that could use more than 80% of it.",
+                examples: [500],
+              }),
             /** Store readings in a time-series collection (see README for the idempotency trade-off). */
-            timeSeries: z.boolean().default(false),
+            timeSeries: z
+              .boolean()
+              .default(false)
+              .meta({
+                description:
+                  'Store readings in a time-series collection (see "Time-series option" for the idempotency trade-off).',
+                examples: [false],
+              }),
           })
           .refine((m) => !(m.uriSecretArn && m.uriSecretName), {
             message: 'set uriSecretArn or uriSecretName, not both',
@@ -266,14 +495,31 @@ export const PipelineConfigSchema = z
         /** Run the sink in these subnets (NAT with a fixed IP for the Atlas access list, or PrivateLink/peering). */
         network: z
           .strictObject({
-            vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id'),
+            vpcId: z
+              .string()
+              .regex(/^vpc-[0-9a-f]{8,17}$/, 'expected a VPC id')
+              .meta({ description: 'The VPC of the subnets.', examples: ['vpc-0123456789abcdef0'] }),
             availabilityZones: z
               .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'expected an AZ name'))
-              .min(1),
-            subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id')).min(1),
-            securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id')).min(1),
+              .min(1)
+              .meta({ description: "The subnets' availability zones.", examples: [['eu-west-1a']] }),
+            subnetIds: z
+              .array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'expected a subnet id'))
+              .min(1)
+              .meta({ description: 'The private subnets the sink runs in.', examples: [['subnet-0123456789abcdef0']] }),
+            securityGroupIds: z
+              .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id'))
+              .min(1)
+              .meta({
+                description: "Security groups of the sink's network interfaces.",
+                examples: [['sg-0123456789abcdef0']],
+              }),
           })
-          .optional(),
+          .optional()
+          .meta({
+            description:
+              'Run the sink in these subnets (a NAT gateway with a fixed IP for the Atlas access list, or PrivateLink/peering); unset: no VPC (see "Atlas networking").',
+          }),
       })
       .default({
         batchSize: 500,
@@ -288,7 +534,17 @@ export const PipelineConfigSchema = z
     limits: z
       .strictObject({
         /** Largest accepted envelope (device payload plus enrichment), UTF-8 bytes; IoT Core caps payloads at 128 KiB. */
-        maxMessageBytes: z.number().int().min(256).max(131_072).default(16_384),
+        maxMessageBytes: z
+          .number()
+          .int()
+          .min(256)
+          .max(131_072)
+          .default(16_384)
+          .meta({
+            description:
+              'Largest accepted envelope (device payload plus enrichment), in UTF-8 bytes; IoT Core caps payloads at 128 KiB.',
+            examples: [16384],
+          }),
       })
       .default({ maxMessageBytes: 16_384 }),
     logRetentionDays: z
@@ -296,35 +552,87 @@ export const PipelineConfigSchema = z
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
         message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
       })
-      .default(30),
+      .default(30)
+      .meta({
+        description:
+          "CloudWatch Logs retention of the functions' log groups, in days: one of the periods CloudWatch offers.",
+        examples: [30],
+      }),
     /** Alarm e-mail and thresholds (README, "Alarms and runbook"); defaults in `lib/monitor/thresholds.ts`. */
     alarms: z
       .strictObject({
         /** Subscribed to the alarm topic when set (the address must confirm the subscription). */
-        email: z.email().optional(),
+        email: z
+          .email()
+          .optional()
+          .meta({
+            description:
+              'E-mail address subscribed to the alarm topic (it must confirm the subscription); unset: no subscription.',
+            examples: ['oncall@example.com'],
+          }),
         /** Alarm when the oldest ingest-queue message is older than this for 3 minutes. */
-        maxIngestAgeSeconds: z.number().int().min(60).max(86_400).default(DEFAULT_ALARM_THRESHOLDS.maxIngestAgeSeconds),
+        maxIngestAgeSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(86_400)
+          .default(DEFAULT_ALARM_THRESHOLDS.maxIngestAgeSeconds)
+          .meta({
+            description: '`IngestAgeHigh`: age of the oldest ingest-queue message, in seconds, 3 minutes in a row.',
+            examples: [300],
+          }),
         /** Alarm when the ingest dead-letter queue holds more messages than this. */
-        maxDeadLetterMessages: count.default(DEFAULT_ALARM_THRESHOLDS.maxDeadLetterMessages),
+        maxDeadLetterMessages: count.default(DEFAULT_ALARM_THRESHOLDS.maxDeadLetterMessages).meta({
+          description: '`DeadLetterQueueNotEmpty`: messages tolerated in the dead-letter queue.',
+          examples: [0],
+        }),
         /** Alarm when the IoT rule error queue holds more messages than this. */
-        maxErrorQueueMessages: count.default(DEFAULT_ALARM_THRESHOLDS.maxErrorQueueMessages),
+        maxErrorQueueMessages: count.default(DEFAULT_ALARM_THRESHOLDS.maxErrorQueueMessages).meta({
+          description: '`ErrorQueueNotEmpty`: messages tolerated in the IoT rule error queue.',
+          examples: [0],
+        }),
         /** Alarm when a rule's SQS action fails more often than this in 5 minutes. */
-        maxRuleActionFailures: count.default(DEFAULT_ALARM_THRESHOLDS.maxRuleActionFailures),
+        maxRuleActionFailures: count.default(DEFAULT_ALARM_THRESHOLDS.maxRuleActionFailures).meta({
+          description: '`RuleActionFailures-<rule>`: failed SQS actions per rule in 5 minutes.',
+          examples: [0],
+        }),
         /** Alarm when the sink's consumer group is more records than this behind the topic for 5 minutes. */
-        maxOffsetLag: z.number().int().min(0).max(1_000_000_000).default(DEFAULT_ALARM_THRESHOLDS.maxOffsetLag),
+        maxOffsetLag: z
+          .number()
+          .int()
+          .min(0)
+          .max(1_000_000_000)
+          .default(DEFAULT_ALARM_THRESHOLDS.maxOffsetLag)
+          .meta({
+            description:
+              "`OffsetLagHigh`: records the sink's consumer group may be behind the topic, 5 minutes in a row.",
+            examples: [10000],
+          }),
         /** Alarm when the p99 of IoT receive → stored exceeds this. */
         maxFreshnessP99Seconds: z
           .number()
           .int()
           .min(1)
           .max(86_400)
-          .default(DEFAULT_ALARM_THRESHOLDS.maxFreshnessP99Seconds),
+          .default(DEFAULT_ALARM_THRESHOLDS.maxFreshnessP99Seconds)
+          .meta({
+            description: '`FreshnessP99High`: p99 of IoT receive → stored in MongoDB, in seconds.',
+            examples: [120],
+          }),
         /** Alarm when more than this share of forwarder invocations fails. */
-        maxForwarderErrorRatePercent: percent.default(DEFAULT_ALARM_THRESHOLDS.maxForwarderErrorRatePercent),
+        maxForwarderErrorRatePercent: percent
+          .default(DEFAULT_ALARM_THRESHOLDS.maxForwarderErrorRatePercent)
+          .meta({ description: '`ForwarderErrorRate`: failed invocations, % of invocations.', examples: [1] }),
         /** Alarm when more than this share of sink invocations fails. */
-        maxSinkErrorRatePercent: percent.default(DEFAULT_ALARM_THRESHOLDS.maxSinkErrorRatePercent),
+        maxSinkErrorRatePercent: percent
+          .default(DEFAULT_ALARM_THRESHOLDS.maxSinkErrorRatePercent)
+          .meta({ description: '`SinkErrorRate`: failed invocations, % of invocations.', examples: [1] }),
         /** Alarm when more than this share of records is not acknowledged by Kafka or not stored in MongoDB. */
-        maxRecordsFailedPercent: percent.default(DEFAULT_ALARM_THRESHOLDS.maxRecordsFailedPercent),
+        maxRecordsFailedPercent: percent.default(DEFAULT_ALARM_THRESHOLDS.maxRecordsFailedPercent).meta({
+          description:
+            '`ForwarderRecordsFailed`, `SinkRecordsFailed`: records not acknowledged / not stored, % of records.',
+          examples: [5],
+        }),
       })
       .default({ ...DEFAULT_ALARM_THRESHOLDS }),
   })

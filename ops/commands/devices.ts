@@ -1,6 +1,8 @@
 /** `devices provision | list | revoke`: IoT things with a certificate and the stack's device policy. */
 import { aws } from '../context';
 import {
+  DeviceOptionsError,
+  deviceInputProblems,
   devicePlanFromStackOutputs,
   listDevices,
   provisionDevice,
@@ -36,15 +38,11 @@ endpoint and the exact topics the device may publish to. Nothing is left behind 
 
 Examples:
   $ npx telemetry-ops devices provision sensor-0001
-  $ npx telemetry-ops simulate --url mqtts://<endpoint>:8883 --credentials-dir devices --devices sensor-0001`,
+  $ npx telemetry-ops simulate --url mqtts://<endpoint>:8883 --credentials-dir devices --device-ids sensor-0001`,
     )
     .action(
       kit.action(async (context, name: string, options: { out: string; attribute?: string[] }) => {
-        const plan = devicePlanFromStackOutputs(await context.stackOutputs());
-        if (!plan.policyName)
-          throw new UserError(
-            `Stack ${context.config.stackName} has no DevicePolicyName output: deploy the current version`,
-          );
+        // What the user typed is checked before any AWS call: a bad name never waits for credentials.
         const attributes = Object.fromEntries(
           (options.attribute ?? []).map((pair) => {
             const at = pair.indexOf('=');
@@ -52,6 +50,13 @@ Examples:
             return [pair.slice(0, at), pair.slice(at + 1)];
           }),
         );
+        const problems = deviceInputProblems({ name, attributes });
+        if (problems.length > 0) throw new DeviceOptionsError(problems);
+        const plan = devicePlanFromStackOutputs(await context.stackOutputs());
+        if (!plan.policyName)
+          throw new UserError(
+            `Stack ${context.config.stackName} has no DevicePolicyName output: deploy the current version`,
+          );
         const device = await aws(
           `provision ${name}`,
           provisionDevice(context.iot(), {
@@ -140,6 +145,10 @@ Examples:
             throw new UserError(
               `Revoking ${name ?? `every device of ${context.config.stackName}`} cannot be undone: add --yes`,
             );
+          if (name) {
+            const problems = deviceInputProblems({ name });
+            if (problems.length > 0) throw new DeviceOptionsError(problems);
+          }
           const files = { deleteFiles: Boolean(options.deleteFiles), outDir: options.out };
           if (name) {
             const revoked = await aws(`revoke ${name}`, revokeDevice(context.iot(), { name, ...files }));

@@ -13,7 +13,7 @@ import { isConfluentCloud, type KafkaTarget, kafkaCall, withAdmin } from '../kaf
 import { describeGroup, type GroupDescription, listGroups } from '../kafka/groups';
 import { buildMessage, type DeliveryReport, parseHeaders, parseReadings, produceMessage } from '../kafka/produce';
 import { bytesText, recordText, type ShownRecord } from '../kafka/records';
-import { followTail, partitionOffsets, planTail, readTail, recordsToRead } from '../kafka/tail';
+import { followTail, partitionOffsets, planTail, readTail, recordsToRead, tailOptionProblems } from '../kafka/tail';
 import {
   createTopic,
   createTopicProblems,
@@ -65,7 +65,7 @@ function registerTopicCommands(topics: Command, kit: CommandKit): void {
     .command('list')
     .description('List topics with their partition count and replication factor')
     .option('--all', 'include internal topics (names starting with "_": __consumer_offsets, _confluent-…)')
-    .addHelpText('after', examples('telemetry-ops topics list', 'telemetry-ops --json topics list --all'))
+    .addHelpText('after', examples('npx telemetry-ops topics list', 'npx telemetry-ops --json topics list --all'))
     .action(
       kit.action(async (context, options: { all?: boolean }) => {
         const { kafka, target } = await kafkaOf(context);
@@ -92,9 +92,9 @@ function registerTopicCommands(topics: Command, kit: CommandKit): void {
     .addHelpText(
       'after',
       examples(
-        'telemetry-ops topics describe',
-        'telemetry-ops topics describe telemetry.readings.v1.sink-dlt',
-        'telemetry-ops --json topics describe --all',
+        'npx telemetry-ops topics describe',
+        'npx telemetry-ops topics describe telemetry.readings.v1.sink-dlt',
+        'npx telemetry-ops --json topics describe --all',
       ),
     )
     .action(
@@ -124,14 +124,14 @@ function registerTopicCommands(topics: Command, kit: CommandKit): void {
     .argument('<topic>', 'topic name: letters, digits, ".", "_" and "-", at most 249')
     .option('--partitions <n>', 'partition count (default: kafka.partitions of the configuration)', wholeNumber(1))
     .option('--replication-factor <n>', 'copies of each partition', wholeNumber(1), 3)
-    .option('--config <key=value>', 'a topic configuration; repeat for more', collect, [])
+    .option('--config <key=value>', 'a topic configuration; repeat for more', collect)
     .option('--dry-run', 'have the cluster validate the request without creating the topic')
     .addHelpText(
       'after',
       examples(
-        'telemetry-ops topics create telemetry.readings.v1.sink-dlt --partitions 1',
-        'telemetry-ops topics create telemetry.readings.v2 --partitions 12 --config retention.ms=604800000 --config min.insync.replicas=2',
-        'telemetry-ops topics create telemetry.readings.v2 --partitions 12 --dry-run',
+        'npx telemetry-ops topics create telemetry.readings.v1.sink-dlt --partitions 1',
+        'npx telemetry-ops topics create telemetry.readings.v2 --partitions 12 --config retention.ms=604800000 --config min.insync.replicas=2',
+        'npx telemetry-ops topics create telemetry.readings.v2 --partitions 12 --dry-run',
       ),
     )
     .action(
@@ -139,7 +139,7 @@ function registerTopicCommands(topics: Command, kit: CommandKit): void {
         async (
           context,
           topic: string,
-          options: { partitions?: number; replicationFactor: number; config: string[]; dryRun?: boolean },
+          options: { partitions?: number; replicationFactor: number; config?: string[]; dryRun?: boolean },
         ) => {
           // Everything that needs no broker is checked before connecting.
           const nameProblem = topicNameProblem(topic);
@@ -148,7 +148,7 @@ function registerTopicCommands(topics: Command, kit: CommandKit): void {
             topic,
             partitions: options.partitions ?? context.config.kafka.partitions,
             replicationFactor: options.replicationFactor,
-            configs: parseConfigPairs(options.config),
+            configs: parseConfigPairs(options.config ?? []),
           };
           const validateOnly = Boolean(options.dryRun);
           const { kafka, target } = await kafkaOf(context);
@@ -181,8 +181,8 @@ function registerTopicCommands(topics: Command, kit: CommandKit): void {
     .addHelpText(
       'after',
       examples(
-        'telemetry-ops topics delete scratch.test --yes',
-        'telemetry-ops -e dev topics delete telemetry.readings.v1 --yes --force   # stops the pipeline',
+        'npx telemetry-ops topics delete scratch.test --yes',
+        'npx telemetry-ops -e dev topics delete telemetry.readings.v1 --yes --force   # stops the pipeline',
       ),
     )
     .action(
@@ -228,7 +228,7 @@ function registerGroupCommands(groups: Command, kit: CommandKit): void {
   groups
     .command('list')
     .description('List consumer groups with their state and member count')
-    .addHelpText('after', examples('telemetry-ops groups list', 'telemetry-ops --json groups list'))
+    .addHelpText('after', examples('npx telemetry-ops groups list', 'npx telemetry-ops --json groups list'))
     .action(
       kit.action(async (context) => {
         const { kafka, target } = await kafkaOf(context);
@@ -262,18 +262,17 @@ function registerGroupCommands(groups: Command, kit: CommandKit): void {
       '--topic <topic>',
       'show only this topic; repeat for more (default: every topic the group has offsets on)',
       collect,
-      [],
     )
     .addHelpText(
       'after',
       examples(
-        'telemetry-ops groups describe',
-        'telemetry-ops groups describe TelemetryPipeline-dev-sink --topic telemetry.readings.v1',
-        'telemetry-ops --json groups describe | jq .totalLag',
+        'npx telemetry-ops groups describe',
+        'npx telemetry-ops groups describe TelemetryPipeline-dev-sink --topic telemetry.readings.v1',
+        'npx telemetry-ops --json groups describe | jq .totalLag',
       ),
     )
     .action(
-      kit.action(async (context, group: string | undefined, options: { topic: string[] }) => {
+      kit.action(async (context, group: string | undefined, options: { topic?: string[] }) => {
         const groupId = group ?? sinkGroup(context);
         const include = groupId === sinkGroup(context) ? [context.config.kafka.topic] : [];
         const { kafka, target } = await kafkaOf(context);
@@ -283,7 +282,7 @@ function registerGroupCommands(groups: Command, kit: CommandKit): void {
             return await describeGroup(
               admin,
               groupId,
-              { include, ...(options.topic.length > 0 ? { topics: options.topic } : {}) },
+              { include, ...(options.topic ? { topics: options.topic } : {}) },
               progress,
             );
           } finally {
@@ -348,11 +347,11 @@ function registerTail(program: Command, kit: CommandKit): void {
     .addHelpText(
       'after',
       `${examples(
-        'telemetry-ops tail                                   # the 10 newest records of the pipeline topic',
-        'telemetry-ops tail --from-beginning --max-messages 50',
-        'telemetry-ops tail --partition 3 --offset 1200 --max-messages 5',
-        'telemetry-ops tail telemetry.readings.v1.sink-dlt --follow',
-        'telemetry-ops --json tail --max-messages 100 | jq -r ".records[].value"',
+        'npx telemetry-ops tail                                   # the 10 newest records of the pipeline topic',
+        'npx telemetry-ops tail --from-beginning --max-messages 50',
+        'npx telemetry-ops tail --partition 3 --offset 1200 --max-messages 5',
+        'npx telemetry-ops tail telemetry.readings.v1.sink-dlt --follow',
+        'npx telemetry-ops --json tail --max-messages 100 | jq -r ".records[].value"',
       )}
 Keys, header values and values are printed as UTF-8 text when printable, as base64:… otherwise. With --follow and
 --json, each record is its own JSON document. Reading joins a throwaway consumer group (telemetry-ops-read-<uuid>)
@@ -373,6 +372,8 @@ that never commits and is deleted afterwards (or expires on its own where the cl
           },
         ) => {
           const topic = topicArgument ?? context.config.kafka.topic;
+          const problems = tailOptionProblems({ ...options, fromBeginning: Boolean(options.fromBeginning) });
+          if (problems.length > 0) throw new UserError(problems.join('; '));
           const { kafka, target } = await kafkaOf(context);
           const plan = await withAdmin(kafka, `read Kafka topic ${topic}`, target, async (admin) => {
             await requireTopics(admin, [topic]);
@@ -420,23 +421,22 @@ function registerProduce(program: Command, kit: CommandKit): void {
     .option('--key <key>', 'record key (default: the envelope deviceId)')
     .option('--value <json|text>', 'the record value, as given')
     .option('--file <path>', 'read the record value from a file')
-    .option('--header <key=value>', 'a record header; repeat for more (wins over the forwarder headers)', collect, [])
+    .option('--header <key=value>', 'a record header; repeat for more (wins over the forwarder headers)', collect)
     .option('--device <id>', 'device of the generated envelope (default: telemetry-ops-test)')
     .option('--seq <n>', "the device's sequence number: a deterministic event id, as for a real device", wholeNumber(0))
     .option(
       '--reading <name=number>',
       'a reading of the generated envelope; repeat for more (default: temperature=21.5)',
       collect,
-      [],
     )
     .option('--partition <n>', 'produce to this partition (default: by key, as the forwarder does)', wholeNumber(0))
     .addHelpText(
       'after',
       examples(
-        'telemetry-ops produce --device sensor-0042 --reading temperature=21.4 --reading humidity=40',
-        'telemetry-ops produce --device sensor-0042 --seq 7          # same event id each time: the sink stores it once',
-        `telemetry-ops produce --key sensor-0042 --value '{"not":"an envelope"}'   # exercises the sink's quarantine`,
-        'telemetry-ops produce scratch.test --file ./record.bin --header source=manual',
+        'npx telemetry-ops produce --device sensor-0042 --reading temperature=21.4 --reading humidity=40',
+        'npx telemetry-ops produce --device sensor-0042 --seq 7          # same event id each time: the sink stores it once',
+        `npx telemetry-ops produce --key sensor-0042 --value '{"not":"an envelope"}'   # exercises the sink's quarantine`,
+        'npx telemetry-ops produce scratch.test --file ./record.bin --header source=manual',
       ),
     )
     .action(
@@ -448,10 +448,10 @@ function registerProduce(program: Command, kit: CommandKit): void {
             key?: string;
             value?: string;
             file?: string;
-            header: string[];
+            header?: string[];
             device?: string;
             seq?: number;
-            reading: string[];
+            reading?: string[];
             partition?: number;
           },
         ) => {
@@ -460,7 +460,7 @@ function registerProduce(program: Command, kit: CommandKit): void {
             throw new UserError('Give the value with --value or --file, not both');
           const topicFilter = context.config.iot.topicFilters[0] ?? 'sensors/+/telemetry';
           const message = buildMessage({
-            headers: parseHeaders(options.header),
+            headers: parseHeaders(options.header ?? []),
             topicFilter,
             maxMessageBytes: context.config.limits.maxMessageBytes,
             now: Date.now(),
@@ -469,7 +469,7 @@ function registerProduce(program: Command, kit: CommandKit): void {
             ...(options.file !== undefined ? { value: readValueFile(options.file) } : {}),
             ...(options.device !== undefined ? { device: options.device } : {}),
             ...(options.seq !== undefined ? { seq: options.seq } : {}),
-            ...(options.reading.length > 0 ? { readings: parseReadings(options.reading) } : {}),
+            ...(options.reading ? { readings: parseReadings(options.reading) } : {}),
           });
           if (message.invalidEnvelope)
             context.out.note(

@@ -1,11 +1,15 @@
 /** `simulate`: a fleet of virtual sensors publishing telemetry over MQTT (AWS IoT Core or any broker). */
+import { Option } from 'commander';
+import type { PipelineConfig } from '../../lib/config/schema';
 import { deviceTopic } from '../../lib/ingest/rule-sql';
 import { provisionedDeviceNames } from '../devices';
 import { UserError } from '../errors';
+import { matchRules } from '../local/iot-rule';
+import { localSettings } from '../local/settings';
 import { decimal, wholeNumber } from '../options';
-import { fields } from '../output';
+import { fields, type Output, type Progress } from '../output';
 import type { CommandGroup } from '../program';
-import { runSimulation, type SimulationOptions, type SimulationSummary } from '../simulate';
+import { runSimulation, type SimulationOptions, type SimulationProgress, type SimulationSummary } from '../simulate';
 
 interface SimulateOptions {
   url: string;
@@ -39,7 +43,7 @@ export const simulateCommand: CommandGroup = (program, kit) => {
       'mqtt://localhost:1883',
     )
     .option('-d, --devices <n>', 'number of devices (ids <prefix>0001…)', wholeNumber(1, 100_000))
-    .option('--device-ids <ids>', 'comma-separated device ids instead of --devices')
+    .addOption(new Option('--device-ids <ids>', 'comma-separated device ids instead of --devices').conflicts('devices'))
     .option('--prefix <prefix>', 'device id prefix', 'sim-sensor-')
     .option('--topic <template>', 'topic, {deviceId} replaced (default: the first iot.topicFilters entry)')
     .option('--qos <0|1>', 'MQTT QoS', wholeNumber(0, 1), 1)
@@ -50,7 +54,11 @@ export const simulateCommand: CommandGroup = (program, kit) => {
       10,
     )
     .option('-n, --messages <n>', 'readings per device (default 10 unless --duration)', wholeNumber(1))
-    .option('--duration <seconds>', 'publish for this long instead of a count', decimal(0.001))
+    .addOption(
+      new Option('--duration <seconds>', 'publish for this long instead of a count')
+        .argParser(decimal(0.001))
+        .conflicts('messages'),
+    )
     .option('--seed <n>', 'seed for readings and faults (reported in the summary)', wholeNumber(0))
     .option('--duplicates <rate>', 'share of readings sent twice (0–1)', decimal(0, 1), 0)
     .option('--out-of-order <rate>', 'share of readings held back and sent after a later one (0–1)', decimal(0, 1), 0)
@@ -90,13 +98,18 @@ Examples:
           ...(options.ca ? { caFile: options.ca } : {}),
           ...(options.insecure ? { rejectUnauthorized: false } : {}),
         };
-        const progress = context.out.progress('simulate', 0);
-        let sentSoFar = 0;
+        const topicTemplate = options.topic ?? deviceTopic(filter, '{deviceId}');
+        const firstDevice = Array.isArray(devices) ? devices[0] : `${options.prefix}0001`;
+        if (firstDevice !== undefined) {
+          const unmatched = unmatchedTopicNote(context.config, topicTemplate.replaceAll('{deviceId}', firstDevice));
+          if (unmatched) context.out.note(unmatched);
+        }
+        const progress = new SimulationProgressLine(context.out);
         const summary = await runSimulation({
           url: options.url,
           devices,
           deviceIdPrefix: options.prefix,
-          topicTemplate: options.topic ?? deviceTopic(filter, '{deviceId}'),
+          topicTemplate,
           qos: options.qos === 0 ? 0 : 1,
           rate: options.rate,
           ...(options.duration !== undefined
@@ -109,11 +122,7 @@ Examples:
             ? { username: options.username, password: context.environment.MQTT_PASSWORD ?? '' }
             : {}),
           ...(kit.deps.signal ? { signal: kit.deps.signal } : {}),
-          onProgress: (p) => {
-            if (p.plannedReadings !== undefined) progress.setTotal(p.plannedReadings);
-            progress.increment(p.sent - sentSoFar);
-            sentSoFar = p.sent;
-          },
+          onProgress: (p) => progress.show(p),
         });
         progress.stop();
         context.out.result(summary, renderSummary);
@@ -134,3 +143,52 @@ function renderSummary(s: SimulationSummary): string {
     seed: s.seed,
   });
 }
+
+/**
+ * The note for a topic no IoT rule of the configuration selects, directly or through Basic Ingest (then the
+ * readings reach the broker but never the pipeline), or undefined when a rule selects it.
+ */
+function unmatchedTopicNote(config: PipelineConfig, topic: string): string | undefined {
+  if (matchRules(localSettings(config).rules, topic).length > 0) return undefined;
+  return `note: topic ${topic} matches no topic filter of iot.topicFilters (${config.iot.topicFilters.join(', ')}), directly or through Basic Ingest: the pipeline will not pick these readings up`;
+}
+
+/**
+ * The progress line, true in every phase: devices connected of the fleet while connecting; then readings sent of
+ * those planned when running for a count (duplicates and malformed extras are not planned, so they are not counted
+ * against the total), or seconds published of `--duration`, with what was sent and acknowledged.
+ */
+class SimulationProgressLine {
+  private phase: 'connecting' | 'publishing' | undefined;
+  private line: Progress | undefined;
+
+  public constructor(private readonly out: Output) {}
+
+  public show(p: SimulationProgress): void {
+    const phase = p.phase === 'connecting' ? 'connecting' : 'publishing';
+    if (phase !== this.phase) {
+      this.line?.stop();
+      this.phase = phase;
+      this.line =
+        phase === 'connecting'
+          ? this.out.progress('connecting', p.devices, ' devices')
+          : p.durationMs !== undefined
+            ? this.out.progress('publishing', seconds(p.durationMs), ' s')
+            : this.out.progress('publishing', p.plannedReadings ?? 0, ' readings');
+    }
+    if (phase === 'connecting') {
+      this.line?.update(p.connected);
+      return;
+    }
+    const sent = `| sent ${p.sent}, acknowledged ${p.acknowledged}${p.errors > 0 ? `, errors ${p.errors}` : ''}`;
+    const value = p.durationMs !== undefined ? Math.min(seconds(p.durationMs), seconds(p.publishingMs)) : p.readings;
+    this.line?.update(value, sent);
+  }
+
+  public stop(): void {
+    this.line?.stop();
+  }
+}
+
+/** Milliseconds as seconds with one decimal, as the bar shows them. */
+const seconds = (ms: number) => Math.round(ms / 100) / 10;

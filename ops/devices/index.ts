@@ -18,6 +18,7 @@ export {
 } from './list';
 export {
   type DeviceMetadata,
+  deviceInputProblems,
   PIPELINE_ATTRIBUTE,
   type ProvisionDeviceOptions,
   type ProvisionedDevice,

@@ -111,7 +111,7 @@ export async function provisionDevice(iot: IoTClient, options: ProvisionDeviceOp
   const existing = await existingFiles([files.certificate, files.privateKey, files.publicKey, files.metadata]);
   if (existing.length > 0) {
     throw new CredentialsExistError(
-      `Refusing to overwrite credentials of "${name}": ${existing.join(', ')} already exist. Revoke the device with \`telemetry-ops devices revoke ${name} --delete-files\`, or move the files away first.`,
+      `Refusing to overwrite credentials of "${name}": ${existing.join(', ')} already exist. Revoke the device with \`npx telemetry-ops devices revoke ${name} --delete-files\`, or move the files away first.`,
     );
   }
 
@@ -174,32 +174,51 @@ export async function provisionDevice(iot: IoTClient, options: ProvisionDeviceOp
 }
 
 function validate(options: ProvisionDeviceOptions): void {
-  const problems: string[] = [];
-  if (!THING_NAME.test(options.name)) {
-    problems.push(`name: "${options.name}" is not a valid thing name ([A-Za-z0-9:_-], 1–128)`);
-  }
+  const problems = thingNameProblems(options.name);
   if (!options.policyName) problems.push('policyName: required (the stack output DevicePolicyName)');
   if (!options.outDir) problems.push('outDir: required');
-  const attributes = { [PIPELINE_ATTRIBUTE]: options.pipeline, ...options.attributes };
-  if (options.attributes && PIPELINE_ATTRIBUTE in options.attributes) {
-    problems.push(`attributes: "${PIPELINE_ATTRIBUTE}" is set from the pipeline option`);
-  }
-  if (Object.keys(attributes).length > MAX_ATTRIBUTES) {
-    problems.push(
-      `attributes: a thing without a thing type has at most ${MAX_ATTRIBUTES} attributes, "${PIPELINE_ATTRIBUTE}" included`,
-    );
-  }
+  problems.push(...attributeProblems(options.attributes ?? {}));
   if (!options.pipeline) problems.push('pipeline: required (the stack name)');
-  for (const [key, value] of Object.entries(attributes)) {
-    if (!ATTRIBUTE_NAME.test(key)) problems.push(`attributes: "${key}" is not a valid attribute name`);
-    if (!ATTRIBUTE_VALUE.test(value)) problems.push(`attributes.${key}: "${value}" is not a valid attribute value`);
-  }
+  if (!ATTRIBUTE_VALUE.test(options.pipeline))
+    problems.push(`attributes.${PIPELINE_ATTRIBUTE}: "${options.pipeline}" is not a valid attribute value`);
   for (const [i, route] of (options.routes ?? []).entries()) {
     if (route.topicFilter.split('/').filter((level) => level === '+').length !== 1) {
       problems.push(`routes[${i}]: "${route.topicFilter}" must have exactly one "+" level (the device id)`);
     }
   }
   if (problems.length > 0) throw new DeviceOptionsError(problems);
+}
+
+/**
+ * Problems in what a user typed (the thing name, its attributes), every one listed: the CLI checks them before any
+ * AWS call, so a bad name never waits for credentials or the network.
+ */
+export function deviceInputProblems(options: {
+  readonly name: string;
+  readonly attributes?: Readonly<Record<string, string>>;
+}): string[] {
+  return [...thingNameProblems(options.name), ...attributeProblems(options.attributes ?? {})];
+}
+
+function thingNameProblems(name: string): string[] {
+  return THING_NAME.test(name) ? [] : [`name: "${name}" is not a valid thing name ([A-Za-z0-9:_-], 1–128)`];
+}
+
+function attributeProblems(attributes: Readonly<Record<string, string>>): string[] {
+  const problems: string[] = [];
+  if (PIPELINE_ATTRIBUTE in attributes) {
+    problems.push(`attributes: "${PIPELINE_ATTRIBUTE}" is set from the pipeline option`);
+  }
+  if (Object.keys({ ...attributes, [PIPELINE_ATTRIBUTE]: '' }).length > MAX_ATTRIBUTES) {
+    problems.push(
+      `attributes: a thing without a thing type has at most ${MAX_ATTRIBUTES} attributes, "${PIPELINE_ATTRIBUTE}" included`,
+    );
+  }
+  for (const [key, value] of Object.entries(attributes)) {
+    if (!ATTRIBUTE_NAME.test(key)) problems.push(`attributes: "${key}" is not a valid attribute name`);
+    if (!ATTRIBUTE_VALUE.test(value)) problems.push(`attributes.${key}: "${value}" is not a valid attribute value`);
+  }
+  return problems;
 }
 
 async function existingFiles(paths: readonly string[]): Promise<string[]> {
@@ -223,7 +242,7 @@ async function assertNoThing(iot: IoTClient, name: string): Promise<void> {
     throw error;
   }
   throw new DeviceExistsError(
-    `A thing named "${name}" already exists. Pick another name, or revoke it first with \`telemetry-ops devices revoke ${name}\`.`,
+    `A thing named "${name}" already exists. Pick another name, or revoke it first with \`npx telemetry-ops devices revoke ${name}\`.`,
   );
 }
 
@@ -331,7 +350,7 @@ function provisioningError(
     hint,
     undone.length > 0 ? `Undone: ${undone.join('; ')}.` : '',
     leftBehind.length > 0
-      ? `Could not undo: ${leftBehind.join('; ')}. Remove these by hand (AWS IoT console, or \`telemetry-ops devices revoke ${name}\`).`
+      ? `Could not undo: ${leftBehind.join('; ')}. Remove these by hand (AWS IoT console, or \`npx telemetry-ops devices revoke ${name}\`).`
       : 'Nothing was left behind.',
   ];
   return new ProvisioningError(parts.filter(Boolean).join(' '), step, undone, leftBehind, { cause });

@@ -69,7 +69,7 @@ export async function revokeDevice(iot: IoTClient, options: RevokeDeviceOptions)
   } catch (error) {
     if ((error as Error).name === 'ResourceNotFoundException') {
       throw new DeviceNotFoundError(
-        `No device "${name}" in this account and region: it was never provisioned here, or is already revoked. \`telemetry-ops devices list\` shows the pipeline's devices.`,
+        `No device "${name}" in this account and region: it was never provisioned here, or is already revoked. \`npx telemetry-ops devices list\` shows the pipeline's devices.`,
         { cause: error },
       );
     }

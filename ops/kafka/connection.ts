@@ -124,11 +124,51 @@ export function withAdmin<T>(
     const admin = kafka.admin();
     try {
       await admin.connect();
-      return await run(admin);
+      try {
+        return await run(admin);
+      } catch (error) {
+        throw (await mockClusterRefusal(admin, error, what, target)) ?? error;
+      }
     } finally {
       await admin.disconnect().catch(() => {});
     }
   });
+}
+
+/** librdkafka's mock cluster names itself `mockCluster<address>` in Metadata responses. */
+const MOCK_CLUSTER_ID = /^mockCluster/;
+
+/**
+ * What to say when librdkafka's mock cluster (the one `telemetry-ops local` runs when KAFKA_BROKERS is unset)
+ * refused a request it does not implement: it answers Metadata, Produce, Fetch, ListOffsets and the consumer group
+ * protocol, but offers no ListGroups, and names controller 0, none of its brokers, so CreateTopics and DeleteTopics
+ * find no controller. Undefined for any other cluster or error.
+ */
+async function mockClusterRefusal(
+  admin: Admin,
+  error: unknown,
+  what: string,
+  target: KafkaTarget,
+): Promise<UserError | undefined> {
+  if (target.source !== 'KAFKA_BROKERS') return undefined;
+  const refusal = [...causeChain(error), ...aggregated(error)].find((link) => {
+    const { name } = link as { name?: unknown };
+    return name === 'KafkaJSServerDoesNotSupportApiKey' || name === 'KafkaJSBrokerNotFound';
+  }) as { name: string; apiName?: unknown } | undefined;
+  if (!refusal) return undefined;
+  const clusterId = await admin.describeCluster().then(
+    (cluster) => cluster.clusterId,
+    () => undefined,
+  );
+  if (!clusterId || !MOCK_CLUSTER_ID.test(clusterId)) return undefined;
+  const which =
+    refusal.name === 'KafkaJSBrokerNotFound'
+      ? 'it has no controller'
+      : `it offers no ${typeof refusal.apiName === 'string' ? refusal.apiName : 'such'} request`;
+  return new UserError(
+    `Cannot ${what}: the local Kafka mock cluster at ${target.brokers.join(',')} does not support this (${which}); for it, run Kafka from compose.yaml (\`docker compose up -d --wait kafka\`) and set KAFKA_BROKERS=localhost:9092`,
+    { cause: error },
+  );
 }
 
 /** Whether the cluster answered "I do not offer this request" (e.g. DescribeGroups on a test broker). */

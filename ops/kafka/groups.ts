@@ -190,7 +190,7 @@ export async function describeGroup(
 
 const unknownGroup = (groupId: string) =>
   new UserError(
-    `Kafka consumer group ${groupId} does not exist or has committed nothing (see \`telemetry-ops groups list\`)`,
+    `Kafka consumer group ${groupId} does not exist or has committed nothing (see \`npx telemetry-ops groups list\`)`,
   );
 
 function member(description: KafkaGroupDescription['members'][number]): GroupMember {

@@ -52,13 +52,19 @@ export async function partitionOffsets(admin: Admin, topic: string): Promise<Par
     .sort((a, b) => a.partition - b.partition);
 }
 
-/** Plans the read; every mistake in the options is named in one `UserError`. */
-export function planTail(topic: string, offsets: readonly PartitionOffsets[], options: TailOptions): TailPlan {
+/** Mistakes in the options alone, which need no broker to see: the CLI checks them before connecting. */
+export function tailOptionProblems(options: Pick<TailOptions, 'offset' | 'partition' | 'fromBeginning'>): string[] {
   const problems: string[] = [];
   if (options.offset !== undefined && options.partition === undefined)
     problems.push('--offset needs --partition (an offset means something in one partition only)');
   if (options.offset !== undefined && options.fromBeginning)
     problems.push('--offset and --from-beginning both say where to start: give one');
+  return problems;
+}
+
+/** Plans the read; every mistake in the options is named in one `UserError`. */
+export function planTail(topic: string, offsets: readonly PartitionOffsets[], options: TailOptions): TailPlan {
+  const problems = tailOptionProblems(options);
   const selected = options.partition === undefined ? offsets : offsets.filter((p) => p.partition === options.partition);
   if (options.partition !== undefined && selected.length === 0)
     problems.push(

@@ -68,9 +68,9 @@ export async function requireTopics(admin: Admin, names: readonly string[]): Pro
   const existing = new Set(await admin.listTopics());
   const missing = names.filter((name) => !existing.has(name));
   if (missing.length === 1)
-    throw new UserError(`Kafka topic ${missing[0]} does not exist (see \`telemetry-ops topics list\`)`);
+    throw new UserError(`Kafka topic ${missing[0]} does not exist (see \`npx telemetry-ops topics list\`)`);
   if (missing.length > 1)
-    throw new UserError(`Kafka topics ${missing.join(', ')} do not exist (see \`telemetry-ops topics list\`)`);
+    throw new UserError(`Kafka topics ${missing.join(', ')} do not exist (see \`npx telemetry-ops topics list\`)`);
 }
 
 /** Partitions, replicas, ISR and offsets of existing topics, one topic at a time (the progress counts topics). */

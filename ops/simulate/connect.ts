@@ -12,6 +12,37 @@ export class ConnectAborted extends Error {
   public override readonly name = 'ConnectAborted';
 }
 
+/**
+ * The run's abort signal, seen by every handshake in flight through one listener. A listener per handshake would
+ * put `connectConcurrency` (20) listeners on one signal, past Node's limit of 10 per event, which prints a
+ * MaxListenersExceededWarning into the progress line.
+ */
+export class AbortFanOut {
+  private readonly callbacks = new Set<() => void>();
+  private readonly fire = () => {
+    for (const callback of [...this.callbacks]) callback();
+  };
+
+  public constructor(private readonly signal: AbortSignal | undefined) {
+    signal?.addEventListener('abort', this.fire, { once: true });
+  }
+
+  public get aborted(): boolean {
+    return this.signal?.aborted ?? false;
+  }
+
+  /** Calls `callback` on abort; returns the function that unregisters it. */
+  public onAbort(callback: () => void): () => void {
+    this.callbacks.add(callback);
+    return () => this.callbacks.delete(callback);
+  }
+
+  public dispose(): void {
+    this.signal?.removeEventListener('abort', this.fire);
+    this.callbacks.clear();
+  }
+}
+
 /** What a connected client reports after the handshake (errors, lost connections); set by the simulator. */
 export interface ClientEvents {
   onError(deviceId: string, error: Error): void;
@@ -26,7 +57,7 @@ export function connectDevice(
   device: DevicePlan,
   options: ResolvedOptions,
   events: ClientEvents,
-  signal?: AbortSignal,
+  abort?: AbortFanOut,
 ): Promise<MqttClient> {
   const started = Date.now();
   const clientOptions: IClientOptions = {
@@ -44,7 +75,7 @@ export function connectDevice(
     ...(options.password !== undefined ? { password: options.password } : {}),
   };
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
+    if (abort?.aborted) {
       reject(new ConnectAborted());
       return;
     }
@@ -64,7 +95,7 @@ export function connectDevice(
     const settle = () => {
       client.removeListener('connect', onConnect);
       client.removeListener('close', onClose);
-      signal?.removeEventListener('abort', onAbort);
+      stopWatchingAbort();
     };
     const onConnect = () => {
       settle();
@@ -83,7 +114,7 @@ export function connectDevice(
     };
     client.once('connect', onConnect);
     client.once('close', onClose);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const stopWatchingAbort = abort?.onAbort(onAbort) ?? (() => {});
   });
 }
 
@@ -131,12 +162,12 @@ function connectionError(
   const code = (cause as { code?: string | number } | undefined)?.code;
   const prefix = `Cannot connect to ${url} as client "${clientId}"`;
   const iotHint = iotCore
-    ? ` With AWS IoT Core this means the certificate is not ACTIVE, has no policy attached that allows iot:Connect for client id "${clientId}", or is not attached to a thing named "${clientId}" (the client id must equal the thing name): check with \`telemetry-ops devices list\`, or provision the device again.`
+    ? ` With AWS IoT Core this means the certificate is not ACTIVE, has no policy attached that allows iot:Connect for client id "${clientId}", or is not attached to a thing named "${clientId}" (the client id must equal the thing name): check with \`npx telemetry-ops devices list\`, or provision the device again.`
     : '';
 
   let message: string;
   if (code === 'ECONNREFUSED') {
-    message = `${prefix}: connection refused. Nothing listens on ${parsed.hostname}:${port}: start the broker (e.g. \`mosquitto -p ${port}\`) or fix the URL. For AWS IoT Core use mqtts://<endpoint>:8883; \`telemetry-ops devices provision\` prints the endpoint.`;
+    message = `${prefix}: connection refused. Nothing listens on ${parsed.hostname}:${port}: start the broker (e.g. \`mosquitto -p ${port}\`) or fix the URL. For AWS IoT Core use mqtts://<endpoint>:8883; \`npx telemetry-ops devices provision\` prints the endpoint.`;
   } else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     message = `${prefix}: host "${parsed.hostname}" not found (DNS ${code}). Check the host name in the URL${iotCore ? '' : ' (AWS IoT Core: `aws iot describe-endpoint --endpoint-type iot:Data-ATS`)'}.`;
   } else if (typeof code === 'string' && TLS_CODES.test(code)) {

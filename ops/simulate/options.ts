@@ -7,7 +7,7 @@ import { CREDENTIAL_FILES } from '../devices/files';
 import { SimulatorConfigError } from './errors';
 import type { FaultRates } from './faults';
 
-/** How devices authenticate over TLS. Files are PEM, as `telemetry-ops devices provision` writes them. */
+/** How devices authenticate over TLS. Files are PEM, as `npx telemetry-ops devices provision` writes them. */
 export interface TlsOptions {
   /** CA bundle for a private broker. AWS IoT Core's ATS endpoint is trusted by Node's default store. */
   readonly caFile?: string;
@@ -30,12 +30,18 @@ export interface SimulationProgress {
   readonly connected: number;
   /** Publishes issued. */
   readonly sent: number;
+  /** Distinct valid readings sent (what `plannedReadings` counts; duplicates and malformed messages are not). */
+  readonly readings: number;
   /** QoS 1 publishes the broker acknowledged (PUBACK). */
   readonly acknowledged: number;
   readonly errors: number;
   /** Planned publishes when running for a count (readings only, without fault extras); undefined for a duration. */
   readonly plannedReadings: number | undefined;
+  /** How long publishing runs when running for a duration; undefined for a count. */
+  readonly durationMs: number | undefined;
   readonly elapsedMs: number;
+  /** Since the first publish (0 while connecting). */
+  readonly publishingMs: number;
 }
 
 export interface SimulationOptions {
@@ -237,7 +243,7 @@ export async function resolveOptions(options: SimulationOptions): Promise<Resolv
       );
     } else if (!clientCertificates) {
       problems.push(
-        'tls: AWS IoT Core needs client certificates: credentialsDir (from `telemetry-ops devices provision`) or certFile and keyFile',
+        'tls: AWS IoT Core needs client certificates: credentialsDir (from `npx telemetry-ops devices provision`) or certFile and keyFile',
       );
     }
     const fleet = ids.length;
@@ -376,7 +382,7 @@ async function readCredentials(tls: TlsOptions, ids: readonly string[], problems
     );
     if (missing.length > 0) {
       problems.push(
-        `tls.credentialsDir: no ${CREDENTIAL_FILES.certificate} and ${CREDENTIAL_FILES.privateKey} under ${dir}/<id>/ for ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}: provision them with \`telemetry-ops devices provision <name>\``,
+        `tls.credentialsDir: no ${CREDENTIAL_FILES.certificate} and ${CREDENTIAL_FILES.privateKey} under ${dir}/<id>/ for ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}: provision them with \`npx telemetry-ops devices provision <name>\``,
       );
     }
   }

@@ -7,7 +7,7 @@
  */
 import type { MqttClient } from 'mqtt';
 import { deriveEventId } from '../../lambdas/shared/enrichment';
-import { ConnectAborted, connectDevice, connectFleet } from './connect';
+import { AbortFanOut, ConnectAborted, connectDevice, connectFleet } from './connect';
 import { type Outgoing, VirtualDevice } from './device';
 import { MALFORMED_VARIANTS, type MalformedVariant } from './faults';
 import { type ResolvedOptions, resolveOptions, type SimulationOptions, type SimulationProgress } from './options';
@@ -213,12 +213,13 @@ class Simulation {
         this.sample(deviceId, 'connection lost; reconnecting');
       },
     };
+    const abort = new AbortFanOut(this.signal);
     const { failure } = await connectFleet(this.options.devices, this.options.connectConcurrency, async (plan) => {
-      const client = await connectDevice(plan, this.options, events, this.signal);
+      const client = await connectDevice(plan, this.options, events, abort);
       this.clients.set(plan.id, client);
       this.connectedCount++;
       return client;
-    });
+    }).finally(() => abort.dispose());
     if (failure !== undefined && !(failure instanceof ConnectAborted)) throw failure;
   }
 
@@ -386,11 +387,14 @@ class Simulation {
       devices: this.devices.length,
       connected: this.connectedCount,
       sent: this.sent,
+      readings: this.readings,
       acknowledged: this.acknowledged,
       errors: this.errors,
       plannedReadings:
         this.options.messagesPerDevice === undefined ? undefined : this.options.messagesPerDevice * this.devices.length,
+      durationMs: this.options.durationMs,
       elapsedMs: this.clock() - this.startedAt,
+      publishingMs: this.bucket === undefined ? 0 : (this.publishEnd || this.clock()) - this.publishStart,
     });
   }
 

@@ -35,11 +35,13 @@ export interface CliOptions {
   readonly configDir?: string;
   readonly groups?: readonly CommandGroup[];
   readonly signal?: AbortSignal;
+  /** Make stderr look like a terminal, so progress bars are drawn. */
+  readonly tty?: boolean;
 }
 
 export async function cli(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
   const stdout = new Recorder();
-  const stderr = new Recorder();
+  const stderr = new Recorder(options.tty);
   const code = await runCli(
     args,
     {

@@ -89,6 +89,24 @@ describe('devices', () => {
     expect(statSync(join(out, 'sensor-0001', 'private.pem.key')).mode & 0o777).toBe(0o600);
   });
 
+  it('rejects a bad thing name before reading the stack or calling IoT', async () => {
+    const provision = await cli(['devices', 'provision', 'bad name!'], {
+      clients: { iot: iot(), cloudFormation: new CloudFormationClient({}) },
+    });
+    const revoke = await cli(['devices', 'revoke', 'bad name!', '--yes'], {
+      clients: { iot: iot(), cloudFormation: new CloudFormationClient({}) },
+    });
+
+    for (const result of [provision, revoke]) {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        'error: Invalid device options:\n  - name: "bad name!" is not a valid thing name ([A-Za-z0-9:_-], 1–128)\n',
+      );
+    }
+    expect(cloudFormation.calls()).toHaveLength(0);
+    expect(iotMock.calls()).toHaveLength(0);
+  });
+
   it('refuses to revoke without --yes, before calling AWS', async () => {
     const result = await cli(['devices', 'revoke', 'sensor-0001'], { clients: { iot: iot() } });
     expect(result.code).toBe(1);

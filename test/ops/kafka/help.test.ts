@@ -23,7 +23,7 @@ describe('--help', () => {
 
         expect(result.code).toBe(0);
         expect(result.stdout).toMatch(new RegExp(`^Usage: telemetry-ops ${command.join(' ')} `));
-        expect(result.stdout).toMatch(/\nExamples:\n {2}\$ telemetry-ops /);
+        expect(result.stdout).toMatch(/\nExamples:\n {2}\$ npx telemetry-ops /);
         expect(result.stderr).toBe('');
       } finally {
         config.remove();

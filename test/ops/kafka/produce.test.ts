@@ -168,7 +168,7 @@ describe('produce', () => {
 
     expect(result.code).toBe(1);
     expect(oneLineError(result)).toBe(
-      'error: Kafka topic no.such.topic does not exist (see `telemetry-ops topics list`)',
+      'error: Kafka topic no.such.topic does not exist (see `npx telemetry-ops topics list`)',
     );
     expect(await kafka.topicNames()).not.toContain('no.such.topic');
   });

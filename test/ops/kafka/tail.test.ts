@@ -207,7 +207,7 @@ describe('tail', () => {
 
     expect(result.code).toBe(1);
     expect(oneLineError(result)).toBe(
-      'error: Kafka topic no.such.topic does not exist (see `telemetry-ops topics list`)',
+      'error: Kafka topic no.such.topic does not exist (see `npx telemetry-ops topics list`)',
     );
   });
 });

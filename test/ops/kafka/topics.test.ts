@@ -46,7 +46,7 @@ describe('topics list', () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout.split('\n')[0]).toMatch(/^TOPIC\s+PARTITIONS\s+REPLICATION$/);
-    expect(result.stdout).toMatch(new RegExp(`^${TOPIC.replaceAll('.', '\\.')}\\s+3\\s+3$`, 'm'));
+    expect(result.stdout).toMatch(new RegExp(`^${TOPIC.replaceAll('.', '.')}\\s+3\\s+3$`, 'm'));
   });
 });
 
@@ -92,7 +92,7 @@ describe('topics describe', () => {
 
     expect(result.code).toBe(1);
     expect(oneLineError(result)).toBe(
-      'error: Kafka topic no.such.topic does not exist (see `telemetry-ops topics list`)',
+      'error: Kafka topic no.such.topic does not exist (see `npx telemetry-ops topics list`)',
     );
     expect(await topicNames()).not.toContain('no.such.topic');
   });
@@ -129,12 +129,12 @@ describe('topics create', () => {
     );
   });
 
-  it('sends a valid request, and reports the mock refusing it (no controller) in one line', async () => {
+  it('sends a valid request, and says in one line that the local mock cluster does not support it (no controller)', async () => {
     const result = await cli('topics', 'create', 'new.topic', '--partitions', '2', '--replication-factor', '3');
 
     expect(result.code).toBe(1);
     expect(oneLineError(result)).toMatch(
-      /^error: Cannot create Kafka topic new\.topic: .*\(Broker 0 not found in the cached metadata\)/,
+      /^error: Cannot create Kafka topic new\.topic: the local Kafka mock cluster at 127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+)* does not support this \((?:it has no controller)\); for it, run Kafka from compose\.yaml \(`docker compose up -d --wait kafka`\) and set KAFKA_BROKERS=localhost:9092$/,
     );
     expect(await topicNames()).not.toContain('new.topic');
   });
@@ -170,7 +170,7 @@ describe('topics delete', () => {
     const result = await cli('topics', 'delete', 'no.such.topic', '--yes');
 
     expect(oneLineError(result)).toBe(
-      'error: Kafka topic no.such.topic does not exist (see `telemetry-ops topics list`)',
+      'error: Kafka topic no.such.topic does not exist (see `npx telemetry-ops topics list`)',
     );
   });
 
@@ -179,7 +179,7 @@ describe('topics delete', () => {
 
     expect(result.code).toBe(1);
     expect(oneLineError(result)).toMatch(
-      /^error: Cannot delete Kafka topic scratch: .*\(Broker 0 not found in the cached metadata\)/,
+      /^error: Cannot delete Kafka topic scratch: the local Kafka mock cluster at 127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+)* does not support this \((?:it has no controller)\); for it, run Kafka from compose\.yaml \(`docker compose up -d --wait kafka`\) and set KAFKA_BROKERS=localhost:9092$/,
     );
     expect(await topicNames()).toContain('scratch');
   });

@@ -1,0 +1,111 @@
+/**
+ * Every command's help, read as a newcomer reads it: examples that are spelled one way (`npx telemetry-ops`, which
+ * works right after `npm ci`) and that the CLI accepts as written, each default shown once, and `--version`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Command, CommanderError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { COMMAND_GROUPS } from '../../ops/cli';
+import { buildProgram } from '../../ops/program';
+import { cli } from '../helpers/cli';
+
+const silent = { write: () => true };
+const program = () => buildProgram({ io: { stdout: silent, stderr: silent }, environment: {} }, COMMAND_GROUPS);
+
+/** Every command below the program, as the words that name it (`['topics', 'list']`). */
+function commandPaths(command: Command, prefix: string[] = []): string[][] {
+  return command.commands.flatMap((sub) => [[...prefix, sub.name()], ...commandPaths(sub, [...prefix, sub.name()])]);
+}
+
+/** A command line as a POSIX shell splits it: quotes, a `# comment` and anything from a pipe on dropped. */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i] as string;
+    if (char === "'" || char === '"') {
+      const end = line.indexOf(char, i + 1);
+      word = (word ?? '') + line.slice(i + 1, end);
+      i = end;
+    } else if (char === ' ') {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if ((char === '#' && word === undefined) || char === '|') {
+      break;
+    } else {
+      word = (word ?? '') + char;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+const PATHS = commandPaths(program());
+
+/** The example lines (`  $ …`) of every command's help. */
+async function examples(): Promise<{ command: string; line: string }[]> {
+  const found: { command: string; line: string }[] = [];
+  for (const path of [[], ...PATHS]) {
+    const help = await cli([...path, '--help']);
+    for (const line of help.stdout.split('\n'))
+      if (line.startsWith('  $ ')) found.push({ command: path.join(' '), line: line.slice(4) });
+  }
+  return found;
+}
+
+describe('telemetry-ops help', () => {
+  it('lists examples for the commands people run', async () => {
+    expect((await examples()).length).toBeGreaterThan(20);
+  });
+
+  it('spells every example `npx telemetry-ops`', async () => {
+    const bare = (await examples()).filter(({ line }) => /(^|[^\w-])(?<!npx )telemetry-ops\b/.test(line));
+    expect(bare).toEqual([]);
+  });
+
+  it('gives only examples the CLI accepts as written', async () => {
+    const rejected: string[] = [];
+    for (const { command, line } of await examples()) {
+      const words = shellWords(line);
+      while (words[0]?.includes('=')) words.shift();
+      if (words[0] !== 'npx' || words[1] !== 'telemetry-ops') continue;
+      // The real program with every action replaced: only parsing is under test.
+      const parser = program();
+      const stub = (c: Command): void => {
+        if (c.commands.length === 0) c.action(() => {});
+        for (const sub of c.commands) stub(sub);
+      };
+      stub(parser);
+      try {
+        await parser.parseAsync(words.slice(2), { from: 'user' });
+      } catch (error) {
+        if (!(error instanceof CommanderError)) throw error;
+        rejected.push(`${command}: ${line} → ${error.message}`);
+      }
+    }
+    expect(rejected).toEqual([]);
+  });
+
+  it("shows each option's default once: commander's, or the description's when commander shows none", () => {
+    const twice: string[] = [];
+    const visit = (command: Command, path: string) => {
+      for (const option of command.options) {
+        const shown = option.defaultValue !== undefined && (option.required || option.optional);
+        if (shown && /\bdefault\b/i.test(option.description)) twice.push(`${path} ${option.flags}`);
+      }
+      for (const sub of command.commands) visit(sub, `${path} ${sub.name()}`);
+    };
+    visit(program(), 'telemetry-ops');
+
+    expect(twice).toEqual([]);
+  });
+
+  it('prints the version of package.json with --version', async () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
+
+    const result = await cli(['--version']);
+
+    expect(result).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+});
