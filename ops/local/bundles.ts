@@ -6,10 +6,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import type { Context } from 'aws-lambda';
 import type { BuildOptions } from 'esbuild';
+import type { KafkaBatchResponse, KafkaEvent } from '../../lambdas/sink/kafka-event';
 import { BUNDLING_DEFAULTS, FUNCTION_DEFAULTS } from '../../lib/core/defaults';
 import { MONGODB_OPTIONAL_MODULES } from '../../lib/sink/mongo-sink';
 import { requireDevDependency } from './dev-dependency';
+import type { MemoryDb } from './memory-store';
+import { serveMemoryStore } from './memory-store-channel';
 import type { HandlerFactories } from './ports';
 import { startWorkerHandler } from './worker-handler';
 
@@ -19,6 +24,8 @@ const LAMBDAS = join(__dirname, '..', '..', 'lambdas');
 const FUNCTIONS = {
   forwarder: { entry: join(LAMBDAS, 'forward', 'handler.ts'), externalModules: [] as readonly string[] },
   sink: { entry: join(LAMBDAS, 'sink', 'handler.ts'), externalModules: MONGODB_OPTIONAL_MODULES },
+  /** The sink on the in-memory store (memory-sink-handler.ts), for runs without MONGODB_URI. */
+  memorySink: { entry: join(__dirname, 'memory-sink-handler.ts'), externalModules: MONGODB_OPTIONAL_MODULES },
 } as const;
 
 /**
@@ -57,6 +64,8 @@ export function esbuildOptions(externalModules: readonly string[]): BuildOptions
 export interface FunctionBundles {
   readonly forwarder: string;
   readonly sink: string;
+  /** The sink on the in-memory store, when asked for. */
+  readonly memorySink?: string;
   /** Deletes the bundles' directory. */
   remove(): void;
 }
@@ -68,33 +77,61 @@ export interface FunctionBundles {
 export const loadEsbuild = (): typeof import('esbuild') =>
   requireDevDependency<typeof import('esbuild')>('esbuild', 'bundling the functions as `cdk synth` does');
 
-/** Bundles both functions into a temporary directory. */
-export async function bundleFunctions(): Promise<FunctionBundles> {
+/** Bundles both functions (and the sink on the in-memory store, with `memorySink`) into a temporary directory. */
+export async function bundleFunctions(options: { readonly memorySink?: boolean } = {}): Promise<FunctionBundles> {
   const { build } = loadEsbuild();
   const dir = mkdtempSync(join(tmpdir(), 'telemetry-local-'));
+  const names = options.memorySink ? (['forwarder', 'sink', 'memorySink'] as const) : (['forwarder', 'sink'] as const);
   try {
-    const [forwarder, sink] = await Promise.all(
-      (['forwarder', 'sink'] as const).map(async (name) => {
+    const outfiles = await Promise.all(
+      names.map(async (name) => {
         const outfile = join(dir, name, 'index.js');
         await build({
           ...esbuildOptions(FUNCTIONS[name].externalModules),
           entryPoints: [FUNCTIONS[name].entry],
           outfile,
         });
-        return outfile;
+        return [name, outfile] as const;
       }),
     );
-    return { forwarder: forwarder as string, sink: sink as string, remove: () => rmSync(dir, { recursive: true }) };
+    const built = Object.fromEntries(outfiles) as Record<(typeof names)[number], string>;
+    return { ...built, remove: () => rmSync(dir, { recursive: true }) } as FunctionBundles;
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
 }
 
+export interface BundledHandlerOptions {
+  /** The sink writes here instead of MongoDB (the bundles must include `memorySink`). */
+  readonly store?: MemoryDb;
+  /** Where the functions' logs go. @default this process's stdout and stderr */
+  readonly output?: NodeJS.WritableStream;
+}
+
 /** Handler factories that run the bundles, each container in its own worker thread (see worker-handler.ts). */
-export function bundledHandlers(bundles: FunctionBundles): HandlerFactories {
+export function bundledHandlers(bundles: FunctionBundles, options: BundledHandlerOptions = {}): HandlerFactories {
+  const { store, output } = options;
+  const logs = output ? { output } : {};
   return {
-    forwarder: (environment) => startWorkerHandler(bundles.forwarder, environment),
-    sink: (environment) => startWorkerHandler(bundles.sink, environment),
+    forwarder: (environment) => startWorkerHandler(bundles.forwarder, environment, logs),
+    sink: async (environment) => {
+      if (!store) return startWorkerHandler(bundles.sink, environment, logs);
+      if (!bundles.memorySink) throw new Error('bundleFunctions was not asked for the in-memory sink');
+      // One channel per container, as each execution environment has its own connection
+      const { port1, port2 } = new MessageChannel();
+      serveMemoryStore(port1, store);
+      const handler = await startWorkerHandler<KafkaEvent, KafkaBatchResponse>(bundles.memorySink, environment, {
+        ...logs,
+        workerData: { store: port2 },
+        transferList: [port2],
+      });
+      return Object.assign((event: KafkaEvent, context: Context) => handler(event, context), handler, {
+        close: async () => {
+          await handler.close();
+          port1.close();
+        },
+      });
+    },
   };
 }
