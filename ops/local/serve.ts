@@ -160,6 +160,7 @@ export async function serveLocal(
         logFile: logs ? logFile : undefined,
         demo: Boolean(options.demo),
         duration: options.duration,
+        failuresUrl: endpoint.url,
       }),
     );
     const topicFilter = settings.rules[0]?.topicFilter;
@@ -322,6 +323,7 @@ interface BannerFacts {
   readonly logFile: string | undefined;
   readonly demo: boolean;
   readonly duration: number | undefined;
+  readonly failuresUrl: string;
 }
 
 function banner(
@@ -345,7 +347,8 @@ function banner(
       ? `  store     in-memory document store, database ${database}: NOT persistent, gone when this stops (set MONGODB_URI for MongoDB)`
       : `  store     MongoDB ${redactUri(dependencies.mongoUri)}, database ${database}`,
     ...(facts.logFile ? [`  logs      the functions' logs go to ${facts.logFile}`] : []),
-    `  failures  npx telemetry-ops failures list --local   (every dead letter and quarantined record, while this runs)`,
+    `  failures  npx telemetry-ops failures list --local   (every dead letter and quarantined record, while this runs;`,
+    `            served at ${facts.failuresUrl})`,
     ...(facts.demo
       ? [
           `  fleet     ${devices} demo sensors, ${rate} publishes/s, ${faults.duplicate * 100}% sent twice, ${faults.outOfOrder * 100}% out of order, ${faults.malformed * 100}% extra malformed messages`,
