@@ -133,7 +133,7 @@ Examples:
     .addOption(localOption())
     .addHelpText(
       'after',
-      '\nExamples:\n  $ npx telemetry-ops failures show ingest-dlq:0b6f3c1e-…\n  $ npx telemetry-ops failures show --local ingest-dlq:0b6f3c1e-…',
+      '\nExamples:\n  $ npx telemetry-ops failures show ingest-dlq:0b6f3c1e-…\n  $ npx telemetry-ops failures show ingest-dlq:0b6f3c1e-… --local',
     )
     .action(
       kit.action(async (context, id: string, options: { limit: number; local?: string | true }) => {

@@ -63,9 +63,10 @@ export function esbuildOptions(externalModules: readonly string[]): BuildOptions
 
 export interface FunctionBundles {
   readonly forwarder: string;
+  /** The sink's bundle: of `lambdas/sink/handler.ts`, or of memory-sink-handler.ts (`onMemoryStore`). */
   readonly sink: string;
-  /** The sink on the in-memory store, when asked for. */
-  readonly memorySink?: string;
+  /** Whether the sink bundle writes to the in-memory store (given a MessagePort to it) instead of MongoDB. */
+  readonly sinkOnMemoryStore: boolean;
   /** Deletes the bundles' directory. */
   remove(): void;
 }
@@ -77,25 +78,32 @@ export interface FunctionBundles {
 export const loadEsbuild = (): typeof import('esbuild') =>
   requireDevDependency<typeof import('esbuild')>('esbuild', 'bundling the functions as `cdk synth` does');
 
-/** Bundles both functions (and the sink on the in-memory store, with `memorySink`) into a temporary directory. */
+/**
+ * Bundles both functions into a temporary directory; with `memorySink`, the sink's entry is the one on the in-memory
+ * store (memory-sink-handler.ts).
+ */
 export async function bundleFunctions(options: { readonly memorySink?: boolean } = {}): Promise<FunctionBundles> {
   const { build } = loadEsbuild();
   const dir = mkdtempSync(join(tmpdir(), 'telemetry-local-'));
-  const names = options.memorySink ? (['forwarder', 'sink', 'memorySink'] as const) : (['forwarder', 'sink'] as const);
+  const sinkOnMemoryStore = Boolean(options.memorySink);
   try {
-    const outfiles = await Promise.all(
-      names.map(async (name) => {
+    const [forwarder, sink] = await Promise.all(
+      (['forwarder', sinkOnMemoryStore ? 'memorySink' : 'sink'] as const).map(async (name) => {
         const outfile = join(dir, name, 'index.js');
         await build({
           ...esbuildOptions(FUNCTIONS[name].externalModules),
           entryPoints: [FUNCTIONS[name].entry],
           outfile,
         });
-        return [name, outfile] as const;
+        return outfile;
       }),
     );
-    const built = Object.fromEntries(outfiles) as Record<(typeof names)[number], string>;
-    return { ...built, remove: () => rmSync(dir, { recursive: true }) } as FunctionBundles;
+    return {
+      forwarder: forwarder as string,
+      sink: sink as string,
+      sinkOnMemoryStore,
+      remove: () => rmSync(dir, { recursive: true }),
+    };
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
@@ -103,7 +111,7 @@ export async function bundleFunctions(options: { readonly memorySink?: boolean }
 }
 
 export interface BundledHandlerOptions {
-  /** The sink writes here instead of MongoDB (the bundles must include `memorySink`). */
+  /** The sink writes here instead of MongoDB (bundled with `memorySink`). */
   readonly store?: MemoryDb;
   /** Where the functions' logs go. @default this process's stdout and stderr */
   readonly output?: NodeJS.WritableStream;
@@ -116,12 +124,13 @@ export function bundledHandlers(bundles: FunctionBundles, options: BundledHandle
   return {
     forwarder: (environment) => startWorkerHandler(bundles.forwarder, environment, logs),
     sink: async (environment) => {
+      if ((store !== undefined) !== bundles.sinkOnMemoryStore)
+        throw new Error('bundledHandlers: give the in-memory store exactly when the sink was bundled for it');
       if (!store) return startWorkerHandler(bundles.sink, environment, logs);
-      if (!bundles.memorySink) throw new Error('bundleFunctions was not asked for the in-memory sink');
       // One channel per container, as each execution environment has its own connection
       const { port1, port2 } = new MessageChannel();
       serveMemoryStore(port1, store);
-      const handler = await startWorkerHandler<KafkaEvent, KafkaBatchResponse>(bundles.memorySink, environment, {
+      const handler = await startWorkerHandler<KafkaEvent, KafkaBatchResponse>(bundles.sink, environment, {
         ...logs,
         workerData: { store: port2 },
         transferList: [port2],

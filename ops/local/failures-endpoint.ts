@@ -94,7 +94,9 @@ export function localFailuresUrl(stackName: string, given?: string): string {
   try {
     process.kill(state.pid, 0);
   } catch {
-    throw new UserError(`The \`telemetry-ops local\` of ${stackName} that wrote ${file} (pid ${state.pid}) is gone`);
+    throw new UserError(
+      `No \`telemetry-ops local\` of ${stackName} is running (pid ${state.pid}, which wrote ${file}, is gone): start one, or pass --local <url> as its banner shows`,
+    );
   }
   return state.url;
 }
