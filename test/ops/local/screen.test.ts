@@ -1,0 +1,110 @@
+/**
+ * The live screen of `local`: a counters line that says what it counts (subsets read as subsets, duplicates named),
+ * redrawn in place without anything else running into it; and the accounting behind `--duration`'s exit status.
+ */
+import { describe, expect, it } from 'vitest';
+import type { FailureEnvelope } from '../../../lambdas/shared/failure';
+import { accountFor } from '../../../ops/local/accounting';
+import type { LocalCounters } from '../../../ops/local/pipeline';
+import { countersLine, StatusLine } from '../../../ops/local/screen';
+import type { SimulationSummary } from '../../../ops/simulate';
+
+const counters = (overrides: Partial<LocalCounters> = {}): LocalCounters => ({
+  published: 8,
+  received: 6,
+  unrouted: 2,
+  forwarded: 5,
+  redelivered: 0,
+  lateAcknowledgements: 0,
+  stored: 5,
+  sinkRetries: 0,
+  deadLettered: { ingest: 1, sink: 0 },
+  backlog: 0,
+  ...overrides,
+});
+
+class Terminal {
+  public text = '';
+  public readonly isTTY = true;
+  public write(chunk: string) {
+    this.text += chunk;
+    return true;
+  }
+}
+
+describe('countersLine', () => {
+  it('shows unrouted publishes as part of what was published, and splits stored into new, duplicates, quarantined', () => {
+    const line = countersLine(counters(), { readings: 3, quarantined: 1 }, { sent: 9, acknowledged: 8 });
+
+    expect(line).toBe(
+      'fleet sent 9, acknowledged 8 | published 8 (6 queued, 2 on topics no rule selects) | forwarded 5 | stored 3 new + 1 duplicates + 1 quarantined | dead-lettered 1 | backlog 0 | retried 0',
+    );
+  });
+});
+
+describe('StatusLine on a terminal', () => {
+  it('redraws the counters in place, and clears them before a warning so that the two never share a line', () => {
+    const terminal = new Terminal();
+    const status = new StatusLine(terminal, false);
+
+    status.show('published 1');
+    status.show('published 2');
+    status.warn('the sink was invoked again');
+    status.show('published 3');
+
+    expect(terminal.text).toBe(
+      '\r\x1b[2Kpublished 1\r\x1b[2Kpublished 2\r\x1b[2Kwarning: the sink was invoked again\n\r\x1b[2Kpublished 3',
+    );
+  });
+});
+
+describe('accountFor', () => {
+  const fleet = (confirmed: boolean[], malformed = 0): SimulationSummary =>
+    ({
+      record: [
+        {
+          deviceId: 'd1',
+          topic: 'sensors/d1/telemetry',
+          readings: confirmed.map((ok, seq) => ({ seq, ts: seq, eventId: `e${seq}`, readings: {}, confirmed: ok })),
+          malformed: Array.from({ length: malformed }, () => ({
+            variant: 'truncated_json',
+            payload: '{',
+            confirmed: true,
+          })),
+          duplicates: [],
+          outOfOrder: [],
+        },
+      ],
+    }) as unknown as SimulationSummary;
+  const parked = (eventId: string | null) => ({ eventId }) as FailureEnvelope;
+
+  it('is complete when each acknowledged reading is stored or parked and each malformed message is parked', async () => {
+    const result = await accountFor({
+      counters: counters(),
+      droppedFromIngestQueue: 0,
+      failures: [parked('e1'), parked(null)],
+      fleet: fleet([true, true, false], 1),
+      storedIds: async () => new Set(['e0']),
+    });
+
+    expect(result).toEqual({ complete: true, problems: [] });
+  });
+
+  it('names what is missing: a reading neither stored nor parked, a malformed message not parked, a dropped message, a record the sink never handled', async () => {
+    const result = await accountFor({
+      counters: counters({ forwarded: 7 }),
+      droppedFromIngestQueue: 2,
+      failures: [],
+      fleet: fleet([true, true], 1),
+      storedIds: async () => new Set(['e0']),
+    });
+
+    expect(result.complete).toBe(false);
+    expect(result.problems).toEqual([
+      '2 messages were still in the ingest queue, neither forwarded nor parked',
+      '2 records forwarded to Kafka were neither acknowledged by the sink nor dead-lettered',
+      '1 acknowledged readings are neither stored nor in a failure store: e1',
+      '1 acknowledged malformed messages, but only 0 of them in a failure store',
+    ]);
+  });
+});
