@@ -4,6 +4,8 @@
  * queries and aggregation — and the sink runs on it unchanged (the same scenario as the real-server test,
  * test/lambdas/sink/mongodb.server.test.ts).
  */
+
+import { MessageChannel } from 'node:worker_threads';
 import { type Document, MongoBulkWriteError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { SinkEnvironmentSchema } from '../../../lambdas/sink/config';
@@ -11,6 +13,7 @@ import { createHandler } from '../../../lambdas/sink/create-handler';
 import { classifyMongoError } from '../../../lambdas/sink/mongo-errors';
 import { UpsertReadingWriter } from '../../../lambdas/sink/reading-writers';
 import { MemoryCollection, MemoryDb, memorySinkCollections } from '../../../ops/local/memory-store';
+import { MemoryStoreCallError, remoteSinkCollections, serveMemoryStore } from '../../../ops/local/memory-store-channel';
 import { devicePayload, envelope, kafkaEvent, kafkaRecord, lambdaContext, NOW } from '../../helpers/factories';
 
 /** Documents keyed by a string `_id`, as the sink's are. */
@@ -280,5 +283,37 @@ describe('the sink on the in-memory store', () => {
     const outcomes = await writer.write([document('a'), document('b')], Date.now() + 5_000);
 
     expect(outcomes).toEqual([{ status: 'duplicate' }, { status: 'written' }]);
+  });
+});
+
+describe('the in-memory store across a MessagePort (the sink bundle in its worker thread)', () => {
+  it('returns what the driver returns, and throws what it throws: a MongoBulkWriteError with each write error', async () => {
+    const db = new MemoryDb('telemetry');
+    const { port1, port2 } = new MessageChannel();
+    serveMemoryStore(port1, db);
+    const remote = remoteSinkCollections(port2);
+    const insert = (id: string) => ({ insertOne: { document: { _id: id, ts: new Date(NOW) } as never } });
+    try {
+      const first = await remote.readings.bulkWrite([insert('a')], { ordered: false });
+      const error = await bulkError(remote.readings.bulkWrite([insert('a'), insert('b')], { ordered: false }));
+      const found = await remote.readings.find({ _id: { $in: ['a', 'b'] } }, { projection: { ts: 1 } }).toArray();
+      const refused = remote.devices.bulkWrite([{ updateOne: { filter: { _id: 'd' }, update: { ts: 1 } } } as never]);
+
+      expect(first.insertedCount).toBe(1);
+      expect([error.writeErrors].flat().map((e) => [e.index, e.code])).toEqual([[0, 11000]]);
+      expect(error.result.insertedCount).toBe(1);
+      expect(found).toEqual([
+        { _id: 'a', ts: new Date(NOW) },
+        { _id: 'b', ts: new Date(NOW) },
+      ]);
+      await expect(refused).rejects.toThrow(MemoryStoreCallError);
+      await expect(refused).rejects.toMatchObject({
+        name: 'MongoInvalidArgumentError',
+        message: 'Update document requires atomic operators',
+      });
+      expect(db.collection('readings').size).toBe(2);
+    } finally {
+      port1.close();
+    }
   });
 });
