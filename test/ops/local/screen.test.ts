@@ -8,6 +8,7 @@ import { accountFor } from '../../../ops/local/accounting';
 import type { LocalCounters } from '../../../ops/local/pipeline';
 import { countersLine, StatusLine } from '../../../ops/local/screen';
 import type { SimulationSummary } from '../../../ops/simulate';
+import { Recorder } from '../../helpers/cli';
 
 const counters = (overrides: Partial<LocalCounters> = {}): LocalCounters => ({
   published: 8,
@@ -23,15 +24,6 @@ const counters = (overrides: Partial<LocalCounters> = {}): LocalCounters => ({
   ...overrides,
 });
 
-class Terminal {
-  public text = '';
-  public readonly isTTY = true;
-  public write(chunk: string) {
-    this.text += chunk;
-    return true;
-  }
-}
-
 describe('countersLine', () => {
   it('shows unrouted publishes as part of what was published, and splits stored into new, duplicates, quarantined', () => {
     const line = countersLine(counters(), { readings: 3, quarantined: 1 }, { sent: 9, acknowledged: 8 });
@@ -44,7 +36,7 @@ describe('countersLine', () => {
 
 describe('StatusLine on a terminal', () => {
   it('redraws the counters in place, and clears them before a warning so that the two never share a line', () => {
-    const terminal = new Terminal();
+    const terminal = new Recorder(true);
     const status = new StatusLine(terminal, false);
 
     status.show('published 1');
