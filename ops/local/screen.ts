@@ -155,14 +155,16 @@ export class StatusLine implements LocalLog {
   private shown = false;
 
   public constructor(
-    private readonly stderr: { write(chunk: string): unknown; isTTY?: boolean },
+    private readonly stderr: { write(chunk: string): unknown; isTTY?: boolean; columns?: number },
     private readonly quiet: boolean,
   ) {}
 
   public show(line: string): void {
     if (this.quiet) return;
     if (this.stderr.isTTY) {
-      this.stderr.write(`\r\x1b[2K${line}`);
+      // A line longer than the terminal wraps, and erasing the line would then leave its first rows behind
+      const width = this.stderr.columns ?? Number.POSITIVE_INFINITY;
+      this.stderr.write(`\r\x1b[2K${line.length < width ? line : `${line.slice(0, Math.max(0, width - 2))}…`}`);
       this.shown = true;
     } else this.stderr.write(`${line}\n`);
   }

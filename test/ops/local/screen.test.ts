@@ -48,6 +48,14 @@ describe('StatusLine on a terminal', () => {
       '\r\x1b[2Kpublished 1\r\x1b[2Kpublished 2\r\x1b[2Kwarning: the sink was invoked again\n\r\x1b[2Kpublished 3',
     );
   });
+  it('cuts the counters line to the terminal width, so that erasing it erases all of it', () => {
+    const terminal = Object.assign(new Recorder(true), { columns: 12 });
+    const status = new StatusLine(terminal, false);
+
+    status.show('published 120 | forwarded 118');
+
+    expect(terminal.text).toBe('\r\x1b[2Kpublished …');
+  });
 });
 
 describe('accountFor', () => {
