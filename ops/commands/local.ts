@@ -30,7 +30,10 @@ export const localCommand: CommandGroup = (program, kit) => {
       'stop after this long, print the summary, exit 1 unless every acknowledged reading is stored or in a failure store (default: until Ctrl-C)',
       decimal(1),
     )
-    .option('--log-file <path>', "where the functions' logs go (default: telemetry-ops-local-<stack>.log in the temp directory)")
+    .option(
+      '--log-file <path>',
+      "where the functions' logs go (default: telemetry-ops-local-<stack>.log in the temp directory)",
+    )
     .option('--mqtt-port <port>', 'port of the embedded MQTT broker (0: any free port)', wholeNumber(0, 65_535), 1883)
     .option('--mqtt-host <address>', 'address it listens on (0.0.0.0: devices on your network too)', '127.0.0.1')
     .addOption(
