@@ -120,6 +120,11 @@ export function showSummary(summary: ServeSummary, settings: LocalSettings): str
   const reasons = Object.entries(summary.deadLetteredByReason);
   if (reasons.length > 0)
     lines.push(`failures by reason: ${reasons.map(([reason, count]) => `${count} ${reason}`).join(', ')}`);
+  const inKafka = counters.forwarded - counters.stored - counters.deadLettered.sink;
+  if (inKafka > 0)
+    lines.push(
+      `in Kafka: ${inKafka} records forwarded but not through the sink yet (KAFKA_BROKERS keeps them for the next start; the mock cluster drops them)`,
+    );
   if (summary.droppedFromIngestQueue > 0)
     lines.push(`dropped: ${summary.droppedFromIngestQueue} messages still in the ingest queue (it lives in memory)`);
   const parked = [...summary.ingestDeadLetters, ...summary.sinkDeadLetters, ...summary.quarantine];

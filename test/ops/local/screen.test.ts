@@ -6,9 +6,11 @@ import { describe, expect, it } from 'vitest';
 import type { FailureEnvelope } from '../../../lambdas/shared/failure';
 import { accountFor } from '../../../ops/local/accounting';
 import type { LocalCounters } from '../../../ops/local/pipeline';
-import { countersLine, StatusLine } from '../../../ops/local/screen';
+import { countersLine, type ServeSummary, StatusLine, showSummary } from '../../../ops/local/screen';
+import { localSettings } from '../../../ops/local/settings';
 import type { SimulationSummary } from '../../../ops/simulate';
 import { Recorder } from '../../helpers/cli';
+import { devConfig } from '../../helpers/synth';
 
 const counters = (overrides: Partial<LocalCounters> = {}): LocalCounters => ({
   published: 8,
@@ -106,5 +108,37 @@ describe('accountFor', () => {
       '1 acknowledged readings are neither stored nor in a failure store: e1',
       '1 acknowledged malformed messages, but only 0 of them in a failure store',
     ]);
+  });
+});
+
+describe('showSummary', () => {
+  it('names each count, the duplicates collapsed, the failures by reason, and what Kafka still held at Ctrl-C', () => {
+    const parked = Array.from({ length: 21 }, (_, i) => ({
+      store: 'ingest-dlq',
+      reason: 'not_json',
+      deviceId: `d${i}`,
+      error: 'Unexpected end of JSON input',
+    })) as FailureEnvelope[];
+    const summary: ServeSummary = {
+      store: 'in-memory',
+      counters: counters({ published: 30, received: 30, unrouted: 0, forwarded: 9, stored: 7 }),
+      stored: { readings: 5, duplicates: 2, quarantined: 0 },
+      droppedFromIngestQueue: 0,
+      deadLetteredByReason: { 'ingest-dlq not_json': 21 },
+      ingestDeadLetters: parked,
+      sinkDeadLetters: [],
+      quarantine: [],
+    };
+
+    const text = showSummary(summary, localSettings(devConfig()));
+
+    expect(text).toContain('published 30 (30 queued, 0 on topics no rule selects), forwarded 9, sink acknowledged 7');
+    expect(text).toContain('stored (in-memory): 5 new readings, 2 duplicates collapsed, 0 quarantined');
+    expect(text).toContain('failures by reason: 21 ingest-dlq not_json');
+    expect(text).toContain('in Kafka: 2 records forwarded but not through the sink yet');
+    expect(text).toContain(
+      'dead letters (first 20 of 21; all of them with --json, or `failures list --local` while it runs)',
+    );
+    expect(text).not.toContain('accounted');
   });
 });
