@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpsContext } from '../../../ops/context';
 import type { LocalDependencies } from '../../../ops/local/dependencies';
 import { MemoryDb, memorySinkCollections } from '../../../ops/local/memory-store';
-import type { ForwarderFactory } from '../../../ops/local/ports';
+import type { ForwarderFactory, SinkFactory } from '../../../ops/local/ports';
 import { serveLocal } from '../../../ops/local/serve';
 import { localSettings } from '../../../ops/local/settings';
 import { sourceForwarder, sourceSink } from '../../../ops/local/source-handlers';
@@ -184,4 +184,60 @@ describe('telemetry-ops local: stopped during an invocation', () => {
     expect(stdout.text).toContain('published 1 (1 queued, 0 on topics no rule selects), forwarded 1');
     expect(stdout.text).not.toContain('dropped');
   });
+});
+
+describe('telemetry-ops local --duration: a run that cannot account for everything', () => {
+  it('prints the summary with what is missing and fails: a record the sink never acknowledged', async () => {
+    const cluster = KafkaMockCluster.start({ brokers: 1 });
+    const stdout = new Recorder();
+    const stderr = new Recorder();
+    const context = new OpsContext(
+      { env: 'dev', configDir: configDir({ stackName: 'DurationUnaccounted' }) },
+      new Output({ stdout, stderr }, false),
+      {},
+    );
+    const settings = localSettings(context.config);
+    cluster.createTopic(settings.topic, settings.partitions);
+    cluster.createTopic(settings.sink.deadLetterTopic ?? '', 1);
+    // MongoDB is down for the whole run: the event source keeps retrying the record
+    const downSink: SinkFactory = async () =>
+      Object.assign(
+        async (): Promise<never> => {
+          throw new Error('MongoServerSelectionError: connection refused');
+        },
+        { close: async () => undefined },
+      );
+    const served = serveLocal(
+      context,
+      { mqttPort: 0, mqttHost: '127.0.0.1', logLevel: 'SILENT', duration: 4 },
+      undefined,
+      {
+        dependencies: async () => ({
+          kafka: { brokers: cluster.bootstrapServers, description: 'the test cluster', stop: () => undefined },
+          mongoUri: undefined,
+        }),
+        handlers: { forwarder: sourceForwarder, sink: downSink },
+        store: new MemoryDb('telemetry'),
+        drainTimeoutMs: 500,
+      },
+    );
+    try {
+      await expect.poll(() => stderr.text, { timeout: 20_000 }).toContain('Ctrl-C stops it.');
+      const url = /mqtt:\/\/127\.0\.0\.1:\d+/.exec(stderr.text)?.[0] ?? '';
+      const device = await connectAsync(url, { clientId: 'sensor-1' });
+      await device.publishAsync('sensors/sensor-1/telemetry', JSON.stringify(devicePayload({ ts: Date.now() })), {
+        qos: 1,
+      });
+      await device.endAsync();
+
+      await expect(served).rejects.toThrow('Not every acknowledged reading is stored or in a failure store');
+    } finally {
+      await served.catch(() => undefined);
+      cluster.stop();
+    }
+    expect(stdout.text).toContain('NOT every acknowledged reading is accounted for');
+    expect(stdout.text).toContain(
+      '1 records forwarded to Kafka were neither acknowledged by the sink nor dead-lettered',
+    );
+  }, 60_000);
 });
