@@ -1,15 +1,35 @@
 /** `failures list | show | redrive`: every failure store, read through one envelope. */
 import { type Command, Option } from 'commander';
 import { FAILURE_STORES, type FailureEnvelope, type FailureStore } from '../../lambdas/shared/failure';
+import type { OpsContext } from '../context';
 import { isUserError, UserError } from '../errors';
 import { failureSource, parseStores, storeOfId } from '../failures/sources';
 import type { RedriveReport } from '../failures/stores';
+import { localFailuresUrl, readLocalFailures } from '../local/failures-endpoint';
 import { collect, wholeNumber } from '../options';
 import { fields, table } from '../output';
 import type { CommandGroup } from '../program';
 
 const storeOption = () =>
   new Option('-s, --store <store>', `only this store (repeatable): ${FAILURE_STORES.join(', ')}`).argParser(collect);
+
+const localOption = () =>
+  new Option(
+    '--local [url]',
+    'read the stores of a running `telemetry-ops local` instead of AWS (default: the one of this config)',
+  );
+
+/** The failures of one store, from AWS or from a running `local` (`--local`). */
+async function listStore(
+  context: OpsContext,
+  local: string | true | undefined,
+  store: FailureStore,
+  limit: number,
+): Promise<FailureEnvelope[]> {
+  if (local === undefined) return (await failureSource(context, store)).list(limit);
+  const url = localFailuresUrl(context.config.stackName, local === true ? undefined : local);
+  return [...(await readLocalFailures(url, store, limit)).failures];
+}
 
 const short = (text: string, max = 70) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
@@ -64,19 +84,27 @@ Stores, in flow order:
     .description('List failed messages, oldest first, as failure envelopes')
     .addOption(storeOption())
     .option('-n, --limit <n>', 'at most this many per store', wholeNumber(1), 50)
+    .addOption(localOption())
     .addHelpText(
       'after',
       `
 Queues are read without consuming: messages are hidden for up to 30 s while being read, then released.
+With --local, the stores of a running \`telemetry-ops local\` (its ingest dead-letter queue, sink dead-letter topic
+and quarantine), read while it runs; it has no ingest-errors queue.
 
 Examples:
   $ npx telemetry-ops failures list
-  $ npx telemetry-ops failures list --store ingest-dlq --limit 200 --json`,
+  $ npx telemetry-ops failures list --store ingest-dlq --limit 200 --json
+  $ npx telemetry-ops failures list --local --limit 1000`,
     )
     .action(
-      kit.action(async (context, options: { store?: string[]; limit: number }) => {
-        const { results, unavailable } = await perStore(parseStores(options.store), async (store) =>
-          (await failureSource(context, store)).list(options.limit),
+      kit.action(async (context, options: { store?: string[]; limit: number; local?: string | true }) => {
+        // A local run has no ingest-errors queue (its rules send straight to the ingest queue)
+        const stores = parseStores(options.store).filter(
+          (store) => options.local === undefined || options.store !== undefined || store !== 'ingest-errors',
+        );
+        const { results, unavailable } = await perStore(stores, (store) =>
+          listStore(context, options.local, store, options.limit),
         );
         const list = results.flat();
         context.out.result({ failures: list, unavailable }, ({ failures: rows }) =>
@@ -102,14 +130,20 @@ Examples:
     .description('Show one failed message: its envelope and original payload')
     .argument('<id>', 'failure id from `failures list` (<store>:<id>)')
     .option('-n, --limit <n>', 'look at most this many messages of the store for it', wholeNumber(1), 1000)
-    .addHelpText('after', '\nExample:\n  $ npx telemetry-ops failures show ingest-dlq:0b6f3c1e-…')
+    .addOption(localOption())
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ npx telemetry-ops failures show ingest-dlq:0b6f3c1e-…\n  $ npx telemetry-ops failures show ingest-dlq:0b6f3c1e-… --local',
+    )
     .action(
-      kit.action(async (context, id: string, options: { limit: number }) => {
-        const source = await failureSource(context, storeOfId(id));
-        const found = (await source.list(options.limit)).find((envelope) => envelope.id === id);
+      kit.action(async (context, id: string, options: { limit: number; local?: string | true }) => {
+        const store = storeOfId(id);
+        const found = (await listStore(context, options.local, store, options.limit)).find(
+          (envelope) => envelope.id === id,
+        );
         if (!found)
           throw new UserError(
-            `No failure ${id} among the first ${options.limit} of ${source.store} (redriven already, expired, or further in: raise --limit)`,
+            `No failure ${id} among the first ${options.limit} of ${store} (redriven already, expired, or further in: raise --limit)`,
           );
         context.out.result(found, showEnvelope);
       }),

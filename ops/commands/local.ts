@@ -1,7 +1,7 @@
 /** `local`: the whole pipeline on this machine, with the deployed handlers (ops/local). */
 import { Option } from 'commander';
 import { serveLocal } from '../local/serve';
-import { wholeNumber } from '../options';
+import { decimal, wholeNumber } from '../options';
 import type { CommandGroup } from '../program';
 
 interface LocalOptions {
@@ -11,13 +11,28 @@ interface LocalOptions {
   forwarderConcurrency?: number;
   visibilityTimeout?: number;
   logLevel: string;
+  demo?: boolean;
+  seed?: number;
+  duration?: number;
+  logFile?: string;
 }
 
 export const localCommand: CommandGroup = (program, kit) => {
   program
     .command('local')
     .description(
-      'Run the pipeline on this machine: MQTT broker, IoT rule enrichment, ingest queue, the forwarder and sink as bundled for Lambda, Kafka, MongoDB',
+      'Run the pipeline on this machine: MQTT broker, IoT rule enrichment, ingest queue, the forwarder and sink as bundled for Lambda, Kafka, MongoDB (or an in-memory store)',
+    )
+    .option('--demo', 'also run a small simulated fleet (a few duplicates, out-of-order and malformed messages)')
+    .addOption(new Option('--seed <n>', "seed of the demo fleet's readings and faults").argParser(wholeNumber(0)))
+    .option(
+      '--duration <seconds>',
+      'stop after this long, print the summary, exit 1 unless every acknowledged reading is stored or in a failure store (default: until Ctrl-C)',
+      decimal(1),
+    )
+    .option(
+      '--log-file <path>',
+      "where the functions' logs go (default: telemetry-ops-local-<stack>.log in the temp directory)",
     )
     .option('--mqtt-port <port>', 'port of the embedded MQTT broker (0: any free port)', wholeNumber(0, 65_535), 1883)
     .option('--mqtt-host <address>', 'address it listens on (0.0.0.0: devices on your network too)', '127.0.0.1')
@@ -38,7 +53,7 @@ export const localCommand: CommandGroup = (program, kit) => {
       wholeNumber(1, 43_200),
     )
     .addOption(
-      new Option('--log-level <level>', "the functions' log level (their JSON logs go to stdout)")
+      new Option('--log-level <level>', "the functions' log level (their JSON logs go to the log file)")
         .choices(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'])
         .default('WARN'),
     )
@@ -56,16 +71,21 @@ What runs where:
             at most 5 MiB per partition (a sink further behind loses records, and says so)
   sink      a consumer group feeding Lambda-shaped batches (sink section): partial batch responses, bounded
             retries, then Lambda's on-failure document to the sink dead-letter topic
-  MongoDB   MONGODB_URI
+  MongoDB   MONGODB_URI, or else an in-memory document store (mingo): not persistent, gone when it stops
+  fleet     with --demo, 5 simulated sensors (ops/simulate) publishing to the embedded broker
 
 Environment:
   KAFKA_BROKERS   host:port,…  (default: the mock cluster, needs librdkafka: apt-get install librdkafka1)
-  MONGODB_URI     mongodb://…  (required)
+  MONGODB_URI     mongodb://…  (default: the in-memory store)
 
-Counters go to stderr; on Ctrl-C it stops and prints what went through and the dead-lettered messages. The ingest
-queue lives in memory: what it still holds then is dropped. Needs the dev dependencies (esbuild, koffi).
+Counters go to stderr, the functions' logs to the log file the banner names. While it runs, \`npx telemetry-ops
+failures list --local\` lists every dead letter and quarantined record. On Ctrl-C (or after --duration) it stops
+and prints what went through and the dead-lettered messages. The ingest queue lives in memory: what it still holds
+then is dropped. Needs the dev dependencies (esbuild, koffi).
 
 Examples:
+  $ npx telemetry-ops local --demo --duration 30
+  $ npx telemetry-ops local --demo              # until Ctrl-C; \`failures list --local\` in another terminal
   $ docker compose up -d mongodb
   $ MONGODB_URI=mongodb://localhost:27017 npx telemetry-ops local
   $ docker compose --profile mqtt up -d        # Mosquitto, Kafka (KRaft) and MongoDB

@@ -6,10 +6,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import type { Context } from 'aws-lambda';
 import type { BuildOptions } from 'esbuild';
+import type { KafkaBatchResponse, KafkaEvent } from '../../lambdas/sink/kafka-event';
 import { BUNDLING_DEFAULTS, FUNCTION_DEFAULTS } from '../../lib/core/defaults';
 import { MONGODB_OPTIONAL_MODULES } from '../../lib/sink/mongo-sink';
 import { requireDevDependency } from './dev-dependency';
+import type { MemoryDb } from './memory-store';
+import { serveMemoryStore } from './memory-store-channel';
 import type { HandlerFactories } from './ports';
 import { startWorkerHandler } from './worker-handler';
 
@@ -19,6 +24,8 @@ const LAMBDAS = join(__dirname, '..', '..', 'lambdas');
 export const FUNCTIONS = {
   forwarder: { entry: join(LAMBDAS, 'forward', 'handler.ts'), externalModules: [] as readonly string[] },
   sink: { entry: join(LAMBDAS, 'sink', 'handler.ts'), externalModules: MONGODB_OPTIONAL_MODULES },
+  /** The sink on the in-memory store (memory-sink-handler.ts), for runs without MONGODB_URI. */
+  memorySink: { entry: join(__dirname, 'memory-sink-handler.ts'), externalModules: MONGODB_OPTIONAL_MODULES },
 } as const;
 
 /**
@@ -56,7 +63,10 @@ export function esbuildOptions(externalModules: readonly string[]): BuildOptions
 
 export interface FunctionBundles {
   readonly forwarder: string;
+  /** The sink's bundle: of `lambdas/sink/handler.ts`, or of memory-sink-handler.ts (`onMemoryStore`). */
   readonly sink: string;
+  /** Whether the sink bundle writes to the in-memory store (given a MessagePort to it) instead of MongoDB. */
+  readonly sinkOnMemoryStore: boolean;
   /** Deletes the bundles' directory. */
   remove(): void;
 }
@@ -68,13 +78,17 @@ export interface FunctionBundles {
 export const loadEsbuild = (): typeof import('esbuild') =>
   requireDevDependency<typeof import('esbuild')>('esbuild', 'bundling the functions as `cdk synth` does');
 
-/** Bundles both functions into a temporary directory. */
-export async function bundleFunctions(): Promise<FunctionBundles> {
+/**
+ * Bundles both functions into a temporary directory; with `memorySink`, the sink's entry is the one on the in-memory
+ * store (memory-sink-handler.ts).
+ */
+export async function bundleFunctions(options: { readonly memorySink?: boolean } = {}): Promise<FunctionBundles> {
   const { build } = loadEsbuild();
   const dir = mkdtempSync(join(tmpdir(), 'telemetry-local-'));
+  const sinkOnMemoryStore = Boolean(options.memorySink);
   try {
     const [forwarder, sink] = await Promise.all(
-      (['forwarder', 'sink'] as const).map(async (name) => {
+      (['forwarder', sinkOnMemoryStore ? 'memorySink' : 'sink'] as const).map(async (name) => {
         const outfile = join(dir, name, 'index.js');
         await build({
           ...esbuildOptions(FUNCTIONS[name].externalModules),
@@ -84,17 +98,49 @@ export async function bundleFunctions(): Promise<FunctionBundles> {
         return outfile;
       }),
     );
-    return { forwarder: forwarder as string, sink: sink as string, remove: () => rmSync(dir, { recursive: true }) };
+    return {
+      forwarder: forwarder as string,
+      sink: sink as string,
+      sinkOnMemoryStore,
+      remove: () => rmSync(dir, { recursive: true }),
+    };
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
 }
 
+export interface BundledHandlerOptions {
+  /** The sink writes here instead of MongoDB (bundled with `memorySink`). */
+  readonly store?: MemoryDb;
+  /** Where the functions' logs go. @default this process's stdout and stderr */
+  readonly output?: NodeJS.WritableStream;
+}
+
 /** Handler factories that run the bundles, each container in its own worker thread (see worker-handler.ts). */
-export function bundledHandlers(bundles: FunctionBundles): HandlerFactories {
+export function bundledHandlers(bundles: FunctionBundles, options: BundledHandlerOptions = {}): HandlerFactories {
+  const { store, output } = options;
+  const logs = output ? { output } : {};
   return {
-    forwarder: (environment) => startWorkerHandler(bundles.forwarder, environment),
-    sink: (environment) => startWorkerHandler(bundles.sink, environment),
+    forwarder: (environment) => startWorkerHandler(bundles.forwarder, environment, logs),
+    sink: async (environment) => {
+      if ((store !== undefined) !== bundles.sinkOnMemoryStore)
+        throw new Error('bundledHandlers: give the in-memory store exactly when the sink was bundled for it');
+      if (!store) return startWorkerHandler(bundles.sink, environment, logs);
+      // One channel per container, as each execution environment has its own connection
+      const { port1, port2 } = new MessageChannel();
+      serveMemoryStore(port1, store);
+      const handler = await startWorkerHandler<KafkaEvent, KafkaBatchResponse>(bundles.sink, environment, {
+        ...logs,
+        workerData: { store: port2 },
+        transferList: [port2],
+      });
+      return Object.assign((event: KafkaEvent, context: Context) => handler(event, context), handler, {
+        close: async () => {
+          await handler.close();
+          port1.close();
+        },
+      });
+    },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * What the local pipeline needs besides itself: Kafka (brokers named by `KAFKA_BROKERS`, or else librdkafka's mock
- * cluster in this process, through koffi), MongoDB (`MONGODB_URI`) and esbuild (to bundle the functions). Each is
- * checked before anything starts; every missing or unreachable one is reported at once, with how to provide it.
+ * cluster in this process, through koffi), MongoDB (`MONGODB_URI`, or else the in-memory store) and esbuild (to
+ * bundle the functions). Each is checked before anything starts; every missing or unreachable one is reported at
+ * once, with how to provide it.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
@@ -21,7 +22,8 @@ export interface LocalKafka {
 
 export interface LocalDependencies {
   readonly kafka: LocalKafka;
-  readonly mongoUri: string;
+  /** MONGODB_URI, checked; undefined when it is not set: the sink then writes to the in-memory store. */
+  readonly mongoUri: string | undefined;
 }
 
 const PROBE_TIMEOUT_MS = 5_000;
@@ -60,11 +62,8 @@ async function checkBundler(): Promise<void> {
   }
 }
 
-async function checkMongo(uri: string | undefined): Promise<string> {
-  if (!uri)
-    throw new Error(
-      'MongoDB: set MONGODB_URI, e.g. `docker compose up -d mongodb` and MONGODB_URI=mongodb://localhost:27017',
-    );
+async function checkMongo(uri: string | undefined): Promise<string | undefined> {
+  if (uri === undefined || uri === '') return undefined;
   if (!/^mongodb(\+srv)?:\/\//.test(uri))
     throw new Error(`MongoDB: MONGODB_URI must start with mongodb:// or mongodb+srv://, got ${redactUri(uri)}`);
   const client = new MongoClient(uri, {

@@ -35,8 +35,8 @@ export interface LocalPipelineOptions {
   readonly handlers: HandlerFactories;
   /** Plaintext Kafka brokers (`host:port`); the topic and the sink's dead-letter topic must exist. */
   readonly kafkaBrokers: readonly string[];
-  /** The sink's `MONGODB_URI`. */
-  readonly mongoUri: string;
+  /** The sink's `MONGODB_URI`; undefined when its handler factory gives it the in-memory store instead. */
+  readonly mongoUri: string | undefined;
   /** An embedded broker on host and port (port 0: any free one), or an existing broker to subscribe to. @default 127.0.0.1:1883 */
   readonly mqtt?: { readonly host?: string; readonly port?: number } | { readonly url: string };
   /**
@@ -61,9 +61,11 @@ export interface LocalPipelineOptions {
 
 /** What went through the pipeline since it started. */
 export interface LocalCounters {
-  /** Messages the rules sent to the ingest queue. */
+  /** Device publishes the broker passed on (every one of them: routed or not). */
+  readonly published: number;
+  /** Messages the rules sent to the ingest queue (a publish that two rules select is two). */
   readonly received: number;
-  /** Publishes on topics no rule selects. */
+  /** Publishes on topics no rule selects: part of `published`, never sent anywhere. */
   readonly unrouted: number;
   /** Records the forwarder produced to Kafka (deleted from the ingest queue, not parked). */
   readonly forwarded: number;
@@ -99,6 +101,7 @@ export class LocalPipeline {
   public readonly deadLetterQueue: LocalQueue;
 
   private readonly count = {
+    published: 0,
     received: 0,
     unrouted: 0,
     forwarded: 0,
@@ -265,6 +268,7 @@ export class LocalPipeline {
   /** A device message, as the broker received it: every rule it matches sends its output to the ingest queue. */
   public publish(publish: Publish): void {
     const matches = matchRules(this.settings.rules, publish.topic);
+    this.count.published++;
     if (matches.length === 0) this.count.unrouted++;
     for (const match of matches) {
       this.ingestQueue.send(ruleOutput(match, publish));
@@ -280,6 +284,7 @@ export class LocalPipeline {
 
   public counters(): LocalCounters {
     return {
+      published: this.count.published,
       received: this.count.received,
       unrouted: this.count.unrouted,
       forwarded: this.count.forwarded,

@@ -1,16 +1,41 @@
 /**
  * `telemetry-ops local`, behind its options: checks the dependencies, bundles the two functions as `cdk synth`
- * does, runs the pipeline until the signal aborts (Ctrl-C), with live counters on stderr, then prints what went
- * through and what was dead-lettered.
+ * does, runs the pipeline (and, with --demo, the built-in fleet) until the signal aborts (Ctrl-C) or --duration
+ * ends, with live counters on stderr and the functions' logs in a file, then prints what went through and what was
+ * dead-lettered. The sink writes to MongoDB at MONGODB_URI, or else to the in-memory store.
  */
+import { createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Document, MongoClient } from 'mongodb';
 import type { FailureEnvelope } from '../../lambdas/shared/failure';
+import type { QuarantineDocument } from '../../lambdas/sink/documents';
+import { COLLECTIONS } from '../../lambdas/sink/mongo-connection';
 import type { OpsContext } from '../context';
-import { table } from '../output';
+import { UserError } from '../errors';
+import { fromQuarantine } from '../failures/envelopes';
+import type { SimulationSummary } from '../simulate';
+import { accountFor } from './accounting';
 import { bundledHandlers, bundleFunctions, type FunctionBundles } from './bundles';
+import { DEMO_FLEET, type DemoFleet, startDemoFleet } from './demo-fleet';
 import { type LocalDependencies, redactUri, resolveDependencies } from './dependencies';
-import { type LocalCounters, LocalPipeline } from './pipeline';
-import type { HandlerFactories, LocalLog } from './ports';
+import { type FailuresEndpoint, type LocalFailureStores, startFailuresEndpoint } from './failures-endpoint';
+import { MemoryDb, type ReadableDb } from './memory-store';
+import { LocalPipeline } from './pipeline';
+import type { HandlerFactories } from './ports';
+import {
+  byReason,
+  countersLine,
+  fleetSummary,
+  type ServeSummary,
+  StatusLine,
+  type StoredCounts,
+  showSummary,
+  storedSplit,
+} from './screen';
 import { checkVisibilityTimeout, type LocalSettings, localSettings } from './settings';
+
+export type { ServeSummary } from './screen';
 
 export interface ServeOptions {
   readonly mqttPort: number;
@@ -20,28 +45,61 @@ export interface ServeOptions {
   /** Seconds. */
   readonly visibilityTimeout?: number;
   readonly logLevel: string;
+  /** Run the built-in fleet against the pipeline. */
+  readonly demo?: boolean;
+  /** Seed of the demo fleet's readings and faults. @default a random one */
+  readonly seed?: number;
+  /**
+   * Seconds: stop after this long (the demo fleet publishes for the first two thirds), let the pipeline drain, print
+   * the summary and fail unless every acknowledged reading is accounted for. @default until the signal aborts
+   */
+  readonly duration?: number;
+  /** Where the functions' logs go. @default telemetry-ops-local-<stack>.log in the temporary directory */
+  readonly logFile?: string;
 }
 
-/** Replacements for tests: other handlers (a MongoDB fake), other dependencies. */
+/** Replacements for tests: other handlers (built from source), other dependencies, another store to count in. */
 export interface ServeSeams {
   readonly handlers?: HandlerFactories;
   readonly dependencies?: (environment: NodeJS.ProcessEnv, settings: LocalSettings) => Promise<LocalDependencies>;
+  /** Where the summary counts what the sink stored. @default the in-memory store, or MongoDB at MONGODB_URI */
+  readonly store?: ReadableDb;
   /** How often the counters line is redrawn. @default 1 s on a terminal, 10 s otherwise */
   readonly refreshMs?: number;
+  /** How long --duration waits for the pipeline to drain. @default 30 s */
+  readonly drainTimeoutMs?: number;
 }
 
-/** What `local` prints when it stops. */
-export interface ServeSummary {
-  readonly counters: LocalCounters;
-  /** Ingest-queue messages not yet forwarded when it stopped (the queue lives in memory). */
-  readonly droppedFromIngestQueue: number;
-  /** The ingest dead-letter queue, as `failures` shows it. */
-  readonly ingestDeadLetters: readonly FailureEnvelope[];
-  /** What the sink event source wrote to its dead-letter topic. */
-  readonly sinkDeadLetters: readonly FailureEnvelope[];
+const DRAIN_TIMEOUT_MS = 30_000;
+
+/** Where the functions' logs go by default: one file per stack, named on screen. */
+export const defaultLogFile = (settings: LocalSettings): string =>
+  join(tmpdir(), `telemetry-ops-local-${settings.stackName}.log`);
+
+/** The document store the sink writes to, as `local` reads it back (counts, quarantine, accounting). */
+interface Store {
+  readonly kind: 'in-memory' | 'MongoDB';
+  readonly db: ReadableDb;
+  close(): Promise<void>;
 }
 
-const MAX_LISTED = 20;
+function openStore(
+  context: OpsContext,
+  dependencies: LocalDependencies,
+  seams: ServeSeams,
+): Store & { memory?: MemoryDb } {
+  const { database } = context.config.sink.mongo;
+  const kind = dependencies.mongoUri === undefined ? 'in-memory' : 'MongoDB';
+  if (seams.store) return { kind, db: seams.store, close: async () => undefined };
+  if (dependencies.mongoUri === undefined) {
+    const memory = new MemoryDb(database);
+    return { kind, db: memory, memory, close: async () => undefined };
+  }
+  const client = new MongoClient(dependencies.mongoUri, { appName: 'telemetry-local' });
+  return { kind, db: client.db(database), close: () => client.close() };
+}
+
+const count = async (db: ReadableDb, name: string, filter: Document = {}) => db.collection(name).countDocuments(filter);
 
 export async function serveLocal(
   context: OpsContext,
@@ -54,16 +112,27 @@ export async function serveLocal(
   if (options.visibilityTimeout !== undefined)
     checkVisibilityTimeout(settings, options.visibilityTimeout * 1000, '--visibility-timeout');
   const dependencies = await (seams.dependencies ?? resolveDependencies)(context.environment, settings);
+  const store = openStore(context, dependencies, seams);
+  const logFile = options.logFile ?? defaultLogFile(settings);
   let bundles: FunctionBundles | undefined;
   let pipeline: LocalPipeline | undefined;
+  let endpoint: FailuresEndpoint | undefined;
+  let fleet: DemoFleet | undefined;
+  let fleetDone: Promise<SimulationSummary | undefined> | undefined;
+  const logs = seams.handlers ? undefined : createWriteStream(logFile, { flags: 'w' });
   const status = new StatusLine(io.stderr, context.out.json);
   try {
     let handlers = seams.handlers;
     if (!handlers) {
       status.note('Bundling the forwarder and the sink with esbuild, as `cdk synth` does…');
-      bundles = await bundleFunctions();
-      handlers = bundledHandlers(bundles);
+      bundles = await bundleFunctions({ memorySink: store.memory !== undefined });
+      handlers = bundledHandlers(bundles, {
+        ...(store.memory ? { store: store.memory } : {}),
+        ...(logs ? { output: logs } : {}),
+      });
     }
+    const startedAt = new Date();
+    const baseline = await storedCounts(store.db, { readings: 0, quarantined: 0 });
     pipeline = await LocalPipeline.start({
       config: context.config,
       handlers,
@@ -75,42 +144,186 @@ export async function serveLocal(
       logLevel: options.logLevel,
       log: status,
     });
-    io.stderr.write(banner(context, settings, pipeline, dependencies, Boolean(options.mqttUrl)));
     const running = pipeline;
-    const refresh = setInterval(
-      () => status.show(countersLine(running.counters())),
-      seams.refreshMs ?? (io.stderr.isTTY ? 1_000 : 10_000),
+    const quarantined = async (): Promise<FailureEnvelope[]> =>
+      (
+        await store.db
+          .collection(COLLECTIONS.quarantine)
+          .find({ firstFailedAt: { $gte: startedAt } }, { sort: { firstFailedAt: 1 } })
+          .toArray()
+      ).map((document) => fromQuarantine(document as QuarantineDocument, context.config.sink.mongo.database));
+    endpoint = await startFailuresEndpoint(settings.stackName, failureStores(running, settings, quarantined));
+    io.stderr.write(
+      banner(context, settings, running, dependencies, {
+        external: Boolean(options.mqttUrl),
+        store: store.kind,
+        logFile: logs ? logFile : undefined,
+        demo: Boolean(options.demo),
+        duration: options.duration,
+        failuresUrl: endpoint.url,
+      }),
     );
+    const topicFilter = settings.rules[0]?.topicFilter;
+    if (options.demo && topicFilter)
+      fleet = startDemoFleet({
+        url: running.mqttUrl,
+        topicFilter,
+        ...(options.duration !== undefined ? { publishMs: (options.duration * 1000 * 2) / 3 } : {}),
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      });
+    fleetDone = fleet?.done.catch((error: unknown) => {
+      status.error(`the demo fleet stopped: ${(error as Error).message}`);
+      return undefined;
+    });
+    let stored = baseline;
+    const redraw = async () => {
+      stored = await storedCounts(store.db, baseline).catch(() => stored);
+      const progress = fleet?.progress();
+      status.show(countersLine(running.counters(), stored, progress));
+    };
+    const refresh = setInterval(() => void redraw(), seams.refreshMs ?? (io.stderr.isTTY ? 1_000 : 10_000));
+    let reason: 'signal' | 'duration';
     try {
-      await aborted(signal);
+      reason = await stopped(signal, options.duration);
     } finally {
       clearInterval(refresh);
+    }
+    let fleetRun: SimulationSummary | undefined;
+    if (fleet) {
+      fleet.stop();
+      fleetRun = await fleetDone;
+    }
+    if (reason === 'duration') {
+      status.note(`${options.duration} s: waiting for the pipeline to drain…`);
+      await drained(running, seams.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
     }
     status.note('Stopping: no new messages; waiting for the invocations under way…');
     await running.stop();
     // After the invocations under way ended: what they acknowledged is not lost
     const dropped = running.ingestQueue.visibleCount + running.ingestQueue.inFlightCount;
     const deadLetters = running.deadLetters();
+    const quarantine = await quarantined();
+    const counters = running.counters();
+    const failures = [...deadLetters.ingest, ...deadLetters.sink, ...quarantine];
     const summary: ServeSummary = {
-      counters: running.counters(),
+      store: store.kind,
+      counters,
+      stored: storedSplit(counters, await storedCounts(store.db, baseline)),
       droppedFromIngestQueue: dropped,
+      deadLetteredByReason: byReason(failures),
       ingestDeadLetters: deadLetters.ingest,
       sinkDeadLetters: deadLetters.sink,
+      quarantine,
+      ...(fleetRun ? { fleet: fleetSummary(fleetRun) } : {}),
+      ...(reason === 'duration'
+        ? {
+            accounting: await accountFor({
+              counters,
+              droppedFromIngestQueue: dropped,
+              failures,
+              ...(fleetRun ? { fleet: fleetRun } : {}),
+              storedIds: (ids) => storedIds(store.db, ids),
+            }),
+          }
+        : {}),
     };
     context.out.result(summary, (data) => showSummary(data, settings));
+    if (summary.accounting && !summary.accounting.complete)
+      throw new UserError('Not every acknowledged reading is stored or in a failure store (see the summary)');
   } finally {
+    fleet?.stop();
+    await fleetDone;
+    await endpoint?.stop();
     await pipeline?.stop();
     bundles?.remove();
     dependencies.kafka.stop();
+    await store.close();
+    await new Promise<void>((resolve) => (logs ? logs.end(resolve) : resolve()));
   }
 }
 
-/** Resolves when `signal` aborts; never without one. */
-function aborted(signal: AbortSignal | undefined): Promise<void> {
+/** What the store holds now, less `baseline` (what it held when the run started). */
+async function storedCounts(db: ReadableDb, baseline: StoredCounts): Promise<StoredCounts> {
+  const [readings, quarantined] = await Promise.all([
+    count(db, COLLECTIONS.readings),
+    count(db, COLLECTIONS.quarantine),
+  ]);
+  return { readings: readings - baseline.readings, quarantined: quarantined - baseline.quarantined };
+}
+
+async function storedIds(db: ReadableDb, ids: readonly string[]): Promise<ReadonlySet<string>> {
+  const found = await db
+    .collection(COLLECTIONS.readings)
+    .find({ _id: { $in: [...ids] } }, { projection: { _id: 1 } })
+    .toArray();
+  return new Set(found.map((document) => String(document._id)));
+}
+
+/** The failure stores of the running pipeline, for `failures list --local`. */
+function failureStores(
+  pipeline: LocalPipeline,
+  settings: LocalSettings,
+  quarantined: () => Promise<FailureEnvelope[]>,
+): LocalFailureStores {
+  return async (store) => {
+    switch (store) {
+      case 'ingest-errors':
+        return {
+          missing:
+            'the local IoT rules send straight to the ingest queue: there is no error action here, so no ingest-errors queue',
+        };
+      case 'ingest-dlq':
+        return pipeline.deadLetters().ingest;
+      case 'sink-dlt':
+        return settings.sink.deadLetterTopic
+          ? pipeline.deadLetters().sink
+          : {
+              missing:
+                'the sink runs an on-demand event source (sink.provisionedPollers is null): no dead-letter topic',
+            };
+      case 'quarantine':
+        return quarantined();
+    }
+  };
+}
+
+/** Resolves when `signal` aborts or `duration` seconds have passed, saying which. */
+function stopped(signal: AbortSignal | undefined, duration: number | undefined): Promise<'signal' | 'duration'> {
   return new Promise((resolve) => {
-    if (signal?.aborted) resolve();
-    signal?.addEventListener('abort', () => resolve(), { once: true });
+    if (signal?.aborted) return resolve('signal');
+    const timer = duration === undefined ? undefined : setTimeout(() => resolve('duration'), duration * 1000);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve('signal');
+      },
+      { once: true },
+    );
   });
+}
+
+/**
+ * Waits until nothing is under way: the ingest queue empty, and every record forwarded to Kafka acknowledged by the
+ * sink or dead-lettered; at most `timeoutMs` (the accounting then says what is missing).
+ */
+async function drained(pipeline: LocalPipeline, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const counters = pipeline.counters();
+    if (counters.backlog === 0 && counters.stored + counters.deadLettered.sink >= counters.forwarded) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+interface BannerFacts {
+  readonly external: boolean;
+  readonly store: 'in-memory' | 'MongoDB';
+  /** Where the functions' logs go; undefined for handlers built from source (they log to stdout). */
+  readonly logFile: string | undefined;
+  readonly demo: boolean;
+  readonly duration: number | undefined;
+  readonly failuresUrl: string;
 }
 
 function banner(
@@ -118,97 +331,35 @@ function banner(
   settings: LocalSettings,
   pipeline: LocalPipeline,
   dependencies: LocalDependencies,
-  external: boolean,
+  facts: BannerFacts,
 ): string {
   const { sink } = settings;
+  const { database } = context.config.sink.mongo;
   const publish = settings.rules.flatMap((rule) => [rule.deviceTopic, `${rule.basicIngestTopic}   (Basic Ingest)`]);
+  const { devices, rate, faults } = DEMO_FLEET;
   const lines = [
     `Pipeline ${settings.stackName} (config/${context.options.env}.json) running on this machine.`,
-    `  MQTT      ${pipeline.mqttUrl}${external ? ' (subscribed to this broker)' : ' (embedded broker)'}`,
+    `  MQTT      ${pipeline.mqttUrl}${facts.external ? ' (subscribed to this broker)' : ' (embedded broker)'}`,
     `  publish   ${publish.join('\n            ')}`,
     `  Kafka     ${dependencies.kafka.description}`,
     `            topic ${settings.topic}${sink.deadLetterTopic ? `, sink dead-letter topic ${sink.deadLetterTopic}` : ' (on demand: no dead-letter topic)'}`,
-    `  MongoDB   ${redactUri(dependencies.mongoUri)}, database ${context.config.sink.mongo.database}`,
-    `  try       npx telemetry-ops simulate --url ${pipeline.mqttUrl} --devices 10 --messages 100 --malformed 0.05`,
+    dependencies.mongoUri === undefined
+      ? `  store     in-memory document store, database ${database}: NOT persistent, gone when this stops (set MONGODB_URI for MongoDB)`
+      : `  store     MongoDB ${redactUri(dependencies.mongoUri)}, database ${database}`,
+    ...(facts.logFile ? [`  logs      the functions' logs go to ${facts.logFile}`] : []),
+    `  failures  npx telemetry-ops failures list --local   (every dead letter and quarantined record, while this runs;`,
+    `            served at ${facts.failuresUrl})`,
+    ...(facts.demo
+      ? [
+          `  fleet     ${devices} demo sensors, ${rate} publishes/s, ${faults.duplicate * 100}% sent twice, ${faults.outOfOrder * 100}% out of order, ${faults.malformed * 100}% extra malformed messages`,
+        ]
+      : [
+          `  try       npx telemetry-ops simulate --url ${pipeline.mqttUrl} --devices 10 --messages 100 --malformed 0.05`,
+        ]),
     `            KAFKA_BROKERS=${dependencies.kafka.brokers.join(',')} npx telemetry-ops tail --follow`,
-    'Ctrl-C stops it.',
+    `Counters: published (queued by a rule, or on topics no rule selects) → forwarded to Kafka → stored (new readings, duplicates the store held already, quarantined).`,
+    `${facts.duration !== undefined ? `Stops after ${facts.duration} s. ` : ''}Ctrl-C stops it.`,
     '',
   ];
   return `${lines.join('\n')}\n`;
-}
-
-export function countersLine(counters: LocalCounters): string {
-  return [
-    `received ${counters.received}`,
-    `forwarded ${counters.forwarded}`,
-    `stored ${counters.stored}`,
-    `dead-lettered ${counters.deadLettered.ingest + counters.deadLettered.sink}`,
-    `backlog ${counters.backlog}`,
-    `retried ${counters.redelivered + counters.sinkRetries}`,
-  ].join(' | ');
-}
-
-function showSummary(summary: ServeSummary, settings: LocalSettings): string {
-  const { counters } = summary;
-  const lines = [
-    `received ${counters.received} (${counters.unrouted} on topics no rule selects), forwarded ${counters.forwarded}, stored ${counters.stored} (stored, duplicates and quarantined)`,
-    `retried: ${counters.redelivered} ingest redeliveries, ${counters.sinkRetries} sink re-invocations${counters.lateAcknowledgements > 0 ? `; ${counters.lateAcknowledgements} messages delivered twice, acknowledged after their visibility timeout ended` : ''}`,
-    `dead-lettered: ${counters.deadLettered.ingest} in the ingest dead-letter queue, ${counters.deadLettered.sink} to ${settings.sink.deadLetterTopic ?? 'no dead-letter topic'}`,
-  ];
-  if (summary.droppedFromIngestQueue > 0)
-    lines.push(`dropped: ${summary.droppedFromIngestQueue} messages still in the ingest queue (it lives in memory)`);
-  const parked = [...summary.ingestDeadLetters, ...summary.sinkDeadLetters];
-  if (parked.length > 0) {
-    lines.push('', `dead letters${parked.length > MAX_LISTED ? ` (first ${MAX_LISTED} of ${parked.length})` : ''}:`);
-    lines.push(
-      table(parked.slice(0, MAX_LISTED), [
-        ['STORE', (row) => row.store],
-        ['REASON', (row) => row.reason],
-        ['DEVICE', (row) => row.deviceId],
-        ['ERROR', (row) => (row.error.length > 80 ? `${row.error.slice(0, 79)}…` : row.error)],
-      ]),
-    );
-  }
-  return lines.join('\n');
-}
-
-/**
- * The counters line on stderr: redrawn in place on a terminal, printed as a plain line otherwise; notes and the
- * event sources' warnings go above it. Silent with --json (scripts read stdout).
- */
-class StatusLine implements LocalLog {
-  private shown = false;
-
-  public constructor(
-    private readonly stderr: { write(chunk: string): unknown; isTTY?: boolean },
-    private readonly quiet: boolean,
-  ) {}
-
-  public show(line: string): void {
-    if (this.quiet) return;
-    if (this.stderr.isTTY) {
-      this.stderr.write(`\r\x1b[2K${line}`);
-      this.shown = true;
-    } else this.stderr.write(`${line}\n`);
-  }
-
-  public note(message: string): void {
-    this.clear();
-    if (!this.quiet) this.stderr.write(`${message}\n`);
-  }
-
-  public warn(message: string): void {
-    this.clear();
-    this.stderr.write(`warning: ${message}\n`);
-  }
-
-  public error(message: string): void {
-    this.clear();
-    this.stderr.write(`error: ${message}\n`);
-  }
-
-  private clear(): void {
-    if (this.shown) this.stderr.write('\r\x1b[2K');
-    this.shown = false;
-  }
 }

@@ -118,7 +118,8 @@ export interface LocalEndpoints {
   readonly deadLetterQueueUrl: string;
   /** The loopback SQS endpoint, for the bundled AWS SDK. */
   readonly sqsEndpoint: string;
-  readonly mongoUri: string;
+  /** Undefined: the sink writes to the in-memory store (memory-sink-handler.ts), which needs no URI. */
+  readonly mongoUri: string | undefined;
   /** Powertools log level of both functions (their logs go to stdout, as in Lambda). */
   readonly logLevel: string;
 }
@@ -171,7 +172,7 @@ export function sinkEnvironment(
   const { mongo } = config.sink;
   return {
     ...commonEnvironment(settings, endpoints, 'telemetry-sink'),
-    MONGODB_URI: endpoints.mongoUri,
+    ...(endpoints.mongoUri !== undefined ? { MONGODB_URI: endpoints.mongoUri } : {}),
     MONGODB_DATABASE: mongo.database,
     MONGODB_MAX_POOL_SIZE: String(mongo.maxPoolSize),
     MONGODB_TIME_SERIES: String(mongo.timeSeries),

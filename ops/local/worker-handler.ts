@@ -6,7 +6,7 @@
  * An uncaught exception or unhandled rejection in the bundle ends the worker, as it ends a Lambda runtime: the
  * invocation under way rejects and the handler reports itself gone (`alive`), so that it is not invoked again.
  */
-import { Worker } from 'node:worker_threads';
+import { type TransferListItem, Worker } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
 import type { ClosableHandler } from './containers';
 
@@ -50,6 +50,14 @@ export class FunctionError extends Error {
   }
 }
 
+export interface WorkerHandlerOptions {
+  /** More for the bundle to read from `workerData` (a MessagePort to the in-memory store). */
+  readonly workerData?: Readonly<Record<string, unknown>>;
+  readonly transferList?: readonly TransferListItem[];
+  /** Where the function's stdout and stderr go (its logs, as CloudWatch Logs gets them). @default this process's */
+  readonly output?: NodeJS.WritableStream;
+}
+
 /**
  * Starts a worker that loads `bundle` with `environment` as its whole environment; resolves once the bundle loaded
  * (rejects with the bundle's own error when it cannot load, e.g. a bad environment).
@@ -57,8 +65,21 @@ export class FunctionError extends Error {
 export function startWorkerHandler<E, R>(
   bundle: string,
   environment: Readonly<Record<string, string>>,
+  options: WorkerHandlerOptions = {},
 ): Promise<ClosableHandler<E, R>> {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, env: { ...environment }, workerData: { bundle } });
+  const { output } = options;
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    env: { ...environment },
+    workerData: { ...options.workerData, bundle },
+    transferList: [...(options.transferList ?? [])],
+    stdout: output !== undefined,
+    stderr: output !== undefined,
+  });
+  if (output) {
+    worker.stdout.pipe(output, { end: false });
+    worker.stderr.pipe(output, { end: false });
+  }
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let next = 0;
   let exited: Error | undefined;

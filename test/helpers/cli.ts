@@ -13,7 +13,8 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-class Recorder {
+/** A stdout or stderr that keeps what was written (a terminal when `isTTY`). */
+export class Recorder {
   public text = '';
   public constructor(public readonly isTTY = false) {}
   public write(chunk: string) {

@@ -1,4 +1,7 @@
-/** What `local` says when Kafka cannot be had: neither librdkafka (for the mock cluster) nor KAFKA_BROKERS. */
+/**
+ * What `local` says when Kafka cannot be had: neither librdkafka (for the mock cluster) nor KAFKA_BROKERS; and that a
+ * missing MONGODB_URI is none of its problems (the sink then writes to the in-memory store).
+ */
 import { describe, expect, it, vi } from 'vitest';
 import { redactUri, resolveDependencies } from '../../../ops/local/dependencies';
 import { localSettings } from '../../../ops/local/settings';
@@ -15,17 +18,23 @@ vi.mock('../../../ops/local/kafka-mock-cluster', () => ({
 }));
 
 describe('resolveDependencies', () => {
-  it('says how to get Kafka without librdkafka, next to the MongoDB problem', async () => {
+  it('says how to get Kafka without librdkafka; without MONGODB_URI there is no MongoDB problem (the in-memory store)', async () => {
     const failure = resolveDependencies({}, localSettings(devConfig()));
 
     await expect(failure).rejects.toThrow(
       [
         'Cannot run the pipeline locally:',
         '  - Kafka: no broker. Install librdkafka for the built-in mock cluster (`apt-get install librdkafka1`) or set KAFKA_BROKERS=localhost:9092 (`docker compose up -d kafka kafka-init`)',
-        '  - MongoDB: set MONGODB_URI, e.g. `docker compose up -d mongodb` and MONGODB_URI=mongodb://localhost:27017',
       ].join('\n'),
     );
+    await expect(failure).rejects.not.toThrow(/MongoDB/);
     await expect(failure).rejects.toMatchObject({ name: 'UserError' });
+  });
+
+  it('still names a MONGODB_URI that is not a MongoDB URI, next to the Kafka problem', async () => {
+    const failure = resolveDependencies({ MONGODB_URI: 'localhost:27017' }, localSettings(devConfig()));
+
+    await expect(failure).rejects.toThrow('  - MongoDB: MONGODB_URI must start with mongodb:// or mongodb+srv://');
   });
 });
 

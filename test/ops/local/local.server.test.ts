@@ -57,6 +57,6 @@ describe.skipIf(!uri)('telemetry-ops local against a real MongoDB server (MONGOD
       await client.db(database).dropDatabase();
       await client.close();
     }
-    expect(stdout.text).toContain('forwarded 1, stored 1');
+    expect(stdout.text).toContain('forwarded 1, sink acknowledged 1\nstored (MongoDB): 1 new readings');
   }, 90_000);
 });

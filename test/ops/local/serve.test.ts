@@ -5,24 +5,17 @@
  */
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../../lambdas/sink/documents';
 import { OpsContext } from '../../../ops/context';
 import type { LocalDependencies } from '../../../ops/local/dependencies';
-import type { ForwarderFactory } from '../../../ops/local/ports';
+import { MemoryDb, memorySinkCollections } from '../../../ops/local/memory-store';
+import type { ForwarderFactory, SinkFactory } from '../../../ops/local/ports';
 import { serveLocal } from '../../../ops/local/serve';
 import { localSettings } from '../../../ops/local/settings';
 import { sourceForwarder, sourceSink } from '../../../ops/local/source-handlers';
 import { Output } from '../../../ops/output';
 import { cli, configDir } from '../../helpers/cli';
 import { devicePayload } from '../../helpers/factories';
-import { FakeCollection } from '../../helpers/fake-mongo';
 import { KafkaMockCluster } from '../../helpers/kafka-mock';
-
-const fakeCollections = () => ({
-  readings: new FakeCollection<ReadingDocument>(),
-  devices: new FakeCollection<DeviceStateDocument>(),
-  quarantine: new FakeCollection<QuarantineDocument>(),
-});
 
 class Recorder {
   public text = '';
@@ -34,16 +27,6 @@ class Recorder {
 }
 
 describe('telemetry-ops local: missing dependencies', () => {
-  it('says how to provide MongoDB when MONGODB_URI is not set', async () => {
-    const run = await cli(['local'], { environment: {} });
-
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain('Cannot run the pipeline locally');
-    expect(run.stderr).toContain(
-      'MongoDB: set MONGODB_URI, e.g. `docker compose up -d mongodb` and MONGODB_URI=mongodb://localhost:27017',
-    );
-  });
-
   it('lists every problem at once', async () => {
     const run = await cli(['local'], { environment: { KAFKA_BROKERS: 'kafka', MONGODB_URI: 'localhost:27017' } });
 
@@ -73,7 +56,7 @@ describe('telemetry-ops local: a run', () => {
   let cluster: KafkaMockCluster;
   const stdout = new Recorder();
   const stderr = new Recorder();
-  const collections = fakeCollections();
+  const db = new MemoryDb('telemetry');
   let served: Promise<void>;
   const abort = new AbortController();
 
@@ -89,7 +72,8 @@ describe('telemetry-ops local: a run', () => {
     };
     served = serveLocal(context, { mqttPort: 0, mqttHost: '127.0.0.1', logLevel: 'SILENT' }, abort.signal, {
       dependencies: async () => dependencies,
-      handlers: { forwarder: sourceForwarder, sink: sourceSink(collections) },
+      handlers: { forwarder: sourceForwarder, sink: sourceSink(memorySinkCollections(db)) },
+      store: db,
       refreshMs: 100,
     });
     const deadline = Date.now() + 20_000;
@@ -122,17 +106,23 @@ describe('telemetry-ops local: a run', () => {
     await device.publishAsync('$aws/rules/TelemetryPipeline_dev_1/sensors/sensor-1/telemetry', '{"ts":', { qos: 1 });
     await device.endAsync();
 
-    await expect.poll(() => collections.readings.docs.size, { timeout: 20_000 }).toBe(1);
-    await expect.poll(() => stderr.text, { timeout: 5_000 }).toContain('received 2 | forwarded 1 | stored 1');
+    await expect.poll(() => db.collection('readings').size, { timeout: 20_000 }).toBe(1);
+    await expect
+      .poll(() => stderr.text, { timeout: 5_000 })
+      .toContain(
+        'published 2 (2 queued, 0 on topics no rule selects) | forwarded 1 | stored 1 new + 0 duplicates + 0 quarantined',
+      );
     abort.abort();
     await served;
 
-    expect(collections.readings.all()[0]).toMatchObject({
+    expect((await db.collection('readings').find({}).toArray())[0]).toMatchObject({
       deviceId: 'sensor-1',
       sourceTopic: 'sensors/sensor-1/telemetry',
     });
     expect(stderr.text).toContain('Stopping: no new messages');
-    expect(stdout.text).toContain('received 2 (0 on topics no rule selects), forwarded 1, stored 1');
+    expect(stdout.text).toContain(
+      'published 2 (2 queued, 0 on topics no rule selects), forwarded 1, sink acknowledged 1\nstored (MongoDB): 1 new readings, 0 duplicates collapsed, 0 quarantined',
+    );
     expect(stdout.text).toContain(
       'dead-lettered: 1 in the ingest dead-letter queue, 0 to telemetry.readings.v1.sink-dlt',
     );
@@ -150,6 +140,7 @@ describe('telemetry-ops local: stopped during an invocation', () => {
     const settings = localSettings(context.config);
     cluster.createTopic(settings.topic, settings.partitions);
     cluster.createTopic(settings.sink.deadLetterTopic ?? '', 1);
+    const db = new MemoryDb('telemetry');
     let invoked = 0;
     // A forwarder that takes its time: Ctrl-C comes while it runs
     const slowForwarder: ForwarderFactory = async (environment) => {
@@ -168,7 +159,8 @@ describe('telemetry-ops local: stopped during an invocation', () => {
         kafka: { brokers: cluster.bootstrapServers, description: 'the test cluster', stop: () => undefined },
         mongoUri: 'mongodb://127.0.0.1:9',
       }),
-      handlers: { forwarder: slowForwarder, sink: sourceSink(fakeCollections()) },
+      handlers: { forwarder: slowForwarder, sink: sourceSink(memorySinkCollections(db)) },
+      store: db,
       refreshMs: 100,
     });
     try {
@@ -189,7 +181,63 @@ describe('telemetry-ops local: stopped during an invocation', () => {
       cluster.stop();
     }
 
-    expect(stdout.text).toContain('received 1 (0 on topics no rule selects), forwarded 1');
+    expect(stdout.text).toContain('published 1 (1 queued, 0 on topics no rule selects), forwarded 1');
     expect(stdout.text).not.toContain('dropped');
   });
+});
+
+describe('telemetry-ops local --duration: a run that cannot account for everything', () => {
+  it('prints the summary with what is missing and fails: a record the sink never acknowledged', async () => {
+    const cluster = KafkaMockCluster.start({ brokers: 1 });
+    const stdout = new Recorder();
+    const stderr = new Recorder();
+    const context = new OpsContext(
+      { env: 'dev', configDir: configDir({ stackName: 'DurationUnaccounted' }) },
+      new Output({ stdout, stderr }, false),
+      {},
+    );
+    const settings = localSettings(context.config);
+    cluster.createTopic(settings.topic, settings.partitions);
+    cluster.createTopic(settings.sink.deadLetterTopic ?? '', 1);
+    // MongoDB is down for the whole run: the event source keeps retrying the record
+    const downSink: SinkFactory = async () =>
+      Object.assign(
+        async (): Promise<never> => {
+          throw new Error('MongoServerSelectionError: connection refused');
+        },
+        { close: async () => undefined },
+      );
+    const served = serveLocal(
+      context,
+      { mqttPort: 0, mqttHost: '127.0.0.1', logLevel: 'SILENT', duration: 4 },
+      undefined,
+      {
+        dependencies: async () => ({
+          kafka: { brokers: cluster.bootstrapServers, description: 'the test cluster', stop: () => undefined },
+          mongoUri: undefined,
+        }),
+        handlers: { forwarder: sourceForwarder, sink: downSink },
+        store: new MemoryDb('telemetry'),
+        drainTimeoutMs: 500,
+      },
+    );
+    try {
+      await expect.poll(() => stderr.text, { timeout: 20_000 }).toContain('Ctrl-C stops it.');
+      const url = /mqtt:\/\/127\.0\.0\.1:\d+/.exec(stderr.text)?.[0] ?? '';
+      const device = await connectAsync(url, { clientId: 'sensor-1' });
+      await device.publishAsync('sensors/sensor-1/telemetry', JSON.stringify(devicePayload({ ts: Date.now() })), {
+        qos: 1,
+      });
+      await device.endAsync();
+
+      await expect(served).rejects.toThrow('Not every acknowledged reading is stored or in a failure store');
+    } finally {
+      await served.catch(() => undefined);
+      cluster.stop();
+    }
+    expect(stdout.text).toContain('NOT every acknowledged reading is accounted for');
+    expect(stdout.text).toContain(
+      '1 records forwarded to Kafka were neither acknowledged by the sink nor dead-lettered',
+    );
+  }, 60_000);
 });

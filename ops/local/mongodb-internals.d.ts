@@ -1,6 +1,6 @@
 /**
- * The driver exports the types of these classes but not their constructors; the fake collection needs real
- * instances so that the code under test sees exactly what the driver throws.
+ * The driver exports the types of these classes but not their constructors; the in-memory store (memory-store.ts)
+ * and the tests' fake collection need real instances, so that the sink sees exactly what the driver throws.
  */
 declare module 'mongodb/lib/bulk/common.js' {
   import type { BulkWriteResult as Result, WriteError as WriteErrorInstance } from 'mongodb';
