@@ -37,14 +37,13 @@ describe('requireDevDependency', () => {
 });
 
 describe('resolveDependencies without the development dependencies', () => {
-  it('says how to get koffi (or another Kafka) and esbuild, next to the other problems', async () => {
+  it('says how to get koffi (or another Kafka) and esbuild, next to each other (no MongoDB needed: the in-memory store stands in)', async () => {
     const failure = resolveDependencies({}, localSettings(devConfig()));
 
     await expect(failure).rejects.toThrow(
       [
         'Cannot run the pipeline locally:',
         '  - Kafka: no broker. koffi is not installed: the Kafka mock cluster (librdkafka through koffi) needs it. It is a development dependency: run `npm ci` in the project, without --omit=dev; or set KAFKA_BROKERS=localhost:9092 (`docker compose up -d kafka kafka-init`)',
-        '  - MongoDB: set MONGODB_URI, e.g. `docker compose up -d mongodb` and MONGODB_URI=mongodb://localhost:27017',
         '  - esbuild: esbuild is not installed: bundling the functions as `cdk synth` does needs it. It is a development dependency: run `npm ci` in the project, without --omit=dev',
       ].join('\n'),
     );
