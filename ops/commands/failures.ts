@@ -16,7 +16,7 @@ const storeOption = () =>
 const localOption = () =>
   new Option(
     '--local [url]',
-    'read the stores of a running `telemetry-ops local` instead of AWS (default: the one of this config)',
+    'read the stores of a running `npx telemetry-ops local` instead of AWS (default: the one of this config)',
   );
 
 /** The failures of one store, from AWS or from a running `local` (`--local`). */
@@ -89,7 +89,7 @@ Stores, in flow order:
       'after',
       `
 Queues are read without consuming: messages are hidden for up to 30 s while being read, then released.
-With --local, the stores of a running \`telemetry-ops local\` (its ingest dead-letter queue, sink dead-letter topic
+With --local, the stores of a running \`npx telemetry-ops local\` (its ingest dead-letter queue, sink dead-letter topic
 and quarantine), read while it runs; it has no ingest-errors queue.
 
 Examples:

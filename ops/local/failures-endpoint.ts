@@ -88,14 +88,14 @@ export function localFailuresUrl(stackName: string, given?: string): string {
     state = JSON.parse(readFileSync(file, 'utf8')) as { url: string; pid: number };
   } catch {
     throw new UserError(
-      `No \`telemetry-ops local\` of ${stackName} is running (${file} is missing): start one, or pass --local <url> as its banner shows`,
+      `No \`npx telemetry-ops local\` of ${stackName} is running (${file} is missing): start one, or pass --local <url> as its banner shows`,
     );
   }
   try {
     process.kill(state.pid, 0);
   } catch {
     throw new UserError(
-      `No \`telemetry-ops local\` of ${stackName} is running (pid ${state.pid}, which wrote ${file}, is gone): start one, or pass --local <url> as its banner shows`,
+      `No \`npx telemetry-ops local\` of ${stackName} is running (pid ${state.pid}, which wrote ${file}, is gone): start one, or pass --local <url> as its banner shows`,
     );
   }
   return state.url;
@@ -107,7 +107,7 @@ export async function readLocalFailures(url: string, store: FailureStore, limit:
   try {
     response = await fetch(`${url}?store=${encodeURIComponent(store)}&limit=${limit}`);
   } catch (error) {
-    throw new UserError(`Cannot reach the running \`telemetry-ops local\` at ${url}: ${(error as Error).message}`, {
+    throw new UserError(`Cannot reach the running \`npx telemetry-ops local\` at ${url}: ${(error as Error).message}`, {
       cause: error,
     });
   }

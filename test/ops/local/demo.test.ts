@@ -58,7 +58,7 @@ describe('telemetry-ops local while it runs', () => {
     // Before it runs, there is nothing to read, and the command says so
     const before = await cli(['failures', 'list', '--local'], { configDir: config });
     expect(before.code).toBe(1);
-    expect(before.stderr).toContain('No `telemetry-ops local` of DemoFailures is running');
+    expect(before.stderr).toContain('No `npx telemetry-ops local` of DemoFailures is running');
 
     const abort = new AbortController();
     const port = await freePort();
@@ -103,7 +103,7 @@ describe('telemetry-ops local while it runs', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('dead letters (first 20 of 25; all of them with --json');
     // Once it stopped, nothing answers for it any more
-    expect((await list()).stderr).toContain('No `telemetry-ops local` of DemoFailures is running');
+    expect((await list()).stderr).toContain('No `npx telemetry-ops local` of DemoFailures is running');
   }, 90_000);
 });
 
