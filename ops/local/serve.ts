@@ -12,6 +12,7 @@ import type { FailureEnvelope } from '../../lambdas/shared/failure';
 import type { QuarantineDocument } from '../../lambdas/sink/documents';
 import { COLLECTIONS } from '../../lambdas/sink/mongo-connection';
 import type { OpsContext } from '../context';
+import type { ReadableDb } from '../dashboard/readable-db';
 import { UserError } from '../errors';
 import { fromQuarantine } from '../failures/envelopes';
 import type { SimulationSummary } from '../simulate';
@@ -20,7 +21,7 @@ import { bundledHandlers, bundleFunctions, type FunctionBundles } from './bundle
 import { DEMO_FLEET, type DemoFleet, startDemoFleet } from './demo-fleet';
 import { type LocalDependencies, redactUri, resolveDependencies } from './dependencies';
 import { type FailuresEndpoint, type LocalFailureStores, startFailuresEndpoint } from './failures-endpoint';
-import { MemoryDb, type ReadableDb } from './memory-store';
+import { MemoryDb } from './memory-store';
 import { LocalPipeline } from './pipeline';
 import type { HandlerFactories } from './ports';
 import {
