@@ -61,7 +61,7 @@ export const localCommand: CommandGroup = (program, kit) => {
       wholeNumber(0, 65_535),
       DASHBOARD_DEFAULTS.port,
     )
-    .option('--no-dashboard', 'do not serve the dashboard')
+    .addOption(new Option('--no-dashboard', 'do not serve the dashboard').conflicts('dashboardPort'))
     .addOption(
       new Option('--log-level <level>', "the functions' log level (their JSON logs go to the log file)")
         .choices(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'])

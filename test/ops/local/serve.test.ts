@@ -50,6 +50,12 @@ describe('telemetry-ops local: missing dependencies', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("option '--mqtt-url <url>' cannot be used with option '--mqtt-port <port>'");
   });
+
+  it('refuses --no-dashboard with --dashboard-port', async () => {
+    const run = await cli(['local', '--no-dashboard', '--dashboard-port', '8081']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("option '--no-dashboard' cannot be used with option '--dashboard-port <port>'");
+  });
 });
 
 describe('telemetry-ops local: a run', () => {
