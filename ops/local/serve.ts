@@ -334,11 +334,17 @@ async function drained(pipeline: LocalPipeline, timeoutMs: number): Promise<void
   }
 }
 
-/** The dashboard `local` serves, and the port it wanted when another process held that one. */
+/** The dashboard `local` serves, and why not on the port it was asked for, when it is not. */
 interface LocalDashboard {
   readonly running: RunningDashboard;
-  readonly takenPort?: number;
+  readonly unavailable?: { readonly port: number; readonly reason: string };
 }
+
+/** Why a port cannot be listened on, by the listen error's code; other errors stop `local`. */
+const UNAVAILABLE_PORT: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'is in use',
+  EACCES: 'needs privileges this process lacks',
+};
 
 /**
  * Serves the dashboard over `db` on 127.0.0.1 (this machine only: no token), with the `dashboard` command's
@@ -361,9 +367,9 @@ async function startDashboard(db: ReadableDb, port: number, log: (line: string) 
   try {
     return { running: await serve(port) };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (port === 0 || (code !== 'EADDRINUSE' && code !== 'EACCES')) throw error;
-    return { running: await serve(0), takenPort: port };
+    const reason = UNAVAILABLE_PORT[(error as NodeJS.ErrnoException).code ?? ''];
+    if (port === 0 || reason === undefined) throw error;
+    return { running: await serve(0), unavailable: { port, reason } };
   }
 }
 
@@ -405,9 +411,9 @@ function banner(
     ...(facts.dashboard
       ? [
           `  dashboard ${facts.dashboard.running.url}   (sensor data from the ${facts.store} store; this machine only)`,
-          ...(facts.dashboard.takenPort !== undefined
+          ...(facts.dashboard.unavailable
             ? [
-                `            port ${facts.dashboard.takenPort} is in use: a free one serves it (--dashboard-port picks one)`,
+                `            port ${facts.dashboard.unavailable.port} ${facts.dashboard.unavailable.reason}: a free one serves it (--dashboard-port picks one)`,
               ]
             : []),
         ]
