@@ -63,7 +63,7 @@ export interface ServeOptions {
   /** Serve the sensor-data dashboard over the store the sink writes to. @default true */
   readonly dashboard?: boolean;
   /**
-   * Port of the dashboard on 127.0.0.1; 0 picks a free one, and so does a port another process holds (the banner
+   * Port of the dashboard on 127.0.0.1; 0 picks a free one, and so does a port in use or privileged (the banner
    * says so). @default 8080, as `dashboard`
    */
   readonly dashboardPort?: number;
@@ -362,7 +362,7 @@ async function startDashboard(db: ReadableDb, port: number, log: (line: string) 
       },
       collections: COLLECTIONS,
       refreshMs: DASHBOARD_DEFAULTS.refreshSeconds * 1000,
-      log: (line) => log(line),
+      log,
     });
   try {
     return { running: await serve(port) };
