@@ -10,15 +10,15 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLLECTIONS } from '../../../lambdas/sink/mongo-connection';
 import { type RunningDashboard, serveDashboard } from '../../../ops/dashboard/server';
+import type { MemoryDb } from '../../../ops/local/memory-store';
 import { browserAvailable, launchChromium } from '../../helpers/browser';
-import { deviceStates, knownFleet, MINUTE, readingDocument } from '../../helpers/dashboard-data';
-import { MingoDb } from '../../helpers/mingo-db';
+import { deviceStates, knownFleet, MINUTE, memoryDbWith, readingDocument } from '../../helpers/dashboard-data';
 
 // A whole 10 s, so the last hour is exactly 360 buckets of 10 s with sensor-a's readings one per bucket
 const NOW = new Date(Math.floor(Date.now() / 10_000) * 10_000);
 
 describe.runIf(browserAvailable)('dashboard in chromium', () => {
-  const db = new MingoDb();
+  let db: MemoryDb;
   const screenshots = mkdtempSync(join(tmpdir(), 'dashboard-browser-'));
   const problems: string[] = [];
   let dashboard: RunningDashboard;
@@ -26,7 +26,7 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
   let page: Page;
 
   beforeAll(async () => {
-    for (const [name, documents] of Object.entries(knownFleet(NOW))) db.documents(name).push(...documents);
+    db = await memoryDbWith(knownFleet(NOW));
     dashboard = await serveDashboard({
       db,
       port: 0,
@@ -120,8 +120,8 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
       seq: 0,
       readings: { temperature: 21.5 },
     });
-    db.documents('readings').push(reading);
-    db.documents('devices').push(...deviceStates([reading]));
+    await db.collection('readings').insertOne(reading);
+    for (const state of deviceStates([reading])) await db.collection('devices').insertOne(state);
     const row = page.locator('#fleet-table tr[data-device="sensor-new"]');
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     expect(await row.locator('td').nth(3).textContent()).toBe('temperature 21.50');
