@@ -29,16 +29,24 @@ beforeEach(() => {
 
 function run(
   records: KafkaEventRecord[],
-  options: { writer?: 'upsert' | 'timeseries'; marks?: FakeCollection<ReadingIdDocument> } = {},
+  options: {
+    writer?: 'upsert' | 'timeseries' | ReadingWriter;
+    marks?: FakeCollection<ReadingIdDocument>;
+    /** In place of the shared readings collection (a failing one). */
+    readings?: FakeCollection<ReadingDocument>;
+  } = {},
 ) {
   logger = new RecordingLogger();
   metrics = new RecordingMetrics();
+  const collection = options.readings ?? readings;
   const writer =
-    options.writer === 'timeseries'
-      ? new TimeSeriesReadingWriter(readings, options.marks ?? new FakeCollection<ReadingIdDocument>())
-      : new UpsertReadingWriter(readings);
+    typeof options.writer === 'object'
+      ? options.writer
+      : options.writer === 'timeseries'
+        ? new TimeSeriesReadingWriter(collection, options.marks ?? new FakeCollection<ReadingIdDocument>())
+        : new UpsertReadingWriter(collection);
   return sinkBatch(kafkaEvent(records), {
-    collections: { readings, devices, quarantine: quarantined },
+    collections: { readings: collection, devices, quarantine: quarantined },
     readings: writer,
     logger,
     metrics,
@@ -427,16 +435,7 @@ describe('sink: an eventId that names another reading is a conflict, never a dup
     const failing = Object.assign(Object.create(readings), {
       find: () => ({ toArray: async () => Promise.reject(new Error('connection reset')) }),
     }) as typeof readings;
-    logger = new RecordingLogger();
-    metrics = new RecordingMetrics();
-    const response = await sinkBatch(kafkaEvent([kafkaRecord(unsequenced('sensor-b', NOW, id), { offset: 1 })]), {
-      collections: { readings: failing, devices, quarantine: quarantined },
-      readings: new UpsertReadingWriter(failing),
-      logger,
-      metrics,
-      maxMessageBytes: 16_384,
-      deadline: Date.now() + 10_000,
-    });
+    const response = await run([kafkaRecord(unsequenced('sensor-b', NOW, id), { offset: 1 })], { readings: failing });
     expect(response.batchItemFailures).toEqual([
       { itemIdentifier: { partition: 'telemetry.readings.v1-0', offset: 1 } },
     ]);
@@ -523,17 +522,8 @@ describe('sink: an eventId that names another reading is a conflict, never a dup
       write: async (documents) => documents.map(() => ({ status: 'duplicate' as const })),
       stored: async () => [],
     };
-    logger = new RecordingLogger();
-    metrics = new RecordingMetrics();
     // When a record with that eventId arrives
-    const response = await sinkBatch(kafkaEvent([kafkaRecord(unsequenced('sensor-b', NOW, id), { offset: 1 })]), {
-      collections: { readings, devices, quarantine: quarantined },
-      readings: vanished,
-      logger,
-      metrics,
-      maxMessageBytes: 16_384,
-      deadline: Date.now() + 10_000,
-    });
+    const response = await run([kafkaRecord(unsequenced('sensor-b', NOW, id), { offset: 1 })], { writer: vanished });
     // Then it is retried with a reason in the log, counted as neither stored nor duplicate, and moves no state
     expect(failedOffsets(response)).toEqual(['telemetry.readings.v1-0@1']);
     expect(metrics.single(SinkMetric.Duplicates)).toBe(0);
@@ -548,16 +538,7 @@ describe('sink: an eventId that names another reading is a conflict, never a dup
         toArray: async () => Promise.reject(new Error('connection to mongodb://alice:s3cr3t-pw@cluster0 reset')),
       }),
     }) as typeof readings;
-    logger = new RecordingLogger();
-    metrics = new RecordingMetrics();
-    await sinkBatch(kafkaEvent([kafkaRecord(unsequenced('sensor-b', NOW, id), { offset: 1 })]), {
-      collections: { readings: failing, devices, quarantine: quarantined },
-      readings: new UpsertReadingWriter(failing),
-      logger,
-      metrics,
-      maxMessageBytes: 16_384,
-      deadline: Date.now() + 10_000,
-    });
+    await run([kafkaRecord(unsequenced('sensor-b', NOW, id), { offset: 1 })], { readings: failing });
     const logged = JSON.stringify(logger.at('error'));
     expect(logged).toContain('connection to mongodb://<redacted>@cluster0 reset');
     expect(logged).not.toContain('s3cr3t-pw');
