@@ -115,7 +115,8 @@ function scanKeys(value: unknown, path: string, depth: number, count: { members:
     }
     return undefined;
   }
-  for (const key in value) {
+  // Own keys only: `for…in` would also count (and scan) an enumerable property of a polluted Object.prototype
+  for (const key of Object.keys(value)) {
     count.members++;
     const childPath = path ? `${path}.${key}` : key;
     if (key.startsWith('$') || key.includes('.') || key.includes('\u0000') || PROTOTYPE_KEYS.has(key)) {
@@ -262,6 +263,15 @@ export function parseEnvelope(text: string, maxBytes: number = DEFAULT_MAX_MESSA
   if (unsafe !== undefined) {
     return { ok: false, reason: InvalidReason.UnsafeKey, detail: `forbidden key ${unsafe}` };
   }
+  // `isWellFormed` above sees the raw text, where an escaped lone surrogate ("\ud800") is plain ASCII; parsed, it has no
+  // UTF-8 form either. Only text with such an escape is walked (cheap: depth is bounded by the scan above).
+  if (SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) {
+    return {
+      ok: false,
+      reason: InvalidReason.NotUtf8,
+      detail: 'contains an escaped lone surrogate: not encodable as UTF-8',
+    };
+  }
   const result = TelemetryEnvelopeSchema.safeParse(value);
   if (!result.success) {
     return { ok: false, reason: InvalidReason.SchemaViolation, detail: formatIssues(result.error.issues) };
@@ -271,6 +281,17 @@ export function parseEnvelope(text: string, maxBytes: number = DEFAULT_MAX_MESSA
 
 /** `String.prototype.isWellFormed` (ES2024, Node 20): the project's TypeScript lib stops at ES2023. */
 type WellFormed = string & { isWellFormed(): boolean };
+
+/** A JSON escape of a UTF-16 surrogate (`\uD800`–`\uDFFF`); a pair of them is fine, which the walk tells apart. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** Whether any string or member name in a parsed value (nesting already bounded) is not well-formed UTF-16. */
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return !(value as WellFormed).isWellFormed();
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  return Object.entries(value).some(([key, nested]) => hasLoneSurrogate(key) || hasLoneSurrogate(nested));
+}
 
 function jsonType(value: unknown): string {
   if (value === null) return 'null';

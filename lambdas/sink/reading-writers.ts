@@ -6,8 +6,8 @@
  *   also "already stored". One round trip per batch.
  * - Time-series collection: time-series collections enforce no unique `_id` and take no upserts, so idempotency
  *   comes from a regular `readingIds` collection: mark each eventId `pending` (insert-if-absent), insert the
- *   readings whose mark is new or still pending and that the time-series collection does not hold yet, then mark
- *   them `stored`. Three to four round trips per batch; exactly once as long as one writer handles a given eventId
+ *   readings whose mark is new or that the time-series collection does not hold (a pending mark, or a `stored` one
+ *   whose reading has expired or been deleted), then mark them `stored`. Three to four round trips per batch; exactly once as long as one writer handles a given eventId
  *   at a time, which holds because a device's readings share a Kafka partition and Lambda processes a partition's
  *   batches one at a time.
  */
@@ -186,7 +186,9 @@ export class TimeSeriesReadingWriter implements ReadingWriter {
     );
     const outcomes: WriteOutcome[] = [...markOutcomes];
     const alreadyMarked = documents.filter((_, i) => markOutcomes[i]?.status === 'duplicate').map((d) => d._id);
-    // 2. Of those marked before, which are stored already (mark says so, or the reading is in the collection)?
+    // 2. Of those marked before, which are stored already? The collection decides, not the mark: a `stored` mark can
+    // outlive its reading (expiry, deletion), and "already stored" for a reading stored nowhere would acknowledge it
+    // lost
     let stored = new Set<string>();
     let foundUnmarked: string[] = [];
     if (alreadyMarked.length > 0) {
@@ -204,7 +206,7 @@ export class TimeSeriesReadingWriter implements ReadingWriter {
           .toArray();
         // Inserted by an attempt that failed before marking them: mark them now
         foundUnmarked = present.flatMap((d) => (d.eventId !== undefined && !done.has(d.eventId) ? [d.eventId] : []));
-        stored = new Set([...done, ...foundUnmarked]);
+        stored = new Set(present.flatMap((d) => (d.eventId === undefined ? [] : [d.eventId])));
       } catch (error) {
         const failed: WriteOutcome = { status: 'failed', kind: 'transient', error: describe(error) };
         return documents.map((_, i) =>

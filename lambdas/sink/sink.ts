@@ -30,7 +30,7 @@ import {
   sourceId,
 } from './kafka-event';
 import { SinkMetric } from './metrics';
-import { isServerSelectionError, SERVER_SELECTION_HINT } from './mongo-errors';
+import { isServerSelectionError, redactCredentials, SERVER_SELECTION_HINT } from './mongo-errors';
 import type { SinkCollections } from './ports';
 import { bulkOutcomes, type ReadingWriter, type WriteOutcome } from './reading-writers';
 
@@ -68,6 +68,15 @@ interface Decoded {
 interface Valid extends Decoded {
   readonly document: ReadingDocument;
 }
+
+/** One distinct reading under an eventId within a batch, with every record that carries it (a replay shares one). */
+interface Candidate {
+  readonly document: ReadingDocument;
+  readonly items: Valid[];
+}
+
+/** The distinct readings under one eventId, in batch order: the first is what the batch writes. */
+type Candidates = [Candidate, ...Candidate[]];
 
 interface Invalid extends Decoded {
   readonly reason: string;
@@ -119,40 +128,58 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
     else invalid.push(decoded);
   }
 
-  // 1. Readings, once per eventId (a replayed record may share a batch with its original). A later record whose
-  // eventId names a different reading is a conflict, never a duplicate: it would vanish silently otherwise.
-  const unique = new Map<string, ReadingDocument>();
-  const candidates: Valid[] = [];
+  // 1. Readings, once per eventId. The records of one eventId are grouped by reading (a replay may share a batch with
+  // its original), and every distinct reading is resolved against the one stored under the eventId: the same reading
+  // is a duplicate, another a conflict, never a duplicate (it would vanish silently). Only when nothing was stored
+  // does the batch's first reading win, and the others conflict with it.
+  const byEventId = new Map<string, Candidates>();
   for (const item of valid) {
-    const first = unique.get(item.document._id);
-    if (!first) unique.set(item.document._id, item.document);
-    else if (!sameReading(first, item.document)) {
-      invalid.push(conflict(item, first));
-      continue;
-    }
-    candidates.push(item);
+    const candidates = byEventId.get(item.document._id);
+    const same = candidates?.find((candidate) => sameReading(candidate.document, item.document));
+    if (same) same.items.push(item);
+    else if (candidates) candidates.push({ document: item.document, items: [item] });
+    else byEventId.set(item.document._id, [{ document: item.document, items: [item] }]);
   }
-  const documents = [...unique.values()];
+  const documents = [...byEventId.values()].map(([first]) => first.document);
   const outcomes = await deps.readings.write(documents, deps.deadline);
   const outcomeOf = new Map(documents.map((document, i) => [document._id, outcomes[i] as WriteOutcome]));
   const existing = await storedDuplicates(documents, outcomeOf, deps);
 
   const failed: Decoded[] = [];
   const stored: Valid[] = [];
-  let conflicts = valid.length - candidates.length;
-  for (const item of candidates) {
-    const outcome = outcomeOf.get(item.document._id);
-    if (outcome?.status === 'written') stored.push(item);
-    else if (outcome?.status === 'duplicate') {
-      const holder = existing.readings.get(item.document._id);
-      if (holder && !sameReading(holder, item.document)) {
-        invalid.push(conflict(item, holder));
-        conflicts++;
-      } else if (holder || !existing.failed) stored.push(item);
-      else failed.push(item);
+  const missing: string[] = [];
+  let conflicts = 0;
+  const conflicting = ({ items }: Candidate, holder: StoredReading) => {
+    invalid.push(...items.map((item) => conflict(item, holder)));
+    conflicts += items.length;
+  };
+  for (const [eventId, candidates] of byEventId) {
+    const outcome = outcomeOf.get(eventId);
+    const [first, ...others] = candidates;
+    if (outcome?.status === 'duplicate') {
+      const holder = existing.readings.get(eventId);
+      // "Already stored" with no stored reading to show (a time-series mark outliving its reading, a document deleted
+      // since the write, or the read failed): not acknowledged, never moves state; the retry writes it again
+      if (!holder) {
+        for (const candidate of candidates) failed.push(...candidate.items);
+        if (!existing.failed) missing.push(`eventId ${eventId} reported stored, but no reading holds it: retried`);
+        continue;
+      }
+      for (const candidate of candidates) {
+        if (sameReading(holder, candidate.document)) stored.push(...candidate.items);
+        else conflicting(candidate, holder);
+      }
+    } else if (outcome?.status === 'written') {
+      stored.push(...first.items);
+      for (const candidate of others) conflicting(candidate, storedReading(first.document));
     } else if (outcome?.status === 'failed' && outcome.kind === 'permanent') {
-      invalid.push({ ...item, reason: SinkInvalidReason.WriteRejected, detail: outcome.error });
-    } else failed.push(item);
+      const detail = outcome.error;
+      invalid.push(...first.items.map((item) => ({ ...item, reason: SinkInvalidReason.WriteRejected, detail })));
+      for (const candidate of others) conflicting(candidate, storedReading(first.document));
+    } else {
+      // A transient failure decides nothing (was the eventId stored before?): every reading of it is retried
+      for (const candidate of candidates) failed.push(...candidate.items);
+    }
   }
 
   // 2. Latest state, only ever forward; 3. quarantine — independent, so in parallel
@@ -172,7 +199,7 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
 
   const errors = [...new Set(outcomes.filter((o) => o.status === 'failed').map((o) => ('error' in o ? o.error : '')))];
   if (failed.length > 0) {
-    const all = [...errors, ...existing.errors, ...state.errors, ...parked.errors];
+    const all = [...errors, ...existing.errors, ...missing, ...state.errors, ...parked.errors];
     deps.logger.error(
       'Records not stored; the event source will deliver them again',
       boundedFields({
@@ -211,6 +238,17 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
 const describeReading = (reading: StoredReading): string =>
   `${reading.deviceId} ts ${reading.ts.toISOString()} seq ${reading.seq}`;
 
+/** The fields of a reading that `conflictsWith` shows, whether it was read back or won within the batch. */
+const storedReading = ({ _id, deviceId, ts, seq, readings, receivedAt, kafka }: ReadingDocument): StoredReading => ({
+  _id,
+  deviceId,
+  ts,
+  seq,
+  readings,
+  receivedAt,
+  kafka,
+});
+
 function conflict(item: Valid, holder: StoredReading): Invalid {
   return {
     ...item,
@@ -235,7 +273,7 @@ async function storedDuplicates(
     const found = await deps.readings.stored(ids, deps.deadline);
     return { readings: new Map(found.map((reading) => [reading._id, reading])), failed: false, errors: [] };
   } catch (error) {
-    return { readings: new Map(), failed: true, errors: [describeError(error)] };
+    return { readings: new Map(), failed: true, errors: [redactCredentials(describeError(error))] };
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEVICE_FIELDS, deriveEventId, ENRICHMENT_FIELDS, enrich } from '../../../lambdas/shared/enrichment';
-import { InvalidReason, parseEnvelope } from '../../../lambdas/shared/envelope';
+import { type EnvelopeParseResult, InvalidReason, parseEnvelope } from '../../../lambdas/shared/envelope';
 import { devicePayload, envelope, httpsEnvelope, NOW } from '../../helpers/factories';
 
 const valid = () => envelope() as unknown as Record<string, unknown>;
@@ -72,6 +72,47 @@ describe('parseEnvelope', () => {
     const result = parseEnvelope(text);
     expect(result).toMatchObject({ ok: false, reason: InvalidReason.UnsafeKey });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('counts only own keys: an enumerable property on Object.prototype neither fakes nor hides a duplicate', () => {
+    // Given a polluted Object.prototype (another module's bug, or an earlier prototype-pollution attack), and an
+    // envelope with one duplicate member in each of its two objects (as many as the inherited key adds, walked twice)
+    const text = JSON.stringify(valid());
+    const duplicated = text
+      .replace('"deviceId":', '"deviceId":"sensor-evil","deviceId":')
+      .replace('"readings":{', '"readings":{"temperature":99,');
+    const prototype = Object.prototype as Record<string, unknown>;
+    prototype.polluted = 1;
+    let results: [EnvelopeParseResult, EnvelopeParseResult];
+    try {
+      // When both are parsed
+      results = [parseEnvelope(text), parseEnvelope(duplicated)];
+    } finally {
+      delete prototype.polluted;
+    }
+    // Then the valid one is not taken for a duplicate (zod's strict object still sees the inherited key: its `for…in`
+    // is zod's), and the duplicates are caught, not cancelled out by the inherited key
+    expect(results[0]).not.toMatchObject({ reason: InvalidReason.DuplicateKey });
+    expect(results[1]).toMatchObject({ ok: false, reason: InvalidReason.DuplicateKey });
+  });
+
+  it.each([
+    ['traceId', '"traceId":"\\ud800"'],
+    ['sourceTopic', '"sourceTopic":"sensors/\\udc00/telemetry"'],
+    ['clientId, a high surrogate before a plain character', '"clientId":"\\uD83Dx"'],
+  ])('rejects an escaped lone surrogate in %s as not_utf8 (it parses to text with no UTF-8 form)', (_name, member) => {
+    // Given well-formed text whose JSON escape decodes to a lone surrogate
+    const field = member.slice(1, member.indexOf('"', 1));
+    const text = JSON.stringify(valid()).replace(new RegExp(`"${field}":"[^"]*"`), member);
+    expect(text).toContain(member);
+    // When it is parsed, Then it is rejected as not UTF-8, as the raw lone surrogate is
+    expect(parseEnvelope(text)).toMatchObject({ ok: false, reason: InvalidReason.NotUtf8 });
+  });
+
+  it('accepts an escaped surrogate pair (one well-formed character) and an escaped backslash before "ud800"', () => {
+    const text = JSON.stringify(valid());
+    expect(reasonOf(text.replace(/"clientId":"[^"]*"/, '"clientId":"\\ud83d\\ude00"'))).toBe('ok');
+    expect(reasonOf(text.replace(/"clientId":"[^"]*"/, '"clientId":"a\\\\ud800"'))).toBe('ok');
   });
 
   it.each([

@@ -6,6 +6,7 @@ import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '.
 import type { KafkaEventRecord } from '../../../lambdas/sink/kafka-event';
 import {
   type ReadingIdDocument,
+  type ReadingWriter,
   TimeSeriesReadingWriter,
   UpsertReadingWriter,
 } from '../../../lambdas/sink/reading-writers';
@@ -28,16 +29,24 @@ beforeEach(() => {
 
 function run(
   records: KafkaEventRecord[],
-  options: { writer?: 'upsert' | 'timeseries'; marks?: FakeCollection<ReadingIdDocument> } = {},
+  options: {
+    writer?: 'upsert' | 'timeseries' | ReadingWriter;
+    marks?: FakeCollection<ReadingIdDocument>;
+    /** In place of the shared readings collection (a failing one). */
+    readings?: FakeCollection<ReadingDocument>;
+  } = {},
 ) {
   logger = new RecordingLogger();
   metrics = new RecordingMetrics();
+  const collection = options.readings ?? readings;
   const writer =
-    options.writer === 'timeseries'
-      ? new TimeSeriesReadingWriter(readings, options.marks ?? new FakeCollection<ReadingIdDocument>())
-      : new UpsertReadingWriter(readings);
+    typeof options.writer === 'object'
+      ? options.writer
+      : options.writer === 'timeseries'
+        ? new TimeSeriesReadingWriter(collection, options.marks ?? new FakeCollection<ReadingIdDocument>())
+        : new UpsertReadingWriter(collection);
   return sinkBatch(kafkaEvent(records), {
-    collections: { readings, devices, quarantine: quarantined },
+    collections: { readings: collection, devices, quarantine: quarantined },
     readings: writer,
     logger,
     metrics,
@@ -426,20 +435,113 @@ describe('sink: an eventId that names another reading is a conflict, never a dup
     const failing = Object.assign(Object.create(readings), {
       find: () => ({ toArray: async () => Promise.reject(new Error('connection reset')) }),
     }) as typeof readings;
-    logger = new RecordingLogger();
-    metrics = new RecordingMetrics();
-    const response = await sinkBatch(kafkaEvent([kafkaRecord(unsequenced('sensor-b', NOW, id), { offset: 1 })]), {
-      collections: { readings: failing, devices, quarantine: quarantined },
-      readings: new UpsertReadingWriter(failing),
-      logger,
-      metrics,
-      maxMessageBytes: 16_384,
-      deadline: Date.now() + 10_000,
-    });
+    const response = await run([kafkaRecord(unsequenced('sensor-b', NOW, id), { offset: 1 })], { readings: failing });
     expect(response.batchItemFailures).toEqual([
       { itemIdentifier: { partition: 'telemetry.readings.v1-0', offset: 1 } },
     ]);
     expect(devices.get('sensor-b')).toBeUndefined();
+  });
+
+  it.each(['upsert', 'timeseries'] as const)(
+    "%s: a batch [B forging A's stored eventId, A replayed] resolves both against A: B conflicts, A is a replay",
+    async (writer) => {
+      // Given device A's reading stored
+      const marks = new FakeCollection<ReadingIdDocument>();
+      const a = unsequenced('sensor-a', NOW - 5_000, id);
+      await run([kafkaRecord(a, { offset: 0 })], { writer, marks });
+      // When one batch brings device B's record with A's eventId first, then A's replay
+      const response = await run(
+        [kafkaRecord(unsequenced('sensor-b', NOW - 4_000, id), { offset: 1 }), kafkaRecord(a, { offset: 2 })],
+        { writer, marks },
+      );
+      // Then only B is quarantined, against the stored A; A's replay is a duplicate, not a conflict with B
+      expect(response.batchItemFailures).toEqual([]);
+      expect(quarantined.all().map((q) => [q._id, q.reason, q.conflictsWith?.deviceId])).toEqual([
+        ['telemetry.readings.v1-0@1', 'event_id_conflict', 'sensor-a'],
+      ]);
+      expect(metrics.single(SinkMetric.Conflicts)).toBe(1);
+      expect(metrics.single(SinkMetric.Duplicates)).toBe(1);
+      expect(readings.all().map((r) => r.deviceId)).toEqual(['sensor-a']);
+      expect(devices.get('sensor-b')).toBeUndefined();
+      expect(devices.get('sensor-a')?.eventId).toBe(id);
+    },
+  );
+
+  it('nothing stored: the first reading of the batch wins, every other one conflicts with it, its replays do not', async () => {
+    const a = kafkaRecord(unsequenced('sensor-a', NOW - 5_000, id), { offset: 0 });
+    const b = unsequenced('sensor-b', NOW - 4_000, id);
+    const response = await run([a, kafkaRecord(b, { offset: 1 }), kafkaRecord(b, { offset: 2 }), { ...a, offset: 3 }]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(readings.all().map((r) => r.deviceId)).toEqual(['sensor-a']);
+    expect(quarantined.all().map((q) => [q._id, q.conflictsWith?.deviceId])).toEqual([
+      ['telemetry.readings.v1-0@1', 'sensor-a'],
+      ['telemetry.readings.v1-0@2', 'sensor-a'],
+    ]);
+    expect(quarantined.get('telemetry.readings.v1-0@1')?.conflictsWith).not.toHaveProperty('traceId');
+    expect(metrics.single(SinkMetric.Conflicts)).toBe(2);
+    expect(metrics.single(SinkMetric.Duplicates)).toBe(1);
+    expect(devices.get('sensor-b')).toBeUndefined();
+  });
+
+  it('a failed write decides nothing: every reading with that eventId is retried, none quarantined', async () => {
+    // Given a batch with two different readings under one eventId, and a write that fails (was anything stored?)
+    const records = [
+      kafkaRecord(unsequenced('sensor-a', NOW - 5_000, id), { offset: 0 }),
+      kafkaRecord(unsequenced('sensor-b', NOW - 4_000, id), { offset: 1 }),
+    ];
+    readings.failNext({ kind: 'network', afterOperations: 0 });
+    // When it is handled, Then both are retried and none is quarantined against a reading that may not exist
+    expect(failedOffsets(await run(records))).toEqual(['telemetry.readings.v1-0@0', 'telemetry.readings.v1-0@1']);
+    expect(quarantined.docs.size).toBe(0);
+    // And the retry resolves them: A stored, B its conflict
+    expect((await run(records)).batchItemFailures).toEqual([]);
+    expect(quarantined.all().map((q) => q._id)).toEqual(['telemetry.readings.v1-0@1']);
+  });
+
+  it('time series: a mark whose reading is gone (expired, deleted) is not "stored": the record is inserted again', async () => {
+    // Given device A's reading stored and marked, then removed from the time-series collection (its mark stays)
+    const marks = new FakeCollection<ReadingIdDocument>();
+    await run([kafkaRecord(unsequenced('sensor-a', NOW - 5_000, id), { offset: 0 })], { writer: 'timeseries', marks });
+    expect(marks.get(id)?.state).toBe('stored');
+    readings.docs.clear();
+    // When device B's record arrives with that eventId
+    const b = { ...unsequenced('sensor-b', NOW - 1_000, id), readings: { temperature: 99 } };
+    const response = await run([kafkaRecord(b, { offset: 1 })], { writer: 'timeseries', marks });
+    // Then it is stored, not acknowledged as "already stored" while stored nowhere: the state points at a reading
+    // the collection holds
+    expect(response.batchItemFailures).toEqual([]);
+    expect(readings.all().map((r) => [r.eventId, r.deviceId])).toEqual([[id, 'sensor-b']]);
+    expect(metrics.single(SinkMetric.Written)).toBe(1);
+    expect(devices.get('sensor-b')).toMatchObject({ eventId: id, readings: { temperature: 99 } });
+  });
+
+  it('a writer that reports "already stored" for a reading no lookup finds: retried, never acknowledged, no state', async () => {
+    // Given a reading writer whose write says duplicate (a mark, or a document deleted since) and whose read finds
+    // nothing
+    const vanished: ReadingWriter = {
+      write: async (documents) => documents.map(() => ({ status: 'duplicate' as const })),
+      stored: async () => [],
+    };
+    // When a record with that eventId arrives
+    const response = await run([kafkaRecord(unsequenced('sensor-b', NOW, id), { offset: 1 })], { writer: vanished });
+    // Then it is retried with a reason in the log, counted as neither stored nor duplicate, and moves no state
+    expect(failedOffsets(response)).toEqual(['telemetry.readings.v1-0@1']);
+    expect(metrics.single(SinkMetric.Duplicates)).toBe(0);
+    expect(devices.get('sensor-b')).toBeUndefined();
+    expect(JSON.stringify(logger.at('error'))).toContain(`eventId ${id} reported stored, but no reading holds it`);
+  });
+
+  it('redacts credentials from the error of a failed stored-readings read before logging it', async () => {
+    await run([kafkaRecord(unsequenced('sensor-a', NOW - 5_000, id), { offset: 0 })]);
+    const failing = Object.assign(Object.create(readings), {
+      find: () => ({
+        toArray: async () => Promise.reject(new Error('connection to mongodb://alice:s3cr3t-pw@cluster0 reset')),
+      }),
+    }) as typeof readings;
+    await run([kafkaRecord(unsequenced('sensor-b', NOW, id), { offset: 1 })], { readings: failing });
+    const logged = JSON.stringify(logger.at('error'));
+    expect(logged).toContain('connection to mongodb://<redacted>@cluster0 reset');
+    expect(logged).not.toContain('s3cr3t-pw');
   });
 
   it('detects the conflict in a time-series collection too (by its eventId field)', async () => {
