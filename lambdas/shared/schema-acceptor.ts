@@ -39,8 +39,6 @@ export class UnsupportedSchemaError extends Error {
   public override readonly name = 'UnsupportedSchemaError';
 }
 
-type Check = (value: unknown) => boolean;
-
 // The parts of zod's definitions read here (zod 4's `$ZodTypeDef` and check definitions; internal, so the test
 // compiles the real envelope schema and compares with zod on every upgrade)
 interface CheckDef {
@@ -84,110 +82,111 @@ const DEFINITION_KEYS: Readonly<Record<string, ReadonlySet<string>>> = {
  * bounds, regular expressions), finite numbers (safe-integer format, inclusive or exclusive bounds), literals,
  * optional fields, and refinements (their functions, run after every other check of the value passed, as zod runs
  * them on a value without issues).
+ *
+ * The checks become one generated function (straight-line code, as zod's own JIT does for objects): a tree of
+ * closures costs a call per check and per field, twice what the envelope's validation is allowed in all. Only
+ * code written here is generated; the schema's values (patterns, literal sets, refine functions, `refuseKey`) are
+ * passed in as references, never as source text, except field names, which go in as JSON string literals.
  */
 export function compileAcceptor(schema: z.ZodType, options: AcceptorOptions = {}): Acceptor {
-  let members = 0;
   const refuseKey = options.refuseKey ?? (() => false);
   const maxDepth = options.maxDepth ?? Number.POSITIVE_INFINITY;
+  const refs: unknown[] = [];
+  const ref = (value: unknown): string => `refs[${refs.push(value) - 1}]`;
+  let names = 0;
+  const fresh = (prefix: string): string => `${prefix}${names++}`;
 
-  /** `depth`: how many objects enclose this node's value. */
-  const compile = (node: Schema, path: string, depth: number): Check => {
+  /** Statements that `return -1` unless `value` (a variable name) passes `node`; `depth`: enclosing objects. */
+  const compile = (node: Schema, value: string, path: string, depth: number): string => {
     const def = node._zod.def;
     // Every property of the definition must be one modelled here: a string format (z.email()) is a `string` whose
     // definition carries its own pattern, and ignoring that would check less than zod
     const known = DEFINITION_KEYS[def.type];
-    const unknown = Object.keys(def).filter((key) => (def as unknown as Record<string, unknown>)[key] !== undefined);
-    if (!known || unknown.some((key) => !known.has(key))) {
-      throw new UnsupportedSchemaError(`${path}: zod ${def.type} with ${unknown.join(', ')} is not supported`);
+    const present = Object.keys(def).filter((key) => (def as unknown as Record<string, unknown>)[key] !== undefined);
+    if (!known || present.some((key) => !known.has(key))) {
+      throw new UnsupportedSchemaError(`${path}: zod ${def.type} with ${present.join(', ')} is not supported`);
     }
     if (def.coerce) throw new UnsupportedSchemaError(`${path}: coercion changes the value`);
     if ((def.type === 'object' || def.type === 'record') && depth > maxDepth) {
       throw new UnsupportedSchemaError(`${path}: objects nested deeper than ${maxDepth}`);
     }
-    const base = compileType(def, path, depth);
-    const checks = (def.checks ?? []).map(({ _zod }) => compileCheck(_zod.def, def.type, path));
-    if (checks.length === 0) return base;
-    return (value) => {
-      if (!base(value)) return false;
-      for (const check of checks) if (!check(value)) return false;
-      return true;
-    };
+    const checks = (def.checks ?? []).map(({ _zod }) => compileCheck(_zod.def, value, def.type, path)).join('\n');
+    return `${compileType(def, value, path, depth)}\n${checks}`;
   };
 
-  const compileType = (def: TypeDef, path: string, depth: number): Check => {
+  const compileType = (def: TypeDef, value: string, path: string, depth: number): string => {
     switch (def.type) {
       case 'string':
-        return (value) => typeof value === 'string';
+        return `if (typeof ${value} !== 'string') return -1;`;
       case 'number':
         // zod 4's number: finite only
-        return (value) => typeof value === 'number' && Number.isFinite(value);
-      case 'literal': {
-        const values = new Set(def.values);
-        return (value) => values.has(value);
-      }
-      case 'optional': {
+        return `if (typeof ${value} !== 'number' || !Number.isFinite(${value})) return -1;`;
+      case 'literal':
+        return `if (!${ref(new Set(def.values))}.has(${value})) return -1;`;
+      case 'optional':
         if (!def.innerType) throw new UnsupportedSchemaError(`${path}: optional without inner type`);
-        const inner = compile(def.innerType, path, depth);
-        return (value) => value === undefined || inner(value);
-      }
+        return `if (${value} !== undefined) {\n${compile(def.innerType, value, path, depth)}\n}`;
       case 'object':
-        return compileObject(def, path, depth);
+        return compileObject(def, value, path, depth);
       case 'record':
-        return compileRecord(def, path, depth);
+        return compileRecord(def, value, path, depth);
       default:
         throw new UnsupportedSchemaError(`${path}: zod type "${def.type}" is not supported`);
     }
   };
 
-  const compileObject = (def: TypeDef, path: string, depth: number): Check => {
+  const compileObject = (def: TypeDef, value: string, path: string, depth: number): string => {
     // Only a strict object accepts exactly what it outputs: a stripping object would drop unknown keys from zod's
     // output but not from the value the caller keeps
     if (def.catchall?._zod.def.type !== 'never') {
       throw new UnsupportedSchemaError(`${path}: only strict objects (z.strictObject) are supported`);
     }
-    const fields: Record<string, { check: Check; required: boolean }> = Object.create(null);
+    const key = fresh('key');
+    const seen = fresh('seen');
     let required = 0;
-    for (const [key, field] of Object.entries(def.shape ?? {})) {
-      if (refuseKey(key)) throw new UnsupportedSchemaError(`${path}: field name ${JSON.stringify(key)} is refused`);
+    const cases = Object.entries(def.shape ?? {}).map(([name, field]) => {
+      if (refuseKey(name)) throw new UnsupportedSchemaError(`${path}: field name ${JSON.stringify(name)} is refused`);
       const isRequired = field._zod.def.type !== 'optional';
-      fields[key] = { check: compile(field, `${path}.${key}`, depth + 1), required: isRequired };
       if (isRequired) required++;
-    }
-    return (value) => {
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-      let seen = 0;
-      // One pass over the value's own keys: each must be a field and pass it; then every required field was seen
-      for (const key in value) {
-        const field = fields[key];
-        if (field === undefined || !field.check((value as Record<string, unknown>)[key])) return false;
+      const member = fresh('field');
+      return `case ${JSON.stringify(name)}: {
+        const ${member} = ${value}[${key}];
+        ${compile(field, member, `${path}.${name}`, depth + 1)}
+        ${isRequired ? `${seen}++;` : ''}
+        break;
+      }`;
+    });
+    // One pass over the value's own keys: each must be a field and pass it; then every required field was seen
+    return `if (${value} === null || typeof ${value} !== 'object' || Array.isArray(${value})) return -1;
+      let ${seen} = 0;
+      for (const ${key} in ${value}) {
+        switch (${key}) {
+          ${cases.join('\n')}
+          default: return -1;
+        }
         members++;
-        if (field.required) seen++;
       }
-      return seen === required;
-    };
+      if (${seen} !== ${required}) return -1;`;
   };
 
-  const compileRecord = (def: TypeDef, path: string, depth: number): Check => {
+  const compileRecord = (def: TypeDef, value: string, path: string, depth: number): string => {
     if (!def.keyType || !def.valueType) throw new UnsupportedSchemaError(`${path}: record without key or value type`);
     if (def.keyType._zod.def.type !== 'string') {
       throw new UnsupportedSchemaError(`${path}: only records with string keys are supported`);
     }
-    const key = compile(def.keyType, `${path}.(key)`, depth + 1);
-    const entry = compile(def.valueType, `${path}.(value)`, depth + 1);
-    return (value) => {
-      if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) {
-        return false;
-      }
-      for (const name in value) {
-        if (!Object.hasOwn(value, name) || refuseKey(name) || !key(name)) return false;
-        if (!entry((value as Record<string, unknown>)[name])) return false;
+    const key = fresh('key');
+    const entry = fresh('entry');
+    return `if (${value} === null || typeof ${value} !== 'object' || Object.getPrototypeOf(${value}) !== Object.prototype) return -1;
+      for (const ${key} in ${value}) {
+        if (!Object.hasOwn(${value}, ${key}) || ${ref(refuseKey)}(${key})) return -1;
+        ${compile(def.keyType, key, `${path}.(key)`, depth + 1)}
+        const ${entry} = ${value}[${key}];
+        ${compile(def.valueType, entry, `${path}.(value)`, depth + 1)}
         members++;
-      }
-      return true;
-    };
+      }`;
   };
 
-  const compileCheck = (check: CheckDef, type: string, path: string): Check => {
+  const compileCheck = (check: CheckDef, value: string, type: string, path: string): string => {
     if (check.when !== undefined && check.check !== 'min_length' && check.check !== 'max_length') {
       throw new UnsupportedSchemaError(`${path}: a check with a custom "when" is not supported`);
     }
@@ -197,45 +196,45 @@ export function compileAcceptor(schema: z.ZodType, options: AcceptorOptions = {}
         if (check.format !== 'regex' || !pattern || pattern.global || pattern.sticky) {
           throw new UnsupportedSchemaError(`${path}: string format "${check.format}" is not supported`);
         }
-        return (value) => pattern.test(value as string);
+        return `if (!${ref(pattern)}.test(${value})) return -1;`;
       }
-      case 'min_length': {
-        const minimum = requireNumber(check.minimum, path);
-        return (value) => (value as string).length >= minimum;
-      }
-      case 'max_length': {
-        const maximum = requireNumber(check.maximum, path);
-        return (value) => (value as string).length <= maximum;
-      }
+      case 'min_length':
+        return `if (${value}.length < ${ref(requireNumber(check.minimum, path))}) return -1;`;
+      case 'max_length':
+        return `if (${value}.length > ${ref(requireNumber(check.maximum, path))}) return -1;`;
       case 'number_format':
         if (check.format !== 'safeint') throw new UnsupportedSchemaError(`${path}: number format "${check.format}"`);
-        return (value) => Number.isSafeInteger(value);
-      case 'greater_than': {
-        const bound = requireNumber(check.value, path);
-        return check.inclusive ? (value) => (value as number) >= bound : (value) => (value as number) > bound;
-      }
-      case 'less_than': {
-        const bound = requireNumber(check.value, path);
-        return check.inclusive ? (value) => (value as number) <= bound : (value) => (value as number) < bound;
-      }
+        return `if (!Number.isSafeInteger(${value})) return -1;`;
+      case 'greater_than':
+        return `if (!(${value} ${check.inclusive ? '>=' : '>'} ${ref(requireNumber(check.value, path))})) return -1;`;
+      case 'less_than':
+        return `if (!(${value} ${check.inclusive ? '<=' : '<'} ${ref(requireNumber(check.value, path))})) return -1;`;
       case 'custom': {
-        const fn = check.fn;
-        if (!fn) throw new UnsupportedSchemaError(`${path}: refinement without a function`);
-        // A refinement returning a promise would make zod's parse async: never an acceptance here
-        return (value) => {
-          const result = fn(value);
-          return result === true || (typeof result !== 'object' && Boolean(result));
-        };
+        if (!check.fn) throw new UnsupportedSchemaError(`${path}: refinement without a function`);
+        // A refinement returning a promise (or any object) would make zod's parse async: never an acceptance here
+        const result = fresh('refined');
+        return `const ${result} = ${ref(check.fn)}(${value});
+          if (${result} !== true && (typeof ${result} === 'object' || !${result})) return -1;`;
       }
       default:
         throw new UnsupportedSchemaError(`${path}: ${type} check "${check.check}" is not supported`);
     }
   };
 
-  const accepts = compile(schema as unknown as Schema, '(root)', 0);
+  const body = compile(schema as unknown as Schema, 'value', '(root)', 0);
+  // The generated function returns the members it counted, or -1 for a value zod must judge
+  const generated = new Function(
+    'refs',
+    `return function accepts(value) {
+    let members = 0;
+    ${body}
+    return members;
+  };`,
+  )(refs) as (value: unknown) => number;
+  let members = 0;
   const acceptor = (value: unknown): boolean => {
-    members = 0;
-    return accepts(value);
+    members = generated(value);
+    return members >= 0;
   };
   return Object.assign(acceptor, { members: () => members });
 }
