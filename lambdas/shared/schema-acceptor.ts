@@ -222,21 +222,32 @@ export function compileAcceptor(schema: z.ZodType, options: AcceptorOptions = {}
   };
 
   const body = compile(schema as unknown as Schema, 'value', '(root)', 0);
-  // The generated function returns the members it counted, or -1 for a value zod must judge
-  const generated = new Function(
-    'refs',
-    `return function accepts(value) {
-    let members = 0;
-    ${body}
-    return members;
-  };`,
-  )(refs) as (value: unknown) => number;
+  const generated = generate(body, refs);
   let members = 0;
   const acceptor = (value: unknown): boolean => {
     members = generated(value);
     return members >= 0;
   };
   return Object.assign(acceptor, { members: () => members });
+}
+
+/**
+ * The generated function: returns the members it counted, or -1 for a value zod must judge. Where code generation
+ * is disallowed (`node --disallow-code-generation-from-strings`), every value goes to zod: slower, never looser.
+ */
+function generate(body: string, refs: readonly unknown[]): (value: unknown) => number {
+  type Factory = (refs: readonly unknown[]) => (value: unknown) => number;
+  let factory: Factory;
+  try {
+    factory = new Function(
+      'refs',
+      `return function accepts(value) {\nlet members = 0;\n${body}\nreturn members;\n};`,
+    ) as Factory;
+  } catch (error) {
+    if ((error as { name?: unknown }).name !== 'EvalError') throw error;
+    return () => -1;
+  }
+  return factory(refs);
 }
 
 function requireNumber(value: unknown, path: string): number {

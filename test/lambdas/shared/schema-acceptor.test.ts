@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { findUnsafeKey, TelemetryEnvelopeSchema } from '../../../lambdas/shared/envelope';
@@ -174,6 +178,26 @@ describe('compileAcceptor on the envelope schema', () => {
     expect(schema.safeParse({ r: { $gt: 1 } }).success).toBe(true);
     expect(acceptor({ r: { $gt: 1 } })).toBe(false);
     expect(acceptor({ r: { gt: 1 } })).toBe(true);
+  });
+
+  it('leaves every verdict to zod where code generation is disallowed, instead of failing to load', () => {
+    // Given a process that forbids generating code from strings, which loads the envelope module
+    const script = join(mkdtempSync(join(tmpdir(), 'acceptor-')), 'verdicts.ts');
+    const envelopeModule = join(__dirname, '../../../lambdas/shared/envelope');
+    writeFileSync(
+      script,
+      `import { parseEnvelope } from ${JSON.stringify(envelopeModule)};
+      const valid = ${JSON.stringify(JSON.stringify(envelope()))};
+      console.log(JSON.stringify([parseEnvelope(valid).ok, parseEnvelope(valid.replace('"readings":', '"$x":1,"readings":')).ok]));`,
+    );
+    // When it parses a valid and an invalid envelope
+    const output = execFileSync(
+      process.execPath,
+      ['--disallow-code-generation-from-strings', '--import', 'tsx', script],
+      { encoding: 'utf8' },
+    );
+    // Then it loaded, and zod decided both
+    expect(JSON.parse(output)).toEqual([true, false]);
   });
 
   it('refuses to compile what it does not model, rather than checking less than zod', () => {
