@@ -12,6 +12,7 @@
  * optional, and so is `traceId`: a reading published over HTTPS has none.
  */
 import * as z from 'zod';
+import { compileAcceptor } from './schema-acceptor';
 
 export const ENVELOPE_SCHEMA_VERSION = 1;
 
@@ -96,6 +97,19 @@ export type EnvelopeParseResult =
 
 const MAX_DEPTH = 8;
 
+/** A key that must never reach MongoDB or an object merge: `$`-prefixed, dotted, containing NUL, or a prototype name. */
+function isUnsafeKey(key: string): boolean {
+  return key.startsWith('$') || key.includes('.') || key.includes('\u0000') || PROTOTYPE_KEYS.has(key);
+}
+
+/**
+ * The envelope schema compiled into a predicate (see `compileAcceptor`): the valid path's validation, without zod's
+ * allocations. It refuses every unsafe key and any nesting the scan would reject, so a value it accepts is one the
+ * unsafe-key scan passes and zod accepts as it is: the scan and zod then run only for what it refuses, to decide
+ * and to say why.
+ */
+const acceptsEnvelope = compileAcceptor(TelemetryEnvelopeSchema, { refuseKey: isUnsafeKey, maxDepth: MAX_DEPTH });
+
 /**
  * Finds the first key, at any depth, that must never reach MongoDB or an object merge: `$`-prefixed, dotted,
  * containing NUL, or a prototype name. Returns its path, or undefined.
@@ -119,7 +133,7 @@ function scanKeys(value: unknown, path: string, depth: number, count: { members:
   for (const key of Object.keys(value)) {
     count.members++;
     const childPath = path ? `${path}.${key}` : key;
-    if (key.startsWith('$') || key.includes('.') || key.includes('\u0000') || PROTOTYPE_KEYS.has(key)) {
+    if (isUnsafeKey(key)) {
       return JSON.stringify(childPath);
     }
     const nested = scanKeys((value as Record<string, unknown>)[key], childPath, depth + 1, count);
@@ -245,6 +259,12 @@ export function parseEnvelope(text: string, maxBytes: number = DEFAULT_MAX_MESSA
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, reason: InvalidReason.NotObject, detail: `expected a JSON object, got ${jsonType(value)}` };
   }
+  // Valid path: one walk (the compiled schema), then the duplicate-name count it makes possible. What it refuses
+  // goes through the full checks below in their order, so reasons and details are zod's and the scan's as before.
+  if (acceptsEnvelope(value)) {
+    if (countMembers(text) === acceptsEnvelope.members()) return { ok: true, envelope: value as TelemetryEnvelope };
+    return duplicateKey(text);
+  }
   // Always scanned, even though the strict schema rejects most unsafe keys: zod skips a JSON `__proto__` key inside
   // records instead of rejecting it, and the raw text (not zod's output) is what travels on to Kafka and MongoDB.
   const count = { members: 0 };
@@ -253,13 +273,7 @@ export function parseEnvelope(text: string, maxBytes: number = DEFAULT_MAX_MESSA
   // last, other readers the first) could hide an operator key or a second deviceId behind a harmless one.
   // (The member count is complete only when the walk found nothing; otherwise the slower exact search decides.)
   const duplicated = unsafe === undefined ? countMembers(text) !== count.members : findDuplicateKey(text) !== undefined;
-  if (duplicated) {
-    return {
-      ok: false,
-      reason: InvalidReason.DuplicateKey,
-      detail: `duplicate key ${findDuplicateKey(text) ?? '(root)'}`,
-    };
-  }
+  if (duplicated) return duplicateKey(text);
   if (unsafe !== undefined) {
     return { ok: false, reason: InvalidReason.UnsafeKey, detail: `forbidden key ${unsafe}` };
   }
@@ -277,6 +291,14 @@ export function parseEnvelope(text: string, maxBytes: number = DEFAULT_MAX_MESSA
     return { ok: false, reason: InvalidReason.SchemaViolation, detail: formatIssues(result.error.issues) };
   }
   return { ok: true, envelope: result.data };
+}
+
+function duplicateKey(text: string): EnvelopeParseResult {
+  return {
+    ok: false,
+    reason: InvalidReason.DuplicateKey,
+    detail: `duplicate key ${findDuplicateKey(text) ?? '(root)'}`,
+  };
 }
 
 /** `String.prototype.isWellFormed` (ES2024, Node 20): the project's TypeScript lib stops at ES2023. */

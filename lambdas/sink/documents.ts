@@ -84,18 +84,20 @@ export function sameReading(a: StoredReading, b: StoredReading): boolean {
 }
 
 export function readingDocument(envelope: TelemetryEnvelope, source: RecordSource, now: Date): ReadingDocument {
-  return {
+  const document: { -readonly [K in keyof ReadingDocument]: ReadingDocument[K] } = {
     _id: envelope.eventId,
     deviceId: envelope.deviceId,
     ts: new Date(envelope.ts),
     seq: envelope.seq ?? -1,
     receivedAt: new Date(envelope.receivedAt),
     readings: envelope.readings,
-    ...(envelope.traceId === undefined ? {} : { traceId: envelope.traceId }),
     sourceTopic: envelope.sourceTopic,
     kafka: { partition: source.partition, offset: source.offset },
     storedAt: now,
   };
+  // Assigned, not spread in: a spread of a conditional object costs an allocation and a copy per record
+  if (envelope.traceId !== undefined) document.traceId = envelope.traceId;
+  return document;
 }
 
 /** Whether reading `a` is newer than `b`: device time first, then sequence number. */

@@ -74,5 +74,10 @@ export function headerList(headers: KafkaEventRecord['headers']): { key: string;
 
 /** Every record of the event, in partition then offset order. */
 export function flattenRecords(event: KafkaEvent): KafkaEventRecord[] {
-  return Object.values(event.records ?? {}).flat();
+  // Loops, not Object.values().flat(): flat() is generic over depth and several times slower per record
+  const all: KafkaEventRecord[] = [];
+  for (const key in event.records ?? {}) {
+    for (const record of event.records[key] ?? []) all.push(record);
+  }
+  return all;
 }

@@ -2,6 +2,7 @@
  * The sink's pure core: decodes a Kafka event, stores each reading exactly once, moves each device's latest state
  * forward only, quarantines what can never be stored, and reports what must be retried.
  */
+import { isUtf8 } from 'node:buffer';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AnyBulkWriteOperation } from 'mongodb';
 import { InvalidReason, parseEnvelope } from '../shared/envelope';
@@ -85,9 +86,10 @@ interface Invalid extends Decoded {
   readonly conflictsWith?: StoredReading;
 }
 
-// ignoreBOM keeps a leading byte order mark in the text, so the envelope's one rule (not JSON) applies here as in the
-// forwarder instead of the decoder silently dropping it
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Invalid records are rare: built by a module-level function, not a closure created for every record. */
+function invalidRecord(record: KafkaEventRecord, source: RecordSource, reason: string, detail: string): Invalid {
+  return { record, source, reason, detail };
+}
 
 function decode(record: KafkaEventRecord, maxBytes: number, now: Date): Valid | Invalid {
   const source: RecordSource = {
@@ -96,22 +98,20 @@ function decode(record: KafkaEventRecord, maxBytes: number, now: Date): Valid | 
     offset: record.offset,
     timestamp: record.timestamp,
   };
-  const invalid = (reason: string, detail: string): Invalid => ({ record, source, reason, detail });
-  if (typeof record.value !== 'string')
-    return invalid(SinkInvalidReason.MissingValue, 'record has no value (tombstone?)');
+  if (typeof record.value !== 'string') {
+    return invalidRecord(record, source, SinkInvalidReason.MissingValue, 'record has no value (tombstone?)');
+  }
   if (record.value.length > Math.ceil((maxBytes * 4) / 3) + 4) {
-    return invalid(InvalidReason.TooLarge, `value exceeds the ${maxBytes}-byte limit`);
+    return invalidRecord(record, source, InvalidReason.TooLarge, `value exceeds the ${maxBytes}-byte limit`);
   }
   const bytes = decodeBase64(record.value);
-  if (!bytes) return invalid(SinkInvalidReason.BadBase64, 'value is not valid base64');
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return invalid(SinkInvalidReason.NotUtf8, 'value is not valid UTF-8');
-  }
-  const parsed = parseEnvelope(text, maxBytes);
-  if (!parsed.ok) return invalid(parsed.reason, parsed.detail);
+  if (!bytes) return invalidRecord(record, source, SinkInvalidReason.BadBase64, 'value is not valid base64');
+  // Validated first (simdutf, what TextDecoder's fatal mode rejects: overlong forms, surrogates, beyond U+10FFFF),
+  // then decoded as it is: Buffer's UTF-8 decoding keeps a leading byte order mark, so the envelope's one rule (not
+  // JSON) applies here as in the forwarder instead of a decoder silently dropping it
+  if (!isUtf8(bytes)) return invalidRecord(record, source, SinkInvalidReason.NotUtf8, 'value is not valid UTF-8');
+  const parsed = parseEnvelope(bytes.toString('utf8'), maxBytes);
+  if (!parsed.ok) return invalidRecord(record, source, parsed.reason, parsed.detail);
   return { record, source, document: readingDocument(parsed.envelope, source, now) };
 }
 
