@@ -262,8 +262,9 @@ export function parseEnvelope(text: string, maxBytes: number = DEFAULT_MAX_MESSA
   // Valid path: one walk (the compiled schema), then the duplicate-name count it makes possible. What it refuses
   // goes through the full checks below in their order, so reasons and details are zod's and the scan's as before.
   if (acceptsEnvelope(value)) {
-    if (countMembers(text) === acceptsEnvelope.members()) return { ok: true, envelope: value as TelemetryEnvelope };
-    return duplicateKey(text);
+    if (countMembers(text) !== acceptsEnvelope.members()) return duplicateKey(text);
+    if (SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) return escapedLoneSurrogate();
+    return { ok: true, envelope: value as TelemetryEnvelope };
   }
   // Always scanned, even though the strict schema rejects most unsafe keys: zod skips a JSON `__proto__` key inside
   // records instead of rejecting it, and the raw text (not zod's output) is what travels on to Kafka and MongoDB.
@@ -279,18 +280,20 @@ export function parseEnvelope(text: string, maxBytes: number = DEFAULT_MAX_MESSA
   }
   // `isWellFormed` above sees the raw text, where an escaped lone surrogate ("\ud800") is plain ASCII; parsed, it has no
   // UTF-8 form either. Only text with such an escape is walked (cheap: depth is bounded by the scan above).
-  if (SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) {
-    return {
-      ok: false,
-      reason: InvalidReason.NotUtf8,
-      detail: 'contains an escaped lone surrogate: not encodable as UTF-8',
-    };
-  }
+  if (SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) return escapedLoneSurrogate();
   const result = TelemetryEnvelopeSchema.safeParse(value);
   if (!result.success) {
     return { ok: false, reason: InvalidReason.SchemaViolation, detail: formatIssues(result.error.issues) };
   }
   return { ok: true, envelope: result.data };
+}
+
+function escapedLoneSurrogate(): EnvelopeParseResult {
+  return {
+    ok: false,
+    reason: InvalidReason.NotUtf8,
+    detail: 'contains an escaped lone surrogate: not encodable as UTF-8',
+  };
 }
 
 function duplicateKey(text: string): EnvelopeParseResult {
