@@ -161,6 +161,38 @@ describe('dashboard security', () => {
     expect((await get(base, '/api/config', { headers: { authorization: 'Bearer right-token' } })).status).toBe(200);
   });
 
+  it('names its cookie after its port, so two dashboards on one machine keep their own tokens', async () => {
+    // Given two dashboards on one host, each with its token (the browser sends both cookies to both)
+    const first = await start({ token: 'first-token' });
+    const second = await start({ token: 'second-token' });
+    const cookieOf = async (url: string) => ((await get(url, url)).headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+
+    // When the page of each is opened
+    const cookies = [await cookieOf(first.url), await cookieOf(second.url)];
+
+    // Then each cookie names its dashboard's port, and each dashboard takes its own from the pair
+    expect(cookies).toEqual([
+      `telemetry_dashboard_token_${new URL(first.url).port}=first-token`,
+      `telemetry_dashboard_token_${new URL(second.url).port}=second-token`,
+    ]);
+    const both = { headers: { cookie: cookies.join('; ') } };
+    expect((await get(first.url.replace(/\?.*/, ''), '/api/config', both)).status).toBe(200);
+    expect((await get(second.url.replace(/\?.*/, ''), '/api/config', both)).status).toBe(200);
+  });
+
+  it('treats a token cookie that is not URI-encoded as no token: 401, nothing in the log', async () => {
+    const log: string[] = [];
+    const { url } = await start({ token: 'right-token', log: (line) => log.push(line) });
+    const base = url.replace(/\?.*/, '');
+    const name = (await get(url, url)).headers.get('set-cookie')?.split('=')[0];
+    const cookie = `${name}=%E0%A4%A`;
+
+    const answer = await get(base, '/api/config', { headers: { cookie } });
+
+    expect(answer.status).toBe(401);
+    expect(log).toEqual([]);
+  });
+
   it('without a token, answers only requests addressed to the loopback name (no DNS rebinding)', async () => {
     const { url } = await start();
     const { port } = new URL(url);
