@@ -113,6 +113,10 @@ describe('dashboard API', () => {
       'id: required',
       'from, to: only with range=custom (range is hour)',
     ]);
+    expect(await problems('/api/device?id=sensor-a&id=zz&range=hour&range=day&range=week')).toEqual([
+      'id: given 2 times; give it once',
+      'range: given 3 times; give it once',
+    ]);
   });
 
   it('answers 404 for an unknown device or route, and 405 for anything but reading', async () => {
