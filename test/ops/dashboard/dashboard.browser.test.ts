@@ -1,18 +1,56 @@
 /**
  * The dashboard in a real browser (Debian's chromium through playwright-core) against a seeded store: the fleet
- * table, a device's bucketed chart, the data quality panel, a reading that appears without a reload, and a page
- * that logs no console error. Fails, never skips, in CI when chromium is missing (test/helpers/browser.ts).
+ * table, a device's bucketed chart, the data quality panel, a reading that appears without a reload, a click made
+ * while a slow refresh is under way, and a page that logs no console error. Fails, never skips, in CI when chromium is missing (test/helpers/browser.ts).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Document } from 'mongodb';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLLECTIONS } from '../../../lambdas/sink/mongo-connection';
+import type { ReadableCollection } from '../../../ops/dashboard/readable-db';
 import { type RunningDashboard, serveDashboard } from '../../../ops/dashboard/server';
 import { browserAvailable, launchChromium } from '../../helpers/browser';
 import { deviceStates, knownFleet, MINUTE, readingDocument } from '../../helpers/dashboard-data';
 import { MingoDb } from '../../helpers/mingo-db';
+
+/** A MingoDb whose aggregations wait, while `hold()` is in effect, until `release()`: a slow MongoDB. */
+class HeldDb extends MingoDb {
+  /** Aggregations waiting now. */
+  public waiting = 0;
+  private gate: Promise<void> | undefined;
+  private open = () => {};
+
+  public hold() {
+    this.gate = new Promise((resolve) => {
+      this.open = resolve;
+    });
+  }
+
+  public release() {
+    this.gate = undefined;
+    this.open();
+  }
+
+  public override collection(name: string): ReadableCollection {
+    const inner = super.collection(name);
+    return {
+      ...inner,
+      aggregate: <R extends Document>(pipeline: Document[], options?: { maxTimeMS?: number }) => ({
+        toArray: async () => {
+          if (this.gate) {
+            this.waiting += 1;
+            await this.gate;
+            this.waiting -= 1;
+          }
+          return inner.aggregate<R>(pipeline, options).toArray();
+        },
+      }),
+    };
+  }
+}
 
 // A whole 10 s, so the last hour is exactly 360 buckets of 10 s with sensor-a's readings one per bucket
 const NOW = new Date(Math.floor(Date.now() / 10_000) * 10_000);
@@ -126,6 +164,50 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     expect(await row.locator('td').nth(3).textContent()).toBe('temperature 21.50');
     expect(await page.evaluate(() => (globalThis as unknown as { marker?: string }).marker)).toBe('same page');
+  });
+
+  it('shows a device clicked while a slow refresh is under way, in the next refresh it shows', async () => {
+    // Given a page that refreshes only when the user changes the view (no poll within the test), over a slow store
+    const slow = new HeldDb();
+    for (const [name, documents] of Object.entries(knownFleet(NOW))) slow.documents(name).push(...documents);
+    const held = await serveDashboard({
+      db: slow,
+      port: 0,
+      freshness: { lateAfterMs: MINUTE, silentAfterMs: 15 * MINUTE },
+      collections: COLLECTIONS,
+      refreshMs: 3_600_000,
+      clock: () => NOW,
+      log: (line) => problems.push(`server: ${line}`),
+    });
+    const second = await browser.newPage();
+    second.on('pageerror', (error) => problems.push(`page: ${error.message}`));
+    const status = second.locator('#status');
+    try {
+      await second.goto(held.url);
+      await expect.poll(() => status.getAttribute('data-refreshes')).toBe('1');
+
+      // When the user filters the fleet to late devices, and clicks a device while that refresh waits for the store
+      slow.hold();
+      await second.locator('#fleet-counts button[data-freshness="late"]').click();
+      await expect.poll(() => slow.waiting).toBeGreaterThan(0);
+      await second.locator('#fleet-table tr[data-device="sensor-a"]').click();
+      slow.release();
+
+      // Then the next refresh the page shows has both: the late devices and the device clicked
+      await expect.poll(() => status.getAttribute('data-refreshes'), { timeout: 10_000 }).toBe('2');
+      expect(await second.locator('#device-id').textContent()).toBe('sensor-a');
+      expect(await second.locator('[data-chart="device:sensor-a:temperature"]').getAttribute('data-points')).toBe(
+        '330',
+      );
+      expect(
+        await second.locator('#fleet-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.device)),
+      ).toEqual(['sensor-b']);
+      expect(await status.getAttribute('data-state')).toBe('ok');
+    } finally {
+      slow.release();
+      await second.close();
+      await held.close();
+    }
   });
 
   it('logged no console error or warning, and no query failed', () => {
