@@ -252,7 +252,7 @@ function renderQuality(answer: QualityAnswer) {
     answer.gaps.map((g) => [
       [g.deviceId],
       [g.missing.toLocaleString(), 'number'],
-      [String(g.duplicates), 'number'],
+      [String(g.resent), 'number'],
       [`${g.first}–${g.last}`, 'number'],
     ]),
     (i) => {
@@ -277,14 +277,14 @@ function renderQuality(answer: QualityAnswer) {
   const { times, series } = answer.quarantineOverTime;
   if (series.length === 0) {
     prune(container, new Set());
-    container.replaceChildren(element('p', 'Nothing quarantined in this range.', { class: 'empty' }));
+    container.replaceChildren(element('p', 'Nothing in the sink quarantine in this range.', { class: 'empty' }));
     return;
   }
   container.querySelector('.empty')?.remove();
   chart(
     container,
     'quarantine',
-    'quarantined per bucket',
+    'sink quarantine per bucket',
     times,
     series.map((s, i) => ({ label: s.reason, values: s.counts, colour: COLOURS[i % COLOURS.length] ?? '#333' })),
     true,

@@ -148,6 +148,21 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
     expect(await page.locator('[data-chart="quarantine"]').count()).toBe(1);
   });
 
+  it('says the quarantine panel is the sink quarantine, where the dead letters are, and what the seq column counts', async () => {
+    // The rejects of ingest (malformed JSON, bad schema at the forwarder) are dead letters, not in the sink quarantine
+    const quarantine = await page.locator('#quality-reasons-title').textContent();
+    expect(quarantine).toContain('Sink quarantine, by reason');
+    expect(quarantine).toContain('npx telemetry-ops failures list');
+    // Readings resent under one seq with another ts have another eventId: the sink stores both, it collapses nothing
+    expect(await page.locator('#quality-gaps-title').textContent()).not.toContain('collapsed');
+    expect(await page.locator('#quality-gaps thead th').allTextContents()).toEqual([
+      'Device',
+      'Missing',
+      'Resent under one seq',
+      'seq',
+    ]);
+  });
+
   it('shows a new reading on the next refresh, without reloading the page', async () => {
     await page.evaluate(() => {
       (globalThis as unknown as { marker: string }).marker = 'same page';

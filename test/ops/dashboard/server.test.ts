@@ -79,7 +79,7 @@ describe('dashboard API', () => {
       ['invalid_json', 3],
       ['schema', 2],
     ]);
-    expect(answer.gaps).toEqual([{ deviceId: 'sensor-a', first: 0, last: 359, missing: 30, duplicates: 1 }]);
+    expect(answer.gaps).toEqual([{ deviceId: 'sensor-a', first: 0, last: 359, missing: 30, resent: 1 }]);
     expect(answer.late.devices).toEqual([{ deviceId: 'sensor-b', count: 3, maxDelayMs: 10 * MINUTE }]);
     expect(answer.quarantineOverTime.series.map((s) => [s.reason, s.counts.reduce((a, b) => a + b, 0)])).toEqual([
       ['invalid_json', 3],
