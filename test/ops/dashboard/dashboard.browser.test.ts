@@ -62,18 +62,21 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
   let dashboard: RunningDashboard;
   let browser: BrowserContext;
   let page: Page;
-
-  beforeAll(async () => {
-    for (const [name, documents] of Object.entries(knownFleet(NOW))) db.documents(name).push(...documents);
-    dashboard = await serveDashboard({
-      db,
+  /** A dashboard over `store` at NOW, refreshing every `refreshMs`; its failed queries are problems. */
+  const serve = (store: MingoDb, refreshMs: number) =>
+    serveDashboard({
+      db: store,
       port: 0,
       freshness: { lateAfterMs: MINUTE, silentAfterMs: 15 * MINUTE },
       collections: COLLECTIONS,
-      refreshMs: 500,
+      refreshMs,
       clock: () => NOW,
       log: (line) => problems.push(`server: ${line}`),
     });
+
+  beforeAll(async () => {
+    for (const [name, documents] of Object.entries(knownFleet(NOW))) db.documents(name).push(...documents);
+    dashboard = await serve(db, 500);
     browser = await launchChromium();
     page = await browser.newPage();
     page.on('console', (message) => {
@@ -185,15 +188,7 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
     // Given a page that refreshes only when the user changes the view (no poll within the test), over a slow store
     const slow = new HeldDb();
     for (const [name, documents] of Object.entries(knownFleet(NOW))) slow.documents(name).push(...documents);
-    const held = await serveDashboard({
-      db: slow,
-      port: 0,
-      freshness: { lateAfterMs: MINUTE, silentAfterMs: 15 * MINUTE },
-      collections: COLLECTIONS,
-      refreshMs: 3_600_000,
-      clock: () => NOW,
-      log: (line) => problems.push(`server: ${line}`),
-    });
+    const held = await serve(slow, 3_600_000);
     const second = await browser.newPage();
     second.on('pageerror', (error) => problems.push(`page: ${error.message}`));
     const status = second.locator('#status');
