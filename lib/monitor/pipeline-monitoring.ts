@@ -82,6 +82,7 @@ export const PipelineAlarm = {
   SinkDeadLetterTopicReceived: 'SinkDeadLetterTopicReceived',
   SinkErrorRate: 'SinkErrorRate',
   SinkRecordsFailed: 'SinkRecordsFailed',
+  SinkEventIdConflicts: 'SinkEventIdConflicts',
   FreshnessP99High: 'FreshnessP99High',
 } as const;
 
@@ -472,6 +473,28 @@ export class PipelineMonitoring extends Construct {
             sum(SinkMetric.Stale, 'Stale state skipped'),
             sum(SinkMetric.Invalid, 'Quarantined'),
             sum(SinkMetric.Failed, 'Failed (retried)'),
+          ],
+        },
+        {
+          // A reused eventId naming a different reading: a device (or the IoT SQL hash) broke the id contract, and
+          // the reading is not stored until someone looks, so any one alarms
+          title: 'Event id conflicts (quarantined as event_id_conflict)',
+          metrics: [
+            {
+              metric: sum(SinkMetric.Conflicts, 'Event id conflicts'),
+              alarmFriendlyName: PipelineAlarm.SinkEventIdConflicts,
+              addAlarm: {
+                Critical: {
+                  ...this.alarmSettings(
+                    PipelineAlarm.SinkEventIdConflicts,
+                    'The sink quarantined a record whose eventId names a different stored reading (event_id_conflict): that reading is not stored.',
+                    { period: FIVE_MINUTES, datapoints: 1, periods: 1 },
+                  ),
+                  threshold: 0,
+                  comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+                },
+              },
+            },
           ],
         },
         this.recordsFailedGroup(

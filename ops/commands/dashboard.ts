@@ -1,4 +1,5 @@
 /** `dashboard`: the sensor-data dashboard over the pipeline's MongoDB (ops/dashboard). */
+import { DASHBOARD_DEFAULTS } from '../dashboard/defaults';
 import { runDashboard } from '../dashboard/run';
 import { wholeNumber } from '../options';
 import type { CommandGroup } from '../program';
@@ -18,10 +19,25 @@ export const dashboardCommand: CommandGroup = (program, kit) => {
       'Serve a live web dashboard of the sensor data in MongoDB: fleet, device charts, fleet trends, data quality',
     )
     .option('--host <address>', 'address to listen on; any but a loopback address gets an access token', '127.0.0.1')
-    .option('--port <port>', 'port to listen on (0: any free port)', wholeNumber(0, 65_535), 8080)
-    .option('--late-after <seconds>', 'a device is late when its newest reading is older than this', wholeNumber(1), 60)
-    .option('--silent-after <seconds>', 'and silent when older than this', wholeNumber(1), 600)
-    .option('--refresh <seconds>', 'how often the page refreshes its views', wholeNumber(1, 3_600), 5)
+    .option('--port <port>', 'port to listen on (0: any free port)', wholeNumber(0, 65_535), DASHBOARD_DEFAULTS.port)
+    .option(
+      '--late-after <seconds>',
+      'a device is late when its newest reading is older than this',
+      wholeNumber(1),
+      DASHBOARD_DEFAULTS.lateAfterSeconds,
+    )
+    .option(
+      '--silent-after <seconds>',
+      'and silent when older than this',
+      wholeNumber(1),
+      DASHBOARD_DEFAULTS.silentAfterSeconds,
+    )
+    .option(
+      '--refresh <seconds>',
+      'how often the page refreshes its views',
+      wholeNumber(1, 3_600),
+      DASHBOARD_DEFAULTS.refreshSeconds,
+    )
     .addHelpText(
       'after',
       `

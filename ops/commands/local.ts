@@ -1,5 +1,6 @@
 /** `local`: the whole pipeline on this machine, with the deployed handlers (ops/local). */
 import { Option } from 'commander';
+import { DASHBOARD_DEFAULTS } from '../dashboard/defaults';
 import { serveLocal } from '../local/serve';
 import { decimal, wholeNumber } from '../options';
 import type { CommandGroup } from '../program';
@@ -15,6 +16,8 @@ interface LocalOptions {
   seed?: number;
   duration?: number;
   logFile?: string;
+  dashboard: boolean;
+  dashboardPort: number;
 }
 
 export const localCommand: CommandGroup = (program, kit) => {
@@ -52,6 +55,13 @@ export const localCommand: CommandGroup = (program, kit) => {
       "seconds before a message the forwarder did not acknowledge comes back (default: the stack's, 6 × forwarder.timeoutSeconds + the batching window; at least forwarder.timeoutSeconds)",
       wholeNumber(1, 43_200),
     )
+    .option(
+      '--dashboard-port <port>',
+      'port of the sensor-data dashboard on 127.0.0.1 (0: any free port; a port in use: a free one, as the banner says)',
+      wholeNumber(0, 65_535),
+      DASHBOARD_DEFAULTS.port,
+    )
+    .addOption(new Option('--no-dashboard', 'do not serve the dashboard').conflicts('dashboardPort'))
     .addOption(
       new Option('--log-level <level>', "the functions' log level (their JSON logs go to the log file)")
         .choices(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'])
@@ -73,6 +83,8 @@ What runs where:
             retries, then Lambda's on-failure document to the sink dead-letter topic
   MongoDB   MONGODB_URI, or else an in-memory document store (mingo): not persistent, gone when it stops
   fleet     with --demo, 5 simulated sensors (ops/simulate) publishing to the embedded broker
+  dashboard the sensor-data dashboard (as \`npx telemetry-ops dashboard\`) over that store, on 127.0.0.1; the
+            banner prints its URL; the page is built with esbuild on its first request
 
 Environment:
   KAFKA_BROKERS   host:port,…  (default: the mock cluster, needs librdkafka: apt-get install librdkafka1)

@@ -1,4 +1,8 @@
-/** What the dashboard reads through: the read side of the driver's `Db`, which the in-memory store of `local` has too. */
+/**
+ * What the dashboard and `local` read the sink's store through: the read side of the driver's `Db`, implemented by the
+ * in-memory store of `local` (ops/local/memory-store.ts `MemoryDb`) too. Defined once, here, so both sides of that
+ * boundary type-check against the same shape.
+ */
 import type { Document } from 'mongodb';
 
 /** The read side of MongoDB's Db the dashboard uses; the driver's Db satisfies it, and so does the in-memory store. */

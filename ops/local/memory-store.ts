@@ -35,23 +35,7 @@ import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '.
 import { COLLECTIONS } from '../../lambdas/sink/mongo-connection';
 import type { CollectionPort, SinkCollections } from '../../lambdas/sink/ports';
 import type { ReadingIdDocument } from '../../lambdas/sink/reading-writers';
-
-/** The read side of MongoDB's Db the dashboard uses; the driver's Db satisfies it, and so does the in-memory store. */
-export interface ReadableCollection {
-  aggregate<R extends Document = Document>(
-    pipeline: Document[],
-    options?: { maxTimeMS?: number },
-  ): { toArray(): Promise<R[]> };
-  find(
-    filter: Document,
-    options?: { projection?: Document; sort?: Document; limit?: number; skip?: number },
-  ): { toArray(): Promise<Document[]> };
-  countDocuments(filter?: Document): Promise<number>;
-}
-
-export interface ReadableDb {
-  collection(name: string): ReadableCollection;
-}
+import type { ReadableCollection, ReadableDb } from '../dashboard/readable-db';
 
 /** What a bulk write did, counted as the server reports it (the fields `BulkWriteResult` is built from). */
 export interface BulkStats {

@@ -2,7 +2,8 @@
  * `telemetry-ops local`, behind its options: checks the dependencies, bundles the two functions as `cdk synth`
  * does, runs the pipeline (and, with --demo, the built-in fleet) until the signal aborts (Ctrl-C) or --duration
  * ends, with live counters on stderr and the functions' logs in a file, then prints what went through and what was
- * dead-lettered. The sink writes to MongoDB at MONGODB_URI, or else to the in-memory store.
+ * dead-lettered. The sink writes to MongoDB at MONGODB_URI, or else to the in-memory store; the sensor-data dashboard
+ * serves whichever it is, on 127.0.0.1.
  */
 import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,9 @@ import type { FailureEnvelope } from '../../lambdas/shared/failure';
 import type { QuarantineDocument } from '../../lambdas/sink/documents';
 import { COLLECTIONS } from '../../lambdas/sink/mongo-connection';
 import type { OpsContext } from '../context';
+import { DASHBOARD_DEFAULTS } from '../dashboard/defaults';
+import type { ReadableDb } from '../dashboard/readable-db';
+import { type RunningDashboard, serveDashboard } from '../dashboard/server';
 import { UserError } from '../errors';
 import { fromQuarantine } from '../failures/envelopes';
 import type { SimulationSummary } from '../simulate';
@@ -20,7 +24,7 @@ import { bundledHandlers, bundleFunctions, type FunctionBundles } from './bundle
 import { DEMO_FLEET, type DemoFleet, startDemoFleet } from './demo-fleet';
 import { type LocalDependencies, redactUri, resolveDependencies } from './dependencies';
 import { type FailuresEndpoint, type LocalFailureStores, startFailuresEndpoint } from './failures-endpoint';
-import { MemoryDb, type ReadableDb } from './memory-store';
+import { MemoryDb } from './memory-store';
 import { LocalPipeline } from './pipeline';
 import type { HandlerFactories } from './ports';
 import {
@@ -56,6 +60,13 @@ export interface ServeOptions {
   readonly duration?: number;
   /** Where the functions' logs go. @default telemetry-ops-local-<stack>.log in the temporary directory */
   readonly logFile?: string;
+  /** Serve the sensor-data dashboard over the store the sink writes to. @default true */
+  readonly dashboard?: boolean;
+  /**
+   * Port of the dashboard on 127.0.0.1; 0 picks a free one, and so does a port in use or privileged (the banner
+   * says so). @default 8080, as `dashboard`
+   */
+  readonly dashboardPort?: number;
 }
 
 /** Replacements for tests: other handlers (built from source), other dependencies, another store to count in. */
@@ -117,6 +128,7 @@ export async function serveLocal(
   let bundles: FunctionBundles | undefined;
   let pipeline: LocalPipeline | undefined;
   let endpoint: FailuresEndpoint | undefined;
+  let dashboard: LocalDashboard | undefined;
   let fleet: DemoFleet | undefined;
   let fleetDone: Promise<SimulationSummary | undefined> | undefined;
   const logs = seams.handlers ? undefined : createWriteStream(logFile, { flags: 'w' });
@@ -153,6 +165,10 @@ export async function serveLocal(
           .toArray()
       ).map((document) => fromQuarantine(document as QuarantineDocument, context.config.sink.mongo.database));
     endpoint = await startFailuresEndpoint(settings.stackName, failureStores(running, settings, quarantined));
+    if (options.dashboard ?? true)
+      dashboard = await startDashboard(store.db, options.dashboardPort ?? DASHBOARD_DEFAULTS.port, (line) =>
+        status.error(line),
+      );
     io.stderr.write(
       banner(context, settings, running, dependencies, {
         external: Boolean(options.mqttUrl),
@@ -161,6 +177,7 @@ export async function serveLocal(
         demo: Boolean(options.demo),
         duration: options.duration,
         failuresUrl: endpoint.url,
+        dashboard,
       }),
     );
     const topicFilter = settings.rules[0]?.topicFilter;
@@ -234,6 +251,7 @@ export async function serveLocal(
     fleet?.stop();
     await fleetDone;
     await endpoint?.stop();
+    await dashboard?.running.close();
     await pipeline?.stop();
     bundles?.remove();
     dependencies.kafka.stop();
@@ -316,6 +334,45 @@ async function drained(pipeline: LocalPipeline, timeoutMs: number): Promise<void
   }
 }
 
+/** The dashboard `local` serves, and why not on the port it was asked for, when it is not. */
+interface LocalDashboard {
+  readonly running: RunningDashboard;
+  readonly unavailable?: { readonly port: number; readonly reason: string };
+}
+
+/** Why a port cannot be listened on, by the listen error's code; other errors stop `local`. */
+const UNAVAILABLE_PORT: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'is in use',
+  EACCES: 'needs privileges this process lacks',
+};
+
+/**
+ * Serves the dashboard over `db` on 127.0.0.1 (this machine only: no token), with the `dashboard` command's
+ * freshness thresholds. A taken `port` is no reason to stop the pipeline: another free one serves it instead.
+ */
+async function startDashboard(db: ReadableDb, port: number, log: (line: string) => void): Promise<LocalDashboard> {
+  const serve = (on: number) =>
+    serveDashboard({
+      db,
+      host: '127.0.0.1',
+      port: on,
+      freshness: {
+        lateAfterMs: DASHBOARD_DEFAULTS.lateAfterSeconds * 1000,
+        silentAfterMs: DASHBOARD_DEFAULTS.silentAfterSeconds * 1000,
+      },
+      collections: COLLECTIONS,
+      refreshMs: DASHBOARD_DEFAULTS.refreshSeconds * 1000,
+      log,
+    });
+  try {
+    return { running: await serve(port) };
+  } catch (error) {
+    const reason = UNAVAILABLE_PORT[(error as NodeJS.ErrnoException).code ?? ''];
+    if (port === 0 || reason === undefined) throw error;
+    return { running: await serve(0), unavailable: { port, reason } };
+  }
+}
+
 interface BannerFacts {
   readonly external: boolean;
   readonly store: 'in-memory' | 'MongoDB';
@@ -324,6 +381,8 @@ interface BannerFacts {
   readonly demo: boolean;
   readonly duration: number | undefined;
   readonly failuresUrl: string;
+  /** Undefined with --no-dashboard. */
+  readonly dashboard: LocalDashboard | undefined;
 }
 
 function banner(
@@ -349,6 +408,16 @@ function banner(
     ...(facts.logFile ? [`  logs      the functions' logs go to ${facts.logFile}`] : []),
     `  failures  npx telemetry-ops failures list --local   (every dead letter and quarantined record, while this runs;`,
     `            served at ${facts.failuresUrl})`,
+    ...(facts.dashboard
+      ? [
+          `  dashboard ${facts.dashboard.running.url}   (sensor data from the ${facts.store} store; this machine only)`,
+          ...(facts.dashboard.unavailable
+            ? [
+                `            port ${facts.dashboard.unavailable.port} ${facts.dashboard.unavailable.reason}: a free one serves it (--dashboard-port picks one)`,
+              ]
+            : []),
+        ]
+      : []),
     ...(facts.demo
       ? [
           `  fleet     ${devices} demo sensors, ${rate} publishes/s, ${faults.duplicate * 100}% sent twice, ${faults.outOfOrder * 100}% out of order, ${faults.malformed * 100}% extra malformed messages`,

@@ -6,6 +6,7 @@
 import type { PipelineConfig } from '../../lib/config/schema';
 import { deviceSegment, deviceTopic } from '../../lib/ingest/rule-sql';
 import { UserError } from '../errors';
+import { SDK_NODE_WARNING_SWITCH } from '../node-support';
 
 /** One IoT topic rule (`TelemetryIngest`): `<ruleNamePrefix>_<n>` over the n-th topic filter. */
 export interface LocalRule {
@@ -140,8 +141,9 @@ function commonEnvironment(settings: LocalSettings, endpoints: LocalEndpoints, s
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
-    // Lambda runs the stack's Node.js; the SDK's warning about this machine's would print once per container
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // Lambda runs the stack's Node.js; the SDK's 8-line warning about this machine's would print once per worker
+    // (the forwarder's, when its SQS client is first built), and a worker sees only these variables
+    [SDK_NODE_WARNING_SWITCH]: 'true',
   };
 }
 

@@ -29,7 +29,10 @@ describe('bin/app.ts with a bad configuration', () => {
     // Given config/<env>.json with two bad fields (removed afterwards: the app reads only that folder)
     const env = `tmp-app-test-${randomBytes(4).toString('hex')}`;
     const file = join(root, 'config', `${env}.json`);
-    writeFileSync(file, JSON.stringify({ stackName: '1bad', kafka: { bootstrapServers: ['nohost'], topic: 'telemetry' } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ stackName: '1bad', kafka: { bootstrapServers: ['nohost'], topic: 'telemetry' } }),
+    );
     try {
       const result = synth({ env });
 

@@ -284,8 +284,17 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRun
 
     // The pipeline drains: every reading stored but the stuck one, which the event source gives up on
     const dlq = () => running.deadLetterQueue.visibleCount;
+    // On a time-out, say why the dead-letter queue holds what it holds (the failure.reason attribute per message)
+    const parkedReasons = () => {
+      const reasons: Record<string, number> = {};
+      for (const message of running.deadLetterQueue.messages()) {
+        const reason = message.MessageAttributes?.['failure.reason']?.StringValue ?? 'max_receives_exceeded';
+        reasons[reason] = (reasons[reason] ?? 0) + 1;
+      }
+      return JSON.stringify(reasons);
+    };
     const state = () =>
-      `${collections.readings.docs.size} of ${expected.size} readings stored, ${dlq()} of ${summary.malformed} malformed parked, ${JSON.stringify(running.counters())}`;
+      `${collections.readings.docs.size} of ${expected.size} readings stored, ${dlq()} of ${summary.malformed} malformed parked (by reason ${parkedReasons()}), ${JSON.stringify(running.counters())}`;
     await until(
       'every reading but the stuck one is stored and every malformed message is parked',
       () =>

@@ -38,11 +38,13 @@ export interface CliOptions {
   readonly signal?: AbortSignal;
   /** Make stderr look like a terminal, so progress bars are drawn. */
   readonly tty?: boolean;
+  /** Where stderr goes, for a test that reads it while the command runs. @default a new Recorder */
+  readonly stderr?: Recorder;
 }
 
 export async function cli(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
   const stdout = new Recorder();
-  const stderr = new Recorder(options.tty);
+  const stderr = options.stderr ?? new Recorder(options.tty);
   const code = await runCli(
     args,
     {

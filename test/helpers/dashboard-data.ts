@@ -2,7 +2,7 @@
  * Generated dashboard data with known answers: readings, device states and quarantined records shaped as the sink
  * writes them (lambdas/sink/documents.ts), for the query tests, the browser test and the benchmark.
  */
-import type { Document } from 'mongodb';
+import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import {
   type DeviceStateDocument,
   deviceStateDocument,
@@ -10,6 +10,7 @@ import {
   type QuarantineDocument,
   type ReadingDocument,
 } from '../../lambdas/sink/documents';
+import { MemoryDb } from '../../ops/local/memory-store';
 
 export interface ReadingSpec {
   readonly deviceId: string;
@@ -130,4 +131,14 @@ export function knownFleet(now: Date, timeSeries = false) {
     quarantineDocument('unsafe_key', new Date(now.getTime() - 48 * HOUR)),
   ];
   return { readings, devices: deviceStates(readings), quarantine } satisfies Record<string, Document[]>;
+}
+
+/** `local`'s in-memory store holding `collections` (name → documents), as the sink would have written them. */
+export async function memoryDbWith(collections: Readonly<Record<string, readonly Document[]>>): Promise<MemoryDb> {
+  const db = new MemoryDb('telemetry');
+  for (const [name, documents] of Object.entries(collections)) {
+    const inserts = documents.map((document): AnyBulkWriteOperation => ({ insertOne: { document } }));
+    if (inserts.length > 0) await db.collection(name).bulkWrite(inserts);
+  }
+  return db;
 }

@@ -1,6 +1,10 @@
 /**
  * A ReadableDb over arrays, answered by mingo (an independent engine of MongoDB's query language), so the dashboard's
- * query documents run unchanged in tests. The arrays are live: pushing a document makes it visible to the next query.
+ * query documents run unchanged. The arrays are live: pushing a document makes it visible to the next query.
+ *
+ * Only for the dashboard benchmark (test/bench/dashboard.ts), which loads millions of readings: pushing them costs
+ * nothing, where `local`'s in-memory store (ops/local/memory-store.ts, which the dashboard tests use, see
+ * `memoryDbWith` in dashboard-data.ts) serialises each one to BSON and indexes its `_id`, as a server would.
  */
 import { aggregate, find } from 'mingo';
 import type { Document } from 'mongodb';

@@ -188,6 +188,7 @@ const EXPECTED_THRESHOLDS: Record<string, (t: AlarmThresholds) => number> = {
   SinkDeadLetterTopicReceived: () => 0,
   SinkErrorRate: (t) => t.maxSinkErrorRatePercent / 100,
   SinkRecordsFailed: (t) => t.maxRecordsFailedPercent,
+  SinkEventIdConflicts: () => 0,
   FreshnessP99High: (t) => t.maxFreshnessP99Seconds * 1_000,
 };
 
@@ -362,6 +363,23 @@ describe('PipelineMonitoring in the pipeline stack (config/dev.json)', () => {
       expect(JSON.stringify(properties.Metrics ?? properties), alarm).toMatch(/"(Stat|Statistic)":"Sum"/);
       expect(properties, alarm).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
     }
+  });
+
+  it('alarms on any event id conflict at the sink, summed over five minutes', () => {
+    // A reused eventId naming a different reading leaves that reading unstored (quarantined as event_id_conflict)
+    const properties = alarmsByName(synth).get('SinkEventIdConflicts');
+    if (!properties) throw new Error('no alarm SinkEventIdConflicts');
+    expect(alarmMetrics(properties).map(({ source: _, ...metric }) => metric.metricName)).toEqual([
+      SinkMetric.Conflicts,
+    ]);
+    expect(JSON.stringify(properties.Metrics ?? properties)).toMatch(/"(Stat|Statistic)":"Sum"/);
+    expect(JSON.stringify(properties.Metrics ?? properties)).toMatch(/"Period":300/);
+    expect(properties).toMatchObject({
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
   });
 
   it('alarms on the records-failed share as failed / received, never dividing by zero', () => {

@@ -10,18 +10,20 @@ import type { Document } from 'mongodb';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLLECTIONS } from '../../../lambdas/sink/mongo-connection';
-import type { ReadableCollection } from '../../../ops/dashboard/readable-db';
+import type { ReadableCollection, ReadableDb } from '../../../ops/dashboard/readable-db';
 import { type RunningDashboard, serveDashboard } from '../../../ops/dashboard/server';
+import type { MemoryDb } from '../../../ops/local/memory-store';
 import { browserAvailable, launchChromium } from '../../helpers/browser';
-import { deviceStates, knownFleet, MINUTE, readingDocument } from '../../helpers/dashboard-data';
-import { MingoDb } from '../../helpers/mingo-db';
+import { deviceStates, knownFleet, MINUTE, memoryDbWith, readingDocument } from '../../helpers/dashboard-data';
 
-/** A MingoDb whose aggregations wait, while `hold()` is in effect, until `release()`: a slow MongoDB. */
-class HeldDb extends MingoDb {
+/** `inner`, whose aggregations wait, while `hold()` is in effect, until `release()`: a slow MongoDB. */
+class HeldDb implements ReadableDb {
   /** Aggregations waiting now. */
   public waiting = 0;
   private gate: Promise<void> | undefined;
   private open = () => {};
+
+  public constructor(private readonly inner: ReadableDb) {}
 
   public hold() {
     this.gate = new Promise((resolve) => {
@@ -34,10 +36,11 @@ class HeldDb extends MingoDb {
     this.open();
   }
 
-  public override collection(name: string): ReadableCollection {
-    const inner = super.collection(name);
+  public collection(name: string): ReadableCollection {
+    const inner = this.inner.collection(name);
     return {
-      ...inner,
+      find: (filter, options) => inner.find(filter, options),
+      countDocuments: (filter) => inner.countDocuments(filter),
       aggregate: <R extends Document>(pipeline: Document[], options?: { maxTimeMS?: number }) => ({
         toArray: async () => {
           if (this.gate) {
@@ -56,14 +59,14 @@ class HeldDb extends MingoDb {
 const NOW = new Date(Math.floor(Date.now() / 10_000) * 10_000);
 
 describe.runIf(browserAvailable)('dashboard in chromium', () => {
-  const db = new MingoDb();
+  let db: MemoryDb;
   const screenshots = mkdtempSync(join(tmpdir(), 'dashboard-browser-'));
   const problems: string[] = [];
   let dashboard: RunningDashboard;
   let browser: BrowserContext;
   let page: Page;
   /** A dashboard over `store` at NOW, refreshing every `refreshMs`; its failed queries are problems. */
-  const serve = (store: MingoDb, refreshMs: number) =>
+  const serve = (store: ReadableDb, refreshMs: number) =>
     serveDashboard({
       db: store,
       port: 0,
@@ -75,7 +78,7 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
     });
 
   beforeAll(async () => {
-    for (const [name, documents] of Object.entries(knownFleet(NOW))) db.documents(name).push(...documents);
+    db = await memoryDbWith(knownFleet(NOW));
     dashboard = await serve(db, 500);
     browser = await launchChromium();
     page = await browser.newPage();
@@ -176,8 +179,8 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
       seq: 0,
       readings: { temperature: 21.5 },
     });
-    db.documents('readings').push(reading);
-    db.documents('devices').push(...deviceStates([reading]));
+    await db.collection('readings').insertOne(reading);
+    for (const state of deviceStates([reading])) await db.collection('devices').insertOne(state);
     const row = page.locator('#fleet-table tr[data-device="sensor-new"]');
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     expect(await row.locator('td').nth(3).textContent()).toBe('temperature 21.50');
@@ -186,8 +189,7 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
 
   it('shows a device clicked while a slow refresh is under way, in the next refresh it shows', async () => {
     // Given a page that refreshes only when the user changes the view (no poll within the test), over a slow store
-    const slow = new HeldDb();
-    for (const [name, documents] of Object.entries(knownFleet(NOW))) slow.documents(name).push(...documents);
+    const slow = new HeldDb(await memoryDbWith(knownFleet(NOW)));
     const held = await serve(slow, 3_600_000);
     const second = await browser.newPage();
     second.on('pageerror', (error) => problems.push(`page: ${error.message}`));

@@ -7,14 +7,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../../helpers/cli';
-import { knownFleet } from '../../helpers/dashboard-data';
-import { MingoDb } from '../../helpers/mingo-db';
+import { knownFleet, memoryDbWith } from '../../helpers/dashboard-data';
 
-function seeded() {
-  const db = new MingoDb();
-  for (const [name, documents] of Object.entries(knownFleet(new Date()))) db.documents(name).push(...documents);
-  return db;
-}
+const seeded = () => memoryDbWith(knownFleet(new Date()));
 
 /** A port nothing listens on right now. */
 const freePort = () =>
@@ -33,7 +28,7 @@ async function serving(args: string[], whileUp: (port: number) => Promise<void>)
   const port = await freePort();
   const stop = new AbortController();
   const run = cli(['dashboard', '--port', String(port), ...args], {
-    clients: { readableDb: seeded() },
+    clients: { readableDb: await seeded() },
     signal: stop.signal,
   });
   try {
@@ -115,11 +110,11 @@ describe('telemetry-ops dashboard', () => {
 
   it('refuses thresholds where silent comes before late, and ports out of range', async () => {
     const thresholds = await cli(['dashboard', '--late-after', '600', '--silent-after', '60'], {
-      clients: { readableDb: seeded() },
+      clients: { readableDb: await seeded() },
     });
     expect(thresholds).toMatchObject({ code: 1 });
     expect(thresholds.stderr).toBe('error: --silent-after (60 s) must be longer than --late-after (600 s)\n');
-    const port = await cli(['dashboard', '--port', '70000'], { clients: { readableDb: seeded() } });
+    const port = await cli(['dashboard', '--port', '70000'], { clients: { readableDb: await seeded() } });
     expect(port.code).toBe(1);
     expect(port.stderr).toContain("option '--port <port>' argument '70000' is invalid");
   });

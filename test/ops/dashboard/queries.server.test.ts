@@ -1,6 +1,6 @@
 /**
  * The dashboard's queries against a real MongoDB server, in both storage modes, with the indexes the sink creates:
- * the same answers as mingo on the same generated data, and winning plans that use an index. Runs when MONGODB_URI
+ * the same answers as `local`'s in-memory store (mingo) on the same generated data, and winning plans that use an index. Runs when MONGODB_URI
  * is set (for example `MONGODB_URI=mongodb://127.0.0.1:27017 npx vitest run test/ops/dashboard`); reported as
  * skipped otherwise. Each run uses its own databases and drops them afterwards.
  */
@@ -21,8 +21,8 @@ import {
   sequenceGaps,
 } from '../../../ops/dashboard/queries';
 import type { ReadableDb } from '../../../ops/dashboard/readable-db';
-import { HOUR, knownFleet, MINUTE } from '../../helpers/dashboard-data';
-import { MingoDb } from '../../helpers/mingo-db';
+import type { MemoryDb } from '../../../ops/local/memory-store';
+import { HOUR, knownFleet, MINUTE, memoryDbWith } from '../../helpers/dashboard-data';
 import { RecordingLogger } from '../../helpers/recorders';
 
 const uri = process.env.MONGODB_URI;
@@ -151,14 +151,16 @@ describe.skipIf(!uri)('dashboard queries on a real MongoDB server (MONGODB_URI)'
 
   for (const { mode, database, timeSeries } of modes) {
     describe(mode, () => {
-      const mingo = new MingoDb();
-      for (const [collection, documents] of Object.entries(knownFleet(NOW, timeSeries)))
-        mingo.documents(collection).push(...documents);
+      // `local`'s in-memory store (queries by mingo, an independent engine of the query language) must answer alike
+      let memory: MemoryDb;
+      beforeAll(async () => {
+        memory = await memoryDbWith(knownFleet(NOW, timeSeries));
+      });
 
       for (const query of QUERIES) {
-        it(`${query.name}: the same answer as mingo`, async () => {
+        it(`${query.name}: the same answer as the in-memory store`, async () => {
           const server = await run(client.db(database), query);
-          expect(normal(server, query)).toEqual(normal(await run(mingo, query), query));
+          expect(normal(server, query)).toEqual(normal(await run(memory, query), query));
         });
 
         if (!timeSeries || INDEXED_IN_TIME_SERIES(query)) {

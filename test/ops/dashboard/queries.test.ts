@@ -12,8 +12,7 @@ import {
   readingCounts,
   sequenceGaps,
 } from '../../../ops/dashboard/queries';
-import { HOUR, knownFleet, MINUTE } from '../../helpers/dashboard-data';
-import { MingoDb } from '../../helpers/mingo-db';
+import { HOUR, knownFleet, MINUTE, memoryDbWith } from '../../helpers/dashboard-data';
 
 const NOW = new Date('2026-12-01T09:00:00Z');
 const THRESHOLDS = { lateAfterMs: MINUTE, silentAfterMs: 15 * MINUTE };
@@ -26,12 +25,7 @@ const bucket = (ms: number) => {
 
 // Both storage modes: time-series readings carry a copy of `_id` in `eventId` (lambdas/sink/reading-writers.ts)
 const MODE = { timeSeries: false };
-function seeded() {
-  const db = new MingoDb();
-  for (const [name, documents] of Object.entries(knownFleet(NOW, MODE.timeSeries)))
-    db.documents(name).push(...documents);
-  return db;
-}
+const seeded = () => memoryDbWith(knownFleet(NOW, MODE.timeSeries));
 
 describe('chooseBucket', () => {
   it('keeps every range within the points a chart can draw, with the smallest bucket that does', () => {
@@ -56,7 +50,7 @@ describe.each([
 
   describe('fleet overview queries', () => {
     it('pages the latest state per device by id or last seen, searches ids and filters by freshness', async () => {
-      const devices = seeded().collection('devices');
+      const devices = (await seeded()).collection('devices');
       const ids = async (query: Partial<Parameters<typeof fleetPage>[0]>) => {
         const page = fleetPage({ sort: 'deviceId', order: 'asc', page: 1, pageSize: 2, ...query }, NOW, THRESHOLDS);
         return (await devices.find(page.filter, page.options).toArray()).map((d) => d._id);
@@ -73,7 +67,7 @@ describe.each([
     });
 
     it('counts the readings stored per device of a page', async () => {
-      const rows = await seeded()
+      const rows = await (await seeded())
         .collection('readings')
         .aggregate(readingCounts(['sensor-a', 'sensor-b']))
         .toArray();
@@ -84,7 +78,7 @@ describe.each([
   describe('time series queries', () => {
     it("buckets one device's range per kind with min, avg and max, leaving buckets without readings out", async () => {
       // When sensor-a's last hour is bucketed by minute
-      const rows = await seeded()
+      const rows = await (await seeded())
         .collection('readings')
         .aggregate(deviceSeries('sensor-a', LAST_HOUR, bucket(MINUTE)))
         .toArray();
@@ -107,7 +101,7 @@ describe.each([
     });
 
     it('aggregates the whole fleet per kind and bucket, only within the range', async () => {
-      const rows = await seeded()
+      const rows = await (await seeded())
         .collection('readings')
         .aggregate(fleetTrends(LAST_HOUR, bucket(HOUR)))
         .toArray();
@@ -120,7 +114,7 @@ describe.each([
 
   describe('data quality queries', () => {
     it('counts quarantined records per reason within the range, and per reason over time', async () => {
-      const quarantine = seeded().collection('quarantine');
+      const quarantine = (await seeded()).collection('quarantine');
       const reasons = await quarantine.aggregate(quarantineByReason(LAST_HOUR)).toArray();
       expect(reasons).toEqual([
         { _id: 'invalid_json', count: 3, last: new Date(NOW.getTime() - 10 * MINUTE) },
@@ -134,12 +128,12 @@ describe.each([
     });
 
     it('finds the readings that never arrived per device, a seq stored twice counted once and as resent', async () => {
-      const gaps = await seeded().collection('readings').aggregate(sequenceGaps(LAST_HOUR, 10)).toArray();
+      const gaps = await (await seeded()).collection('readings').aggregate(sequenceGaps(LAST_HOUR, 10)).toArray();
       expect(gaps).toEqual([{ deviceId: 'sensor-a', first: 0, last: 359, missing: 30, resent: 1 }]);
     });
 
     it('finds readings received long after their device time', async () => {
-      const late = await seeded()
+      const late = await (await seeded())
         .collection('readings')
         .aggregate(lateArrivals(LAST_HOUR, MINUTE, 10))
         .toArray();

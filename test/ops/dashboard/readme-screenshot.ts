@@ -8,12 +8,17 @@ import { join } from 'node:path';
 import { COLLECTIONS } from '../../../lambdas/sink/mongo-connection';
 import { serveDashboard } from '../../../ops/dashboard/server';
 import { launchChromium } from '../../helpers/browser';
-import { deviceStates, HOUR, MINUTE, quarantineDocument, readingDocument } from '../../helpers/dashboard-data';
-import { MingoDb } from '../../helpers/mingo-db';
+import {
+  deviceStates,
+  HOUR,
+  MINUTE,
+  memoryDbWith,
+  quarantineDocument,
+  readingDocument,
+} from '../../helpers/dashboard-data';
 
 async function main() {
   const now = new Date(Math.floor(Date.now() / 10_000) * 10_000);
-  const db = new MingoDb();
   const readings = [];
   for (let d = 0; d < 12; d++) {
     const deviceId = `greenhouse-${String(d + 1).padStart(2, '0')}`;
@@ -39,12 +44,14 @@ async function main() {
       );
     }
   }
-  db.documents(COLLECTIONS.readings).push(...readings);
-  db.documents(COLLECTIONS.devices).push(...deviceStates(readings));
   const reasons = ['invalid_json', 'invalid_json', 'schema', 'invalid_json', 'unsafe_key', 'schema', 'too_large'];
-  db.documents(COLLECTIONS.quarantine).push(
-    ...reasons.map((reason, i) => quarantineDocument(reason, new Date(now.getTime() - (5 + i * 8) * MINUTE))),
-  );
+  const db = await memoryDbWith({
+    [COLLECTIONS.readings]: readings,
+    [COLLECTIONS.devices]: deviceStates(readings),
+    [COLLECTIONS.quarantine]: reasons.map((reason, i) =>
+      quarantineDocument(reason, new Date(now.getTime() - (5 + i * 8) * MINUTE)),
+    ),
+  });
   const dashboard = await serveDashboard({
     db,
     port: 0,

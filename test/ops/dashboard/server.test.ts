@@ -5,21 +5,16 @@ import { COLLECTIONS } from '../../../lambdas/sink/mongo-connection';
 import type { DeviceAnswer, FleetAnswer, QualityAnswer } from '../../../ops/dashboard/api-types';
 import type { ReadableDb } from '../../../ops/dashboard/readable-db';
 import { type DashboardOptions, type RunningDashboard, serveDashboard } from '../../../ops/dashboard/server';
-import { HOUR, knownFleet, MINUTE } from '../../helpers/dashboard-data';
-import { MingoDb } from '../../helpers/mingo-db';
+import { HOUR, knownFleet, MINUTE, memoryDbWith } from '../../helpers/dashboard-data';
 
 const NOW = new Date('2026-12-01T09:00:00Z');
 const running: RunningDashboard[] = [];
 
-function seeded() {
-  const db = new MingoDb();
-  for (const [name, documents] of Object.entries(knownFleet(NOW))) db.documents(name).push(...documents);
-  return db;
-}
+const seeded = () => memoryDbWith(knownFleet(NOW));
 
 async function start(options: Partial<DashboardOptions> = {}) {
   const dashboard = await serveDashboard({
-    db: seeded(),
+    db: await seeded(),
     port: 0,
     freshness: { lateAfterMs: MINUTE, silentAfterMs: 15 * MINUTE },
     collections: COLLECTIONS,

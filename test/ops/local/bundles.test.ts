@@ -2,12 +2,17 @@
  * The functions as deployed, on one machine: esbuild with the stack's bundling options, each bundle run in a worker
  * thread holding only the function's environment, errors crossing back by name.
  */
+import { PassThrough } from 'node:stream';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaBatchResponse, KafkaEvent } from '../../../lambdas/sink/kafka-event';
 import { MONGODB_OPTIONAL_MODULES } from '../../../lib/sink/mongo-sink';
 import { bundleFunctions, esbuildOptions, type FunctionBundles } from '../../../ops/local/bundles';
+import { forwarderEnvironment, localSettings } from '../../../ops/local/settings';
 import { startWorkerHandler } from '../../../ops/local/worker-handler';
-import { envelope, kafkaEvent, kafkaRecord, lambdaContext } from '../../helpers/factories';
+import { SDK_NODE_WARNING_SWITCH, sdkNodeNote } from '../../../ops/node-support';
+import { envelope, kafkaEvent, kafkaRecord, lambdaContext, sqsEvent, sqsRecord } from '../../helpers/factories';
+import { devConfig } from '../../helpers/synth';
 
 let bundles: FunctionBundles;
 
@@ -84,4 +89,46 @@ describe('startWorkerHandler', () => {
       await handler.close();
     }
   });
+});
+
+describe('the local forwarder environment', () => {
+  /** What the bundled forwarder's worker prints while it dead-letters a record (building its SQS client). */
+  async function forwarderOutput(environment: Record<string, string>): Promise<string> {
+    const output = new PassThrough();
+    let text = '';
+    output.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    const handler = await startWorkerHandler<SQSEvent, SQSBatchResponse>(bundles.forwarder, environment, { output });
+    try {
+      // Not JSON: the forwarder dead-letters it through the SQS client it builds on first use (nothing listens on
+      // port 9, so the send fails and the record is reported for retry)
+      await handler(sqsEvent([sqsRecord('not json')]), lambdaContext(4_000));
+    } finally {
+      await handler.close();
+    }
+    return text;
+  }
+
+  it("carries the AWS SDK's switch, so a worker prints no Node.js version warning when the SDK starts", async () => {
+    // Given the forwarder's environment as `local` builds it
+    const config = devConfig();
+    const environment = forwarderEnvironment(localSettings(config), config, {
+      kafkaBrokers: ['127.0.0.1:9'],
+      deadLetterQueueUrl: 'http://127.0.0.1:9/000000000000/dlq',
+      sqsEndpoint: 'http://127.0.0.1:9',
+      mongoUri: undefined,
+      logLevel: 'SILENT',
+    });
+    expect(environment[SDK_NODE_WARNING_SWITCH]).toBe('true');
+
+    // When the bundled forwarder builds its SQS client in its worker, with that environment and without the switch
+    const quiet = await forwarderOutput(environment);
+    const { [SDK_NODE_WARNING_SWITCH]: _, ...withoutSwitch } = environment;
+    const loud = await forwarderOutput(withoutSwitch);
+
+    // Then only the run without the switch warns (on a Node.js the SDK keeps supporting, neither does)
+    expect(quiet).not.toContain('NodeVersionSupportWarning');
+    if (sdkNodeNote(process.version)) expect(loud).toContain('NodeVersionSupportWarning');
+  }, 30_000);
 });

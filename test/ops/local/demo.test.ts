@@ -1,7 +1,8 @@
 /**
  * `telemetry-ops local` as a newcomer runs it, in-process: no MONGODB_URI (the in-memory store), no KAFKA_BROKERS
  * (the mock cluster), the bundled functions in worker threads. `--demo --duration` runs the built-in fleet and ends
- * with an accounted summary; a running `local` shows every dead letter to `failures list --local`.
+ * with an accounted summary; a running `local` shows every dead letter to `failures list --local`, and serves the
+ * sensor-data dashboard over its in-memory store.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
@@ -10,8 +11,9 @@ import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import type { FailureEnvelope } from '../../../lambdas/shared/failure';
+import { DEMO_FLEET } from '../../../ops/local/demo-fleet';
 import type { ServeSummary } from '../../../ops/local/serve';
-import { cli, configDir } from '../../helpers/cli';
+import { cli, configDir, Recorder } from '../../helpers/cli';
 import { devicePayload } from '../../helpers/factories';
 
 const logFileIn = () => join(mkdtempSync(join(tmpdir(), 'local-demo-')), 'functions.log');
@@ -21,7 +23,20 @@ describe('telemetry-ops local --demo --duration', () => {
     const logFile = logFileIn();
 
     const run = await cli(
-      ['local', '--demo', '--duration', '3', '--seed', '7', '--mqtt-port', '0', '--log-file', logFile, '--json'],
+      [
+        'local',
+        '--demo',
+        '--duration',
+        '3',
+        '--seed',
+        '7',
+        '--mqtt-port',
+        '0',
+        '--log-file',
+        logFile,
+        '--no-dashboard',
+        '--json',
+      ],
       { environment: {}, configDir: configDir({ stackName: 'DemoDuration' }) },
     );
 
@@ -48,6 +63,8 @@ describe('telemetry-ops local --demo --duration', () => {
     expect(run.stderr).toContain('in-memory document store, database telemetry: NOT persistent');
     expect(run.stderr).toContain(`the functions' logs go to ${logFile}`);
     expect(run.stderr).not.toContain('"level":');
+    // --no-dashboard: no dashboard line
+    expect(run.stderr).not.toMatch(/ {2}dashboard {1}http/);
     expect(readFileSync(logFile, 'utf8')).toContain('"message":"Invalid records sent to the dead-letter queue"');
   }, 90_000);
 });
@@ -58,7 +75,7 @@ describe('telemetry-ops local while it runs', () => {
     // Before it runs, there is nothing to read, and the command says so
     const before = await cli(['failures', 'list', '--local'], { configDir: config });
     expect(before.code).toBe(1);
-    expect(before.stderr).toContain('No `telemetry-ops local` of DemoFailures is running');
+    expect(before.stderr).toContain('No `npx telemetry-ops local` of DemoFailures is running');
 
     const abort = new AbortController();
     const port = await freePort();
@@ -103,8 +120,58 @@ describe('telemetry-ops local while it runs', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('dead letters (first 20 of 25; all of them with --json');
     // Once it stopped, nothing answers for it any more
-    expect((await list()).stderr).toContain('No `telemetry-ops local` of DemoFailures is running');
+    expect((await list()).stderr).toContain('No `npx telemetry-ops local` of DemoFailures is running');
   }, 90_000);
+});
+
+describe('telemetry-ops local --demo: the sensor-data dashboard', () => {
+  it("serves the demo fleet's devices from the in-memory store while it runs, on a free port when asked for a taken one", async () => {
+    // Given a port another process holds
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const taken = (holder.address() as AddressInfo).port;
+    const stderr = new Recorder();
+    const abort = new AbortController();
+
+    // When `local --demo` is asked to serve the dashboard there
+    const served = cli(
+      ['local', '--demo', '--mqtt-port', '0', '--dashboard-port', String(taken), '--log-file', logFileIn()],
+      { environment: {}, configDir: configDir({ stackName: 'DemoDashboard' }), signal: abort.signal, stderr },
+    );
+    let url = '';
+    try {
+      await expect.poll(() => stderr.text, { timeout: 60_000, interval: 100 }).toContain('Ctrl-C stops it.');
+      // Then the banner prints the dashboard's URL (another port) and says why
+      url = / {2}dashboard (http:\/\/127\.0\.0\.1:\d+\/) /.exec(stderr.text)?.[1] ?? '';
+      expect(url, stderr.text).not.toBe('');
+      expect(url).not.toBe(`http://127.0.0.1:${taken}/`);
+      expect(stderr.text).toContain(`port ${taken} is in use: a free one serves it`);
+      expect(stderr.text).toContain('(sensor data from the in-memory store; this machine only)');
+
+      // And its API answers with every demo sensor, as the sink stored them in the in-memory store
+      let devices: string[] = [];
+      await expect
+        .poll(
+          async () => {
+            const fleet = (await (await fetch(`${url}api/fleet`)).json()) as { devices: { deviceId: string }[] };
+            devices = fleet.devices.map((device) => device.deviceId);
+            return devices.length;
+          },
+          { timeout: 30_000, interval: 250 },
+        )
+        .toBe(DEMO_FLEET.devices);
+      expect(devices.every((id) => id.startsWith(DEMO_FLEET.deviceIdPrefix))).toBe(true);
+      const device = (await (await fetch(`${url}api/device?id=${devices[0]}`)).json()) as { device?: unknown };
+      expect(device.device).toMatchObject({ deviceId: devices[0] });
+    } finally {
+      abort.abort();
+      await new Promise((resolve) => holder.close(resolve));
+    }
+    const run = await served;
+    expect(run.code, run.stderr).toBe(0);
+    // And once it stopped, the dashboard is gone with it
+    await expect(fetch(`${url}api/fleet`)).rejects.toThrow();
+  }, 120_000);
 });
 
 /** A port nothing listens on now, for the embedded broker (the test connects to it while `local` runs). */

@@ -50,6 +50,12 @@ describe('telemetry-ops local: missing dependencies', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("option '--mqtt-url <url>' cannot be used with option '--mqtt-port <port>'");
   });
+
+  it('refuses --no-dashboard with --dashboard-port', async () => {
+    const run = await cli(['local', '--no-dashboard', '--dashboard-port', '8081']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("option '--no-dashboard' cannot be used with option '--dashboard-port <port>'");
+  });
 });
 
 describe('telemetry-ops local: a run', () => {
@@ -95,6 +101,10 @@ describe('telemetry-ops local: a run', () => {
     expect(stderr.text).toContain('$aws/rules/TelemetryPipeline_dev_1/sensors/<deviceId>/telemetry   (Basic Ingest)');
     expect(stderr.text).toContain('mongodb://user:***@127.0.0.1:9');
     expect(stderr.text).not.toContain('secret');
+    // The sensor-data dashboard, over the store the sink writes to, on loopback
+    expect(stderr.text).toMatch(
+      / {2}dashboard http:\/\/127\.0\.0\.1:\d+\/ {3}\(sensor data from the MongoDB store; this machine only\)/,
+    );
   });
 
   it('carries a device message to MongoDB, parks a malformed one, counts both, and reports them when stopped', async () => {
