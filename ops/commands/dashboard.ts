@@ -1,5 +1,6 @@
 /** `dashboard`: the sensor-data dashboard over the pipeline's MongoDB (ops/dashboard). */
 import { DASHBOARD_DEFAULTS } from '../dashboard/defaults';
+import { runDashboard } from '../dashboard/run';
 import { wholeNumber } from '../options';
 import type { CommandGroup } from '../program';
 
@@ -53,8 +54,6 @@ Examples:
     )
     .action(
       kit.action(async (context, options: DashboardOptions) => {
-        // The server, its queries and esbuild load only when this command runs
-        const { runDashboard } = await import('../dashboard/run');
         await runDashboard(context, options, kit.deps.signal);
       }),
     );

@@ -65,7 +65,12 @@ export interface QualityAnswer<T = string> {
   readonly from: T;
   readonly to: T;
   readonly bucket: BucketSize;
+  /**
+   * The sink's quarantine collection per reason: records the sink can never store. Messages rejected before Kafka
+   * (not JSON, schema) are in the ingest dead-letter queue, which `npx telemetry-ops failures list` reads.
+   */
   readonly reasons: readonly { readonly reason: string; readonly count: number; readonly last: T }[];
+  /** The same per bucket of first failure. */
   readonly quarantineOverTime: {
     readonly times: readonly number[];
     readonly series: readonly { readonly reason: string; readonly counts: readonly number[] }[];
@@ -74,8 +79,13 @@ export interface QualityAnswer<T = string> {
     readonly deviceId: string;
     readonly first: number;
     readonly last: number;
+    /** `seq` numbers from `first` to `last` with no reading stored. */
     readonly missing: number;
-    readonly duplicates: number;
+    /**
+     * Extra readings stored under a `seq` already stored: a resend with another `ts` has another eventId, so the sink
+     * stores it as a reading of its own (an identical resend it stores once, and is not counted).
+     */
+    readonly resent: number;
   }[];
   readonly late: {
     readonly afterMs: number;

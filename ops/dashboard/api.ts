@@ -72,8 +72,12 @@ class Parameters {
     private readonly params: URLSearchParams,
     allowed: readonly string[],
   ) {
-    for (const name of new Set(params.keys()))
+    for (const name of new Set(params.keys())) {
+      const given = params.getAll(name).length;
       if (!allowed.includes(name)) this.problems.push(`unknown parameter "${name}" (expected: ${allowed.join(', ')})`);
+      // Reading only the first of `id=a&id=b` would answer for a and silently drop b
+      else if (given > 1) this.problems.push(`${name}: given ${given} times; give it once`);
+    }
   }
 
   public text(name: string, maxLength: number): string | undefined {

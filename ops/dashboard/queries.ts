@@ -194,7 +194,10 @@ export function fleetTrends(range: TimeRange, bucket: Bucket): Document[] {
 /** One device's latest state (`devices`, `_id` = deviceId). */
 export const deviceState = (deviceId: string): Document => ({ _id: deviceId });
 
-/** Quarantined records since `range.from` per reason, most frequent first, with the newest failure. */
+/**
+ * The sink's quarantined records since `range.from` per reason, most frequent first, with the newest failure. Only
+ * the sink's quarantine: what the forwarder rejects is in the ingest dead-letter queue, which MongoDB does not hold.
+ */
 export function quarantineByReason(range: TimeRange): Document[] {
   return [
     { $match: { reason: EVERY_DEVICE, firstFailedAt: timeWindow(range) } },
@@ -221,10 +224,11 @@ export function quarantineOverTime(range: TimeRange, bucket: Bucket): Document[]
 }
 
 /**
- * Per device in the range, readings that never arrived and duplicates: a device numbers its readings with `seq`, so
- * between its lowest and highest `seq` every number should be stored once. Readings stored twice under the same
- * `seq` (a device that resent one with another `ts`, hence another eventId) are collapsed to one before counting
- * what is missing, and counted as duplicates. Devices that send no `seq` (-1) are left out. Worst first, `limit`.
+ * Per device in the range, readings that never arrived and readings resent under one `seq`: a device numbers its
+ * readings with `seq`, so between its lowest and highest `seq` every number should be stored once. A device that
+ * resends a reading with another `ts` gives it another eventId, so the sink stores it again, under the same `seq`:
+ * such a `seq` counts once towards what is missing, and each extra copy as `resent` (the store keeps them all).
+ * Devices that send no `seq` (-1) are left out. Worst first, `limit`.
  */
 export function sequenceGaps(range: TimeRange, limit: number): Document[] {
   return [
@@ -246,11 +250,11 @@ export function sequenceGaps(range: TimeRange, limit: number): Document[] {
         first: 1,
         last: 1,
         missing: { $subtract: [{ $add: [{ $subtract: ['$last', '$first'] }, 1] }, '$distinct'] },
-        duplicates: { $subtract: ['$stored', '$distinct'] },
+        resent: { $subtract: ['$stored', '$distinct'] },
       },
     },
-    { $match: { $or: [{ missing: { $gt: 0 } }, { duplicates: { $gt: 0 } }] } },
-    { $sort: { missing: -1, duplicates: -1, deviceId: 1 } },
+    { $match: { $or: [{ missing: { $gt: 0 } }, { resent: { $gt: 0 } }] } },
+    { $sort: { missing: -1, resent: -1, deviceId: 1 } },
     { $limit: limit },
   ];
 }

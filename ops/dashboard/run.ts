@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { COLLECTIONS } from '../../lambdas/sink/mongo-connection';
 import type { OpsContext } from '../context';
 import { UserError } from '../errors';
-import { isLoopback, serveDashboard } from './server';
+import { isLoopback } from '../loopback';
+import { serveDashboard } from './server';
 
 export interface DashboardCommandOptions {
   readonly host: string;

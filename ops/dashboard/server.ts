@@ -18,6 +18,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { addressedToLoopback, isLoopback } from '../loopback';
 import { type ApiDependencies, BadRequestError, DashboardApi, type DashboardCollections, NotFoundError } from './api';
 import { buildPage, type PageBundle } from './page-bundle';
 import type { FreshnessThresholds } from './queries';
@@ -55,10 +56,6 @@ export class DashboardConfigurationError extends Error {
   public override readonly name = 'DashboardConfigurationError';
 }
 
-/** Whether `host` is a loopback address (reachable from this machine only). */
-export const isLoopback = (host: string) =>
-  host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-
 const SECURITY_HEADERS = {
   'Content-Security-Policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -92,12 +89,23 @@ function bearer(request: IncomingMessage): string | undefined {
   return header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
 }
 
-const COOKIE = 'telemetry_dashboard_token';
+/**
+ * The token cookie of the dashboard on `port`. Browsers keep cookies per host name, not per port ("Cookies do not
+ * provide isolation by port", RFC 6265 §8.5, https://datatracker.ietf.org/doc/html/rfc6265#section-8.5): two
+ * dashboards on one machine, with a cookie of one name, would overwrite each other's token.
+ */
+const cookieName = (port: number) => `telemetry_dashboard_token_${port}`;
 
-function cookie(request: IncomingMessage): string | undefined {
+/** The value of cookie `wanted`; undefined when missing or not URI-encoded (the request then has no token). */
+function cookie(request: IncomingMessage, wanted: string): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === COOKIE) return decodeURIComponent(value.join('='));
+    if (name !== wanted) continue;
+    try {
+      return decodeURIComponent(value.join('='));
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }
@@ -146,22 +154,21 @@ export async function serveDashboard(options: DashboardOptions): Promise<Running
     const url = new URL(request.url ?? '/', 'http://dashboard.invalid');
     if (token) {
       const inUrl = url.searchParams.get('token') ?? undefined;
-      if (!sameToken(inUrl ?? bearer(request) ?? cookie(request), token))
+      if (!sameToken(inUrl ?? bearer(request) ?? cookie(request, cookieName(port)), token))
         return json(response, 401, { error: 'an access token is required: open the URL the dashboard printed' }, head);
       if (inUrl !== undefined && url.pathname === '/') {
         // The page's script, style and API calls then carry the token as a cookie, and the address bar drops it
         response.writeHead(303, {
           ...SECURITY_HEADERS,
           Location: '/',
-          'Set-Cookie': `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+          'Set-Cookie': `${cookieName(port)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
           'Cache-Control': 'no-store',
         });
         return response.end();
       }
       url.searchParams.delete('token');
     } else {
-      const allowed = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`];
-      if (!allowed.includes(request.headers.host ?? ''))
+      if (!addressedToLoopback(request.headers.host, host, port))
         return json(response, 403, { error: `unexpected Host header; open http://${host}:${port}/` }, head);
     }
     if (url.pathname.startsWith('/api/')) {

@@ -13,8 +13,13 @@ export interface AccountingInput {
   readonly droppedFromIngestQueue: number;
   /** Every failure of this run: ingest dead-letter queue, sink dead-letter topic, quarantine. */
   readonly failures: readonly FailureEnvelope[];
-  /** The demo fleet's summary, with its record of what it sent. */
+  /** The demo fleet's summary, with its record of what it sent; none when it stopped early. */
   readonly fleet?: SimulationSummary;
+  /**
+   * Whether the run was given `--demo`: its fleet's record is then required, since without it the checks of what the
+   * fleet sent cannot run, and a run that published nothing would pass. @default false
+   */
+  readonly demo?: boolean;
   /** Which of these event ids the readings collection holds. */
   readonly storedIds: (eventIds: readonly string[]) => Promise<ReadonlySet<string>>;
 }
@@ -37,6 +42,10 @@ export async function accountFor(input: AccountingInput): Promise<Accounting> {
   if (handled < counters.forwarded)
     problems.push(
       `${counters.forwarded - handled} records forwarded to Kafka were neither acknowledged by the sink nor dead-lettered`,
+    );
+  if (input.demo && !input.fleet?.record)
+    problems.push(
+      'the demo fleet (--demo) stopped without its record of what it sent (see its error above): its readings cannot be accounted for',
     );
   if (input.fleet) {
     const record = input.fleet.record ?? [];

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAILURE_STORES, type FailureEnvelope, type FailureStore } from '../../lambdas/shared/failure';
 import { UserError } from '../errors';
+import { addressedToLoopback } from '../loopback';
 
 /** What a running `local` answers for one store. */
 export interface LocalFailuresAnswer {
@@ -31,6 +32,7 @@ export interface LocalStoreMissing {
 export type LocalFailureStores = (store: FailureStore) => Promise<readonly FailureEnvelope[] | { missing: string }>;
 
 const PATH = '/failures';
+const HOST = '127.0.0.1';
 
 /** Where a running `local` of this stack records its endpoint. */
 export const localStateFile = (stackName: string): string => join(tmpdir(), `telemetry-ops-local-${stackName}.json`);
@@ -42,6 +44,7 @@ export interface FailuresEndpoint {
 
 /** Serves `stores` on 127.0.0.1 (any free port) and records the address for `stackName`. */
 export async function startFailuresEndpoint(stackName: string, stores: LocalFailureStores): Promise<FailuresEndpoint> {
+  let port = 0;
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const reply = (status: number, body: LocalFailuresAnswer | LocalStoreMissing | { error: string }) => {
@@ -50,6 +53,9 @@ export async function startFailuresEndpoint(stackName: string, stores: LocalFail
     };
     const store = url.searchParams.get('store') as FailureStore;
     const limit = Number(url.searchParams.get('limit') ?? Number.POSITIVE_INFINITY);
+    // Every dead letter goes out with its raw payload: not to a web page that reached 127.0.0.1 by DNS rebinding
+    if (!addressedToLoopback(request.headers.host, HOST, port))
+      return reply(403, { error: `unexpected Host header; use http://${HOST}:${port}${PATH}` });
     if (request.method !== 'GET' || url.pathname !== PATH) return reply(404, { error: `only GET ${PATH}` });
     if (!FAILURE_STORES.includes(store))
       return reply(400, { error: `store must be one of ${FAILURE_STORES.join(', ')}` });
@@ -64,9 +70,10 @@ export async function startFailuresEndpoint(stackName: string, stores: LocalFail
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(0, HOST, resolve);
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${PATH}`;
+  port = (server.address() as AddressInfo).port;
+  const url = `http://${HOST}:${port}${PATH}`;
   const file = localStateFile(stackName);
   writeFileSync(file, JSON.stringify({ url, pid: process.pid }));
   return {

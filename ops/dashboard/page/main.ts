@@ -252,7 +252,7 @@ function renderQuality(answer: QualityAnswer) {
     answer.gaps.map((g) => [
       [g.deviceId],
       [g.missing.toLocaleString(), 'number'],
-      [String(g.duplicates), 'number'],
+      [String(g.resent), 'number'],
       [`${g.first}–${g.last}`, 'number'],
     ]),
     (i) => {
@@ -277,14 +277,14 @@ function renderQuality(answer: QualityAnswer) {
   const { times, series } = answer.quarantineOverTime;
   if (series.length === 0) {
     prune(container, new Set());
-    container.replaceChildren(element('p', 'Nothing quarantined in this range.', { class: 'empty' }));
+    container.replaceChildren(element('p', 'Nothing in the sink quarantine in this range.', { class: 'empty' }));
     return;
   }
   container.querySelector('.empty')?.remove();
   chart(
     container,
     'quarantine',
-    'quarantined per bucket',
+    'sink quarantine per bucket',
     times,
     series.map((s, i) => ({ label: s.reason, values: s.counts, colour: COLOURS[i % COLOURS.length] ?? '#333' })),
     true,
@@ -298,45 +298,72 @@ function openDevice(deviceId: string) {
   void refresh().then(() => $('#device').scrollIntoView({ behavior: 'smooth' }));
 }
 
-let refreshing: Promise<void> | undefined;
+let running: Promise<void> | undefined;
+let queued: Promise<void> | undefined;
 let refreshCount = 0;
 
-/** Refreshes every visible view at once; one refresh at a time. */
+/** The view as the API is asked for it: answers asked for another view are not shown. */
+const viewKey = () => JSON.stringify(view);
+
+/**
+ * Refreshes every visible view at once, one refresh at a time. One asked for while another is under way (a click, a
+ * search, the poll) runs after it, with the view as it is then; the asks made meanwhile share it. Resolves once the
+ * views show what was asked for.
+ */
 function refresh(): Promise<void> {
-  refreshing ??= (async () => {
-    const status = $('#status');
-    try {
-      const range = rangeParams();
-      const [fleet, trends, quality, device] = await Promise.all([
-        api<FleetAnswer>('fleet', {
-          sort: view.sort,
-          order: view.order,
-          page: view.page,
-          pageSize: view.pageSize,
-          search: view.search,
-          freshness: view.freshness,
-        }),
-        api<SeriesAnswer>('trends', range),
-        api<QualityAnswer>('quality', range),
-        view.device ? api<DeviceAnswer>('device', { id: view.device, ...range }) : Promise.resolve(undefined),
-      ]);
-      renderFleet(fleet);
-      seriesCharts($('#trend-charts'), 'trend', trends);
-      renderQuality(quality);
-      if (device) renderDevice(device);
-      $('#range-bucket').textContent = `buckets of ${duration(trends.bucket.ms)}`;
-      refreshCount += 1;
-      status.dataset.state = 'ok';
-      status.dataset.refreshes = String(refreshCount);
-      status.textContent = `updated ${new Date().toLocaleTimeString()}`;
-    } catch (error) {
-      status.dataset.state = 'error';
-      status.textContent = `could not refresh: ${(error as Error).message}`;
-    } finally {
-      refreshing = undefined;
-    }
-  })();
-  return refreshing;
+  if (!running) {
+    running = load().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+  queued ??= running.then(() => {
+    queued = undefined;
+    return refresh();
+  });
+  return queued;
+}
+
+async function load(): Promise<void> {
+  const status = $('#status');
+  const asked = viewKey();
+  // The user changed the view while the answers were on their way: showing them would undo the change until the
+  // next poll. The refresh that change asked for (or this one) runs next, and shows it.
+  const stale = () => {
+    if (viewKey() === asked) return false;
+    void refresh();
+    return true;
+  };
+  try {
+    const range = rangeParams();
+    const [fleet, trends, quality, device] = await Promise.all([
+      api<FleetAnswer>('fleet', {
+        sort: view.sort,
+        order: view.order,
+        page: view.page,
+        pageSize: view.pageSize,
+        search: view.search,
+        freshness: view.freshness,
+      }),
+      api<SeriesAnswer>('trends', range),
+      api<QualityAnswer>('quality', range),
+      view.device ? api<DeviceAnswer>('device', { id: view.device, ...range }) : Promise.resolve(undefined),
+    ]);
+    if (stale()) return;
+    renderFleet(fleet);
+    seriesCharts($('#trend-charts'), 'trend', trends);
+    renderQuality(quality);
+    if (device) renderDevice(device);
+    $('#range-bucket').textContent = `buckets of ${duration(trends.bucket.ms)}`;
+    refreshCount += 1;
+    status.dataset.state = 'ok';
+    status.dataset.refreshes = String(refreshCount);
+    status.textContent = `updated ${new Date().toLocaleTimeString()}`;
+  } catch (error) {
+    if (stale()) return;
+    status.dataset.state = 'error';
+    status.textContent = `could not refresh: ${(error as Error).message}`;
+  }
 }
 
 function wire() {

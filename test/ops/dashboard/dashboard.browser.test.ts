@@ -1,18 +1,59 @@
 /**
  * The dashboard in a real browser (Debian's chromium through playwright-core) against a seeded store: the fleet
- * table, a device's bucketed chart, the data quality panel, a reading that appears without a reload, and a page
- * that logs no console error. Fails, never skips, in CI when chromium is missing (test/helpers/browser.ts).
+ * table, a device's bucketed chart, the data quality panel, a reading that appears without a reload, a click made
+ * while a slow refresh is under way, and a page that logs no console error. Fails, never skips, in CI when chromium is missing (test/helpers/browser.ts).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Document } from 'mongodb';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLLECTIONS } from '../../../lambdas/sink/mongo-connection';
+import type { ReadableCollection, ReadableDb } from '../../../ops/dashboard/readable-db';
 import { type RunningDashboard, serveDashboard } from '../../../ops/dashboard/server';
 import type { MemoryDb } from '../../../ops/local/memory-store';
 import { browserAvailable, launchChromium } from '../../helpers/browser';
 import { deviceStates, knownFleet, MINUTE, memoryDbWith, readingDocument } from '../../helpers/dashboard-data';
+
+/** `inner`, whose aggregations wait, while `hold()` is in effect, until `release()`: a slow MongoDB. */
+class HeldDb implements ReadableDb {
+  /** Aggregations waiting now. */
+  public waiting = 0;
+  private gate: Promise<void> | undefined;
+  private open = () => {};
+
+  public constructor(private readonly inner: ReadableDb) {}
+
+  public hold() {
+    this.gate = new Promise((resolve) => {
+      this.open = resolve;
+    });
+  }
+
+  public release() {
+    this.gate = undefined;
+    this.open();
+  }
+
+  public collection(name: string): ReadableCollection {
+    const inner = this.inner.collection(name);
+    return {
+      find: (filter, options) => inner.find(filter, options),
+      countDocuments: (filter) => inner.countDocuments(filter),
+      aggregate: <R extends Document>(pipeline: Document[], options?: { maxTimeMS?: number }) => ({
+        toArray: async () => {
+          if (this.gate) {
+            this.waiting += 1;
+            await this.gate;
+            this.waiting -= 1;
+          }
+          return inner.aggregate<R>(pipeline, options).toArray();
+        },
+      }),
+    };
+  }
+}
 
 // A whole 10 s, so the last hour is exactly 360 buckets of 10 s with sensor-a's readings one per bucket
 const NOW = new Date(Math.floor(Date.now() / 10_000) * 10_000);
@@ -24,18 +65,21 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
   let dashboard: RunningDashboard;
   let browser: BrowserContext;
   let page: Page;
-
-  beforeAll(async () => {
-    db = await memoryDbWith(knownFleet(NOW));
-    dashboard = await serveDashboard({
-      db,
+  /** A dashboard over `store` at NOW, refreshing every `refreshMs`; its failed queries are problems. */
+  const serve = (store: ReadableDb, refreshMs: number) =>
+    serveDashboard({
+      db: store,
       port: 0,
       freshness: { lateAfterMs: MINUTE, silentAfterMs: 15 * MINUTE },
       collections: COLLECTIONS,
-      refreshMs: 500,
+      refreshMs,
       clock: () => NOW,
       log: (line) => problems.push(`server: ${line}`),
     });
+
+  beforeAll(async () => {
+    db = await memoryDbWith(knownFleet(NOW));
+    dashboard = await serve(db, 500);
     browser = await launchChromium();
     page = await browser.newPage();
     page.on('console', (message) => {
@@ -110,6 +154,21 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
     expect(await page.locator('[data-chart="quarantine"]').count()).toBe(1);
   });
 
+  it('says the quarantine panel is the sink quarantine, where the dead letters are, and what the seq column counts', async () => {
+    // The rejects of ingest (malformed JSON, bad schema at the forwarder) are dead letters, not in the sink quarantine
+    const quarantine = await page.locator('#quality-reasons-title').textContent();
+    expect(quarantine).toContain('Sink quarantine, by reason');
+    expect(quarantine).toContain('npx telemetry-ops failures list');
+    // Readings resent under one seq with another ts have another eventId: the sink stores both, it collapses nothing
+    expect(await page.locator('#quality-gaps-title').textContent()).not.toContain('collapsed');
+    expect(await page.locator('#quality-gaps thead th').allTextContents()).toEqual([
+      'Device',
+      'Missing',
+      'Resent under one seq',
+      'seq',
+    ]);
+  });
+
   it('shows a new reading on the next refresh, without reloading the page', async () => {
     await page.evaluate(() => {
       (globalThis as unknown as { marker: string }).marker = 'same page';
@@ -126,6 +185,41 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     expect(await row.locator('td').nth(3).textContent()).toBe('temperature 21.50');
     expect(await page.evaluate(() => (globalThis as unknown as { marker?: string }).marker)).toBe('same page');
+  });
+
+  it('shows a device clicked while a slow refresh is under way, in the next refresh it shows', async () => {
+    // Given a page that refreshes only when the user changes the view (no poll within the test), over a slow store
+    const slow = new HeldDb(await memoryDbWith(knownFleet(NOW)));
+    const held = await serve(slow, 3_600_000);
+    const second = await browser.newPage();
+    second.on('pageerror', (error) => problems.push(`page: ${error.message}`));
+    const status = second.locator('#status');
+    try {
+      await second.goto(held.url);
+      await expect.poll(() => status.getAttribute('data-refreshes')).toBe('1');
+
+      // When the user filters the fleet to late devices, and clicks a device while that refresh waits for the store
+      slow.hold();
+      await second.locator('#fleet-counts button[data-freshness="late"]').click();
+      await expect.poll(() => slow.waiting).toBeGreaterThan(0);
+      await second.locator('#fleet-table tr[data-device="sensor-a"]').click();
+      slow.release();
+
+      // Then the next refresh the page shows has both: the late devices and the device clicked
+      await expect.poll(() => status.getAttribute('data-refreshes'), { timeout: 10_000 }).toBe('2');
+      expect(await second.locator('#device-id').textContent()).toBe('sensor-a');
+      expect(await second.locator('[data-chart="device:sensor-a:temperature"]').getAttribute('data-points')).toBe(
+        '330',
+      );
+      expect(
+        await second.locator('#fleet-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.device)),
+      ).toEqual(['sensor-b']);
+      expect(await status.getAttribute('data-state')).toBe('ok');
+    } finally {
+      slow.release();
+      await second.close();
+      await held.close();
+    }
   });
 
   it('logged no console error or warning, and no query failed', () => {

@@ -1,5 +1,10 @@
-/** `telemetry-ops dashboard` in-process, over a seeded store instead of MongoDB. */
+/**
+ * `telemetry-ops dashboard` in-process, over a seeded store instead of MongoDB; and once as `npx telemetry-ops` starts
+ * it, through the launcher, whose module loading vitest's differs from.
+ */
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../../helpers/cli';
 import { knownFleet, memoryDbWith } from '../../helpers/dashboard-data';
@@ -43,6 +48,42 @@ async function serving(args: string[], whileUp: (port: number) => Promise<void>)
   }
   return run;
 }
+
+/** Runs `node bin/telemetry-ops.cjs …args` as a child process, to its exit. */
+function launch(args: string[], environment: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [join(__dirname, '..', '..', '..', 'bin', 'telemetry-ops.cjs'), ...args], {
+    env: { ...process.env, ...environment },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+  });
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npx telemetry-ops dashboard, as a child process', () => {
+  it('loads the dashboard and reaches MongoDB, so an unreachable one is a clean error, not a missing module', async () => {
+    // Given MONGODB_URI naming a port nothing listens on (the CLI's client gives up on it after 10 s)
+    const port = await freePort();
+    const uri = `mongodb://127.0.0.1:${port}/?directConnection=true`;
+
+    // When the launcher runs the command, as `npx telemetry-ops dashboard` does
+    const run = await launch(['dashboard', '--port', '0'], { MONGODB_URI: uri });
+
+    // Then it got past loading its modules to the connection, and says what to fix
+    expect(run.stderr).not.toContain('ERR_MODULE_NOT_FOUND');
+    expect(run.stderr).toMatch(/^error: Cannot reach MongoDB \(MongoServerSelectionError\): check MONGODB_URI/);
+    expect(run.code).toBe(1);
+  }, 30_000);
+});
 
 describe('telemetry-ops dashboard', () => {
   it('serves the fleet on 127.0.0.1 until stopped, and prints where', async () => {

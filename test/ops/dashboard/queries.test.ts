@@ -127,9 +127,9 @@ describe.each([
       ]);
     });
 
-    it('finds the readings that never arrived per device, duplicates collapsed and counted', async () => {
+    it('finds the readings that never arrived per device, a seq stored twice counted once and as resent', async () => {
       const gaps = await (await seeded()).collection('readings').aggregate(sequenceGaps(LAST_HOUR, 10)).toArray();
-      expect(gaps).toEqual([{ deviceId: 'sensor-a', first: 0, last: 359, missing: 30, duplicates: 1 }]);
+      expect(gaps).toEqual([{ deviceId: 'sensor-a', first: 0, last: 359, missing: 30, resent: 1 }]);
     });
 
     it('finds readings received long after their device time', async () => {

@@ -74,7 +74,7 @@ describe('dashboard API', () => {
       ['invalid_json', 3],
       ['schema', 2],
     ]);
-    expect(answer.gaps).toEqual([{ deviceId: 'sensor-a', first: 0, last: 359, missing: 30, duplicates: 1 }]);
+    expect(answer.gaps).toEqual([{ deviceId: 'sensor-a', first: 0, last: 359, missing: 30, resent: 1 }]);
     expect(answer.late.devices).toEqual([{ deviceId: 'sensor-b', count: 3, maxDelayMs: 10 * MINUTE }]);
     expect(answer.quarantineOverTime.series.map((s) => [s.reason, s.counts.reduce((a, b) => a + b, 0)])).toEqual([
       ['invalid_json', 3],
@@ -107,6 +107,10 @@ describe('dashboard API', () => {
     expect(await problems('/api/device?range=hour&from=2026-12-01')).toEqual([
       'id: required',
       'from, to: only with range=custom (range is hour)',
+    ]);
+    expect(await problems('/api/device?id=sensor-a&id=zz&range=hour&range=day&range=week')).toEqual([
+      'id: given 2 times; give it once',
+      'range: given 3 times; give it once',
     ]);
   });
 
@@ -154,6 +158,38 @@ describe('dashboard security', () => {
     const withCookie = { headers: { cookie: cookie.split(';')[0] ?? '' } };
     expect((await get(base, '/api/config', withCookie)).status).toBe(200);
     expect((await get(base, '/api/config', { headers: { authorization: 'Bearer right-token' } })).status).toBe(200);
+  });
+
+  it('names its cookie after its port, so two dashboards on one machine keep their own tokens', async () => {
+    // Given two dashboards on one host, each with its token (the browser sends both cookies to both)
+    const first = await start({ token: 'first-token' });
+    const second = await start({ token: 'second-token' });
+    const cookieOf = async (url: string) => ((await get(url, url)).headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+
+    // When the page of each is opened
+    const cookies = [await cookieOf(first.url), await cookieOf(second.url)];
+
+    // Then each cookie names its dashboard's port, and each dashboard takes its own from the pair
+    expect(cookies).toEqual([
+      `telemetry_dashboard_token_${new URL(first.url).port}=first-token`,
+      `telemetry_dashboard_token_${new URL(second.url).port}=second-token`,
+    ]);
+    const both = { headers: { cookie: cookies.join('; ') } };
+    expect((await get(first.url.replace(/\?.*/, ''), '/api/config', both)).status).toBe(200);
+    expect((await get(second.url.replace(/\?.*/, ''), '/api/config', both)).status).toBe(200);
+  });
+
+  it('treats a token cookie that is not URI-encoded as no token: 401, nothing in the log', async () => {
+    const log: string[] = [];
+    const { url } = await start({ token: 'right-token', log: (line) => log.push(line) });
+    const base = url.replace(/\?.*/, '');
+    const name = (await get(url, url)).headers.get('set-cookie')?.split('=')[0];
+    const cookie = `${name}=%E0%A4%A`;
+
+    const answer = await get(base, '/api/config', { headers: { cookie } });
+
+    expect(answer.status).toBe(401);
+    expect(log).toEqual([]);
   });
 
   it('without a token, answers only requests addressed to the loopback name (no DNS rebinding)', async () => {

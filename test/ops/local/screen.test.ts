@@ -109,6 +109,29 @@ describe('accountFor', () => {
       '1 acknowledged malformed messages, but only 0 of them in a failure store',
     ]);
   });
+
+  it('is not complete when --demo was given but the fleet left no summary (it stopped early): nothing was checked', async () => {
+    // Given a --demo run whose fleet died, and a pipeline that otherwise handled everything it took
+    const input = {
+      counters: counters(),
+      droppedFromIngestQueue: 0,
+      failures: [],
+      storedIds: async () => new Set<string>(),
+    };
+
+    // When it is accounted for, with and without --demo
+    const demo = await accountFor({ ...input, demo: true });
+    const withoutDemo = await accountFor(input);
+
+    // Then the demo run fails, naming why; a run without the fleet has nothing of it to check
+    expect(demo).toEqual({
+      complete: false,
+      problems: [
+        'the demo fleet (--demo) stopped without its record of what it sent (see its error above): its readings cannot be accounted for',
+      ],
+    });
+    expect(withoutDemo).toEqual({ complete: true, problems: [] });
+  });
 });
 
 describe('showSummary', () => {
