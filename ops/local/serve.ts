@@ -236,6 +236,7 @@ export async function serveLocal(
         ? {
             accounting: await accountFor({
               counters,
+              demo: Boolean(options.demo),
               droppedFromIngestQueue: dropped,
               failures,
               ...(fleetRun ? { fleet: fleetRun } : {}),
