@@ -167,7 +167,7 @@ export const PipelineConfigSchema = z
           .default(['sensors/+/telemetry'])
           .meta({
             description:
-              'MQTT topic filters routed into the pipeline, one IoT rule each: exactly one `+` level (the device id), no `#`, at most 256 characters and 7 `/`; only as many as fit the 2,048-character device policy (synth says how many).',
+              'MQTT topic filters routed into the pipeline, one IoT rule each: exactly one `+` level (the device id), no `#`, at most 256 characters and 7 `/`; the device permissions are split over as many 2,048-character IoT policies as needed, at most the 10 a certificate holds (synth says when more would be needed).',
             examples: [['sensors/+/telemetry']],
           }),
         /** IoT rule names are `<prefix>_<n>`; letters, digits and "_" only. @default stackName with "-" → "_" */

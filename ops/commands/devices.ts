@@ -53,7 +53,7 @@ Examples:
         const problems = deviceInputProblems({ name, attributes });
         if (problems.length > 0) throw new DeviceOptionsError(problems);
         const plan = devicePlanFromStackOutputs(await context.stackOutputs());
-        if (!plan.policyName)
+        if (plan.policyNames.length === 0)
           throw new UserError(
             `Stack ${context.config.stackName} has no DevicePolicyName output: deploy the current version`,
           );
@@ -61,7 +61,7 @@ Examples:
           `provision ${name}`,
           provisionDevice(context.iot(), {
             name,
-            policyName: plan.policyName,
+            policyNames: plan.policyNames,
             pipeline: context.config.stackName,
             outDir: options.out,
             attributes,
@@ -73,7 +73,7 @@ Examples:
             fields({
               thing: d.thingName,
               certificate: d.certificateId,
-              policy: d.policyName,
+              policies: d.policyNames.join(', '),
               endpoint: d.endpoint,
               url: d.url,
               credentials: d.files.directory,
@@ -155,12 +155,13 @@ Examples:
             context.out.result(revoked, (r) => renderRevoked(r).join('\n'));
             return;
           }
-          const { policyName } = devicePlanFromStackOutputs(await context.stackOutputs());
+          const { policyNames } = devicePlanFromStackOutputs(await context.stackOutputs());
+          const policies = policyNames.join(', ');
           const result = await aws(
             `revoke the devices of ${context.config.stackName}`,
             revokePipelineDevices(context.iot(), {
               pipeline: context.config.stackName,
-              ...(policyName ? { policyName } : {}),
+              policyNames,
               ...files,
             }),
           );
@@ -170,18 +171,20 @@ Examples:
               ...r.otherTargets.map((t) =>
                 t.action === 'deleted'
                   ? `deleted certificate ${t.target} (attached to the device policy, held by no thing)`
-                  : `detached ${policyName} from ${t.target}${t.heldBy ? ` (held by ${t.heldBy.join(', ')}, kept)` : ''}`,
+                  : `detached ${t.detached.join(', ')} from ${t.target}${t.heldBy ? ` (held by ${t.heldBy.join(', ')}, kept)` : ''}`,
               ),
               ...(r.devices.length + r.otherTargets.length === 0 ? ['no devices to revoke'] : []),
               ...(r.remainingTargets?.length === 0
-                ? [`nothing attached to ${policyName}: \`npx cdk destroy\` can delete it`]
+                ? [
+                    `nothing attached to ${policies}: \`npx cdk destroy\` can delete ${policyNames.length > 1 ? 'them' : 'it'}`,
+                  ]
                 : []),
             ].join('\n'),
           );
           const problems = [
             ...result.failures.map((failure) => `${failure.name}: ${failure.error}`),
             ...(result.remainingTargets && result.remainingTargets.length > 0
-              ? [`still attached to ${policyName}: ${result.remainingTargets.join(', ')}`]
+              ? [`still attached to ${policies}: ${result.remainingTargets.join(', ')}`]
               : []),
           ];
           if (problems.length > 0)

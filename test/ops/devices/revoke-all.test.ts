@@ -66,7 +66,7 @@ describe('revokePipelineDevices', () => {
     // When every device of the pipeline is revoked
     const result = await revokePipelineDevices(iot(), {
       pipeline: 'TelemetryPipeline-dev',
-      policyName: POLICY,
+      policyNames: [POLICY],
       retry: { delayMs: 0 },
     });
 
@@ -86,13 +86,41 @@ describe('revokePipelineDevices', () => {
     expect(calls).not.toContainEqual(['UpdateCertificate', { certificateId: 'f0e1', newStatus: 'INACTIVE' }]);
     expect(calls).not.toContainEqual(['DeleteCertificate', { certificateId: 'f0e1' }]);
     expect(result.otherTargets).toEqual([
-      { target: ORPHAN, action: 'deleted' },
-      { target: FOREIGN, action: 'detached', heldBy: ['hand-made-thing'] },
+      { target: ORPHAN, action: 'deleted', detached: [POLICY] },
+      { target: FOREIGN, action: 'detached', detached: [POLICY], heldBy: ['hand-made-thing'] },
     ]);
     // And nothing is attached to the policy any more, so CloudFormation can delete it
     expect(result.remainingTargets).toEqual([]);
     expect(result.failures).toEqual([]);
     expect(policyTargets).toEqual([]);
+  });
+
+  it('frees every device policy of the stack, each target of only the policies it holds', async () => {
+    // Given two device policies: the foreign certificate holds both, the pipeline's certificates the first only
+    const POLICY2 = 'TelemetryPipeline-dev-DevicePolicy2';
+    const targets: Record<string, string[]> = { [POLICY]: [A, B, FOREIGN], [POLICY2]: [FOREIGN] };
+    iotMock
+      .on(ListTargetsForPolicyCommand)
+      .callsFake((input: { policyName: string }) => ({ targets: [...(targets[input.policyName] ?? [])] }));
+    iotMock.on(DetachPolicyCommand).callsFake((input: { policyName: string; target: string }) => {
+      targets[input.policyName] = (targets[input.policyName] ?? []).filter((t) => t !== input.target);
+      return {};
+    });
+
+    // When every device of the pipeline is revoked with both policies
+    const result = await revokePipelineDevices(iot(), {
+      pipeline: 'TelemetryPipeline-dev',
+      policyNames: [POLICY, POLICY2],
+      retry: { delayMs: 0 },
+    });
+
+    // Then the foreign certificate loses both policies and nothing else, and neither policy has a target left
+    expect(result.otherTargets).toEqual([
+      { target: FOREIGN, action: 'detached', detached: [POLICY, POLICY2], heldBy: ['hand-made-thing'] },
+    ]);
+    expect(sentCommands()).toContainEqual(['ListTargetsForPolicy', { policyName: POLICY2 }]);
+    expect(result.remainingTargets).toEqual([]);
+    expect(targets).toEqual({ [POLICY]: [], [POLICY2]: [] });
   });
 
   it('goes on past a device that fails, and reports it with what is still attached to the policy', async () => {
@@ -102,7 +130,7 @@ describe('revokePipelineDevices', () => {
 
     const result = await revokePipelineDevices(iot(), {
       pipeline: 'TelemetryPipeline-dev',
-      policyName: POLICY,
+      policyNames: [POLICY],
       retry: { delayMs: 0 },
     });
 
