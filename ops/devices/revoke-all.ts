@@ -7,9 +7,11 @@
  * 1. things with the `pipeline=<stack>` attribute (what `devices provision` creates): each is revoked as
  *    `devices revoke <name>` does it (certificates deactivated, detached, deleted; then the thing);
  * 2. what is still attached to any of the device policies afterwards (ListTargetsForPolicy,
- *    https://docs.aws.amazon.com/iot/latest/apireference/API_ListTargetsForPolicy.html): a certificate no thing holds
- *    is a leftover of this pipeline (only its provisioning attaches the policy) and is deleted; a certificate a thing
- *    outside the pipeline holds only loses this pipeline's policies, its thing and its other policies untouched.
+ *    https://docs.aws.amazon.com/iot/latest/apireference/API_ListTargetsForPolicy.html): targets the pipeline did
+ *    not create, or cannot prove it did. A certificate attached by fleet provisioning or by hand may carry other
+ *    policies and serve another purpose, so by default each only loses this pipeline's policies, its thing, its
+ *    status and its other policies untouched. With `deleteOrphanCertificates`, a certificate that no thing holds is
+ *    deactivated, detached from every policy (IoT deletes no certificate with a policy attached) and deleted.
  *
  * A device that fails does not stop the others; its certificates are left for a rerun, which resumes it.
  */
@@ -35,6 +37,11 @@ export interface RevokePipelineOptions {
    * @default [] (only the tagged things are revoked)
    */
   readonly policyNames?: readonly string[];
+  /**
+   * Delete the certificates attached to a device policy that no thing holds (after detaching all their policies,
+   * this pipeline's and any other) instead of only detaching this pipeline's policies. @default false
+   */
+  readonly deleteOrphanCertificates?: boolean;
   /** Also delete each device's credential files under `outDir`. @default false */
   readonly deleteFiles?: boolean;
   readonly outDir?: string;
@@ -44,7 +51,10 @@ export interface RevokePipelineOptions {
 /** What happened to a policy target that belongs to no thing of the pipeline. */
 export interface OtherTarget {
   readonly target: string;
-  /** `deleted`: a certificate no thing holds; `detached`: only this pipeline's policies were detached from it. */
+  /**
+   * `detached`: only this pipeline's policies were detached from it; `deleted`: a certificate no thing holds,
+   * deleted because `deleteOrphanCertificates` was set.
+   */
   readonly action: 'deleted' | 'detached';
   /** This pipeline's policies that were attached to it. */
   readonly detached: readonly string[];
@@ -82,7 +92,7 @@ export async function revokePipelineDevices(iot: IoTClient, options: RevokePipel
   const otherTargets: OtherTarget[] = [];
   for (const [target, policies] of await targetsOf(iot, policyNames)) {
     if (kept.has(target)) continue;
-    otherTargets.push(await freeTarget(iot, policies, target, options.retry));
+    otherTargets.push(await freeTarget(iot, policies, target, options));
   }
   return { devices, otherTargets, failures, remainingTargets: [...(await targetsOf(iot, policyNames)).keys()] };
 }
@@ -100,11 +110,11 @@ async function freeTarget(
   iot: IoTClient,
   policies: readonly string[],
   target: string,
-  retry: RetryOptions | undefined,
+  options: Pick<RevokePipelineOptions, 'deleteOrphanCertificates' | 'retry'>,
 ): Promise<OtherTarget> {
   const certificateId = certificateIdOf(target);
   const heldBy = certificateId ? await principalThings(iot, target) : [];
-  if (!certificateId || heldBy.length > 0) {
+  if (!certificateId || heldBy.length > 0 || !options.deleteOrphanCertificates) {
     for (const policyName of policies) await iot.send(new DetachPolicyCommand({ policyName, target }));
     return { target, action: 'detached', detached: policies, ...(heldBy.length > 0 ? { heldBy } : {}) };
   }
@@ -115,7 +125,7 @@ async function freeTarget(
   for (const attached of await attachedPolicies(iot, target)) {
     await iot.send(new DetachPolicyCommand({ policyName: attached, target }));
   }
-  await retryWhile(stillAttached, () => iot.send(new DeleteCertificateCommand({ certificateId })), retry);
+  await retryWhile(stillAttached, () => iot.send(new DeleteCertificateCommand({ certificateId })), options.retry);
   return { target, action: 'deleted', detached: policies };
 }
 

@@ -11,6 +11,7 @@ import {
   AttachThingPrincipalCommand,
   CreateKeysAndCertificateCommand,
   CreateThingCommand,
+  DeleteCertificateCommand,
   DeleteThingCommand,
   DescribeEndpointCommand,
   DescribeThingCommand,
@@ -20,6 +21,7 @@ import {
   ListTargetsForPolicyCommand,
   ListThingPrincipalsCommand,
   ListThingsCommand,
+  UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -145,6 +147,51 @@ describe('devices', () => {
     expect(result.stdout).toContain(
       'nothing attached to TelemetryPipeline-dev-DevicePolicy: `npx cdk destroy` can delete it',
     );
+  });
+
+  it('deletes a certificate no thing holds only with --delete-orphan-certificates', async () => {
+    // Given no pipeline thing, and a certificate on the device policy that no thing holds
+    const orphan = 'arn:aws:iot:eu-west-1:123456789012:cert/0ddba11';
+    const given = () => {
+      let targets = [orphan];
+      iotMock.reset();
+      iotMock.on(ListThingsCommand).resolves({ things: [] });
+      iotMock.on(ListPrincipalThingsCommand).resolves({ things: [] });
+      iotMock
+        .on(ListAttachedPoliciesCommand)
+        .resolves({ policies: [{ policyName: 'TelemetryPipeline-dev-DevicePolicy' }] });
+      iotMock.on(DetachPolicyCommand).callsFake(() => {
+        targets = [];
+        return {};
+      });
+      iotMock.on(ListTargetsForPolicyCommand).callsFake(() => ({ targets }));
+      iotMock.on(UpdateCertificateCommand).resolves({});
+      iotMock.on(DeleteCertificateCommand).resolves({});
+    };
+
+    // When --all runs without the flag / Then the certificate only loses the policy
+    given();
+    const plain = await cli(['devices', 'revoke', '--all', '--yes'], { clients: { iot: iot() } });
+    expect(plain.code).toBe(0);
+    expect(iotMock.commandCalls(DeleteCertificateCommand)).toHaveLength(0);
+    expect(plain.stdout).toContain(`detached TelemetryPipeline-dev-DevicePolicy from ${orphan}`);
+
+    // When it runs with --delete-orphan-certificates / Then the certificate is deleted
+    given();
+    const flagged = await cli(['devices', 'revoke', '--all', '--yes', '--delete-orphan-certificates'], {
+      clients: { iot: iot() },
+    });
+    expect(flagged.code).toBe(0);
+    expect(iotMock.commandCalls(DeleteCertificateCommand)[0]?.args[0].input).toEqual({ certificateId: '0ddba11' });
+    expect(flagged.stdout).toContain(`deleted certificate ${orphan}`);
+  });
+
+  it('refuses --delete-orphan-certificates without --all', async () => {
+    const result = await cli(['devices', 'revoke', 'sensor-0001', '--yes', '--delete-orphan-certificates'], {
+      clients: { iot: iot() },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('error: --delete-orphan-certificates goes with --all\n');
   });
 
   it('exits 1 and names what is still attached when the policy is not free after --all', async () => {
