@@ -213,6 +213,17 @@ describe.each(VARIANTS)('$name', ({ overrides }) => {
         'aws:SourceArn': 'arn:aws:cloudwatch:eu-west-1:444455556666:alarm:x',
         'aws:SourceAccount': '444455556666',
       }),
+      // nor an alarm of this account that is not this stack's (named outside its prefix): not on the topic, not on
+      // its key
+      ...(['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt'] as const).map((action) =>
+        denied('cloudwatch.amazonaws.com', action, action === 'sns:Publish' ? topic : arn(stack.alarmTopic.key), {
+          'aws:SourceArn': `arn:aws:cloudwatch:${policies.env.region}:${policies.env.account}:alarm:OtherApp-CpuHigh`,
+          'aws:SourceAccount': policies.env.account,
+        }),
+      ),
+      // a customer-managed key of a secret decrypts only through Secrets Manager (kms:ViaService), never directly
+      ...(e.keys[0] ? [e.forwarder, e.sink].map((role) => denied(role, 'kms:Decrypt', e.keys[0] ?? '')) : []),
+      ...(e.keys[1] ? [denied(e.sink, 'kms:Decrypt', e.keys[1])] : []),
     ]);
   });
 
@@ -330,10 +341,15 @@ describe.each(VARIANTS)('$name', ({ overrides }) => {
         Environment?: { Variables: Record<string, string> };
         Description?: string;
       };
-      const variables = Object.entries(props.Environment?.Variables ?? {});
+      // Each value at its deployed size: properties() resolved the Refs (queue URLs, secret ARNs with their suffix)
+      // to the values CloudFormation would pass; a value still an object would be measured as "[object Object]"
+      const variables = Object.entries(props.Environment?.Variables ?? {}) as [string, unknown][];
+      for (const [name, value] of variables)
+        if (typeof value !== 'string')
+          problems.push(`environment of ${id}: ${name} unresolved: ${JSON.stringify(value)}`);
       check(
         `environment of ${id}`,
-        variables.reduce((n, [k, v]) => n + Buffer.byteLength(k + v, 'utf8'), 0),
+        variables.reduce((n, [k, v]) => n + Buffer.byteLength(k, 'utf8') + Buffer.byteLength(String(v), 'utf8'), 0),
         LIMITS.lambdaEnvironmentBytes,
       );
       check(`description of ${id}`, props.Description?.length ?? 0, LIMITS.lambdaDescription);
