@@ -116,12 +116,9 @@ describe('devices', () => {
     expect(iotMock.calls()).toHaveLength(0);
   });
 
-  it('revokes every device of the pipeline with --all, and frees the stack’s device policy for cdk destroy', async () => {
-    const cert = 'arn:aws:iot:eu-west-1:123456789012:cert/abcd';
-    let targets = [cert];
-    iotMock.on(ListThingsCommand).resolves({ things: [{ thingName: 'sensor-0001' }] });
-    iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [cert] });
-    iotMock.on(ListPrincipalThingsCommand).resolves({ things: ['sensor-0001'] });
+  /** The stack's one device policy with these targets, each certificate holding it alone; a detach frees them. */
+  const givenDevicePolicyTargets = (initial: string[]) => {
+    let targets = initial;
     iotMock
       .on(ListAttachedPoliciesCommand)
       .resolves({ policies: [{ policyName: 'TelemetryPipeline-dev-DevicePolicy' }] });
@@ -130,6 +127,14 @@ describe('devices', () => {
       return {};
     });
     iotMock.on(ListTargetsForPolicyCommand).callsFake(() => ({ targets }));
+  };
+
+  it('revokes every device of the pipeline with --all, and frees the stack’s device policy for cdk destroy', async () => {
+    const cert = 'arn:aws:iot:eu-west-1:123456789012:cert/abcd';
+    iotMock.on(ListThingsCommand).resolves({ things: [{ thingName: 'sensor-0001' }] });
+    iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [cert] });
+    iotMock.on(ListPrincipalThingsCommand).resolves({ things: ['sensor-0001'] });
+    givenDevicePolicyTargets([cert]);
 
     const result = await cli(['devices', 'revoke', '--all', '--yes'], { clients: { iot: iot() } });
 
@@ -153,18 +158,10 @@ describe('devices', () => {
     // Given no pipeline thing, and a certificate on the device policy that no thing holds
     const orphan = 'arn:aws:iot:eu-west-1:123456789012:cert/0ddba11';
     const given = () => {
-      let targets = [orphan];
       iotMock.reset();
       iotMock.on(ListThingsCommand).resolves({ things: [] });
       iotMock.on(ListPrincipalThingsCommand).resolves({ things: [] });
-      iotMock
-        .on(ListAttachedPoliciesCommand)
-        .resolves({ policies: [{ policyName: 'TelemetryPipeline-dev-DevicePolicy' }] });
-      iotMock.on(DetachPolicyCommand).callsFake(() => {
-        targets = [];
-        return {};
-      });
-      iotMock.on(ListTargetsForPolicyCommand).callsFake(() => ({ targets }));
+      givenDevicePolicyTargets([orphan]);
       iotMock.on(UpdateCertificateCommand).resolves({});
       iotMock.on(DeleteCertificateCommand).resolves({});
     };
