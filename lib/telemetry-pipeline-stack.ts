@@ -3,6 +3,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from './config/schema';
 import { type KafkaCredentialsSource, KafkaForwarder } from './forward/kafka-forwarder';
+import { devicePolicyOutput } from './ingest/rule-sql';
 import { TelemetryIngest } from './ingest/telemetry-ingest';
 import { AlarmTopic } from './monitor/alarm-topic';
 import { PipelineMonitoring } from './monitor/pipeline-monitoring';
@@ -104,7 +105,14 @@ export class TelemetryPipelineStack extends Stack {
     out('IngestQueueUrl', this.ingest.queue.queueUrl, 'Ingest queue (IoT rule → forwarder)');
     out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Invalid records and records past maxReceiveCount');
     out('ErrorQueueUrl', this.ingest.errorQueue.queueUrl, 'IoT rule error action target');
-    out('DevicePolicyName', this.ingest.devicePolicy.ref, 'IoT policy to attach to each device certificate');
+    // One output per device policy, numbered from the second so the first keeps its name: attach all of them
+    this.ingest.devicePolicies.forEach((policy, index) => {
+      out(
+        devicePolicyOutput(index),
+        policy.ref,
+        `IoT policy ${index + 1} of ${this.ingest.devicePolicies.length} to attach to each device certificate`,
+      );
+    });
     out('CredentialsSecretArn', this.forwarder.credentialsSecret.secretArn, 'Confluent API key secret to fill');
     out('ForwarderFunctionName', this.forwarder.function.functionName, 'Forwarder Lambda function');
     out('AlarmTopicArn', this.alarmTopic.topic.topicArn, 'SNS topic every alarm notifies');

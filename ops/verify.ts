@@ -8,8 +8,10 @@
  *    (`receivedAt`), the Kafka record's timestamp (the forwarder's produce time) and the sink's `storedAt`.
  * 4. The sink's Kafka event source is Enabled and its last processing result is OK (Lambda GetEventSourceMapping;
  *    after the canary, so a fresh deploy has processed a batch).
- * 5. The alarm topic takes CloudWatch's notification: one of this stack's alarms is set to ALARM
- *    (`SetAlarmState`), its history must show the SNS action executed, and the alarm is set back.
+ * 5. The alarm topic takes CloudWatch's notification: one of this stack's alarms in OK (else INSUFFICIENT_DATA,
+ *    never one in ALARM) is set to ALARM (`SetAlarmState`), its history must show the SNS action executed, and the
+ *    alarm is set back to the state it was in, unless CloudWatch evaluated it meanwhile. Skipped, with why, when
+ *    every alarm is in ALARM.
  *
  * Sources: iot-data Publish, https://docs.aws.amazon.com/iot/latest/apireference/API_iotdata_Publish.html;
  * GetEventSourceMapping (State: Creating, Enabling, Enabled, Disabling, Disabled, Updating, Deleting;
@@ -18,7 +20,12 @@
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html; DescribeAlarmHistory
  * (HistoryItemType Action), https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html.
  */
-import { DescribeAlarmHistoryCommand, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  type AlarmHistoryItem,
+  DescribeAlarmHistoryCommand,
+  DescribeAlarmsCommand,
+  SetAlarmStateCommand,
+} from '@aws-sdk/client-cloudwatch';
 import { DescribeEndpointCommand } from '@aws-sdk/client-iot';
 import { PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { GetEventSourceMappingCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
@@ -35,8 +42,10 @@ export interface VerifyCheck {
   readonly ok: boolean;
   /** What was found. */
   readonly detail: string;
-  /** What to do about it, when not ok. */
+  /** What to do about it, when not ok or skipped. */
   readonly fix?: string;
+  /** The check could not run without doing harm; it does not fail the run (`ok` is true) but says why. */
+  readonly skipped?: boolean;
 }
 
 /** How long each stage of the canary took, from the timestamps the pipeline records. */
@@ -359,6 +368,16 @@ async function eventSource(context: OpsContext): Promise<Omit<VerifyCheck, 'name
 const ALARM_FIX =
   'the alarm topic must allow cloudwatch.amazonaws.com sns:Publish (topic policy) and its KMS key must let CloudWatch use it';
 
+/** The states verify may move to ALARM, best first: OK (nobody is looking at it), then INSUFFICIENT_DATA. An alarm in
+ * ALARM is never used: SetAlarmState to the state it is already in changes nothing, so no action runs, and setting
+ * it back afterwards would hide a real incident behind a false OK notification. */
+const TESTABLE_STATES = ['OK', 'INSUFFICIENT_DATA'] as const;
+type TestableState = (typeof TESTABLE_STATES)[number];
+/** How far back the alarm history is read. AWS's clock and this machine's may differ by more than a second, so the
+ * window is generous and the history items that were already there before the test are ignored instead. */
+const HISTORY_MARGIN_MS = 10 * 60_000;
+const TEST_REASON = 'telemetry-ops verify: testing that the alarm topic receives notifications';
+
 async function alarmTopic(
   context: OpsContext,
   settings: { timeoutMs: number; pollMs: number; now: () => number },
@@ -369,23 +388,33 @@ async function alarmTopic(
     'list the alarms',
     cloudWatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${context.config.stackName}-`, MaxRecords: 100 })),
   );
-  // One that notifies the topic on ALARM, preferably in OK now, so the test changes a state nobody is looking at
-  const candidates = alarms.filter((alarm) => alarm.AlarmActions?.includes(topicArn));
-  const alarm = candidates.find((a) => a.StateValue === 'OK') ?? candidates[0];
-  if (!alarm?.AlarmName)
+  const candidates = alarms.filter((alarm) => alarm.AlarmName && alarm.AlarmActions?.includes(topicArn));
+  if (candidates.length === 0)
     return { ok: false, detail: `no alarm of this stack notifies ${topicArn}`, fix: 'redeploy: `npx cdk deploy`' };
-  const alarmName = alarm.AlarmName;
-  const since = new Date(settings.now() - 1_000);
-  const setState = (value: 'ALARM' | 'OK', reason: string) =>
+  const picked = TESTABLE_STATES.flatMap((state) =>
+    candidates.filter((a) => a.StateValue === state).map((a) => ({ name: a.AlarmName ?? '', state })),
+  )[0];
+  if (!picked)
+    return {
+      ok: true,
+      skipped: true,
+      detail: `every alarm that notifies ${topicArn} is in ALARM now (${candidates.map((a) => a.AlarmName).join(', ')}): setting one to ALARM would run no action, so there is nothing to test without hiding a real incident`,
+      fix: 'look at why they are in ALARM (`npx telemetry-ops status`), then run verify again once one is OK',
+    };
+  const alarmName = picked.name;
+  const since = new Date(settings.now() - HISTORY_MARGIN_MS);
+  const before = new Set((await actionItems(context, alarmName, since)).map(historyKey));
+  const setState = (value: 'ALARM' | TestableState, reason: string) =>
     aws(
       `set the state of ${alarmName}`,
       cloudWatch.send(new SetAlarmStateCommand({ AlarmName: alarmName, StateValue: value, StateReason: reason })),
     );
-  await setState('ALARM', 'telemetry-ops verify: testing that the alarm topic receives notifications');
+  await setState('ALARM', TEST_REASON);
   try {
     const deadline = settings.now() + settings.timeoutMs;
     for (;;) {
-      const outcome = await alarmActionOutcome(context, alarmName, topicArn, since);
+      const fresh = (await actionItems(context, alarmName, since)).filter((item) => !before.has(historyKey(item)));
+      const outcome = actionOutcome(fresh, topicArn);
       if (outcome === 'succeeded')
         return { ok: true, detail: `${alarmName} → ${topicArn}: CloudWatch published the notification` };
       if (outcome === 'failed')
@@ -399,27 +428,46 @@ async function alarmTopic(
       fix: ALARM_FIX,
     };
   } finally {
-    // Back to OK: the next evaluation would do it too, but an alarm left in ALARM by a test misleads
-    await setState('OK', 'telemetry-ops verify: test finished');
+    await restoreAlarm(context, alarmName, picked.state, setState);
   }
 }
 
 /**
- * Whether CloudWatch executed the alarm's SNS action since `since`, from its history: an `Action` item naming the
- * topic, "Successfully executed action …" or "Failed to execute action …" (its HistoryData's `actionState`).
+ * Sets the alarm back to the state it was in, only while it still holds verify's ALARM: if CloudWatch evaluated it
+ * meanwhile (a real ALARM, or back to OK), the state is CloudWatch's and stays as it is.
  */
-async function alarmActionOutcome(
+async function restoreAlarm(
   context: OpsContext,
   alarmName: string,
-  topicArn: string,
-  since: Date,
-): Promise<'succeeded' | 'failed' | undefined> {
+  state: TestableState,
+  setState: (value: TestableState, reason: string) => Promise<unknown>,
+) {
+  const { MetricAlarms: [now] = [] } = await aws(
+    `read the state of ${alarmName}`,
+    context.cloudWatch().send(new DescribeAlarmsCommand({ AlarmNames: [alarmName] })),
+  );
+  if (now?.StateValue === 'ALARM' && now.StateReason === TEST_REASON)
+    await setState(state, 'telemetry-ops verify: test finished, back to the state it was in');
+}
+
+const historyKey = (item: AlarmHistoryItem) =>
+  `${item.Timestamp?.toISOString() ?? ''}|${item.HistorySummary ?? ''}|${item.HistoryData ?? ''}`;
+
+async function actionItems(context: OpsContext, alarmName: string, since: Date) {
   const { AlarmHistoryItems: items = [] } = await aws(
     `read the history of ${alarmName}`,
     context
       .cloudWatch()
       .send(new DescribeAlarmHistoryCommand({ AlarmName: alarmName, HistoryItemType: 'Action', StartDate: since })),
   );
+  return items;
+}
+
+/**
+ * Whether CloudWatch executed the alarm's SNS action, from history items: an `Action` item naming the topic,
+ * "Successfully executed action …" or "Failed to execute action …" (its HistoryData's `actionState`).
+ */
+function actionOutcome(items: readonly AlarmHistoryItem[], topicArn: string): 'succeeded' | 'failed' | undefined {
   for (const item of items) {
     const summary = item.HistorySummary ?? '';
     if (!summary.includes(topicArn) && !(item.HistoryData ?? '').includes(topicArn)) continue;
@@ -431,12 +479,16 @@ async function alarmActionOutcome(
 }
 
 export function renderVerify(report: VerifyReport): string {
+  const skipped = report.checks.filter((check) => check.skipped).length;
   return [
     `Pipeline ${report.pipeline} (${report.region})`,
-    ...report.checks.map(
-      (check) =>
-        `${check.ok ? '✓' : '✗'} ${check.name}: ${check.detail}${check.ok || !check.fix ? '' : `\n    → ${check.fix}`}`,
-    ),
-    report.ok ? 'All checks passed.' : `${report.checks.filter((c) => !c.ok).length} check(s) failed.`,
+    ...report.checks.map((check) => {
+      const mark = check.skipped ? '–' : check.ok ? '✓' : '✗';
+      const fix = (!check.ok || check.skipped) && check.fix ? `\n    → ${check.fix}` : '';
+      return `${mark} ${check.name}: ${check.skipped ? 'skipped, ' : ''}${check.detail}${fix}`;
+    }),
+    report.ok
+      ? `All checks passed${skipped > 0 ? ` (${skipped} skipped)` : ''}.`
+      : `${report.checks.filter((c) => !c.ok).length} check(s) failed.`,
   ].join('\n');
 }

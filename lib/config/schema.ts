@@ -121,13 +121,13 @@ const percent = z.number().min(0).max(100);
  */
 const batchingWindowSeconds = z.number().int().min(0).max(300).default(1);
 
-/** A Kafka topic name Lambda's event source API accepts (lib/core/validation.ts cites the pattern). */
+/** A Kafka topic name both Lambda's event source API and Kafka accept (lib/core/validation.ts cites both rules). */
 const kafkaTopic = z
   .string()
   .max(KAFKA_TOPIC_MAX_LENGTH, `at most ${KAFKA_TOPIC_MAX_LENGTH} characters (Lambda's limit for a Kafka topic)`)
   .regex(
     KAFKA_TOPIC_PATTERN,
-    'expected a Kafka topic name Lambda accepts: [a-zA-Z0-9._-], at least 2 characters, not starting with "."',
+    'expected a Kafka topic name Lambda and Kafka accept: [a-zA-Z0-9._-], at least 2 characters, not starting with "."',
   );
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'expected host:port');
@@ -167,7 +167,7 @@ export const PipelineConfigSchema = z
           .default(['sensors/+/telemetry'])
           .meta({
             description:
-              'MQTT topic filters routed into the pipeline, one IoT rule each: exactly one `+` level (the device id), no `#`, at most 256 characters and 7 `/`; only as many as fit the 2,048-character device policy (synth says how many).',
+              'MQTT topic filters routed into the pipeline, one IoT rule each: exactly one `+` level (the device id), no `#`, at most 256 characters and 7 `/`; the device permissions are split over as many 2,048-character IoT policies as needed, at most the 10 a certificate holds (synth says when more would be needed).',
             examples: [['sensors/+/telemetry']],
           }),
         /** IoT rule names are `<prefix>_<n>`; letters, digits and "_" only. @default stackName with "-" → "_" */

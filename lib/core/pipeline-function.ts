@@ -111,8 +111,14 @@ export class PipelineFunction extends NodejsFunction {
  */
 function allowNetworkInterfaces(role: Role, network: NonNullable<PipelineFunctionProps['network']>): void {
   const stack = Stack.of(role);
-  const ec2 = (resource: string, resourceName: string) => stack.formatArn({ service: 'ec2', resource, resourceName });
+  const ec2 = (resource: string, resourceName: string, account?: string) =>
+    stack.formatArn({ service: 'ec2', resource, resourceName, ...(account ? { account } : {}) });
   const interfaces = ec2('network-interface', '*');
+  // A subnet may be shared from another account (AWS RAM, VPC sharing): its ARN then carries the owner's account,
+  // not this stack's, and an ARN with the stack's account would not match it. Subnet ids are unique across
+  // accounts, so `*` for the account still allows only the configured subnets ("Share your VPC subnets with other
+  // accounts", https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html).
+  const subnet = (subnetId: string) => ec2('subnet', subnetId, '*');
   role.addToPrincipalPolicy(
     new PolicyStatement({ actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], resources: ['*'] }),
   );
@@ -121,7 +127,7 @@ function allowNetworkInterfaces(role: Role, network: NonNullable<PipelineFunctio
       actions: ['ec2:CreateNetworkInterface'],
       resources: [
         interfaces,
-        ...(network.vpcSubnets?.subnets ?? []).map((subnet) => ec2('subnet', subnet.subnetId)),
+        ...(network.vpcSubnets?.subnets ?? []).map(({ subnetId }) => subnet(subnetId)),
         ...(network.securityGroups ?? []).map((group) => ec2('security-group', group.securityGroupId)),
       ],
     }),
@@ -137,4 +143,10 @@ function allowNetworkInterfaces(role: Role, network: NonNullable<PipelineFunctio
     reason:
       "Lambda creates and deletes the function's network interfaces with this role; their ids do not exist before Lambda creates them, and the Lambda Developer Guide requires DeleteNetworkInterface on every interface the function may get. Scoped to network interfaces of this account and region; subnets and security groups are the configured ones.",
   });
+  for (const { subnetId } of network.vpcSubnets?.subnets ?? [])
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:subnet/${subnetId}]`,
+      reason:
+        'One configured subnet, by id: the account is a wildcard because a subnet shared through AWS RAM belongs to its owner account, not this one, and subnet ids are unique, so no other subnet matches.',
+    });
 }

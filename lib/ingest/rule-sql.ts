@@ -52,3 +52,11 @@ export function deviceTopic(topicFilter: string, device: string): string {
     .map((level) => (level === '+' ? device : level))
     .join('/');
 }
+
+/**
+ * The stack output naming the device policy at `index` (from 0): `DevicePolicyName`, then `DevicePolicyName2`, …
+ * A device certificate needs every one of them; `devices provision` reads them back by this name.
+ */
+export function devicePolicyOutput(index: number): string {
+  return index === 0 ? 'DevicePolicyName' : `DevicePolicyName${index + 1}`;
+}

@@ -19,6 +19,14 @@ const THING_NAME = '${iot:Connection.Thing.ThingName}';
 export const IOT_POLICY_MAX_CHARACTERS = 2_048;
 
 /**
+ * AWS IoT Core attaches at most 10 policies to one certificate ("AWS IoT Core endpoints and quotas" → AWS IoT Core
+ * policy limits: "Maximum number of policies that can be attached to a certificate or Amazon Cognito identity", 10,
+ * https://docs.aws.amazon.com/general/latest/gr/iot-core.html). The device policies must fit in that, and a
+ * certificate that already holds other policies (fleet provisioning, by hand) has fewer left.
+ */
+export const IOT_POLICIES_PER_CERTIFICATE_MAX = 10;
+
+/**
  * Stands in for partition, region and account when the template is environment-agnostic: the longest partition
  * name (`aws-us-gov`), a region name longer than any AWS lists (the longest in aws-cdk-lib's region-info is `us-isof-south-1`, 15 characters), a 12-digit account.
  */
@@ -67,7 +75,12 @@ export class TelemetryIngest extends Construct {
   public readonly errorQueue: Queue;
   public readonly rules: readonly CfnTopicRule[];
   public readonly ruleRole: Role;
-  /** Attach to each device certificate. */
+  /**
+   * Attach every one of them to each device certificate: the device's permissions, split so that each policy stays
+   * within IoT's 2,048 characters. The first also allows `iot:Connect`.
+   */
+  public readonly devicePolicies: readonly CfnPolicy[];
+  /** The first of `devicePolicies` (connect, and the first topics). */
   public readonly devicePolicy: CfnPolicy;
   public readonly deviceTopics: readonly DeviceTopics[];
   public readonly visibilityTimeout: Duration;
@@ -129,44 +142,76 @@ export class TelemetryIngest extends Construct {
     );
     for (const rule of this.rules) rule.node.addDependency(this.ruleRole);
 
-    this.devicePolicy = new CfnPolicy(this, 'DevicePolicy', {
-      policyDocument: devicePolicyDocument(
-        `arn:${Aws.PARTITION}:iot:${Aws.REGION}:${Aws.ACCOUNT_ID}`,
-        this.deviceTopics,
-      ),
-    });
+    // The split is decided on the sizes IoT will count (measurePrefix), then built with the deploy-time ARN prefix
+    const groups = devicePolicyGroups(measurePrefix(this), this.deviceTopics);
+    const arnPrefix = `arn:${Aws.PARTITION}:iot:${Aws.REGION}:${Aws.ACCOUNT_ID}`;
+    this.devicePolicies = groups.map(
+      (resources, index) =>
+        // The first keeps its original logical id, so an existing stack's policy (and its attachments) stays
+        new CfnPolicy(this, index === 0 ? 'DevicePolicy' : `DevicePolicy${index + 1}`, {
+          policyDocument: devicePolicyDocument(arnPrefix, resources, index === 0),
+        }),
+    );
+    this.devicePolicy = this.devicePolicies[0] as CfnPolicy;
   }
 }
 
-/** Connect as your own thing name (thing attached); publish only to your own topics, directly or by Basic Ingest. */
-function devicePolicyDocument(arnPrefix: string, deviceTopics: readonly DeviceTopics[]) {
+/** The publish resources of the device topics, without the ARN prefix: each topic and its Basic Ingest topic. */
+function publishResources(deviceTopics: readonly DeviceTopics[]): string[] {
+  return deviceTopics.flatMap(({ ruleName, topicFilter }) => {
+    const own = deviceTopic(topicFilter, THING_NAME);
+    return [`topic/${own}`, `topic/$aws/rules/${ruleName}/${own}`];
+  });
+}
+
+/**
+ * Connect as your own thing name (thing attached, first policy only); publish only to the given resources (suffixes
+ * of `<arnPrefix>:`), your own topics, directly or by Basic Ingest.
+ */
+function devicePolicyDocument(arnPrefix: string, resources: readonly string[], connect: boolean) {
   return {
     Version: '2012-10-17',
     Statement: [
-      {
-        Effect: 'Allow',
-        Action: 'iot:Connect',
-        Resource: `${arnPrefix}:client/${THING_NAME}`,
-        Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
-      },
-      {
-        Effect: 'Allow',
-        Action: 'iot:Publish',
-        Resource: deviceTopics.flatMap(({ ruleName, topicFilter }) => {
-          const own = deviceTopic(topicFilter, THING_NAME);
-          return [`${arnPrefix}:topic/${own}`, `${arnPrefix}:topic/$aws/rules/${ruleName}/${own}`];
-        }),
-      },
+      ...(connect
+        ? [
+            {
+              Effect: 'Allow',
+              Action: 'iot:Connect',
+              Resource: `${arnPrefix}:client/${THING_NAME}`,
+              Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+            },
+          ]
+        : []),
+      ...(resources.length > 0
+        ? [{ Effect: 'Allow', Action: 'iot:Publish', Resource: resources.map((r) => `${arnPrefix}:${r}`) }]
+        : []),
     ],
   };
 }
 
 /**
- * The device policy's size as IoT counts it, with this stack's partition, region and account, or the longest ones
- * when they are left to deploy time. Each topic filter adds two resources (its topic and its Basic Ingest topic):
- * a policy that keeps every device to its own topics cannot use wildcards to stay smaller.
+ * The publish resources split into policies of at most 2,048 characters as IoT counts them (compact JSON with
+ * `measurePrefix`): filled in order, a new policy when the next resource would not fit. Each filter's two
+ * resources may land in different policies; a device holds all of them.
  */
-function devicePolicyProblems(scope: Construct, deviceTopics: readonly DeviceTopics[]): string[] {
+function devicePolicyGroups(prefix: string, deviceTopics: readonly DeviceTopics[]): string[][] {
+  const size = (resources: readonly string[], first: boolean) =>
+    JSON.stringify(devicePolicyDocument(prefix, resources, first)).length;
+  const groups: string[][] = [[]];
+  for (const resource of publishResources(deviceTopics)) {
+    const current = groups.at(-1) as string[];
+    if (current.length > 0 && size([...current, resource], groups.length === 1) > IOT_POLICY_MAX_CHARACTERS)
+      groups.push([resource]);
+    else current.push(resource);
+  }
+  return groups;
+}
+
+/**
+ * The ARN prefix IoT will see, for measuring: this stack's partition, region and account, or the longest ones when
+ * they are left to deploy time.
+ */
+function measurePrefix(scope: Construct): string {
   const stack = Stack.of(scope);
   const known = (value: string, fallback: string) => (Token.isUnresolved(value) ? fallback : value);
   const env = WORST_CASE_ENVIRONMENT;
@@ -174,14 +219,30 @@ function devicePolicyProblems(scope: Construct, deviceTopics: readonly DeviceTop
   const partition = Token.isUnresolved(stack.region)
     ? env.partition
     : (RegionInfo.get(region).partition ?? env.partition);
-  const prefix = `arn:${partition}:iot:${region}:${known(stack.account, env.account)}`;
-  const size = (n: number) => JSON.stringify(devicePolicyDocument(prefix, deviceTopics.slice(0, n))).length;
-  if (size(deviceTopics.length) <= IOT_POLICY_MAX_CHARACTERS) return [];
-  let fitting = 0;
-  while (fitting < deviceTopics.length && size(fitting + 1) <= IOT_POLICY_MAX_CHARACTERS) fitting += 1;
-  return [
-    `topicFilters: the device policy would be ${size(deviceTopics.length)} characters (whitespace excluded); AWS IoT allows ${IOT_POLICY_MAX_CHARACTERS}. Only the first ${fitting} of ${deviceTopics.length} topic filters fit: use fewer or shorter topic filters, or a shorter iot.ruleNamePrefix (each filter appears twice, as its topic and its Basic Ingest topic)`,
-  ];
+  return `arn:${partition}:iot:${region}:${known(stack.account, env.account)}`;
+}
+
+/**
+ * Whether the device policies fit IoT: each at most 2,048 characters (a single resource too long for one policy is
+ * reported), and no more policies than IoT attaches to one certificate. Each topic filter adds two resources (its
+ * topic and its Basic Ingest topic): a policy that keeps every device to its own topics cannot use wildcards.
+ */
+function devicePolicyProblems(scope: Construct, deviceTopics: readonly DeviceTopics[]): string[] {
+  const prefix = measurePrefix(scope);
+  const groups = devicePolicyGroups(prefix, deviceTopics);
+  const problems: string[] = [];
+  groups.forEach((resources, index) => {
+    const size = JSON.stringify(devicePolicyDocument(prefix, resources, index === 0)).length;
+    if (size > IOT_POLICY_MAX_CHARACTERS)
+      problems.push(
+        `topicFilters: device policy ${index + 1} would be ${size} characters (whitespace excluded) with a single topic; AWS IoT allows ${IOT_POLICY_MAX_CHARACTERS}: use a shorter topic filter or iot.ruleNamePrefix`,
+      );
+  });
+  if (groups.length > IOT_POLICIES_PER_CERTIFICATE_MAX)
+    problems.push(
+      `topicFilters: the device permissions need ${groups.length} IoT policies of at most ${IOT_POLICY_MAX_CHARACTERS} characters; AWS IoT attaches at most ${IOT_POLICIES_PER_CERTIFICATE_MAX} to a certificate: use fewer or shorter topic filters, or a shorter iot.ruleNamePrefix (each filter appears twice, as its topic and its Basic Ingest topic)`,
+    );
+  return problems;
 }
 
 /** Rule `<ruleNamePrefix>_<n>` per topic filter, with the topics a device publishes to. */

@@ -50,12 +50,14 @@ export class AlarmTopic extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.key.grant(cloudWatchForOurAlarms, 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topic = new Topic(this, 'Topic', {
       masterKey: this.key,
       enforceSSL: true,
       displayName: 'Telemetry pipeline alarms',
     });
+    // Also grants the topic's key (kms:Decrypt, kms:GenerateDataKey*) to the same scoped principal, in the key policy:
+    // aws-cdk-lib's TopicGrants.publish passes keyActions for an encrypted topic, so no separate key.grant is needed
+    // (test/lib/variant-matrix.test.ts evaluates CloudWatch → key as Allowed)
     this.topic.grantPublish(cloudWatchForOurAlarms);
     if (props.email) {
       this.topic.addSubscription(new EmailSubscription(props.email));

@@ -53,7 +53,7 @@ Examples:
         const problems = deviceInputProblems({ name, attributes });
         if (problems.length > 0) throw new DeviceOptionsError(problems);
         const plan = devicePlanFromStackOutputs(await context.stackOutputs());
-        if (!plan.policyName)
+        if (plan.policyNames.length === 0)
           throw new UserError(
             `Stack ${context.config.stackName} has no DevicePolicyName output: deploy the current version`,
           );
@@ -61,7 +61,7 @@ Examples:
           `provision ${name}`,
           provisionDevice(context.iot(), {
             name,
-            policyName: plan.policyName,
+            policyNames: plan.policyNames,
             pipeline: context.config.stackName,
             outDir: options.out,
             attributes,
@@ -73,7 +73,7 @@ Examples:
             fields({
               thing: d.thingName,
               certificate: d.certificateId,
-              policy: d.policyName,
+              policies: d.policyNames.join(', '),
               endpoint: d.endpoint,
               url: d.url,
               credentials: d.files.directory,
@@ -115,6 +115,10 @@ Examples:
       'every device of this pipeline, and whatever else is attached to its device policy (before cdk destroy)',
     )
     .option('--delete-files', 'also delete its credential files')
+    .option(
+      '--delete-orphan-certificates',
+      'with --all: delete the certificates on the device policies that no thing holds (all their policies detached), instead of only detaching this pipeline’s policies',
+    )
     .option('-o, --out <dir>', 'where its credentials were written', DEFAULT_CREDENTIALS_DIR)
     .option('--yes', 'do it (revocation cannot be undone)')
     .addHelpText(
@@ -123,24 +127,35 @@ Examples:
 Each certificate is deactivated first, so the device is cut off even if a later step fails; a rerun finishes a
 half-done revocation. A certificate other things also use is only detached from this one.
 
---all revokes every thing with the attribute pipeline=<stack>, then frees the stack's device policy
-(ListTargetsForPolicy): a certificate no thing holds is deleted, one held by a thing outside the pipeline only loses
-this policy. CloudFormation cannot delete the policy while anything is attached to it, so run this before
+--all revokes every thing with the attribute pipeline=<stack>, then frees the stack's device policies
+(ListTargetsForPolicy): whatever else is attached to them (a certificate from fleet provisioning or made by hand,
+with or without a thing) only loses this pipeline's policies; its status, thing and other policies stay. Add
+--delete-orphan-certificates to delete instead the certificates no thing holds (deactivated, every policy detached,
+deleted). CloudFormation cannot delete a policy while anything is attached to it, so run this before
 \`npx cdk destroy\`; it exits 1 while anything is still attached.
 
 Examples:
   $ npx telemetry-ops devices revoke sensor-0001 --yes --delete-files
-  $ npx telemetry-ops devices revoke --all --yes`,
+  $ npx telemetry-ops devices revoke --all --yes
+  $ npx telemetry-ops devices revoke --all --yes --delete-orphan-certificates`,
     )
     .action(
       kit.action(
         async (
           context,
           name: string | undefined,
-          options: { all?: boolean; deleteFiles?: boolean; out: string; yes?: boolean },
+          options: {
+            all?: boolean;
+            deleteFiles?: boolean;
+            deleteOrphanCertificates?: boolean;
+            out: string;
+            yes?: boolean;
+          },
         ) => {
           if (Boolean(name) === Boolean(options.all))
             throw new UserError('devices revoke takes a device name or --all (every device of this pipeline)');
+          if (options.deleteOrphanCertificates && !options.all)
+            throw new UserError('--delete-orphan-certificates goes with --all');
           if (!options.yes)
             throw new UserError(
               `Revoking ${name ?? `every device of ${context.config.stackName}`} cannot be undone: add --yes`,
@@ -155,12 +170,14 @@ Examples:
             context.out.result(revoked, (r) => renderRevoked(r).join('\n'));
             return;
           }
-          const { policyName } = devicePlanFromStackOutputs(await context.stackOutputs());
+          const { policyNames } = devicePlanFromStackOutputs(await context.stackOutputs());
+          const policies = policyNames.join(', ');
           const result = await aws(
             `revoke the devices of ${context.config.stackName}`,
             revokePipelineDevices(context.iot(), {
               pipeline: context.config.stackName,
-              ...(policyName ? { policyName } : {}),
+              policyNames,
+              deleteOrphanCertificates: Boolean(options.deleteOrphanCertificates),
               ...files,
             }),
           );
@@ -169,19 +186,21 @@ Examples:
               ...r.devices.flatMap(renderRevoked),
               ...r.otherTargets.map((t) =>
                 t.action === 'deleted'
-                  ? `deleted certificate ${t.target} (attached to the device policy, held by no thing)`
-                  : `detached ${policyName} from ${t.target}${t.heldBy ? ` (held by ${t.heldBy.join(', ')}, kept)` : ''}`,
+                  ? `deleted certificate ${t.target} (attached to the device policy, held by no thing; --delete-orphan-certificates)`
+                  : `detached ${t.detached.join(', ')} from ${t.target}${t.heldBy ? ` (held by ${t.heldBy.join(', ')}, kept)` : ''}`,
               ),
               ...(r.devices.length + r.otherTargets.length === 0 ? ['no devices to revoke'] : []),
               ...(r.remainingTargets?.length === 0
-                ? [`nothing attached to ${policyName}: \`npx cdk destroy\` can delete it`]
+                ? [
+                    `nothing attached to ${policies}: \`npx cdk destroy\` can delete ${policyNames.length > 1 ? 'them' : 'it'}`,
+                  ]
                 : []),
             ].join('\n'),
           );
           const problems = [
             ...result.failures.map((failure) => `${failure.name}: ${failure.error}`),
             ...(result.remainingTargets && result.remainingTargets.length > 0
-              ? [`still attached to ${policyName}: ${result.remainingTargets.join(', ')}`]
+              ? [`still attached to ${policies}: ${result.remainingTargets.join(', ')}`]
               : []),
           ];
           if (problems.length > 0)

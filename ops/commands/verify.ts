@@ -25,11 +25,16 @@ Checks, each one line with ✓ or ✗ and what to do:
   canary reading                   one reading published with iot-data Publish to the device topic of
                                    "${CANARY_DEVICE_ID}" arrives in MongoDB; the time IoT, the forwarder and the sink took
   Kafka event source               the sink's mapping is Enabled and its last processing result is OK
-  alarm topic                      one of the stack's alarms is set to ALARM, CloudWatch must have published to the
-                                   alarm topic, then it is set back to OK (subscribers get both notifications)
+  alarm topic                      one of the stack's alarms in OK (else INSUFFICIENT_DATA, never ALARM) is set to
+                                   ALARM, CloudWatch must have published to the alarm topic, then it is set back to
+                                   the state it was in (subscribers get both notifications); skipped (–) when every
+                                   alarm is in ALARM
 
-Needs AWS credentials allowed iot:Publish on the canary topic, and MongoDB access (MONGODB_URI, e.g. a read-only
-user, or the URI secret). The canary reading stays in MongoDB under its device id. Exit 1 if any check fails.
+Needs AWS credentials allowed cloudformation:DescribeStacks, secretsmanager:GetSecretValue on both secrets,
+iot:DescribeEndpoint, iot:Publish on the canary topic, lambda:ListEventSourceMappings/GetEventSourceMapping,
+cloudwatch:DescribeAlarms/SetAlarmState/DescribeAlarmHistory; a Confluent key with DESCRIBE and READ on the topics
+and READ on groups prefixed telemetry-ops-read-; and MongoDB access (MONGODB_URI, e.g. a read-only user, or the URI
+secret). The canary reading stays in MongoDB under its device id. Exit 1 if any check fails.
 
 Examples:
   $ npx telemetry-ops verify

@@ -32,8 +32,8 @@ export const PIPELINE_ATTRIBUTE = 'pipeline';
 export interface ProvisionDeviceOptions {
   /** Thing name, and the MQTT client id the device must use: `[A-Za-z0-9:_-]`, 1–128. */
   readonly name: string;
-  /** The IoT policy to attach to the certificate: the stack's `DevicePolicyName` output. */
-  readonly policyName: string;
+  /** The IoT policies to attach to the certificate, all of them: the stack's `DevicePolicyName<n>` outputs. */
+  readonly policyNames: readonly string[];
   /** The pipeline the device belongs to, stored as the thing attribute `pipeline`: the stack name. */
   readonly pipeline: string;
   /** Credentials go to `<outDir>/<name>/`. */
@@ -51,7 +51,7 @@ export interface ProvisionedDevice {
   readonly thingArn: string;
   readonly certificateId: string;
   readonly certificateArn: string;
-  readonly policyName: string;
+  readonly policyNames: readonly string[];
   /** The account's `iot:Data-ATS` endpoint. */
   readonly endpoint: string;
   /** `mqtts://<endpoint>:8883`, for the simulator. */
@@ -74,7 +74,7 @@ export interface DeviceMetadata {
   readonly thingArn: string;
   readonly certificateId: string;
   readonly certificateArn: string;
-  readonly policyName: string;
+  readonly policyNames: readonly string[];
   readonly pipeline: string;
   readonly endpoint: string;
   readonly url: string;
@@ -92,14 +92,15 @@ const MAX_ATTRIBUTES = 3;
 /**
  * Creates the device and writes its credentials. Order: check the files are not there and the thing does not
  * exist, find the endpoint (all read-only: a wrong region or missing credentials fail before anything is created),
- * then CreateThing, CreateKeysAndCertificate (active), AttachPolicy, AttachThingPrincipal, and the files.
+ * then CreateThing, CreateKeysAndCertificate (active), AttachPolicy of each device policy, AttachThingPrincipal, and
+ * the files.
  *
  * @throws DeviceOptionsError, CredentialsExistError, DeviceExistsError before anything is created.
  * @throws ProvisioningError when a later step fails, after undoing what was created (it lists anything it could not).
  */
 export async function provisionDevice(iot: IoTClient, options: ProvisionDeviceOptions): Promise<ProvisionedDevice> {
   validate(options);
-  const { name, policyName, pipeline } = options;
+  const { name, policyNames, pipeline } = options;
   const directory = join(options.outDir, name);
   const files = {
     directory,
@@ -136,9 +137,11 @@ export async function provisionDevice(iot: IoTClient, options: ProvisionDeviceOp
       throw new Error('CreateKeysAndCertificate returned an incomplete certificate');
     }
     undo.certificate = { arn: certificateArn, id: certificateId };
-    step = 'AttachPolicy';
-    await iot.send(new AttachPolicyCommand({ policyName, target: certificateArn }));
-    undo.policy = policyName;
+    for (const policyName of policyNames) {
+      step = `AttachPolicy ${policyName}`;
+      await iot.send(new AttachPolicyCommand({ policyName, target: certificateArn }));
+      undo.policies.push(policyName);
+    }
     step = 'AttachThingPrincipal';
     await iot.send(new AttachThingPrincipalCommand({ thingName: name, principal: certificateArn }));
     undo.attached = true;
@@ -152,7 +155,7 @@ export async function provisionDevice(iot: IoTClient, options: ProvisionDeviceOp
       thingArn,
       certificateId,
       certificateArn,
-      policyName,
+      policyNames,
       pipeline,
       endpoint,
       url,
@@ -166,7 +169,7 @@ export async function provisionDevice(iot: IoTClient, options: ProvisionDeviceOp
       [files.publicKey, keyPair.PublicKey],
       [files.metadata, `${JSON.stringify(metadata, null, 2)}\n`],
     ]);
-    return { thingName: name, thingArn, certificateId, certificateArn, policyName, endpoint, url, topics, files };
+    return { thingName: name, thingArn, certificateId, certificateArn, policyNames, endpoint, url, topics, files };
   } catch (error) {
     const { undone, leftBehind } = await undo.run();
     throw provisioningError(name, step, error, undone, leftBehind);
@@ -175,7 +178,8 @@ export async function provisionDevice(iot: IoTClient, options: ProvisionDeviceOp
 
 function validate(options: ProvisionDeviceOptions): void {
   const problems = thingNameProblems(options.name);
-  if (!options.policyName) problems.push('policyName: required (the stack output DevicePolicyName)');
+  if (options.policyNames.length === 0 || options.policyNames.some((policy) => !policy))
+    problems.push('policyNames: required (the stack outputs DevicePolicyName, DevicePolicyName2, …)');
   if (!options.outDir) problems.push('outDir: required');
   problems.push(...attributeProblems(options.attributes ?? {}));
   if (!options.pipeline) problems.push('pipeline: required (the stack name)');
@@ -250,7 +254,7 @@ async function assertNoThing(iot: IoTClient, name: string): Promise<void> {
 class Undo {
   public thing: string | undefined;
   public certificate: { arn: string; id: string } | undefined;
-  public policy: string | undefined;
+  public readonly policies: string[] = [];
   public attached = false;
   private readonly written: string[] = [];
   private createdDirectory: string | undefined;
@@ -299,10 +303,9 @@ class Undo {
         iot.send(new DetachThingPrincipalCommand({ thingName: thing, principal: certificate.arn })),
       );
     }
-    const policy = this.policy;
-    if (policy && certificate) {
+    for (const policy of certificate ? this.policies : []) {
       await attempt(`detached policy ${policy}`, () =>
-        iot.send(new DetachPolicyCommand({ policyName: policy, target: certificate.arn })),
+        iot.send(new DetachPolicyCommand({ policyName: policy, target: certificate?.arn })),
       );
     }
     if (certificate) {
@@ -327,12 +330,13 @@ class Undo {
 /** Hints for the failures an operator can fix, by AWS error name. */
 const HINTS: Readonly<Record<string, string>> = {
   ResourceNotFoundException:
-    'Does the policy exist in this account and region? It is the stack output DevicePolicyName: is the stack deployed here?',
+    'Does the policy exist in this account and region? They are the stack outputs DevicePolicyName, DevicePolicyName2, …: is the stack deployed here?',
   UnauthorizedException:
     'Your AWS identity needs iot:CreateThing, iot:CreateKeysAndCertificate, iot:AttachPolicy and iot:AttachThingPrincipal.',
   AccessDeniedException:
     'Your AWS identity needs iot:CreateThing, iot:CreateKeysAndCertificate, iot:AttachPolicy and iot:AttachThingPrincipal.',
-  LimitExceededException: 'An account limit was reached (things, certificates, or policies per certificate).',
+  LimitExceededException:
+    'An account limit was reached (things, certificates, or policies per certificate: AWS IoT attaches at most 10).',
 };
 
 function provisioningError(

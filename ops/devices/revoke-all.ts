@@ -6,10 +6,12 @@
  * Two sources, because either alone can miss something:
  * 1. things with the `pipeline=<stack>` attribute (what `devices provision` creates): each is revoked as
  *    `devices revoke <name>` does it (certificates deactivated, detached, deleted; then the thing);
- * 2. what is still attached to the device policy afterwards (ListTargetsForPolicy,
- *    https://docs.aws.amazon.com/iot/latest/apireference/API_ListTargetsForPolicy.html): a certificate no thing holds
- *    is a leftover of this pipeline (only its provisioning attaches the policy) and is deleted; a certificate a thing
- *    outside the pipeline holds only loses this pipeline's policy, its thing and its other policies untouched.
+ * 2. what is still attached to any of the device policies afterwards (ListTargetsForPolicy,
+ *    https://docs.aws.amazon.com/iot/latest/apireference/API_ListTargetsForPolicy.html): targets the pipeline did
+ *    not create, or cannot prove it did. A certificate attached by fleet provisioning or by hand may carry other
+ *    policies and serve another purpose, so by default each only loses this pipeline's policies, its thing, its
+ *    status and its other policies untouched. With `deleteOrphanCertificates`, a certificate that no thing holds is
+ *    deactivated, detached from every policy (IoT deletes no certificate with a policy attached) and deleted.
  *
  * A device that fails does not stop the others; its certificates are left for a rerun, which resumes it.
  */
@@ -30,8 +32,16 @@ import { attachedPolicies, principalThings, type RevokedDevice, revokeDevice } f
 export interface RevokePipelineOptions {
   /** The stack name the things carry in their `pipeline` attribute. */
   readonly pipeline: string;
-  /** The stack's device policy (output `DevicePolicyName`). @default none: only the tagged things are revoked */
-  readonly policyName?: string;
+  /**
+   * The stack's device policies (outputs `DevicePolicyName`, `DevicePolicyName2`, …).
+   * @default [] (only the tagged things are revoked)
+   */
+  readonly policyNames?: readonly string[];
+  /**
+   * Delete the certificates attached to a device policy that no thing holds (after detaching all their policies,
+   * this pipeline's and any other) instead of only detaching this pipeline's policies. @default false
+   */
+  readonly deleteOrphanCertificates?: boolean;
   /** Also delete each device's credential files under `outDir`. @default false */
   readonly deleteFiles?: boolean;
   readonly outDir?: string;
@@ -41,8 +51,13 @@ export interface RevokePipelineOptions {
 /** What happened to a policy target that belongs to no thing of the pipeline. */
 export interface OtherTarget {
   readonly target: string;
-  /** `deleted`: a certificate no thing holds; `detached`: only this pipeline's policy was detached from it. */
+  /**
+   * `detached`: only this pipeline's policies were detached from it; `deleted`: a certificate no thing holds,
+   * deleted because `deleteOrphanCertificates` was set.
+   */
   readonly action: 'deleted' | 'detached';
+  /** This pipeline's policies that were attached to it. */
+  readonly detached: readonly string[];
   /** The things outside the pipeline that hold it, when detached. */
   readonly heldBy?: readonly string[];
 }
@@ -52,7 +67,7 @@ export interface RevokedPipeline {
   readonly otherTargets: readonly OtherTarget[];
   /** Devices that could not be revoked, each with the error that says how to resume. */
   readonly failures: ReadonlyArray<{ readonly name: string; readonly error: string }>;
-  /** What is still attached to the device policy at the end (must be empty for `cdk destroy`); null without a policy. */
+  /** What is still attached to a device policy at the end (must be empty for `cdk destroy`); null without policies. */
   readonly remainingTargets: readonly string[] | null;
 }
 
@@ -71,28 +86,37 @@ export async function revokePipelineDevices(iot: IoTClient, options: RevokePipel
       for (const principal of await thingPrincipals(iot, name).catch(() => [])) kept.add(principal);
     }
   }
-  if (!options.policyName) return { devices, otherTargets: [], failures, remainingTargets: null };
+  const policyNames = options.policyNames ?? [];
+  if (policyNames.length === 0) return { devices, otherTargets: [], failures, remainingTargets: null };
 
-  const policyName = options.policyName;
   const otherTargets: OtherTarget[] = [];
-  for (const target of await policyTargets(iot, policyName)) {
+  for (const [target, policies] of await targetsOf(iot, policyNames)) {
     if (kept.has(target)) continue;
-    otherTargets.push(await freeTarget(iot, policyName, target, options.retry));
+    otherTargets.push(await freeTarget(iot, policies, target, options));
   }
-  return { devices, otherTargets, failures, remainingTargets: await policyTargets(iot, policyName) };
+  return { devices, otherTargets, failures, remainingTargets: [...(await targetsOf(iot, policyNames)).keys()] };
+}
+
+/** Each target of any of the policies, with which of them it holds. */
+async function targetsOf(iot: IoTClient, policyNames: readonly string[]): Promise<Map<string, string[]>> {
+  const targets = new Map<string, string[]>();
+  for (const policyName of policyNames)
+    for (const target of await policyTargets(iot, policyName))
+      targets.set(target, [...(targets.get(target) ?? []), policyName]);
+  return targets;
 }
 
 async function freeTarget(
   iot: IoTClient,
-  policyName: string,
+  policies: readonly string[],
   target: string,
-  retry: RetryOptions | undefined,
+  options: Pick<RevokePipelineOptions, 'deleteOrphanCertificates' | 'retry'>,
 ): Promise<OtherTarget> {
   const certificateId = certificateIdOf(target);
   const heldBy = certificateId ? await principalThings(iot, target) : [];
-  if (!certificateId || heldBy.length > 0) {
-    await iot.send(new DetachPolicyCommand({ policyName, target }));
-    return { target, action: 'detached', ...(heldBy.length > 0 ? { heldBy } : {}) };
+  if (!certificateId || heldBy.length > 0 || !options.deleteOrphanCertificates) {
+    for (const policyName of policies) await iot.send(new DetachPolicyCommand({ policyName, target }));
+    return { target, action: 'detached', detached: policies, ...(heldBy.length > 0 ? { heldBy } : {}) };
   }
   // Deactivated first, as revokeDevice does: cut off at once, whatever fails later
   await iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' })).catch((error: unknown) => {
@@ -101,8 +125,8 @@ async function freeTarget(
   for (const attached of await attachedPolicies(iot, target)) {
     await iot.send(new DetachPolicyCommand({ policyName: attached, target }));
   }
-  await retryWhile(stillAttached, () => iot.send(new DeleteCertificateCommand({ certificateId })), retry);
-  return { target, action: 'deleted' };
+  await retryWhile(stillAttached, () => iot.send(new DeleteCertificateCommand({ certificateId })), options.retry);
+  return { target, action: 'deleted', detached: policies };
 }
 
 function pipelineThingNames(iot: IoTClient, pipeline: string): Promise<string[]> {

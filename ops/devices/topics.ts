@@ -2,7 +2,7 @@
  * The topics a device publishes to, derived exactly as the stack derives its policy: the rule's topic filter with
  * its `+` level replaced by the thing name, and the Basic Ingest form `$aws/rules/<ruleName>/<topic>`.
  */
-import { deviceTopic } from '../../lib/ingest/rule-sql';
+import { devicePolicyOutput, deviceTopic } from '../../lib/ingest/rule-sql';
 
 /** One IoT rule's route: its topic filter (one `+` level, the device id) and, if known, its name. */
 export interface TopicRoute {
@@ -31,13 +31,18 @@ export function topicsForDevice(thingName: string, routes: readonly TopicRoute[]
 }
 
 /**
- * What provisioning needs from the stack's outputs: `DevicePolicyName`, and a route per `DeviceTopic<n>` (with its
- * rule name taken from `BasicIngestTopic<n>`). Undefined policy name when the output is missing.
+ * What provisioning needs from the stack's outputs: the device policies (`DevicePolicyName`, `DevicePolicyName2`, …:
+ * the stack splits the device's permissions so each policy stays within IoT's size limit, and a certificate needs
+ * all of them), and a route per `DeviceTopic<n>` (with its rule name taken from `BasicIngestTopic<n>`). No policy
+ * names when the outputs are missing.
  */
 export function devicePlanFromStackOutputs(outputs: Readonly<Record<string, string>>): {
-  policyName: string | undefined;
+  policyNames: string[];
   routes: TopicRoute[];
 } {
+  const policyNames: string[] = [];
+  for (let i = 0; outputs[devicePolicyOutput(i)] !== undefined; i++)
+    policyNames.push(outputs[devicePolicyOutput(i)] as string);
   const routes: TopicRoute[] = [];
   for (let n = 1; outputs[`DeviceTopic${n}`] !== undefined; n++) {
     const topicFilter = (outputs[`DeviceTopic${n}`] as string).replaceAll(THING_PLACEHOLDER, '+');
@@ -45,5 +50,5 @@ export function devicePlanFromStackOutputs(outputs: Readonly<Record<string, stri
     const ruleName = basic?.startsWith('$aws/rules/') ? basic.split('/')[2] : undefined;
     routes.push(ruleName ? { topicFilter, ruleName } : { topicFilter });
   }
-  return { policyName: outputs.DevicePolicyName, routes };
+  return { policyNames, routes };
 }

@@ -6,11 +6,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { devicePolicyOutput } from '../../lib/ingest/rule-sql';
 import { type AccessRequest, type Decision, decide } from '../helpers/access';
 import { policyForConnection } from '../helpers/iot-policy';
 import { synthStack } from '../helpers/synth';
 import { type PolicyDocument, TemplatePolicies } from '../helpers/template-policies';
-import { LONGEST_TOPIC_FILTERS, VARIANTS } from '../helpers/variants';
+import { LONGEST_RULE_NAME_PREFIX, LONGEST_TOPIC_FILTERS, VARIANTS } from '../helpers/variants';
 
 type Synth = ReturnType<typeof synthStack>;
 type Construct = { node: { defaultChild?: unknown } };
@@ -19,6 +20,8 @@ type Construct = { node: { defaultChild?: unknown } };
 const LIMITS = {
   /** "AWS IoT Core endpoints and quotas" (https://docs.aws.amazon.com/general/latest/gr/iot-core.html): policy document, 2,048 characters without whitespace. */
   iotPolicyCharacters: 2_048,
+  /** Same page, AWS IoT Core policy limits: "Maximum number of policies that can be attached to a certificate or Amazon Cognito identity", 10. */
+  iotPoliciesPerCertificate: 10,
   /** "IAM and AWS STS quotas" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html): a role's inline policies together, 10,240 characters (whitespace not counted). */
   roleInlinePolicyCharacters: 10_240,
   /** Same page: a customer managed policy, 6,144 characters. */
@@ -210,19 +213,35 @@ describe.each(VARIANTS)('$name', ({ overrides }) => {
         'aws:SourceArn': 'arn:aws:cloudwatch:eu-west-1:444455556666:alarm:x',
         'aws:SourceAccount': '444455556666',
       }),
+      // nor an alarm of this account that is not this stack's (named outside its prefix): not on the topic, not on
+      // its key
+      ...(['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt'] as const).map((action) =>
+        denied('cloudwatch.amazonaws.com', action, action === 'sns:Publish' ? topic : arn(stack.alarmTopic.key), {
+          'aws:SourceArn': `arn:aws:cloudwatch:${policies.env.region}:${policies.env.account}:alarm:OtherApp-CpuHigh`,
+          'aws:SourceAccount': policies.env.account,
+        }),
+      ),
+      // a customer-managed key of a secret decrypts only through Secrets Manager (kms:ViaService), never directly
+      ...(e.keys[0] ? [e.forwarder, e.sink].map((role) => denied(role, 'kms:Decrypt', e.keys[0] ?? '')) : []),
+      ...(e.keys[1] ? [denied(e.sink, 'kms:Decrypt', e.keys[1])] : []),
     ]);
   });
 
   it('keeps each device to its own topics (IoT policy variables substituted)', async () => {
     const { stack } = synth;
-    const [policyId = ''] = policies.logicalIdsOf('AWS::IoT::Policy');
-    const document = policies.properties(policyId).PolicyDocument as PolicyDocument;
+    // A device certificate holds every device policy of the stack: their union is what the device may do
+    const documents = policies
+      .logicalIdsOf('AWS::IoT::Policy')
+      .map((id) => ({ id, document: policies.properties(id).PolicyDocument as PolicyDocument }));
+    expect(documents).toHaveLength(stack.ingest.devicePolicies.length);
     const { account, region } = policies.env;
     const iot = (resource: string) => `arn:aws:iot:${region}:${account}:${resource}`;
     const certificate = iot('cert/0123456789abcdef');
-    const as = (thingName: string, isAttached = true) => [
-      { name: 'device policy', policy: policyForConnection(document, { thingName, isAttached }) },
-    ];
+    const as = (thingName: string, isAttached = true) =>
+      documents.map(({ id, document }) => ({
+        name: `device policy ${id}`,
+        policy: policyForConnection(document, { thingName, isAttached }),
+      }));
     const requests: (AccessRequest & { expected: Decision | 'Denied' })[] = [];
     const request = (thing: string, action: string, resource: string, expected: Decision | 'Denied', attached = true) =>
       requests.push({
@@ -264,6 +283,12 @@ describe.each(VARIANTS)('$name', ({ overrides }) => {
     const check = (what: string, value: number, limit: number) => {
       if (value > limit) problems.push(`${what}: ${value} > ${limit}`);
     };
+    // a device certificate holds all of them (`devices provision` attaches every DevicePolicyName<n>)
+    check(
+      'IoT policies per certificate',
+      policies.logicalIdsOf('AWS::IoT::Policy').length,
+      LIMITS.iotPoliciesPerCertificate,
+    );
     for (const id of policies.logicalIdsOf('AWS::IoT::Policy'))
       check(
         `IoT policy ${id}`,
@@ -316,10 +341,15 @@ describe.each(VARIANTS)('$name', ({ overrides }) => {
         Environment?: { Variables: Record<string, string> };
         Description?: string;
       };
-      const variables = Object.entries(props.Environment?.Variables ?? {});
+      // Each value at its deployed size: properties() resolved the Refs (queue URLs, secret ARNs with their suffix)
+      // to the values CloudFormation would pass; a value still an object would be measured as "[object Object]"
+      const variables = Object.entries(props.Environment?.Variables ?? {}) as [string, unknown][];
+      for (const [name, value] of variables)
+        if (typeof value !== 'string')
+          problems.push(`environment of ${id}: ${name} unresolved: ${JSON.stringify(value)}`);
       check(
         `environment of ${id}`,
-        variables.reduce((n, [k, v]) => n + Buffer.byteLength(k + v, 'utf8'), 0),
+        variables.reduce((n, [k, v]) => n + Buffer.byteLength(k, 'utf8') + Buffer.byteLength(String(v), 'utf8'), 0),
         LIMITS.lambdaEnvironmentBytes,
       );
       check(`description of ${id}`, props.Description?.length ?? 0, LIMITS.lambdaDescription);
@@ -341,10 +371,20 @@ describe.each(VARIANTS)('$name', ({ overrides }) => {
 });
 
 describe("the config's maximum of topic filters, each as long as IoT allows", () => {
-  it('is refused at synth with the size, the limit and how many fit (IoT would refuse the policy at deploy)', () => {
-    expect(() => synthStack({ iot: { topicFilters: LONGEST_TOPIC_FILTERS } })).toThrow(
-      /the device policy would be \d+ characters \(whitespace excluded\); AWS IoT allows 2048\. Only the first \d+ of 20 topic filters fit/,
+  it('splits the device permissions over policies a certificate can hold, each named by a stack output', () => {
+    // When the config's maximum is synthesized (environment-agnostic: measured with the longest partition and region)
+    const { stack, template } = synthStack({
+      iot: { topicFilters: LONGEST_TOPIC_FILTERS, ruleNamePrefix: LONGEST_RULE_NAME_PREFIX },
+    });
+    // Then it needs more than one policy and no more than IoT attaches to a certificate
+    const count = stack.ingest.devicePolicies.length;
+    expect(count).toBeGreaterThan(1);
+    expect(count).toBeLessThanOrEqual(LIMITS.iotPoliciesPerCertificate);
+    // And each has its output, DevicePolicyName, DevicePolicyName2, …
+    const outputs = Object.keys(template.toJSON().Outputs as Record<string, unknown>).filter((k) =>
+      k.startsWith('DevicePolicyName'),
     );
+    expect(outputs.sort()).toEqual(Array.from({ length: count }, (_, i) => devicePolicyOutput(i)).sort());
   });
 });
 

@@ -11,6 +11,7 @@ import {
   AttachThingPrincipalCommand,
   CreateKeysAndCertificateCommand,
   CreateThingCommand,
+  DeleteCertificateCommand,
   DeleteThingCommand,
   DescribeEndpointCommand,
   DescribeThingCommand,
@@ -20,6 +21,7 @@ import {
   ListTargetsForPolicyCommand,
   ListThingPrincipalsCommand,
   ListThingsCommand,
+  UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -114,12 +116,9 @@ describe('devices', () => {
     expect(iotMock.calls()).toHaveLength(0);
   });
 
-  it('revokes every device of the pipeline with --all, and frees the stack’s device policy for cdk destroy', async () => {
-    const cert = 'arn:aws:iot:eu-west-1:123456789012:cert/abcd';
-    let targets = [cert];
-    iotMock.on(ListThingsCommand).resolves({ things: [{ thingName: 'sensor-0001' }] });
-    iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [cert] });
-    iotMock.on(ListPrincipalThingsCommand).resolves({ things: ['sensor-0001'] });
+  /** The stack's one device policy with these targets, each certificate holding it alone; a detach frees them. */
+  const givenDevicePolicyTargets = (initial: string[]) => {
+    let targets = initial;
     iotMock
       .on(ListAttachedPoliciesCommand)
       .resolves({ policies: [{ policyName: 'TelemetryPipeline-dev-DevicePolicy' }] });
@@ -128,6 +127,14 @@ describe('devices', () => {
       return {};
     });
     iotMock.on(ListTargetsForPolicyCommand).callsFake(() => ({ targets }));
+  };
+
+  it('revokes every device of the pipeline with --all, and frees the stack’s device policy for cdk destroy', async () => {
+    const cert = 'arn:aws:iot:eu-west-1:123456789012:cert/abcd';
+    iotMock.on(ListThingsCommand).resolves({ things: [{ thingName: 'sensor-0001' }] });
+    iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [cert] });
+    iotMock.on(ListPrincipalThingsCommand).resolves({ things: ['sensor-0001'] });
+    givenDevicePolicyTargets([cert]);
 
     const result = await cli(['devices', 'revoke', '--all', '--yes'], { clients: { iot: iot() } });
 
@@ -145,6 +152,43 @@ describe('devices', () => {
     expect(result.stdout).toContain(
       'nothing attached to TelemetryPipeline-dev-DevicePolicy: `npx cdk destroy` can delete it',
     );
+  });
+
+  it('deletes a certificate no thing holds only with --delete-orphan-certificates', async () => {
+    // Given no pipeline thing, and a certificate on the device policy that no thing holds
+    const orphan = 'arn:aws:iot:eu-west-1:123456789012:cert/0ddba11';
+    const given = () => {
+      iotMock.reset();
+      iotMock.on(ListThingsCommand).resolves({ things: [] });
+      iotMock.on(ListPrincipalThingsCommand).resolves({ things: [] });
+      givenDevicePolicyTargets([orphan]);
+      iotMock.on(UpdateCertificateCommand).resolves({});
+      iotMock.on(DeleteCertificateCommand).resolves({});
+    };
+
+    // When --all runs without the flag / Then the certificate only loses the policy
+    given();
+    const plain = await cli(['devices', 'revoke', '--all', '--yes'], { clients: { iot: iot() } });
+    expect(plain.code).toBe(0);
+    expect(iotMock.commandCalls(DeleteCertificateCommand)).toHaveLength(0);
+    expect(plain.stdout).toContain(`detached TelemetryPipeline-dev-DevicePolicy from ${orphan}`);
+
+    // When it runs with --delete-orphan-certificates / Then the certificate is deleted
+    given();
+    const flagged = await cli(['devices', 'revoke', '--all', '--yes', '--delete-orphan-certificates'], {
+      clients: { iot: iot() },
+    });
+    expect(flagged.code).toBe(0);
+    expect(iotMock.commandCalls(DeleteCertificateCommand)[0]?.args[0].input).toEqual({ certificateId: '0ddba11' });
+    expect(flagged.stdout).toContain(`deleted certificate ${orphan}`);
+  });
+
+  it('refuses --delete-orphan-certificates without --all', async () => {
+    const result = await cli(['devices', 'revoke', 'sensor-0001', '--yes', '--delete-orphan-certificates'], {
+      clients: { iot: iot() },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('error: --delete-orphan-certificates goes with --all\n');
   });
 
   it('exits 1 and names what is still attached when the policy is not free after --all', async () => {

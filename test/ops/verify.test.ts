@@ -30,6 +30,14 @@ const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret';
 const ALARM_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:TelemetryPipeline-dev-Alarms';
 const ALARM = 'TelemetryPipeline-dev-IngestAgeHigh';
 const UUID = '6f3e0c2a-1b2c-4d5e-8f90-0123456789ab';
+const VERIFY_REASON = 'telemetry-ops verify: testing that the alarm topic receives notifications';
+const SUCCEEDED = {
+  AlarmName: ALARM,
+  HistoryItemType: 'Action' as const,
+  Timestamp: new Date('2026-01-01T10:00:00Z'),
+  HistorySummary: `Successfully executed action ${ALARM_TOPIC}`,
+  HistoryData: `{"actionState":"Succeeded","notificationResource":"${ALARM_TOPIC}"}`,
+};
 
 const cloudFormation = mockClient(CloudFormationClient);
 const secrets = mockClient(SecretsManagerClient);
@@ -132,17 +140,16 @@ beforeEach(() => {
       { AlarmName: ALARM, AlarmActions: [ALARM_TOPIC], OKActions: [ALARM_TOPIC], StateValue: 'OK' },
     ],
   });
-  cloudWatch.on(SetAlarmStateCommand).resolves({});
-  cloudWatch.on(DescribeAlarmHistoryCommand).resolves({
-    AlarmHistoryItems: [
-      {
-        AlarmName: ALARM,
-        HistoryItemType: 'Action',
-        HistorySummary: `Successfully executed action ${ALARM_TOPIC}`,
-        HistoryData: `{"actionState":"Succeeded","notificationResource":"${ALARM_TOPIC}"}`,
-      },
-    ],
+  // After verify's SetAlarmState the alarm holds verify's ALARM, until CloudWatch evaluates it again
+  cloudWatch.on(DescribeAlarmsCommand, { AlarmNames: [ALARM] }).resolves({
+    MetricAlarms: [{ AlarmName: ALARM, StateValue: 'ALARM', StateReason: VERIFY_REASON }],
   });
+  cloudWatch.on(SetAlarmStateCommand).resolves({});
+  // The history has no action before verify sets the state, and CloudWatch's SNS action after
+  cloudWatch
+    .on(DescribeAlarmHistoryCommand)
+    .resolvesOnce({ AlarmHistoryItems: [] })
+    .resolves({ AlarmHistoryItems: [SUCCEEDED] });
 });
 
 const run = (args: string[]) =>
@@ -220,14 +227,17 @@ describe('verify', () => {
       .resolves({ SecretString: JSON.stringify({ uri: 'https://pa55word@example.com' }) });
     cloudFormation.on(DescribeStacksCommand).resolves(outputs({ SinkDeadLetterTopic: 'no-such-topic' }));
     lambda.on(GetEventSourceMappingCommand, { UUID }).resolves({ UUID, State: 'Disabled', LastProcessingResult: 'OK' });
-    cloudWatch.on(DescribeAlarmHistoryCommand).resolves({
-      AlarmHistoryItems: [
-        {
-          HistoryItemType: 'Action',
-          HistorySummary: `Failed to execute action ${ALARM_TOPIC}. Received error: "CloudWatch Alarms does not have authorization to access the SNS topic encryption key."`,
-        },
-      ],
-    });
+    cloudWatch
+      .on(DescribeAlarmHistoryCommand)
+      .resolvesOnce({ AlarmHistoryItems: [] })
+      .resolves({
+        AlarmHistoryItems: [
+          {
+            HistoryItemType: 'Action',
+            HistorySummary: `Failed to execute action ${ALARM_TOPIC}. Received error: "CloudWatch Alarms does not have authorization to access the SNS topic encryption key."`,
+          },
+        ],
+      });
 
     // When verify runs
     const result = await run(['verify']);
@@ -280,6 +290,93 @@ describe('verify', () => {
       fix: expect.stringContaining('Confluent API key'),
     });
   });
+});
+
+describe('verify: the alarm topic check', () => {
+  const alarm = (name: string, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA') => ({
+    AlarmName: name,
+    AlarmActions: [ALARM_TOPIC],
+    StateValue: state,
+  });
+  /** The stack's alarms, and the one verify set, as DescribeAlarms returns them after its SetAlarmState. */
+  const alarmsAre = (alarms: ReturnType<typeof alarm>[]) =>
+    cloudWatch
+      .on(DescribeAlarmsCommand)
+      .resolves({ MetricAlarms: alarms })
+      .on(DescribeAlarmsCommand, { AlarmNames: [ALARM] })
+      .resolves({ MetricAlarms: [{ AlarmName: ALARM, StateValue: 'ALARM', StateReason: VERIFY_REASON }] });
+  const setStates = () =>
+    cloudWatch.commandCalls(SetAlarmStateCommand).map((c) => [c.args[0].input.AlarmName, c.args[0].input.StateValue]);
+
+  it('never tests an alarm in ALARM: takes one in INSUFFICIENT_DATA and sets it back to INSUFFICIENT_DATA', async () => {
+    // Given the first alarm that notifies the topic is in ALARM (a real incident), another in INSUFFICIENT_DATA
+    const other = 'TelemetryPipeline-dev-SinkErrors';
+    alarmsAre([alarm(other, 'ALARM'), alarm(ALARM, 'INSUFFICIENT_DATA')]);
+
+    // When verify runs
+    const report = JSON.parse((await run(['verify', '--json'])).stdout) as VerifyReport;
+
+    // Then it tests the INSUFFICIENT_DATA one, returns it to INSUFFICIENT_DATA, and never touches the one in ALARM
+    expect(report.checks.find((check) => check.name === 'alarm topic')?.ok).toBe(true);
+    expect(setStates()).toEqual([
+      [ALARM, 'ALARM'],
+      [ALARM, 'INSUFFICIENT_DATA'],
+    ]);
+  });
+
+  it('prefers an alarm in OK over one in INSUFFICIENT_DATA', async () => {
+    alarmsAre([alarm('TelemetryPipeline-dev-Unknown', 'INSUFFICIENT_DATA'), alarm(ALARM, 'OK')]);
+    await run(['verify', '--json']);
+    expect(setStates()).toEqual([
+      [ALARM, 'ALARM'],
+      [ALARM, 'OK'],
+    ]);
+  });
+
+  it('skips the check, saying why, when every alarm is in ALARM, and changes no state', async () => {
+    // Given every alarm that notifies the topic is in ALARM
+    alarmsAre([alarm(ALARM, 'ALARM'), alarm('TelemetryPipeline-dev-SinkErrors', 'ALARM')]);
+
+    // When verify runs
+    const result = await run(['verify']);
+
+    // Then the check is skipped with the reason, the run still passes, and no alarm state was set
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/– alarm topic: skipped, every alarm that notifies .* is in ALARM now/);
+    expect(result.stdout.trim().split('\n').at(-1)).toBe('All checks passed (1 skipped).');
+    expect(setStates()).toEqual([]);
+  });
+
+  it('leaves the alarm as CloudWatch set it when CloudWatch evaluated it during the test', async () => {
+    // Given CloudWatch evaluated the alarm after verify set it (its reason is no longer verify's)
+    cloudWatch.on(DescribeAlarmsCommand, { AlarmNames: [ALARM] }).resolves({
+      MetricAlarms: [{ AlarmName: ALARM, StateValue: 'ALARM', StateReason: 'Threshold Crossed: 1 datapoint' }],
+    });
+
+    // When verify runs
+    await run(['verify', '--json']);
+
+    // Then verify does not force it back to OK
+    expect(setStates()).toEqual([[ALARM, 'ALARM']]);
+  });
+
+  it('reads minutes of history, whatever the clocks, and does not count an action that was already there', async () => {
+    // Given the history holds a successful action from an earlier run, and nothing new appears
+    cloudWatch.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [SUCCEEDED] });
+
+    // When verify runs
+    const startedAt = Date.now();
+    const report = JSON.parse((await run(['verify', '--timeout', '5', '--json'])).stdout) as VerifyReport;
+
+    // Then the earlier action does not pass the check
+    expect(report.checks.find((check) => check.name === 'alarm topic')).toMatchObject({
+      ok: false,
+      detail: `${ALARM}: no action in its history after 5 s`,
+    });
+    // And the history window starts minutes back, not a second (this machine's clock is not AWS's)
+    const since = cloudWatch.commandCalls(DescribeAlarmHistoryCommand)[0]?.args[0].input.StartDate;
+    expect(startedAt - (since?.getTime() ?? startedAt)).toBeGreaterThanOrEqual(5 * 60_000);
+  }, 20_000);
 });
 
 describe('verify with an on-demand event source', () => {

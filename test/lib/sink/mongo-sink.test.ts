@@ -168,6 +168,22 @@ describe('MongoSink in the pipeline stack (config/dev.json)', () => {
     for (const [action, resource] of calls) {
       expect(await decide(policies, { principal: role, action, resource }), `${action} ${resource}`).toBe('Allowed');
     }
+    // and in a subnet shared from another account (AWS RAM, VPC sharing), whose ARN names the owner's account: the
+    // subnet resource has `*` for its account (the IAM engine cannot model RAM's sharing, so the statement is read)
+    const subnetResources = policies
+      .identityPolicies(role)
+      .flatMap(({ policy }) => policy.Statement)
+      .flatMap((statement) => [statement.Resource].flat())
+      .filter((resource): resource is string => typeof resource === 'string' && resource.includes(':subnet/'));
+    expect(subnetResources).toEqual([`arn:aws:ec2:${policies.env.region}:*:subnet/subnet-0123456789abcdef0`]);
+    // but only the configured subnets
+    expect(
+      await decide(policies, {
+        principal: role,
+        action: 'ec2:CreateNetworkInterface',
+        resource: ec2('subnet/subnet-0fffffffffffffff0'),
+      }),
+    ).not.toBe('Allowed');
     // and not in another account's network
     const foreign = ec2('network-interface/eni-0123456789abcdef0').replace(policies.env.account, '444455556666');
     expect(
@@ -229,11 +245,13 @@ describe('sink configuration', () => {
   it('holds topic and dead-letter topic names to what Lambda accepts, at synth instead of at deploy', () => {
     // AWS Lambda API Reference, CreateEventSourceMapping → Topics: 1–249 characters, pattern ^[^.]([a-zA-Z0-9\-_.]+)
     // (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html#lambda-CreateEventSourceMapping-request-Topics)
-    for (const bad of ['.hidden', 'x', 'has space', 'a'.repeat(250)]) {
+    // and to what Kafka accepts: ASCII letters, digits, '.', '_' and '-' only (Kafka's Topic.validate: "contains a
+    // character other than ASCII alphanumerics, '.', '_' and '-'"); Lambda's first character is only "not a dot"
+    for (const bad of ['.hidden', 'x', 'has space', 'a'.repeat(250), '#readings', ' readings', '/readings', 'é1']) {
       expect(() => parseConfig({ ...base, kafka: { ...base.kafka, topic: bad } }), bad).toThrow(/kafka\.topic: /);
       expect(() => parseConfig({ ...base, sink: { deadLetterTopic: bad } }), bad).toThrow(/sink\.deadLetterTopic: /);
     }
-    for (const good of ['telemetry.readings.v1', 'a-b_c', 'a'.repeat(249)]) {
+    for (const good of ['telemetry.readings.v1', 'a-b_c', 'a'.repeat(249), '_internal', '-x', '0.readings']) {
       expect(() => parseConfig({ ...base, kafka: { ...base.kafka, topic: good } }), good).not.toThrow();
     }
     // and the construct, used on its own, checks the same

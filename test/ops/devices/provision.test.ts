@@ -36,10 +36,12 @@ const PRIVATE = '-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY
 const PUBLIC = '-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n';
 
 let outDir: string;
+const POLICY = 'TelemetryPipeline-dev-IngestDevicePolicy-ABC123';
+const POLICY2 = 'TelemetryPipeline-dev-IngestDevicePolicy2-DEF456';
 
 const options = (overrides: Partial<ProvisionDeviceOptions> = {}): ProvisionDeviceOptions => ({
   name: 'sensor-0042',
-  policyName: 'TelemetryPipeline-dev-IngestDevicePolicy-ABC123',
+  policyNames: [POLICY],
   pipeline: 'TelemetryPipeline-dev',
   outDir,
   routes: [{ topicFilter: 'sensors/+/telemetry', ruleName: 'TelemetryPipeline_dev_1' }],
@@ -110,6 +112,38 @@ describe('provisionDevice', () => {
     });
   });
 
+  it('attaches every device policy the stack split the permissions into, and detaches them all on rollback', async () => {
+    // Given a stack with two device policies, and a certificate that cannot be attached to the thing
+    iotMock.on(AttachThingPrincipalCommand).rejects(awsError(InternalFailureException, 'try later'));
+
+    // When the device is provisioned
+    const error = await provisionDevice(iot(), options({ policyNames: [POLICY, POLICY2] })).catch((e: unknown) => e);
+
+    // Then both policies were attached, and both detached again when the later step failed
+    expect(sentCommands().filter(([name]) => name === 'AttachPolicy' || name === 'DetachPolicy')).toEqual([
+      ['AttachPolicy', { policyName: POLICY, target: certArn(CERT_ID) }],
+      ['AttachPolicy', { policyName: POLICY2, target: certArn(CERT_ID) }],
+      ['DetachPolicy', { policyName: POLICY, target: certArn(CERT_ID) }],
+      ['DetachPolicy', { policyName: POLICY2, target: certArn(CERT_ID) }],
+    ]);
+    expect(error).toMatchObject({ name: 'ProvisioningError', step: 'AttachThingPrincipal', leftBehind: [] });
+  });
+
+  it('names the policy when attaching the second one fails, and detaches the first', async () => {
+    iotMock.on(AttachPolicyCommand, { policyName: POLICY2 }).rejects(notFound('Policy not found'));
+    const error = await provisionDevice(iot(), options({ policyNames: [POLICY, POLICY2] })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ step: `AttachPolicy ${POLICY2}` });
+    expect(sentCommands().filter(([name]) => name === 'DetachPolicy')).toEqual([
+      ['DetachPolicy', { policyName: POLICY, target: certArn(CERT_ID) }],
+    ]);
+  });
+
+  it('records every policy in device.json', async () => {
+    await provisionDevice(iot(), options({ policyNames: [POLICY, POLICY2] }));
+    const metadata = JSON.parse(readFileSync(join(outDir, 'sensor-0042', 'device.json'), 'utf8')) as DeviceMetadata;
+    expect(metadata.policyNames).toEqual([POLICY, POLICY2]);
+  });
+
   it('writes the credentials owner-only (files 0600, folder 0700), and device.json without secrets', async () => {
     const device = await provisionDevice(iot(), options());
 
@@ -131,7 +165,7 @@ describe('provisionDevice', () => {
       thingArn: 'arn:aws:iot:eu-west-1:123456789012:thing/sensor-0042',
       certificateId: CERT_ID,
       certificateArn: certArn(CERT_ID),
-      policyName: 'TelemetryPipeline-dev-IngestDevicePolicy-ABC123',
+      policyNames: [POLICY],
       pipeline: 'TelemetryPipeline-dev',
       endpoint: ENDPOINT,
       url: `mqtts://${ENDPOINT}:8883`,
@@ -177,12 +211,12 @@ describe('provisionDevice', () => {
   it('lists every invalid option at once, before any AWS call', async () => {
     const error = await provisionDevice(
       iot(),
-      options({ name: 'bad name!', policyName: '', attributes: { a: '1', b: '2', c: '3' } }),
+      options({ name: 'bad name!', policyNames: [], attributes: { a: '1', b: '2', c: '3' } }),
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DeviceOptionsError);
     expect((error as DeviceOptionsError).problems).toEqual([
       expect.stringMatching(/^name: "bad name!" is not a valid thing name/),
-      expect.stringMatching(/^policyName: required/),
+      expect.stringMatching(/^policyNames: required/),
       expect.stringMatching(/^attributes: a thing without a thing type has at most 3 attributes/),
     ]);
     expect(sentNames()).toEqual([]);
@@ -216,7 +250,9 @@ describe('provisionDevice', () => {
   it('names the policy output when the policy does not exist', async () => {
     iotMock.on(AttachPolicyCommand).rejects(notFound('Policy not found'));
     const error = await provisionDevice(iot(), options()).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/failed at AttachPolicy.*DevicePolicyName: is the stack deployed here\?/s);
+    expect((error as Error).message).toMatch(
+      /failed at AttachPolicy .*DevicePolicyName, DevicePolicyName2, …: is the stack deployed here\?/s,
+    );
     expect(sentNames().slice(5)).toEqual(['UpdateCertificate', 'DeleteCertificate', 'DeleteThing']);
   });
 

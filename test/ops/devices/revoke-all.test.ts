@@ -20,6 +20,7 @@ import { revokePipelineDevices } from '../../../ops/devices';
 import { awsError, certArn, iot, iotMock, sentCommands } from './iot-mock';
 
 const POLICY = 'TelemetryPipeline-dev-DevicePolicy';
+const FLEET_POLICY = 'FleetProvisioningDevicePolicy';
 const [A, B, ORPHAN, FOREIGN] = [certArn('aaaa'), certArn('bbbb'), certArn('0ddba11'), certArn('f0e1')];
 
 /** Targets of the device policy: what is still attached when each ListTargetsForPolicy call is made. */
@@ -47,7 +48,12 @@ beforeEach(() => {
     .resolves({ things: [] })
     .on(ListPrincipalThingsCommand, { principal: FOREIGN })
     .resolves({ things: ['hand-made-thing'] });
-  iotMock.on(ListAttachedPoliciesCommand).resolves({ policies: [{ policyName: POLICY }] });
+  iotMock
+    .on(ListAttachedPoliciesCommand)
+    .resolves({ policies: [{ policyName: POLICY }] })
+    // the orphan certificate also holds a policy of fleet provisioning, not this pipeline's
+    .on(ListAttachedPoliciesCommand, { target: ORPHAN })
+    .resolves({ policies: [{ policyName: POLICY }, { policyName: FLEET_POLICY }] });
   iotMock.on(DetachPolicyCommand).callsFake((input: { target: string }) => {
     policyTargets = policyTargets.filter((target) => target !== input.target);
     return {};
@@ -66,7 +72,7 @@ describe('revokePipelineDevices', () => {
     // When every device of the pipeline is revoked
     const result = await revokePipelineDevices(iot(), {
       pipeline: 'TelemetryPipeline-dev',
-      policyName: POLICY,
+      policyNames: [POLICY],
       retry: { delayMs: 0 },
     });
 
@@ -78,21 +84,75 @@ describe('revokePipelineDevices', () => {
       { attributeName: 'pipeline', attributeValue: 'TelemetryPipeline-dev', maxResults: 100 },
     ]);
     for (const thingName of ['sensor-1', 'sensor-2']) expect(calls).toContainEqual(['DeleteThing', { thingName }]);
-    // And the orphan certificate is deactivated, detached and deleted: only this pipeline attaches its policy
-    expect(calls).toContainEqual(['UpdateCertificate', { certificateId: '0ddba11', newStatus: 'INACTIVE' }]);
-    expect(calls).toContainEqual(['DeleteCertificate', { certificateId: '0ddba11' }]);
+    // And the certificate no thing holds (fleet provisioning, by hand) only loses this pipeline's policy: it stays
+    // active, and keeps its other policies
+    expect(calls).toContainEqual(['DetachPolicy', { policyName: POLICY, target: ORPHAN }]);
+    expect(calls).not.toContainEqual(['DetachPolicy', { policyName: FLEET_POLICY, target: ORPHAN }]);
+    expect(calls).not.toContainEqual(['UpdateCertificate', { certificateId: '0ddba11', newStatus: 'INACTIVE' }]);
+    expect(calls).not.toContainEqual(['DeleteCertificate', { certificateId: '0ddba11' }]);
     // And the certificate of the thing outside the pipeline only loses this pipeline's policy
     expect(calls).toContainEqual(['DetachPolicy', { policyName: POLICY, target: FOREIGN }]);
     expect(calls).not.toContainEqual(['UpdateCertificate', { certificateId: 'f0e1', newStatus: 'INACTIVE' }]);
     expect(calls).not.toContainEqual(['DeleteCertificate', { certificateId: 'f0e1' }]);
     expect(result.otherTargets).toEqual([
-      { target: ORPHAN, action: 'deleted' },
-      { target: FOREIGN, action: 'detached', heldBy: ['hand-made-thing'] },
+      { target: ORPHAN, action: 'detached', detached: [POLICY] },
+      { target: FOREIGN, action: 'detached', detached: [POLICY], heldBy: ['hand-made-thing'] },
     ]);
     // And nothing is attached to the policy any more, so CloudFormation can delete it
     expect(result.remainingTargets).toEqual([]);
     expect(result.failures).toEqual([]);
     expect(policyTargets).toEqual([]);
+  });
+
+  it('deletes a certificate no thing holds only with deleteOrphanCertificates, detaching all its policies', async () => {
+    // When every device is revoked with deleteOrphanCertificates
+    const result = await revokePipelineDevices(iot(), {
+      pipeline: 'TelemetryPipeline-dev',
+      policyNames: [POLICY],
+      deleteOrphanCertificates: true,
+      retry: { delayMs: 0 },
+    });
+
+    // Then the orphan certificate is deactivated, detached from every policy (its own ones too) and deleted
+    const calls = sentCommands();
+    expect(calls).toContainEqual(['UpdateCertificate', { certificateId: '0ddba11', newStatus: 'INACTIVE' }]);
+    expect(calls).toContainEqual(['DetachPolicy', { policyName: FLEET_POLICY, target: ORPHAN }]);
+    expect(calls).toContainEqual(['DeleteCertificate', { certificateId: '0ddba11' }]);
+    // And the one a thing outside the pipeline holds still only loses this pipeline's policy
+    expect(calls).not.toContainEqual(['DeleteCertificate', { certificateId: 'f0e1' }]);
+    expect(result.otherTargets).toEqual([
+      { target: ORPHAN, action: 'deleted', detached: [POLICY] },
+      { target: FOREIGN, action: 'detached', detached: [POLICY], heldBy: ['hand-made-thing'] },
+    ]);
+    expect(result.remainingTargets).toEqual([]);
+  });
+
+  it('frees every device policy of the stack, each target of only the policies it holds', async () => {
+    // Given two device policies: the foreign certificate holds both, the pipeline's certificates the first only
+    const POLICY2 = 'TelemetryPipeline-dev-DevicePolicy2';
+    const targets: Record<string, string[]> = { [POLICY]: [A, B, FOREIGN], [POLICY2]: [FOREIGN] };
+    iotMock
+      .on(ListTargetsForPolicyCommand)
+      .callsFake((input: { policyName: string }) => ({ targets: [...(targets[input.policyName] ?? [])] }));
+    iotMock.on(DetachPolicyCommand).callsFake((input: { policyName: string; target: string }) => {
+      targets[input.policyName] = (targets[input.policyName] ?? []).filter((t) => t !== input.target);
+      return {};
+    });
+
+    // When every device of the pipeline is revoked with both policies
+    const result = await revokePipelineDevices(iot(), {
+      pipeline: 'TelemetryPipeline-dev',
+      policyNames: [POLICY, POLICY2],
+      retry: { delayMs: 0 },
+    });
+
+    // Then the foreign certificate loses both policies and nothing else, and neither policy has a target left
+    expect(result.otherTargets).toEqual([
+      { target: FOREIGN, action: 'detached', detached: [POLICY, POLICY2], heldBy: ['hand-made-thing'] },
+    ]);
+    expect(sentCommands()).toContainEqual(['ListTargetsForPolicy', { policyName: POLICY2 }]);
+    expect(result.remainingTargets).toEqual([]);
+    expect(targets).toEqual({ [POLICY]: [], [POLICY2]: [] });
   });
 
   it('goes on past a device that fails, and reports it with what is still attached to the policy', async () => {
@@ -102,7 +162,7 @@ describe('revokePipelineDevices', () => {
 
     const result = await revokePipelineDevices(iot(), {
       pipeline: 'TelemetryPipeline-dev',
-      policyName: POLICY,
+      policyNames: [POLICY],
       retry: { delayMs: 0 },
     });
 

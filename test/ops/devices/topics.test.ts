@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { devicePlanFromStackOutputs, topicsForDevice } from '../../../ops/devices';
 import { synthStack } from '../../helpers/synth';
+import { LONGEST_RULE_NAME_PREFIX, LONGEST_TOPIC_FILTERS } from '../../helpers/variants';
 
 describe('device topics', () => {
   it('reads the policy and routes from the outputs the stack really synthesizes', () => {
@@ -16,7 +17,7 @@ describe('device topics', () => {
     const plan = devicePlanFromStackOutputs(outputs);
 
     expect(plan).toEqual({
-      policyName: 'Policy-From-Ref',
+      policyNames: ['Policy-From-Ref'],
       routes: [
         { topicFilter: 'sensors/+/telemetry', ruleName: 'TelemetryPipeline_dev_1' },
         { topicFilter: 'site/a/+/env', ruleName: 'TelemetryPipeline_dev_2' },
@@ -34,6 +35,25 @@ describe('device topics', () => {
         basicIngestTopic: '$aws/rules/TelemetryPipeline_dev_2/site/a/sensor-9/env',
       },
     ]);
+  });
+
+  it('reads every device policy of a stack that split them, in order', () => {
+    // Given the stack at the config's maximum, whose device permissions need several policies
+    const { template } = synthStack({
+      iot: { topicFilters: LONGEST_TOPIC_FILTERS, ruleNamePrefix: LONGEST_RULE_NAME_PREFIX },
+    });
+    const outputs = Object.fromEntries(
+      Object.entries(template.toJSON().Outputs as Record<string, { Value: unknown }>).map(([key, { Value }]) => [
+        key,
+        typeof Value === 'string' ? Value : `ref-of-${key}`,
+      ]),
+    );
+    // When the plan is read / Then it names each of them, DevicePolicyName first
+    const { policyNames } = devicePlanFromStackOutputs(outputs);
+    expect(policyNames.length).toBeGreaterThan(1);
+    expect(policyNames).toEqual(
+      policyNames.map((_, i) => (i === 0 ? 'ref-of-DevicePolicyName' : `ref-of-DevicePolicyName${i + 1}`)),
+    );
   });
 
   it('gives plain topics when no rule name is known', () => {
