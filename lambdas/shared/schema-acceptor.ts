@@ -17,6 +17,12 @@ export interface Acceptor {
   (value: unknown): boolean;
   /** Object members (shape fields and record entries) of the value last accepted. */
   readonly members: () => number;
+  /**
+   * `:` characters inside the strings (member names and string values) of the value last accepted. The JSON text
+   * of a value without escapes has exactly `members() + colons()` colons unless a member name repeats (the parser
+   * dropped a member, and its colon with it): `parseEnvelope`'s duplicate-name check without a tokenizer.
+   */
+  readonly colons: () => number;
 }
 
 export interface AcceptorOptions {
@@ -117,12 +123,13 @@ export function compileAcceptor(schema: z.ZodType, options: AcceptorOptions = {}
   const compileType = (def: TypeDef, value: string, path: string, depth: number): string => {
     switch (def.type) {
       case 'string':
-        return `if (typeof ${value} !== 'string') return -1;`;
+        return `if (typeof ${value} !== 'string') return -1;\ncolons += countColons(${value});`;
       case 'number':
         // zod 4's number: finite only
         return `if (typeof ${value} !== 'number' || !Number.isFinite(${value})) return -1;`;
       case 'literal':
-        return `if (!${ref(new Set(def.values))}.has(${value})) return -1;`;
+        return `if (!${ref(new Set(def.values))}.has(${value})) return -1;
+          if (typeof ${value} === 'string') colons += countColons(${value});`;
       case 'optional':
         if (!def.innerType) throw new UnsupportedSchemaError(`${path}: optional without inner type`);
         return `if (${value} !== undefined) {\n${compile(def.innerType, value, path, depth)}\n}`;
@@ -149,8 +156,10 @@ export function compileAcceptor(schema: z.ZodType, options: AcceptorOptions = {}
       const isRequired = field._zod.def.type !== 'optional';
       if (isRequired) required++;
       const member = fresh('field');
+      const nameColons = countColons(name);
       return `case ${JSON.stringify(name)}: {
         const ${member} = ${value}[${key}];
+        ${nameColons > 0 ? `colons += ${nameColons};` : ''}
         ${compile(field, member, `${path}.${name}`, depth + 1)}
         ${isRequired ? `${seen}++;` : ''}
         break;
@@ -222,32 +231,51 @@ export function compileAcceptor(schema: z.ZodType, options: AcceptorOptions = {}
   };
 
   const body = compile(schema as unknown as Schema, 'value', '(root)', 0);
-  const generated = generate(body, refs);
+  const counted: Counted = { colons: 0 };
+  const generated = generate(body, refs, counted);
   let members = 0;
   const acceptor = (value: unknown): boolean => {
     members = generated(value);
     return members >= 0;
   };
-  return Object.assign(acceptor, { members: () => members });
+  return Object.assign(acceptor, { members: () => members, colons: () => counted.colons });
+}
+
+/** `:` characters in `text`. */
+export function countColons(text: string): number {
+  let count = 0;
+  for (let at = text.indexOf(':'); at >= 0; at = text.indexOf(':', at + 1)) count++;
+  return count;
 }
 
 /**
  * The generated function: returns the members it counted, or -1 for a value zod must judge. Where code generation
  * is disallowed (`node --disallow-code-generation-from-strings`), every value goes to zod: slower, never looser.
  */
-function generate(body: string, refs: readonly unknown[]): (value: unknown) => number {
-  type Factory = (refs: readonly unknown[]) => (value: unknown) => number;
+function generate(body: string, refs: readonly unknown[], counted: Counted): (value: unknown) => number {
+  type Factory = (
+    refs: readonly unknown[],
+    counted: Counted,
+    countColons: (text: string) => number,
+  ) => (value: unknown) => number;
   let factory: Factory;
   try {
     factory = new Function(
       'refs',
-      `return function accepts(value) {\nlet members = 0;\n${body}\nreturn members;\n};`,
+      'counted',
+      'countColons',
+      `return function accepts(value) {\nlet members = 0;\nlet colons = 0;\n${body}\ncounted.colons = colons;\nreturn members;\n};`,
     ) as Factory;
   } catch (error) {
     if ((error as { name?: unknown }).name !== 'EvalError') throw error;
     return () => -1;
   }
-  return factory(refs);
+  return factory(refs, counted, countColons);
+}
+
+/** What the generated function counted besides members in the value it last accepted. */
+interface Counted {
+  colons: number;
 }
 
 function requireNumber(value: unknown, path: string): number {
