@@ -47,6 +47,9 @@ export const SinkInvalidReason = {
   EventIdConflict: 'event_id_conflict',
 } as const;
 
+/** The other candidates of an eventId when there is only one (the usual case): shared, never written to. */
+const NONE: readonly Candidate[] = [];
+
 /** Freshness values recorded per invocation at most (EMF keeps up to 100 values per metric). */
 const MAX_FRESHNESS_SAMPLES = 100;
 
@@ -142,11 +145,16 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
   }
   const documents = [...byEventId.values()].map(([first]) => first.document);
   const outcomes = await deps.readings.write(documents, deps.deadline);
-  const outcomeOf = new Map(documents.map((document, i) => [document._id, outcomes[i] as WriteOutcome]));
+  // Loops, not `new Map(documents.map(…))` or destructuring with a rest: no tuple or array per record
+  const outcomeOf = new Map<string, WriteOutcome>();
+  for (let i = 0; i < documents.length; i++)
+    outcomeOf.set((documents[i] as ReadingDocument)._id, outcomes[i] as WriteOutcome);
   const existing = await storedDuplicates(documents, outcomeOf, deps);
 
   const failed: Decoded[] = [];
   const stored: Valid[] = [];
+  /** Stored by this batch's write (not duplicates): what freshness is sampled from. */
+  const fresh: Valid[] = [];
   const missing: string[] = [];
   let conflicts = 0;
   const conflicting = ({ items }: Candidate, holder: StoredReading) => {
@@ -155,7 +163,8 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
   };
   for (const [eventId, candidates] of byEventId) {
     const outcome = outcomeOf.get(eventId);
-    const [first, ...others] = candidates;
+    const first = candidates[0];
+    const others = candidates.length > 1 ? candidates.slice(1) : NONE;
     if (outcome?.status === 'duplicate') {
       const holder = existing.readings.get(eventId);
       // "Already stored" with no stored reading to show (a time-series mark outliving its reading, a document deleted
@@ -170,7 +179,10 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
         else conflicting(candidate, holder);
       }
     } else if (outcome?.status === 'written') {
-      stored.push(...first.items);
+      for (const item of first.items) {
+        stored.push(item);
+        fresh.push(item);
+      }
       for (const candidate of others) conflicting(candidate, storedReading(first.document));
     } else if (outcome?.status === 'failed' && outcome.kind === 'permanent') {
       const detail = outcome.error;
@@ -195,7 +207,7 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
   deps.metrics.addMetric(SinkMetric.Invalid, MetricUnit.Count, invalid.length - parked.failed.length);
   deps.metrics.addMetric(SinkMetric.Conflicts, MetricUnit.Count, conflicts);
   deps.metrics.addMetric(SinkMetric.Failed, MetricUnit.Count, failed.length);
-  recordFreshness(stored, outcomeOf, deps, now());
+  recordFreshness(fresh, deps, now());
 
   const errors = [...new Set(outcomes.filter((o) => o.status === 'failed').map((o) => ('error' in o ? o.error : '')))];
   if (failed.length > 0) {
@@ -368,13 +380,7 @@ async function quarantine(items: readonly Invalid[], deps: SinkDeps, now: Date):
 }
 
 /** Freshness of newly written readings: now − device time, now − IoT receive time (sampled). */
-function recordFreshness(
-  stored: readonly Valid[],
-  outcomeOf: Map<string, WriteOutcome>,
-  deps: SinkDeps,
-  at: number,
-): void {
-  const fresh = stored.filter((item) => outcomeOf.get(item.document._id)?.status === 'written');
+function recordFreshness(fresh: readonly Valid[], deps: SinkDeps, at: number): void {
   const step = Math.max(1, Math.ceil(fresh.length / MAX_FRESHNESS_SAMPLES));
   for (let i = 0; i < fresh.length; i += step) {
     const { document } = fresh[i] as Valid;
