@@ -64,9 +64,9 @@ export interface SinkDeps {
   readonly now?: () => number;
 }
 
+/** A record as delivered; its topic, partition and offset are what a batch item failure names. */
 interface Decoded {
   readonly record: KafkaEventRecord;
-  readonly source: RecordSource;
 }
 
 interface Valid extends Decoded {
@@ -83,6 +83,8 @@ interface Candidate {
 type Candidates = [Candidate, ...Candidate[]];
 
 interface Invalid extends Decoded {
+  /** Where it came from, as the quarantine stores it (built for invalid records only: valid ones need none). */
+  readonly source: RecordSource;
   readonly reason: string;
   readonly detail: string;
   /** `event_id_conflict`: the reading that holds the eventId. */
@@ -90,32 +92,37 @@ interface Invalid extends Decoded {
 }
 
 /** Invalid records are rare: built by a module-level function, not a closure created for every record. */
-function invalidRecord(record: KafkaEventRecord, source: RecordSource, reason: string, detail: string): Invalid {
-  return { record, source, reason, detail };
-}
-
-function decode(record: KafkaEventRecord, maxBytes: number, now: Date): Valid | Invalid {
+function invalidRecord(
+  record: KafkaEventRecord,
+  reason: string,
+  detail: string,
+  conflictsWith?: StoredReading,
+): Invalid {
   const source: RecordSource = {
     topic: record.topic,
     partition: record.partition,
     offset: record.offset,
     timestamp: record.timestamp,
   };
+  return conflictsWith ? { record, source, reason, detail, conflictsWith } : { record, source, reason, detail };
+}
+
+function decode(record: KafkaEventRecord, maxBytes: number, now: Date): Valid | Invalid {
   if (typeof record.value !== 'string') {
-    return invalidRecord(record, source, SinkInvalidReason.MissingValue, 'record has no value (tombstone?)');
+    return invalidRecord(record, SinkInvalidReason.MissingValue, 'record has no value (tombstone?)');
   }
   if (record.value.length > Math.ceil((maxBytes * 4) / 3) + 4) {
-    return invalidRecord(record, source, InvalidReason.TooLarge, `value exceeds the ${maxBytes}-byte limit`);
+    return invalidRecord(record, InvalidReason.TooLarge, `value exceeds the ${maxBytes}-byte limit`);
   }
   const bytes = decodeBase64(record.value);
-  if (!bytes) return invalidRecord(record, source, SinkInvalidReason.BadBase64, 'value is not valid base64');
+  if (!bytes) return invalidRecord(record, SinkInvalidReason.BadBase64, 'value is not valid base64');
   // Validated first (simdutf, what TextDecoder's fatal mode rejects: overlong forms, surrogates, beyond U+10FFFF),
   // then decoded as it is: Buffer's UTF-8 decoding keeps a leading byte order mark, so the envelope's one rule (not
   // JSON) applies here as in the forwarder instead of a decoder silently dropping it
-  if (!isUtf8(bytes)) return invalidRecord(record, source, SinkInvalidReason.NotUtf8, 'value is not valid UTF-8');
+  if (!isUtf8(bytes)) return invalidRecord(record, SinkInvalidReason.NotUtf8, 'value is not valid UTF-8');
   const parsed = parseEnvelope(bytes.toString('utf8'), maxBytes);
-  if (!parsed.ok) return invalidRecord(record, source, parsed.reason, parsed.detail);
-  return { record, source, document: readingDocument(parsed.envelope, source, now) };
+  if (!parsed.ok) return invalidRecord(record, parsed.reason, parsed.detail);
+  return { record, document: readingDocument(parsed.envelope, record, now) };
 }
 
 /** Handles one Kafka batch. Never throws for a record's sake; infrastructure failures become batch item failures. */
@@ -186,7 +193,7 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
       for (const candidate of others) conflicting(candidate, storedReading(first.document));
     } else if (outcome?.status === 'failed' && outcome.kind === 'permanent') {
       const detail = outcome.error;
-      invalid.push(...first.items.map((item) => ({ ...item, reason: SinkInvalidReason.WriteRejected, detail })));
+      invalid.push(...first.items.map((item) => invalidRecord(item.record, SinkInvalidReason.WriteRejected, detail)));
       for (const candidate of others) conflicting(candidate, storedReading(first.document));
     } else {
       // A transient failure decides nothing (was the eventId stored before?): every reading of it is retried
@@ -238,12 +245,12 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
   const seen = new Set<string>();
   const batchItemFailures = failed
     .filter((item) => {
-      const id = sourceId(item.source);
+      const id = sourceId(item.record);
       if (seen.has(id)) return false;
       seen.add(id);
       return true;
     })
-    .map((item) => failureOf(item.source));
+    .map((item) => failureOf(item.record));
   return { batchItemFailures };
 }
 
@@ -262,12 +269,8 @@ const storedReading = ({ _id, deviceId, ts, seq, readings, receivedAt, kafka }: 
 });
 
 function conflict(item: Valid, holder: StoredReading): Invalid {
-  return {
-    ...item,
-    reason: SinkInvalidReason.EventIdConflict,
-    detail: `eventId ${item.document._id} belongs to ${describeReading(holder)}; this record is ${describeReading(item.document)}`,
-    conflictsWith: holder,
-  };
+  const detail = `eventId ${item.document._id} belongs to ${describeReading(holder)}; this record is ${describeReading(item.document)}`;
+  return invalidRecord(item.record, SinkInvalidReason.EventIdConflict, detail, holder);
 }
 
 /**
