@@ -11,6 +11,7 @@
  * checks against zod on the hostile-input corpus and on generated envelopes, in both directions.
  */
 import type * as z from 'zod';
+import { compilePattern } from './pattern-matcher';
 
 /** Whether a value would pass the schema; counts the object members it walked on the way (see `members`). */
 export interface Acceptor {
@@ -205,6 +206,10 @@ export function compileAcceptor(schema: z.ZodType, options: AcceptorOptions = {}
         if (check.format !== 'regex' || !pattern || pattern.global || pattern.sticky) {
           throw new UnsupportedSchemaError(`${path}: string format "${check.format}" is not supported`);
         }
+        // A character-table loop where the pattern has the form `compilePattern` models exactly (on the strings
+        // JSON.parse makes, twice as fast as the regular expression engine for the eventId); the pattern otherwise
+        const matcher = compilePattern(pattern);
+        if (matcher) return `if (!${ref(matcher)}(${value})) return -1;`;
         return `if (!${ref(pattern)}.test(${value})) return -1;`;
       }
       case 'min_length':
