@@ -26,14 +26,12 @@ const SCHEMA_PATTERNS = patternsOf(TelemetryEnvelopeSchema._zod.def as unknown a
 /** Characters at and around every range the patterns use, plus non-ASCII and a lone surrogate. */
 const POOL = [...'/09:;@AFGZ[_`afgz{-.$ \u0000\u007f\u0080\u00e4\u0130\u212a\ud800'];
 
-/** Deterministic pseudo-random numbers (mulberry32), so that a failure can be replayed. */
+/** Deterministic pseudo-random numbers in [0, 1) (the Park–Miller generator), so that a failure can be replayed. */
 function random(seed: number): () => number {
   let state = seed;
   return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    state = (state * 48_271) % 2_147_483_647;
+    return state / 2_147_483_647;
   };
 }
 
