@@ -21,7 +21,10 @@
  */
 
 /** Whether a string matches; the same answer as the `RegExp` it was compiled from. */
-export type PatternMatcher = (text: string) => boolean;
+export type PatternMatcher = ((text: string) => boolean) & {
+  /** Whether some matching string contains `char` (one UTF-16 code unit). */
+  readonly mayContain: (char: string) => boolean;
+};
 
 /** Characters that may stand for themselves, in a class or outside one. */
 const PLAIN = /^[A-Za-z0-9_:-]$/;
@@ -80,11 +83,17 @@ export function compilePattern(pattern: RegExp): PatternMatcher | undefined {
       maxLength: fixedLength + (variable ? last.max : 0),
     });
   }
-  return (text) => {
+  const matcher = (text: string): boolean => {
     if (excluded.has(text)) return false;
     for (const alternative of alternatives) if (matches(alternative, text)) return true;
     return false;
   };
+  const tables = alternatives.flatMap(({ runs, tail }) => [...runs.map((run) => run.table), ...(tail ? [tail] : [])]);
+  const mayContain = (char: string): boolean => {
+    const code = char.charCodeAt(0);
+    return code < 128 && tables.some((table) => table[code] === 1);
+  };
+  return Object.assign(matcher, { mayContain });
 }
 
 function matches({ runs, tail, minLength, maxLength }: Alternative, text: string): boolean {

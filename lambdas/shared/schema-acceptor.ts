@@ -123,8 +123,14 @@ export function compileAcceptor(schema: z.ZodType, options: AcceptorOptions = {}
 
   const compileType = (def: TypeDef, value: string, path: string, depth: number): string => {
     switch (def.type) {
-      case 'string':
-        return `if (typeof ${value} !== 'string') return -1;\ncolons += countColons(${value});`;
+      case 'string': {
+        // A string that passes a pattern with no colon in any of its classes adds none to the text: not counted
+        const colonFree = (def.checks ?? []).some(({ _zod: { def: check } }) => {
+          const matcher = check.check === 'string_format' && check.pattern ? compilePattern(check.pattern) : undefined;
+          return matcher?.mayContain(':') === false;
+        });
+        return `if (typeof ${value} !== 'string') return -1;${colonFree ? '' : `\ncolons += countColons(${value});`}`;
+      }
       case 'number':
         // zod 4's number: finite only
         return `if (typeof ${value} !== 'number' || !Number.isFinite(${value})) return -1;`;

@@ -113,6 +113,17 @@ describe('compilePattern', () => {
     }
   });
 
+  it('tells which characters a matching string may contain (what the acceptor counts colons in)', () => {
+    // Given the eventId, deviceId and reading-name patterns, and one excluding words
+    const [eventId, deviceId, readingName] = SCHEMA_PATTERNS.map((pattern) => compilePattern(pattern));
+    // Then only a thing name may hold a colon, and an excluded word's characters are still in its classes
+    expect([eventId, deviceId, readingName].map((matcher) => matcher?.mayContain(':'))).toEqual([false, true, false]);
+    expect(eventId?.mayContain('-')).toBe(true);
+    expect(eventId?.mayContain('g')).toBe(false);
+    expect(readingName?.mayContain('_')).toBe(true);
+    expect(deviceId?.mayContain('\u00e4')).toBe(false);
+  });
+
   it.each([
     ['a flag (case-insensitive)', /^[a-f]{2}$/i],
     ['a flag (unicode)', /^[a-f]{2}$/u],
