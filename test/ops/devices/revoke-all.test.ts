@@ -175,6 +175,26 @@ describe('revokePipelineDevices', () => {
     expect(result.remainingTargets).toEqual([A]);
   });
 
+  it('goes on past a policy target that fails, keeping the report of the devices already revoked', async () => {
+    // Given detaching the policy from the orphan certificate is throttled
+    iotMock.on(DetachPolicyCommand, { target: ORPHAN }).rejects(awsError(ThrottlingException, 'Rate exceeded'));
+
+    // When every device of the pipeline is revoked
+    const result = await revokePipelineDevices(iot(), {
+      pipeline: 'TelemetryPipeline-dev',
+      policyNames: [POLICY],
+      retry: { delayMs: 0 },
+    });
+
+    // Then both devices are still reported revoked, the other target is freed, and the orphan is a failure
+    expect(result.devices.map((d) => d.thingName)).toEqual(['sensor-1', 'sensor-2']);
+    expect(result.otherTargets).toEqual([
+      { target: FOREIGN, action: 'detached', detached: [POLICY], heldBy: ['hand-made-thing'] },
+    ]);
+    expect(result.failures).toEqual([{ name: ORPHAN, error: expect.stringContaining('Rate exceeded') }]);
+    expect(result.remainingTargets).toEqual([ORPHAN]);
+  });
+
   it('revokes the tagged things only when the policy name is unknown (stack outputs gone)', async () => {
     const result = await revokePipelineDevices(iot(), { pipeline: 'TelemetryPipeline-dev', retry: { delayMs: 0 } });
     expect(result.devices).toHaveLength(2);
