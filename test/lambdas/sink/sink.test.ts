@@ -326,6 +326,25 @@ describe('sink: transient failures are retried, exactly the right records', () =
     expect(readings.docs.size).toBe(3);
   });
 
+  it('time-series: a reading a write concern failure left on the primary alone is not acknowledged as stored', async () => {
+    // Given a time-series insert applied on the primary that failed its write concern (a majority may never have it)
+    const marks = new FakeCollection<ReadingIdDocument>();
+    const records = batch(2);
+    readings.failNext({ kind: 'writeConcern' });
+    expect((await run(records, { writer: 'timeseries', marks })).batchItemFailures).toHaveLength(2);
+    const onPrimaryOnly = [...readings.unreplicated];
+    expect(onPrimaryOnly).toHaveLength(2);
+
+    // When the batch is retried
+    await run(records, { writer: 'timeseries', marks });
+
+    // Then "already stored" rests on a majority read (a local read sees what a rollback can take away), so both are
+    // written again rather than acknowledged on the primary's word
+    expect(readings.findOptions.length).toBeGreaterThan(0);
+    for (const options of readings.findOptions) expect(options).toMatchObject({ readConcern: { level: 'majority' } });
+    for (const id of onPrimaryOnly) expect(readings.inserts.get(id)).toBe(2);
+  });
+
   it('a concurrent first insert of a device state that loses the race is retried, not counted stale', async () => {
     const newer = kafkaRecord(envelope('sensor-5', devicePayload({ seq: 9, ts: NOW - 100 })), { offset: 0 });
     // Another writer creates sensor-5's state with an older reading between our filter match and our insert
