@@ -9,7 +9,9 @@
  *   readings whose mark is new or that the time-series collection does not hold (a pending mark, or a `stored` one
  *   whose reading has expired or been deleted), then mark them `stored`. Three to four round trips per batch; exactly once as long as one writer handles a given eventId
  *   at a time, which holds because a device's readings share a Kafka partition and Lambda processes a partition's
- *   batches one at a time.
+ *   batches one at a time. It does not hold across a change of the topic's partition count (keys map anew, so two
+ *   copies of one reading can sit on two partitions handled concurrently, and both insert): README "Time-series
+ *   option" gives the operational rule (drain first).
  */
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import { timeLeft } from '../shared/deadline';
