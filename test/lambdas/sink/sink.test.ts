@@ -438,6 +438,35 @@ describe('sink: an eventId that names another reading is a conflict, never a dup
     expect(metrics.single(SinkMetric.Conflicts)).toBe(1);
   });
 
+  it('a UUID reused in one batch whose first reading MongoDB rejects: the other is rejected with it, not a conflict', async () => {
+    // Given the first reading of the eventId fails MongoDB's validation, permanently
+    readings.reject((doc) => (doc.ts as Date).getTime() === NOW - 5_000);
+    const first = kafkaRecord(unsequenced('sensor-a', NOW - 5_000, id), { offset: 0 });
+    const sibling = kafkaRecord(unsequenced('sensor-a', NOW - 1_000, id), { offset: 1 });
+
+    // When both arrive in one batch
+    const response = await run([first, sibling]);
+
+    // Then both are parked as write_rejected, the sibling naming the rejected reading, not "belongs to" a reading
+    // stored nowhere; nothing is stored and no state moves
+    expect(response.batchItemFailures).toEqual([]);
+    const parked = quarantined.all();
+    expect(parked.map((q) => [q._id, q.reason])).toEqual([
+      ['telemetry.readings.v1-0@0', 'write_rejected'],
+      ['telemetry.readings.v1-0@1', 'write_rejected'],
+    ]);
+    expect(parked[1]?.error).toMatch(
+      new RegExp(
+        `first reading with eventId ${id} \\(sensor-a ts ${new Date(NOW - 5_000).toISOString()}.*was rejected`,
+      ),
+    );
+    expect(parked[1]?.error).not.toMatch(/belongs to/);
+    expect(parked[1]?.conflictsWith).toBeUndefined();
+    expect(metrics.single(SinkMetric.Conflicts)).toBe(0);
+    expect(readings.all()).toEqual([]);
+    expect(devices.get('sensor-a')).toBeUndefined();
+  });
+
   it('a replay (same reading, new receive time and trace) is still a duplicate', async () => {
     const reading = envelope('sensor-a', devicePayload({ seq: 4 }));
     await run([kafkaRecord(reading, { offset: 0 })]);
