@@ -137,7 +137,8 @@ async function freeTarget(
   return { target, action: 'deleted', detached: policies };
 }
 
-function pipelineThingNames(iot: IoTClient, pipeline: string): Promise<string[]> {
+/** The names of the things tagged `pipeline=<stack>`, every page. */
+export function pipelineThingNames(iot: IoTClient, pipeline: string): Promise<string[]> {
   return collectPages(async (nextToken) => {
     const page = await iot.send(
       new ListThingsCommand({
