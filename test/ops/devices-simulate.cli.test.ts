@@ -203,6 +203,44 @@ describe('devices', () => {
     expect(result.stderr).toContain('still attached to TelemetryPipeline-dev-DevicePolicy');
   });
 
+  it('sync-policies attaches a device policy the stack added since the device was provisioned (dry run first)', async () => {
+    // Given the stack now splits the device permissions over two policies, and sensor-0001 holds only the first
+    const [first, second] = [
+      'TelemetryPipeline-dev-DevicePolicy',
+      'TelemetryPipeline-dev-IngestDevicePolicy2A1B2C3D4-XYZ123',
+    ];
+    cloudFormation.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'TelemetryPipeline-dev',
+          CreationTime: new Date(),
+          StackStatus: 'UPDATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'DevicePolicyName', OutputValue: first },
+            { OutputKey: 'DevicePolicyName2', OutputValue: second },
+          ],
+        },
+      ],
+    });
+    const cert = 'arn:aws:iot:eu-west-1:123456789012:cert/abcd';
+    iotMock.on(ListThingsCommand).resolves({ things: [{ thingName: 'sensor-0001' }] });
+    iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [cert] });
+    iotMock.on(ListAttachedPoliciesCommand).resolves({ policies: [{ policyName: first }] });
+    iotMock.on(AttachPolicyCommand).resolves({});
+
+    // When sync-policies runs with --dry-run, then without
+    const dry = await cli(['devices', 'sync-policies', '--dry-run'], { clients: { iot: iot() } });
+    expect(dry.stdout).toContain(`sensor-0001 ${cert}: would attach ${second}`);
+    expect(iotMock.commandCalls(AttachPolicyCommand)).toHaveLength(0);
+    const result = await cli(['devices', 'sync-policies'], { clients: { iot: iot() } });
+
+    // Then the second policy is attached to the certificate
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`sensor-0001 ${cert}: attach ${second}`);
+    expect(result.stdout).toContain('1 certificate(s) changed, 0 already in sync');
+    expect(iotMock.commandCalls(AttachPolicyCommand)[0]?.args[0].input).toEqual({ policyName: second, target: cert });
+  });
+
   it('takes a device name or --all, never both or neither', async () => {
     for (const args of [
       ['devices', 'revoke', '--yes'],
