@@ -32,25 +32,26 @@ import { TestBroker } from './simulate/mqtt-broker';
 const cloudFormation = mockClient(CloudFormationClient);
 const ENDPOINT = 'abc123-ats.iot.eu-west-1.amazonaws.com';
 
-beforeEach(() => {
-  iotMock.reset();
-  cloudFormation.reset();
+/** The deployed stack, with these outputs. */
+const givenStackOutputs = (outputs: Record<string, string>) =>
   cloudFormation.on(DescribeStacksCommand).resolves({
     Stacks: [
       {
         StackName: 'TelemetryPipeline-dev',
         CreationTime: new Date(),
         StackStatus: 'CREATE_COMPLETE',
-        Outputs: [
-          { OutputKey: 'DevicePolicyName', OutputValue: 'TelemetryPipeline-dev-DevicePolicy' },
-          { OutputKey: 'DeviceTopic1', OutputValue: 'sensors/<thingName>/telemetry' },
-          {
-            OutputKey: 'BasicIngestTopic1',
-            OutputValue: '$aws/rules/TelemetryPipeline_dev_1/sensors/<thingName>/telemetry',
-          },
-        ],
+        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
       },
     ],
+  });
+
+beforeEach(() => {
+  iotMock.reset();
+  cloudFormation.reset();
+  givenStackOutputs({
+    DevicePolicyName: 'TelemetryPipeline-dev-DevicePolicy',
+    DeviceTopic1: 'sensors/<thingName>/telemetry',
+    BasicIngestTopic1: '$aws/rules/TelemetryPipeline_dev_1/sensors/<thingName>/telemetry',
   });
 });
 
@@ -209,19 +210,7 @@ describe('devices', () => {
       'TelemetryPipeline-dev-DevicePolicy',
       'TelemetryPipeline-dev-IngestDevicePolicy2A1B2C3D4-XYZ123',
     ];
-    cloudFormation.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: 'TelemetryPipeline-dev',
-          CreationTime: new Date(),
-          StackStatus: 'UPDATE_COMPLETE',
-          Outputs: [
-            { OutputKey: 'DevicePolicyName', OutputValue: first },
-            { OutputKey: 'DevicePolicyName2', OutputValue: second },
-          ],
-        },
-      ],
-    });
+    givenStackOutputs({ DevicePolicyName: first, DevicePolicyName2: second });
     const cert = 'arn:aws:iot:eu-west-1:123456789012:cert/abcd';
     iotMock.on(ListThingsCommand).resolves({ things: [{ thingName: 'sensor-0001' }] });
     iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [cert] });

@@ -10,14 +10,12 @@ import {
   ListAttachedPoliciesCommand,
   ListPrincipalThingsCommand,
   ListTargetsForPolicyCommand,
-  ListThingPrincipalsCommand,
-  ListThingsCommand,
   ThrottlingException,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { revokePipelineDevices } from '../../../ops/devices';
-import { awsError, certArn, iot, iotMock, sentCommands } from './iot-mock';
+import { awsError, certArn, givenPipelineThings, iot, iotMock, sentCommands } from './iot-mock';
 
 const POLICY = 'TelemetryPipeline-dev-DevicePolicy';
 const FLEET_POLICY = 'FleetProvisioningDevicePolicy';
@@ -29,16 +27,7 @@ let policyTargets: string[];
 beforeEach(() => {
   iotMock.reset();
   policyTargets = [A, B, ORPHAN, FOREIGN];
-  iotMock
-    .on(ListThingsCommand, { nextToken: undefined })
-    .resolves({ things: [{ thingName: 'sensor-1' }], nextToken: 'p2' })
-    .on(ListThingsCommand, { nextToken: 'p2' })
-    .resolves({ things: [{ thingName: 'sensor-2' }] });
-  iotMock
-    .on(ListThingPrincipalsCommand, { thingName: 'sensor-1' })
-    .resolves({ principals: [A] })
-    .on(ListThingPrincipalsCommand, { thingName: 'sensor-2' })
-    .resolves({ principals: [B] });
+  givenPipelineThings({ 'sensor-1': [A], 'sensor-2': [B] });
   iotMock
     .on(ListPrincipalThingsCommand, { principal: A })
     .resolves({ things: ['sensor-1'] })

@@ -7,13 +7,11 @@ import {
   AttachPolicyCommand,
   DetachPolicyCommand,
   ListAttachedPoliciesCommand,
-  ListThingPrincipalsCommand,
-  ListThingsCommand,
   ThrottlingException,
 } from '@aws-sdk/client-iot';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { isStackDevicePolicy, syncDevicePolicies } from '../../../ops/devices';
-import { awsError, certArn, iot, iotMock, sentCommands } from './iot-mock';
+import { awsError, certArn, givenPipelineThings, iot, iotMock, sentCommands } from './iot-mock';
 
 const STACK = 'TelemetryPipeline-dev';
 const POLICY = `${STACK}-IngestDevicePolicy1A2B3C4D-ABC123`;
@@ -29,16 +27,7 @@ beforeEach(() => {
   iotMock.reset();
   // sensor-1 was provisioned when the stack had POLICY and POLICY3; sensor-2 is current and also holds fleet's
   held = { [A]: [POLICY, POLICY3], [B]: [POLICY, POLICY2, FLEET_POLICY] };
-  iotMock
-    .on(ListThingsCommand, { nextToken: undefined })
-    .resolves({ things: [{ thingName: 'sensor-1' }], nextToken: 'p2' })
-    .on(ListThingsCommand, { nextToken: 'p2' })
-    .resolves({ things: [{ thingName: 'sensor-2' }] });
-  iotMock
-    .on(ListThingPrincipalsCommand, { thingName: 'sensor-1' })
-    .resolves({ principals: [A] })
-    .on(ListThingPrincipalsCommand, { thingName: 'sensor-2' })
-    .resolves({ principals: [B] });
+  givenPipelineThings({ 'sensor-1': [A], 'sensor-2': [B] });
   iotMock.on(ListAttachedPoliciesCommand).callsFake((input: { target: string }) => ({
     policies: (held[input.target] ?? []).map((policyName) => ({ policyName })),
   }));
