@@ -175,7 +175,9 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
     } else if (outcome?.status === 'failed' && outcome.kind === 'permanent') {
       const detail = outcome.error;
       invalid.push(...first.items.map((item) => ({ ...item, reason: SinkInvalidReason.WriteRejected, detail })));
-      for (const candidate of others) conflicting(candidate, storedReading(first.document));
+      // Not conflicts: the reading they would conflict with was never stored. Parked with the rejection they share
+      // (never written, so they move no state), where a replay after the fix writes them
+      for (const { items } of others) invalid.push(...items.map((item) => rejectedWith(item, first.document, detail)));
     } else {
       // A transient failure decides nothing (was the eventId stored before?): every reading of it is retried
       for (const candidate of candidates) failed.push(...candidate.items);
@@ -255,6 +257,15 @@ function conflict(item: Valid, holder: StoredReading): Invalid {
     reason: SinkInvalidReason.EventIdConflict,
     detail: `eventId ${item.document._id} belongs to ${describeReading(holder)}; this record is ${describeReading(item.document)}`,
     conflictsWith: holder,
+  };
+}
+
+/** A reading not written because the batch's first reading with its eventId was rejected by MongoDB. */
+function rejectedWith(item: Valid, sibling: ReadingDocument, error: string): Invalid {
+  return {
+    ...item,
+    reason: SinkInvalidReason.WriteRejected,
+    detail: `not written: the batch's first reading with eventId ${item.document._id} (${describeReading(sibling)}) was rejected (${error}); this record is ${describeReading(item.document)}`,
   };
 }
 
