@@ -21,7 +21,9 @@ import type { CommandGroup, CommandKit } from '../program';
 export const DEFAULT_CREDENTIALS_DIR = 'devices';
 
 export const devicesCommands: CommandGroup = (program, kit) => {
-  const devices = program.command('devices').description('Provision, list, revoke devices (IoT things) and sync their device policies');
+  const devices = program
+    .command('devices')
+    .description('Provision, list, revoke devices (IoT things) and sync their device policies');
 
   devices
     .command('provision')
