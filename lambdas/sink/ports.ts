@@ -16,7 +16,7 @@ export interface CollectionPort<T extends Document> {
   bulkWrite(operations: AnyBulkWriteOperation<T>[], options?: BulkWriteOptions): Promise<BulkResult>;
   find(
     filter: Filter<T>,
-    options?: { projection?: Document; timeoutMS?: number },
+    options?: { projection?: Document; timeoutMS?: number; readConcern?: { level: 'majority' } },
   ): Pick<FindCursor<WithId<T>>, 'toArray'>;
 }
 

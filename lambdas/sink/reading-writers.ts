@@ -9,7 +9,9 @@
  *   readings whose mark is new or that the time-series collection does not hold (a pending mark, or a `stored` one
  *   whose reading has expired or been deleted), then mark them `stored`. Three to four round trips per batch; exactly once as long as one writer handles a given eventId
  *   at a time, which holds because a device's readings share a Kafka partition and Lambda processes a partition's
- *   batches one at a time.
+ *   batches one at a time. It does not hold across a change of the topic's partition count (keys map anew, so two
+ *   copies of one reading can sit on two partitions handled concurrently, and both insert): README "Time-series
+ *   option" gives the operational rule (drain first).
  */
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import { timeLeft } from '../shared/deadline';
@@ -35,6 +37,14 @@ export interface ReadingWriter {
   stored(eventIds: readonly string[], deadline: number): Promise<StoredReading[]>;
 }
 
+/**
+ * What "already stored" may rest on: a reading a write concern failure left on the primary alone is visible to a
+ * "local" read but lost if that primary rolls back, so acknowledging it as a duplicate could lose it. A "majority"
+ * read sees only what survives a failover ("Read Concern \"majority\"",
+ * https://www.mongodb.com/docs/manual/reference/read-concern-majority/).
+ */
+const MAJORITY = { level: 'majority' } as const;
+
 /** Reads stored readings by a field holding the eventId (`_id`, or `eventId` in a time-series collection). */
 async function findStored(
   readings: CollectionPort<ReadingDocument>,
@@ -46,7 +56,10 @@ async function findStored(
   const timeoutMS = timeLeft(deadline);
   if (timeoutMS === 0) throw new DeadlineExceededError('no time left to read the stored readings');
   const found = await readings
-    .find({ [field]: { $in: [...eventIds] } }, { projection: { ...STORED_READING_PROJECTION, eventId: 1 }, timeoutMS })
+    .find(
+      { [field]: { $in: [...eventIds] } },
+      { projection: { ...STORED_READING_PROJECTION, eventId: 1 }, timeoutMS, readConcern: MAJORITY },
+    )
     .toArray();
   return found.map((document) => ({ ...document, _id: field === '_id' ? document._id : (document.eventId ?? '') }));
 }
@@ -202,7 +215,10 @@ export class TimeSeriesReadingWriter implements ReadingWriter {
           ).map((d) => d._id),
         );
         const present = await this.readings
-          .find({ eventId: { $in: alreadyMarked } }, { projection: { eventId: 1 }, timeoutMS: timeLeft(deadline) })
+          .find(
+            { eventId: { $in: alreadyMarked } },
+            { projection: { eventId: 1 }, timeoutMS: timeLeft(deadline), readConcern: MAJORITY },
+          )
           .toArray();
         // Inserted by an attempt that failed before marking them: mark them now
         foundUnmarked = present.flatMap((d) => (d.eventId !== undefined && !done.has(d.eventId) ? [d.eventId] : []));

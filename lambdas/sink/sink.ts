@@ -194,7 +194,9 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
     } else if (outcome?.status === 'failed' && outcome.kind === 'permanent') {
       const detail = outcome.error;
       invalid.push(...first.items.map((item) => invalidRecord(item.record, SinkInvalidReason.WriteRejected, detail)));
-      for (const candidate of others) conflicting(candidate, storedReading(first.document));
+      // Not conflicts: the reading they would conflict with was never stored. Parked with the rejection they share
+      // (never written, so they move no state), where a replay after the fix writes them
+      for (const { items } of others) invalid.push(...items.map((item) => rejectedWith(item, first.document, detail)));
     } else {
       // A transient failure decides nothing (was the eventId stored before?): every reading of it is retried
       for (const candidate of candidates) failed.push(...candidate.items);
@@ -271,6 +273,12 @@ const storedReading = ({ _id, deviceId, ts, seq, readings, receivedAt, kafka }: 
 function conflict(item: Valid, holder: StoredReading): Invalid {
   const detail = `eventId ${item.document._id} belongs to ${describeReading(holder)}; this record is ${describeReading(item.document)}`;
   return invalidRecord(item.record, SinkInvalidReason.EventIdConflict, detail, holder);
+}
+
+/** A reading not written because the batch's first reading with its eventId was rejected by MongoDB. */
+function rejectedWith(item: Valid, sibling: ReadingDocument, error: string): Invalid {
+  const detail = `not written: the batch's first reading with eventId ${item.document._id} (${describeReading(sibling)}) was rejected (${error}); this record is ${describeReading(item.document)}`;
+  return invalidRecord(item.record, SinkInvalidReason.WriteRejected, detail);
 }
 
 /**

@@ -75,7 +75,10 @@ const LOG_RETENTION_DAYS = [
  */
 const topicFilter = z
   .string()
-  .max(256, 'must be at most 256 characters (IoT topic size limit)')
+  // Bytes, not zod's .max() (which counts code points): "é" is one code point but two UTF-8 bytes
+  .refine((filter) => Buffer.byteLength(filter, 'utf8') <= 256, {
+    message: 'must be at most 256 bytes in UTF-8 (IoT topic size limit)',
+  })
   .refine((filter) => filter.split('/').length <= 8, { message: 'must have at most 7 "/" (IoT topic limit)' })
   .refine((filter) => !filter.startsWith('$') && !filter.startsWith('/') && !filter.endsWith('/'), {
     message: 'must not start with "$" or "/" nor end with "/"',
@@ -167,7 +170,7 @@ export const PipelineConfigSchema = z
           .default(['sensors/+/telemetry'])
           .meta({
             description:
-              'MQTT topic filters routed into the pipeline, one IoT rule each: exactly one `+` level (the device id), no `#`, at most 256 characters and 7 `/`; the device permissions are split over as many 2,048-character IoT policies as needed, at most the 10 a certificate holds (synth says when more would be needed).',
+              'MQTT topic filters routed into the pipeline, one IoT rule each: exactly one `+` level (the device id), no `#`, at most 256 bytes (UTF-8) and 7 `/`; the device permissions are split over as many 2,048-character IoT policies as needed, at most the 10 a certificate holds (synth says when more would be needed).',
             examples: [['sensors/+/telemetry']],
           }),
         /** IoT rule names are `<prefix>_<n>`; letters, digits and "_" only. @default stackName with "-" → "_" */

@@ -1,4 +1,6 @@
 /** `devices provision | list | revoke`: IoT things with a certificate and the stack's device policy. */
+
+import type { Command } from 'commander';
 import { aws } from '../context';
 import {
   DeviceOptionsError,
@@ -9,16 +11,19 @@ import {
   type RevokedDevice,
   revokeDevice,
   revokePipelineDevices,
+  syncDevicePolicies,
 } from '../devices';
 import { UserError } from '../errors';
 import { fields, table } from '../output';
-import type { CommandGroup } from '../program';
+import type { CommandGroup, CommandKit } from '../program';
 
 /** Where credentials go unless `--out` says otherwise (git-ignored). */
 export const DEFAULT_CREDENTIALS_DIR = 'devices';
 
 export const devicesCommands: CommandGroup = (program, kit) => {
-  const devices = program.command('devices').description('Provision, list and revoke devices (IoT things)');
+  const devices = program
+    .command('devices')
+    .description('Provision, list, revoke devices (IoT things) and sync their device policies');
 
   devices
     .command('provision')
@@ -208,7 +213,63 @@ Examples:
         },
       ),
     );
+  syncPoliciesCommand(devices, kit);
 };
+
+/** `devices sync-policies`: the certificates of provisioned devices brought to the stack's current device policies. */
+function syncPoliciesCommand(devices: Command, kit: CommandKit) {
+  devices
+    .command('sync-policies')
+    .description('Attach the stack’s current device policies to every device’s certificates, detach dropped ones')
+    .option('--dry-run', 'only list what would change')
+    .addHelpText(
+      'after',
+      `
+For each certificate of each thing with the attribute pipeline=<stack>: attaches every device policy the stack has
+now (outputs DevicePolicyName, DevicePolicyName2, …) that it lacks, then detaches every policy named as one of this
+stack's device policies (<stack>-…DevicePolicy…-<suffix>) that the stack no longer has. Other policies stay. Run it
+after a deploy that changed the number of device policies (more or fewer topic filters). Exits 1 if any certificate
+could not be synced; a rerun resumes.
+
+Examples:
+  $ npx telemetry-ops devices sync-policies --dry-run
+  $ npx telemetry-ops devices sync-policies`,
+    )
+    .action(
+      kit.action(async (context, options: { dryRun?: boolean }) => {
+        const { policyNames } = devicePlanFromStackOutputs(await context.stackOutputs());
+        if (policyNames.length === 0)
+          throw new UserError(
+            `Stack ${context.config.stackName} has no DevicePolicyName output: deploy the current version`,
+          );
+        const result = await aws(
+          `sync the device policies of ${context.config.stackName}`,
+          syncDevicePolicies(context.iot(), {
+            pipeline: context.config.stackName,
+            policyNames,
+            dryRun: Boolean(options.dryRun),
+          }),
+        );
+        const verb = options.dryRun ? 'would ' : '';
+        context.out.result(result, (r) =>
+          [
+            ...r.changed.map(
+              (c) =>
+                `${c.thingName} ${c.certificateArn}: ${[
+                  ...(c.attached.length > 0 ? [`${verb}attach ${c.attached.join(', ')}`] : []),
+                  ...(c.detached.length > 0 ? [`${verb}detach ${c.detached.join(', ')}`] : []),
+                ].join('; ')}`,
+            ),
+            `${r.changed.length} certificate(s) ${options.dryRun ? 'to change' : 'changed'}, ${r.inSync} already in sync`,
+          ].join('\n'),
+        );
+        if (result.failures.length > 0)
+          throw new UserError(
+            `devices sync-policies did not finish:\n  - ${result.failures.map((f) => `${f.name}: ${f.error}`).join('\n  - ')}\nRun it again.`,
+          );
+      }),
+    );
+}
 
 function renderRevoked(r: RevokedDevice): string[] {
   return [

@@ -32,4 +32,11 @@ export {
   type RevokePipelineOptions,
   revokePipelineDevices,
 } from './revoke-all';
+export {
+  isStackDevicePolicy,
+  type SyncedCertificate,
+  type SyncedPolicies,
+  type SyncPoliciesOptions,
+  syncDevicePolicies,
+} from './sync-policies';
 export { type DeviceTopic, devicePlanFromStackOutputs, type TopicRoute, topicsForDevice } from './topics';

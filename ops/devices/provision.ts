@@ -139,12 +139,14 @@ export async function provisionDevice(iot: IoTClient, options: ProvisionDeviceOp
     undo.certificate = { arn: certificateArn, id: certificateId };
     for (const policyName of policyNames) {
       step = `AttachPolicy ${policyName}`;
-      await iot.send(new AttachPolicyCommand({ policyName, target: certificateArn }));
-      undo.policies.push(policyName);
+      await attempted(iot.send(new AttachPolicyCommand({ policyName, target: certificateArn })), () =>
+        undo.policies.push(policyName),
+      );
     }
     step = 'AttachThingPrincipal';
-    await iot.send(new AttachThingPrincipalCommand({ thingName: name, principal: certificateArn }));
-    undo.attached = true;
+    await attempted(iot.send(new AttachThingPrincipalCommand({ thingName: name, principal: certificateArn })), () => {
+      undo.attached = true;
+    });
 
     step = 'write credential files';
     const topics = topicsForDevice(name, options.routes ?? []);
@@ -251,6 +253,22 @@ async function assertNoThing(iot: IoTClient, name: string): Promise<void> {
 }
 
 /** What provisioning created so far, and how to remove it again, newest first. */
+/**
+ * Waits for an attach call, and records it for the rollback when it succeeded or may have: a response lost on the
+ * way back (network error, timeout) or a server fault can follow an attach that did take effect, and a certificate
+ * left attached cannot be deleted. Only a refused request (the SDK's `$fault: 'client'`: not found, invalid,
+ * denied, throttled) certainly did nothing. Undoing what did not happen is harmless: see `Undo.run`.
+ */
+async function attempted(call: Promise<unknown>, record: () => void): Promise<void> {
+  try {
+    await call;
+  } catch (error) {
+    if ((error as { $fault?: string }).$fault !== 'client') record();
+    throw error;
+  }
+  record();
+}
+
 class Undo {
   public thing: string | undefined;
   public certificate: { arn: string; id: string } | undefined;
@@ -290,6 +308,8 @@ class Undo {
         await action();
         undone.push(what);
       } catch (error) {
+        // A detach of what an attach with a lost response never attached: nothing to undo
+        if ((error as Error).name === 'ResourceNotFoundException' && what.startsWith('detached')) return;
         leftBehind.push(`${what} (${(error as Error).name}: ${(error as Error).message})`);
       }
     };

@@ -65,7 +65,10 @@ export interface OtherTarget {
 export interface RevokedPipeline {
   readonly devices: readonly RevokedDevice[];
   readonly otherTargets: readonly OtherTarget[];
-  /** Devices that could not be revoked, each with the error that says how to resume. */
+  /**
+   * Devices (by thing name) and other policy targets (by principal ARN) that could not be revoked or freed, each with
+   * the error that says how to resume.
+   */
   readonly failures: ReadonlyArray<{ readonly name: string; readonly error: string }>;
   /** What is still attached to a device policy at the end (must be empty for `cdk destroy`); null without policies. */
   readonly remainingTargets: readonly string[] | null;
@@ -92,7 +95,12 @@ export async function revokePipelineDevices(iot: IoTClient, options: RevokePipel
   const otherTargets: OtherTarget[] = [];
   for (const [target, policies] of await targetsOf(iot, policyNames)) {
     if (kept.has(target)) continue;
-    otherTargets.push(await freeTarget(iot, policies, target, options));
+    // One target that fails (throttled, denied) must not abort the rest nor lose the report of what was revoked
+    try {
+      otherTargets.push(await freeTarget(iot, policies, target, options));
+    } catch (error) {
+      failures.push({ name: target, error: (error as Error).message });
+    }
   }
   return { devices, otherTargets, failures, remainingTargets: [...(await targetsOf(iot, policyNames)).keys()] };
 }
@@ -129,7 +137,8 @@ async function freeTarget(
   return { target, action: 'deleted', detached: policies };
 }
 
-function pipelineThingNames(iot: IoTClient, pipeline: string): Promise<string[]> {
+/** The names of the things tagged `pipeline=<stack>`, every page. */
+export function pipelineThingNames(iot: IoTClient, pipeline: string): Promise<string[]> {
   return collectPages(async (nextToken) => {
     const page = await iot.send(
       new ListThingsCommand({

@@ -73,6 +73,13 @@ export class FakeCollection<T extends Document = Document> implements Collection
    */
   public readonly inserts = new Map<string, number>();
   public calls = 0;
+  /**
+   * Documents inserted by a call that failed its write concern: on the primary, not yet on a majority. A
+   * `readConcern: majority` find does not see them until `replicate()` or a later successful write, a local one does.
+   */
+  public readonly unreplicated = new Set<string>();
+  /** The options of every `find`, in order. */
+  public readonly findOptions: Document[] = [];
   private faults: Fault[] = [];
   private racing?: Document;
   private rejections: { predicate: (doc: Document) => boolean; code: number; errmsg: string }[] = [];
@@ -101,8 +108,17 @@ export class FakeCollection<T extends Document = Document> implements Collection
     return doc ? (clone(doc) as T) : undefined;
   }
 
-  public find(filter: Document, options?: { projection?: Document }) {
-    const found = [...this.candidates(filter)].filter((doc) => matches(doc, filter)).map((doc) => clone(doc));
+  /** The documents a write concern failure left on the primary only reach a majority. */
+  public replicate(): void {
+    this.unreplicated.clear();
+  }
+
+  public find(filter: Document, options?: { projection?: Document; readConcern?: { level: string } }) {
+    this.findOptions.push({ ...options });
+    const majority = options?.readConcern?.level === 'majority';
+    const found = [...this.candidates(filter)]
+      .filter((doc) => matches(doc, filter) && !(majority && this.unreplicated.has(String(doc._id))))
+      .map((doc) => clone(doc));
     const projected = options?.projection
       ? found.map((doc) =>
           Object.fromEntries(
@@ -134,6 +150,7 @@ export class FakeCollection<T extends Document = Document> implements Collection
       upserted: [] as { index: number; _id: unknown }[],
     };
     const writeErrors: WriteErrorType[] = [];
+    const before = new Set(this.docs.keys());
     for (let index = 0; index < Math.min(limit, operations.length); index++) {
       const error = this.apply(operations[index] as Document, index, stats);
       if (error) {
@@ -143,6 +160,7 @@ export class FakeCollection<T extends Document = Document> implements Collection
     }
     if (fault?.kind === 'network') throw new MongoNetworkError('connection 3 to 10.0.0.12:27017 closed');
     if (fault?.kind === 'writeConcern') {
+      for (const id of this.docs.keys()) if (!before.has(id)) this.unreplicated.add(id);
       const result = new BulkWriteResult(
         {
           ok: 1,
@@ -170,6 +188,8 @@ export class FakeCollection<T extends Document = Document> implements Collection
       const first = writeErrors[0] as WriteErrorType;
       throw new MongoBulkWriteError({ message: first.errmsg ?? 'write error', code: first.code, writeErrors }, result);
     }
+    // A majority-acknowledged write also commits everything the primary applied before it
+    this.replicate();
     return new BulkWriteResult(
       { ok: 1, ...stats, insertedIds: [], writeErrors: [], writeConcernErrors: [] } as never,
       ordered,

@@ -32,25 +32,26 @@ import { TestBroker } from './simulate/mqtt-broker';
 const cloudFormation = mockClient(CloudFormationClient);
 const ENDPOINT = 'abc123-ats.iot.eu-west-1.amazonaws.com';
 
-beforeEach(() => {
-  iotMock.reset();
-  cloudFormation.reset();
+/** The deployed stack, with these outputs. */
+const givenStackOutputs = (outputs: Record<string, string>) =>
   cloudFormation.on(DescribeStacksCommand).resolves({
     Stacks: [
       {
         StackName: 'TelemetryPipeline-dev',
         CreationTime: new Date(),
         StackStatus: 'CREATE_COMPLETE',
-        Outputs: [
-          { OutputKey: 'DevicePolicyName', OutputValue: 'TelemetryPipeline-dev-DevicePolicy' },
-          { OutputKey: 'DeviceTopic1', OutputValue: 'sensors/<thingName>/telemetry' },
-          {
-            OutputKey: 'BasicIngestTopic1',
-            OutputValue: '$aws/rules/TelemetryPipeline_dev_1/sensors/<thingName>/telemetry',
-          },
-        ],
+        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
       },
     ],
+  });
+
+beforeEach(() => {
+  iotMock.reset();
+  cloudFormation.reset();
+  givenStackOutputs({
+    DevicePolicyName: 'TelemetryPipeline-dev-DevicePolicy',
+    DeviceTopic1: 'sensors/<thingName>/telemetry',
+    BasicIngestTopic1: '$aws/rules/TelemetryPipeline_dev_1/sensors/<thingName>/telemetry',
   });
 });
 
@@ -201,6 +202,32 @@ describe('devices', () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('still attached to TelemetryPipeline-dev-DevicePolicy');
+  });
+
+  it('sync-policies attaches a device policy the stack added since the device was provisioned (dry run first)', async () => {
+    // Given the stack now splits the device permissions over two policies, and sensor-0001 holds only the first
+    const [first, second] = [
+      'TelemetryPipeline-dev-DevicePolicy',
+      'TelemetryPipeline-dev-IngestDevicePolicy2A1B2C3D4-XYZ123',
+    ];
+    givenStackOutputs({ DevicePolicyName: first, DevicePolicyName2: second });
+    const cert = 'arn:aws:iot:eu-west-1:123456789012:cert/abcd';
+    iotMock.on(ListThingsCommand).resolves({ things: [{ thingName: 'sensor-0001' }] });
+    iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [cert] });
+    iotMock.on(ListAttachedPoliciesCommand).resolves({ policies: [{ policyName: first }] });
+    iotMock.on(AttachPolicyCommand).resolves({});
+
+    // When sync-policies runs with --dry-run, then without
+    const dry = await cli(['devices', 'sync-policies', '--dry-run'], { clients: { iot: iot() } });
+    expect(dry.stdout).toContain(`sensor-0001 ${cert}: would attach ${second}`);
+    expect(iotMock.commandCalls(AttachPolicyCommand)).toHaveLength(0);
+    const result = await cli(['devices', 'sync-policies'], { clients: { iot: iot() } });
+
+    // Then the second policy is attached to the certificate
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`sensor-0001 ${cert}: attach ${second}`);
+    expect(result.stdout).toContain('1 certificate(s) changed, 0 already in sync');
+    expect(iotMock.commandCalls(AttachPolicyCommand)[0]?.args[0].input).toEqual({ policyName: second, target: cert });
   });
 
   it('takes a device name or --all, never both or neither', async () => {

@@ -326,6 +326,25 @@ describe('sink: transient failures are retried, exactly the right records', () =
     expect(readings.docs.size).toBe(3);
   });
 
+  it('time-series: a reading a write concern failure left on the primary alone is not acknowledged as stored', async () => {
+    // Given a time-series insert applied on the primary that failed its write concern (a majority may never have it)
+    const marks = new FakeCollection<ReadingIdDocument>();
+    const records = batch(2);
+    readings.failNext({ kind: 'writeConcern' });
+    expect((await run(records, { writer: 'timeseries', marks })).batchItemFailures).toHaveLength(2);
+    const onPrimaryOnly = [...readings.unreplicated];
+    expect(onPrimaryOnly).toHaveLength(2);
+
+    // When the batch is retried
+    await run(records, { writer: 'timeseries', marks });
+
+    // Then "already stored" rests on a majority read (a local read sees what a rollback can take away), so both are
+    // written again rather than acknowledged on the primary's word
+    expect(readings.findOptions.length).toBeGreaterThan(0);
+    for (const options of readings.findOptions) expect(options).toMatchObject({ readConcern: { level: 'majority' } });
+    for (const id of onPrimaryOnly) expect(readings.inserts.get(id)).toBe(2);
+  });
+
   it('a concurrent first insert of a device state that loses the race is retried, not counted stale', async () => {
     const newer = kafkaRecord(envelope('sensor-5', devicePayload({ seq: 9, ts: NOW - 100 })), { offset: 0 });
     // Another writer creates sensor-5's state with an older reading between our filter match and our insert
@@ -417,6 +436,35 @@ describe('sink: an eventId that names another reading is a conflict, never a dup
     ]);
     expect(devices.get('sensor-a')?.ts).toEqual(new Date(NOW - 5_000));
     expect(metrics.single(SinkMetric.Conflicts)).toBe(1);
+  });
+
+  it('a UUID reused in one batch whose first reading MongoDB rejects: the other is rejected with it, not a conflict', async () => {
+    // Given the first reading of the eventId fails MongoDB's validation, permanently
+    readings.reject((doc) => (doc.ts as Date).getTime() === NOW - 5_000);
+    const first = kafkaRecord(unsequenced('sensor-a', NOW - 5_000, id), { offset: 0 });
+    const sibling = kafkaRecord(unsequenced('sensor-a', NOW - 1_000, id), { offset: 1 });
+
+    // When both arrive in one batch
+    const response = await run([first, sibling]);
+
+    // Then both are parked as write_rejected, the sibling naming the rejected reading, not "belongs to" a reading
+    // stored nowhere; nothing is stored and no state moves
+    expect(response.batchItemFailures).toEqual([]);
+    const parked = quarantined.all();
+    expect(parked.map((q) => [q._id, q.reason])).toEqual([
+      ['telemetry.readings.v1-0@0', 'write_rejected'],
+      ['telemetry.readings.v1-0@1', 'write_rejected'],
+    ]);
+    expect(parked[1]?.error).toMatch(
+      new RegExp(
+        `first reading with eventId ${id} \\(sensor-a ts ${new Date(NOW - 5_000).toISOString()}.*was rejected`,
+      ),
+    );
+    expect(parked[1]?.error).not.toMatch(/belongs to/);
+    expect(parked[1]?.conflictsWith).toBeUndefined();
+    expect(metrics.single(SinkMetric.Conflicts)).toBe(0);
+    expect(readings.all()).toEqual([]);
+    expect(devices.get('sensor-a')).toBeUndefined();
   });
 
   it('a replay (same reading, new receive time and trace) is still a duplicate', async () => {

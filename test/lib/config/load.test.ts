@@ -40,6 +40,25 @@ describe('pipeline configuration', () => {
     expect(parseConfig(minimal).kafka.compression).toBe('none');
   });
 
+  it('measures a topic filter in UTF-8 bytes, as IoT does, not in characters', () => {
+    // "AWS IoT Core message broker and protocol limits and quotas"
+    // (https://docs.aws.amazon.com/general/latest/gr/iot-core.html): a topic is at most 256 bytes (UTF-8)
+    const filter = `${'é'.repeat(126)}/+/t`; // 130 characters, 256 bytes
+    const tooLong = `${'é'.repeat(127)}/+/t`; // 131 characters, 258 bytes
+    const problems = (topicFilter: string) => {
+      try {
+        parseConfig({ ...minimal, iot: { topicFilters: [topicFilter] } });
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(problems(filter)).not.toContain('256 bytes');
+    expect(problems(tooLong)).toContain(
+      'iot.topicFilters[0]: must be at most 256 bytes in UTF-8 (IoT topic size limit)',
+    );
+  });
+
   it('lists every problem at once, each with its path, what is wrong and a good example', () => {
     const bad = {
       stackName: '1-bad name',

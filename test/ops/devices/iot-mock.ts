@@ -1,5 +1,10 @@
 /** aws-sdk-client-mock for the IoT client, and the calls it saw as `[command, input]` pairs in order. */
-import { IoTClient, ResourceNotFoundException } from '@aws-sdk/client-iot';
+import {
+  IoTClient,
+  ListThingPrincipalsCommand,
+  ListThingsCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
 
 export const iotMock = mockClient(IoTClient);
@@ -32,3 +37,15 @@ export const notFound = (message = 'The specified resource does not exist') =>
 
 export const REGION_ARN = 'arn:aws:iot:eu-west-1:123456789012';
 export const certArn = (id: string) => `${REGION_ARN}:cert/${id}`;
+
+/** Things tagged with the pipeline, one ListThings page each, with their principals. */
+export function givenPipelineThings(principals: Record<string, string[]>): void {
+  const names = Object.keys(principals);
+  names.forEach((thingName, page) => {
+    const next = page + 1 < names.length ? { nextToken: `p${page + 2}` } : {};
+    iotMock
+      .on(ListThingsCommand, { nextToken: page === 0 ? undefined : `p${page + 1}` })
+      .resolves({ things: [{ thingName }], ...next });
+    iotMock.on(ListThingPrincipalsCommand, { thingName }).resolves({ principals: principals[thingName] ?? [] });
+  });
+}

@@ -138,6 +138,38 @@ describe('provisionDevice', () => {
     ]);
   });
 
+  it('detaches a policy whose attach response was lost, since the attach may have taken effect', async () => {
+    // Given the response to attaching the second policy is lost (the connection drops after IoT applied it)
+    const lost = Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET' });
+    iotMock.on(AttachPolicyCommand, { policyName: POLICY2 }).rejects(lost);
+
+    // When the device is provisioned
+    const error = await provisionDevice(iot(), options({ policyNames: [POLICY, POLICY2] })).catch((e: unknown) => e);
+
+    // Then the rollback detaches both policies, so the certificate can be deleted
+    expect(error).toMatchObject({ step: `AttachPolicy ${POLICY2}`, leftBehind: [] });
+    expect(sentCommands().filter(([name]) => name === 'DetachPolicy')).toEqual([
+      ['DetachPolicy', { policyName: POLICY, target: certArn(CERT_ID) }],
+      ['DetachPolicy', { policyName: POLICY2, target: certArn(CERT_ID) }],
+    ]);
+  });
+
+  it('counts a detach of what was never attached as nothing to undo, not as left behind', async () => {
+    // Given attaching the certificate to the thing fails with a server fault that did not attach it
+    iotMock.on(AttachThingPrincipalCommand).rejects(awsError(InternalFailureException, 'try later'));
+    iotMock.on(DetachThingPrincipalCommand).rejects(notFound());
+
+    const error = (await provisionDevice(iot(), options()).catch((e: unknown) => e)) as ProvisioningError;
+
+    // Then the rollback still deletes everything, and reports nothing left behind
+    expect(error.leftBehind).toEqual([]);
+    expect(error.undone).toEqual([
+      'detached policy TelemetryPipeline-dev-IngestDevicePolicy-ABC123',
+      `deleted certificate ${CERT_ID}`,
+      'deleted thing sensor-0042',
+    ]);
+  });
+
   it('records every policy in device.json', async () => {
     await provisionDevice(iot(), options({ policyNames: [POLICY, POLICY2] }));
     const metadata = JSON.parse(readFileSync(join(outDir, 'sensor-0042', 'device.json'), 'utf8')) as DeviceMetadata;
@@ -237,9 +269,11 @@ describe('provisionDevice', () => {
     expect(error).toBeInstanceOf(ProvisioningError);
     expect(error).toMatchObject({ name: 'ProvisioningError', step: 'AttachThingPrincipal', leftBehind: [] });
     expect((error as Error).message).toMatch(
-      /Provisioning device "sensor-0042" failed at AttachThingPrincipal: InternalFailureException: try later\..*Undone: detached policy .*; deleted certificate .*; deleted thing sensor-0042\. Nothing was left behind\./s,
+      /Provisioning device "sensor-0042" failed at AttachThingPrincipal: InternalFailureException: try later\..*Undone: detached certificate .* from thing sensor-0042; detached policy .*; deleted certificate .*; deleted thing sensor-0042\. Nothing was left behind\./s,
     );
     expect(sentCommands().slice(6)).toEqual([
+      // A server fault may follow an attach that took effect: detached too
+      ['DetachThingPrincipal', { thingName: 'sensor-0042', principal: certArn(CERT_ID) }],
       ['DetachPolicy', { policyName: 'TelemetryPipeline-dev-IngestDevicePolicy-ABC123', target: certArn(CERT_ID) }],
       ['UpdateCertificate', { certificateId: CERT_ID, newStatus: 'INACTIVE' }],
       ['DeleteCertificate', { certificateId: CERT_ID }],
@@ -295,6 +329,7 @@ describe('provisionDevice', () => {
       `deleted certificate ${CERT_ID} (UnauthorizedException: no iot:DeleteCertificate)`,
     ]);
     expect(error.undone).toEqual([
+      `detached certificate ${CERT_ID} from thing sensor-0042`,
       'detached policy TelemetryPipeline-dev-IngestDevicePolicy-ABC123',
       'deleted thing sensor-0042',
     ]);

@@ -10,14 +10,12 @@ import {
   ListAttachedPoliciesCommand,
   ListPrincipalThingsCommand,
   ListTargetsForPolicyCommand,
-  ListThingPrincipalsCommand,
-  ListThingsCommand,
   ThrottlingException,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { revokePipelineDevices } from '../../../ops/devices';
-import { awsError, certArn, iot, iotMock, sentCommands } from './iot-mock';
+import { awsError, certArn, givenPipelineThings, iot, iotMock, sentCommands } from './iot-mock';
 
 const POLICY = 'TelemetryPipeline-dev-DevicePolicy';
 const FLEET_POLICY = 'FleetProvisioningDevicePolicy';
@@ -29,16 +27,7 @@ let policyTargets: string[];
 beforeEach(() => {
   iotMock.reset();
   policyTargets = [A, B, ORPHAN, FOREIGN];
-  iotMock
-    .on(ListThingsCommand, { nextToken: undefined })
-    .resolves({ things: [{ thingName: 'sensor-1' }], nextToken: 'p2' })
-    .on(ListThingsCommand, { nextToken: 'p2' })
-    .resolves({ things: [{ thingName: 'sensor-2' }] });
-  iotMock
-    .on(ListThingPrincipalsCommand, { thingName: 'sensor-1' })
-    .resolves({ principals: [A] })
-    .on(ListThingPrincipalsCommand, { thingName: 'sensor-2' })
-    .resolves({ principals: [B] });
+  givenPipelineThings({ 'sensor-1': [A], 'sensor-2': [B] });
   iotMock
     .on(ListPrincipalThingsCommand, { principal: A })
     .resolves({ things: ['sensor-1'] })
@@ -173,6 +162,26 @@ describe('revokePipelineDevices', () => {
     // sensor-1's certificate is left for the rerun: it belongs to a pipeline thing, so it is not treated as an orphan
     expect(sentCommands()).not.toContainEqual(['DetachPolicy', { policyName: POLICY, target: A }]);
     expect(result.remainingTargets).toEqual([A]);
+  });
+
+  it('goes on past a policy target that fails, keeping the report of the devices already revoked', async () => {
+    // Given detaching the policy from the orphan certificate is throttled
+    iotMock.on(DetachPolicyCommand, { target: ORPHAN }).rejects(awsError(ThrottlingException, 'Rate exceeded'));
+
+    // When every device of the pipeline is revoked
+    const result = await revokePipelineDevices(iot(), {
+      pipeline: 'TelemetryPipeline-dev',
+      policyNames: [POLICY],
+      retry: { delayMs: 0 },
+    });
+
+    // Then both devices are still reported revoked, the other target is freed, and the orphan is a failure
+    expect(result.devices.map((d) => d.thingName)).toEqual(['sensor-1', 'sensor-2']);
+    expect(result.otherTargets).toEqual([
+      { target: FOREIGN, action: 'detached', detached: [POLICY], heldBy: ['hand-made-thing'] },
+    ]);
+    expect(result.failures).toEqual([{ name: ORPHAN, error: expect.stringContaining('Rate exceeded') }]);
+    expect(result.remainingTargets).toEqual([ORPHAN]);
   });
 
   it('revokes the tagged things only when the policy name is unknown (stack outputs gone)', async () => {
