@@ -12,7 +12,7 @@
  * optional, and so is `traceId`: a reading published over HTTPS has none.
  */
 import * as z from 'zod';
-import { compileAcceptor } from './schema-acceptor';
+import { compileAcceptor, countColons } from './schema-acceptor';
 
 export const ENVELOPE_SCHEMA_VERSION = 1;
 
@@ -262,6 +262,13 @@ export function parseEnvelope(text: string, maxBytes: number = DEFAULT_MAX_MESSA
   // Valid path: one walk (the compiled schema), then the duplicate-name count it makes possible. What it refuses
   // goes through the full checks below in their order, so reasons and details are zod's and the scan's as before.
   if (acceptsEnvelope(value)) {
+    // Without a backslash, every string's text is its value (no escapes) and no escaped surrogate can hide in it:
+    // the text's colons are one per member plus those the acceptor counted in the strings, unless a name repeats
+    // (JSON.parse dropped a member, not its colon). With one, the tokenizing count and the surrogate walk decide.
+    if (text.indexOf('\\') < 0) {
+      if (countColons(text) !== acceptsEnvelope.members() + acceptsEnvelope.colons()) return duplicateKey(text);
+      return { ok: true, envelope: value as TelemetryEnvelope };
+    }
     if (countMembers(text) !== acceptsEnvelope.members()) return duplicateKey(text);
     if (SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) return escapedLoneSurrogate();
     return { ok: true, envelope: value as TelemetryEnvelope };

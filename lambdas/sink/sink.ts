@@ -47,6 +47,9 @@ export const SinkInvalidReason = {
   EventIdConflict: 'event_id_conflict',
 } as const;
 
+/** The other candidates of an eventId when there is only one (the usual case): shared, never written to. */
+const NONE: readonly Candidate[] = [];
+
 /** Freshness values recorded per invocation at most (EMF keeps up to 100 values per metric). */
 const MAX_FRESHNESS_SAMPLES = 100;
 
@@ -61,9 +64,9 @@ export interface SinkDeps {
   readonly now?: () => number;
 }
 
+/** A record as delivered; its topic, partition and offset are what a batch item failure names. */
 interface Decoded {
   readonly record: KafkaEventRecord;
-  readonly source: RecordSource;
 }
 
 interface Valid extends Decoded {
@@ -80,6 +83,8 @@ interface Candidate {
 type Candidates = [Candidate, ...Candidate[]];
 
 interface Invalid extends Decoded {
+  /** Where it came from, as the quarantine stores it (built for invalid records only: valid ones need none). */
+  readonly source: RecordSource;
   readonly reason: string;
   readonly detail: string;
   /** `event_id_conflict`: the reading that holds the eventId. */
@@ -87,32 +92,37 @@ interface Invalid extends Decoded {
 }
 
 /** Invalid records are rare: built by a module-level function, not a closure created for every record. */
-function invalidRecord(record: KafkaEventRecord, source: RecordSource, reason: string, detail: string): Invalid {
-  return { record, source, reason, detail };
-}
-
-function decode(record: KafkaEventRecord, maxBytes: number, now: Date): Valid | Invalid {
+function invalidRecord(
+  record: KafkaEventRecord,
+  reason: string,
+  detail: string,
+  conflictsWith?: StoredReading,
+): Invalid {
   const source: RecordSource = {
     topic: record.topic,
     partition: record.partition,
     offset: record.offset,
     timestamp: record.timestamp,
   };
+  return conflictsWith ? { record, source, reason, detail, conflictsWith } : { record, source, reason, detail };
+}
+
+function decode(record: KafkaEventRecord, maxBytes: number, now: Date): Valid | Invalid {
   if (typeof record.value !== 'string') {
-    return invalidRecord(record, source, SinkInvalidReason.MissingValue, 'record has no value (tombstone?)');
+    return invalidRecord(record, SinkInvalidReason.MissingValue, 'record has no value (tombstone?)');
   }
   if (record.value.length > Math.ceil((maxBytes * 4) / 3) + 4) {
-    return invalidRecord(record, source, InvalidReason.TooLarge, `value exceeds the ${maxBytes}-byte limit`);
+    return invalidRecord(record, InvalidReason.TooLarge, `value exceeds the ${maxBytes}-byte limit`);
   }
   const bytes = decodeBase64(record.value);
-  if (!bytes) return invalidRecord(record, source, SinkInvalidReason.BadBase64, 'value is not valid base64');
+  if (!bytes) return invalidRecord(record, SinkInvalidReason.BadBase64, 'value is not valid base64');
   // Validated first (simdutf, what TextDecoder's fatal mode rejects: overlong forms, surrogates, beyond U+10FFFF),
   // then decoded as it is: Buffer's UTF-8 decoding keeps a leading byte order mark, so the envelope's one rule (not
   // JSON) applies here as in the forwarder instead of a decoder silently dropping it
-  if (!isUtf8(bytes)) return invalidRecord(record, source, SinkInvalidReason.NotUtf8, 'value is not valid UTF-8');
+  if (!isUtf8(bytes)) return invalidRecord(record, SinkInvalidReason.NotUtf8, 'value is not valid UTF-8');
   const parsed = parseEnvelope(bytes.toString('utf8'), maxBytes);
-  if (!parsed.ok) return invalidRecord(record, source, parsed.reason, parsed.detail);
-  return { record, source, document: readingDocument(parsed.envelope, source, now) };
+  if (!parsed.ok) return invalidRecord(record, parsed.reason, parsed.detail);
+  return { record, document: readingDocument(parsed.envelope, record, now) };
 }
 
 /** Handles one Kafka batch. Never throws for a record's sake; infrastructure failures become batch item failures. */
@@ -142,11 +152,16 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
   }
   const documents = [...byEventId.values()].map(([first]) => first.document);
   const outcomes = await deps.readings.write(documents, deps.deadline);
-  const outcomeOf = new Map(documents.map((document, i) => [document._id, outcomes[i] as WriteOutcome]));
+  // Loops, not `new Map(documents.map(…))` or destructuring with a rest: no tuple or array per record
+  const outcomeOf = new Map<string, WriteOutcome>();
+  for (let i = 0; i < documents.length; i++)
+    outcomeOf.set((documents[i] as ReadingDocument)._id, outcomes[i] as WriteOutcome);
   const existing = await storedDuplicates(documents, outcomeOf, deps);
 
   const failed: Decoded[] = [];
   const stored: Valid[] = [];
+  /** Stored by this batch's write (not duplicates): what freshness is sampled from. */
+  const fresh: Valid[] = [];
   const missing: string[] = [];
   let conflicts = 0;
   const conflicting = ({ items }: Candidate, holder: StoredReading) => {
@@ -155,7 +170,8 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
   };
   for (const [eventId, candidates] of byEventId) {
     const outcome = outcomeOf.get(eventId);
-    const [first, ...others] = candidates;
+    const first = candidates[0];
+    const others = candidates.length > 1 ? candidates.slice(1) : NONE;
     if (outcome?.status === 'duplicate') {
       const holder = existing.readings.get(eventId);
       // "Already stored" with no stored reading to show (a time-series mark outliving its reading, a document deleted
@@ -170,11 +186,14 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
         else conflicting(candidate, holder);
       }
     } else if (outcome?.status === 'written') {
-      stored.push(...first.items);
+      for (const item of first.items) {
+        stored.push(item);
+        fresh.push(item);
+      }
       for (const candidate of others) conflicting(candidate, storedReading(first.document));
     } else if (outcome?.status === 'failed' && outcome.kind === 'permanent') {
       const detail = outcome.error;
-      invalid.push(...first.items.map((item) => ({ ...item, reason: SinkInvalidReason.WriteRejected, detail })));
+      invalid.push(...first.items.map((item) => invalidRecord(item.record, SinkInvalidReason.WriteRejected, detail)));
       // Not conflicts: the reading they would conflict with was never stored. Parked with the rejection they share
       // (never written, so they move no state), where a replay after the fix writes them
       for (const { items } of others) invalid.push(...items.map((item) => rejectedWith(item, first.document, detail)));
@@ -197,7 +216,7 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
   deps.metrics.addMetric(SinkMetric.Invalid, MetricUnit.Count, invalid.length - parked.failed.length);
   deps.metrics.addMetric(SinkMetric.Conflicts, MetricUnit.Count, conflicts);
   deps.metrics.addMetric(SinkMetric.Failed, MetricUnit.Count, failed.length);
-  recordFreshness(stored, outcomeOf, deps, now());
+  recordFreshness(fresh, deps, now());
 
   const errors = [...new Set(outcomes.filter((o) => o.status === 'failed').map((o) => ('error' in o ? o.error : '')))];
   if (failed.length > 0) {
@@ -228,12 +247,12 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
   const seen = new Set<string>();
   const batchItemFailures = failed
     .filter((item) => {
-      const id = sourceId(item.source);
+      const id = sourceId(item.record);
       if (seen.has(id)) return false;
       seen.add(id);
       return true;
     })
-    .map((item) => failureOf(item.source));
+    .map((item) => failureOf(item.record));
   return { batchItemFailures };
 }
 
@@ -252,21 +271,14 @@ const storedReading = ({ _id, deviceId, ts, seq, readings, receivedAt, kafka }: 
 });
 
 function conflict(item: Valid, holder: StoredReading): Invalid {
-  return {
-    ...item,
-    reason: SinkInvalidReason.EventIdConflict,
-    detail: `eventId ${item.document._id} belongs to ${describeReading(holder)}; this record is ${describeReading(item.document)}`,
-    conflictsWith: holder,
-  };
+  const detail = `eventId ${item.document._id} belongs to ${describeReading(holder)}; this record is ${describeReading(item.document)}`;
+  return invalidRecord(item.record, SinkInvalidReason.EventIdConflict, detail, holder);
 }
 
 /** A reading not written because the batch's first reading with its eventId was rejected by MongoDB. */
 function rejectedWith(item: Valid, sibling: ReadingDocument, error: string): Invalid {
-  return {
-    ...item,
-    reason: SinkInvalidReason.WriteRejected,
-    detail: `not written: the batch's first reading with eventId ${item.document._id} (${describeReading(sibling)}) was rejected (${error}); this record is ${describeReading(item.document)}`,
-  };
+  const detail = `not written: the batch's first reading with eventId ${item.document._id} (${describeReading(sibling)}) was rejected (${error}); this record is ${describeReading(item.document)}`;
+  return invalidRecord(item.record, SinkInvalidReason.WriteRejected, detail);
 }
 
 /**
@@ -379,13 +391,7 @@ async function quarantine(items: readonly Invalid[], deps: SinkDeps, now: Date):
 }
 
 /** Freshness of newly written readings: now − device time, now − IoT receive time (sampled). */
-function recordFreshness(
-  stored: readonly Valid[],
-  outcomeOf: Map<string, WriteOutcome>,
-  deps: SinkDeps,
-  at: number,
-): void {
-  const fresh = stored.filter((item) => outcomeOf.get(item.document._id)?.status === 'written');
+function recordFreshness(fresh: readonly Valid[], deps: SinkDeps, at: number): void {
   const step = Math.max(1, Math.ceil(fresh.length / MAX_FRESHNESS_SAMPLES));
   for (let i = 0; i < fresh.length; i += step) {
     const { document } = fresh[i] as Valid;

@@ -97,6 +97,33 @@ describe('parseEnvelope', () => {
   });
 
   it.each([
+    ['without an escape', ''],
+    ['with an escape elsewhere', '\\/'],
+  ])('tells colons inside strings from members, %s: accepted, and a repeated name still caught', (_name, escaped) => {
+    // Given an envelope whose strings carry colons (a thing name may contain `:`), once as it is and once with a
+    // repeated name whose value and name-like text carry colons too
+    const input = {
+      ...valid(),
+      deviceId: 'a:b::c',
+      clientId: ':::',
+      sourceTopic: `sensors/a:b${escaped}::c/telemetry`,
+    };
+    const text = JSON.stringify(input).replace('\\\\/', '\\/');
+    const duplicated = text.replace('"clientId":', '"clientId":"x:y:z","clientId":');
+    const colonsOnly = text.replace('"clientId":":::"', '"clientId":"::::"');
+    // When they are parsed
+    const results = [parseEnvelope(text), parseEnvelope(duplicated), parseEnvelope(colonsOnly)];
+    // Then the first and last are valid (a colon more inside a string is no member), the repeated name is caught
+    expect(results[0]).toMatchObject({ ok: true, envelope: { deviceId: 'a:b::c', clientId: ':::' } });
+    expect(results[1]).toMatchObject({
+      ok: false,
+      reason: InvalidReason.DuplicateKey,
+      detail: 'duplicate key "clientId"',
+    });
+    expect(results[2]).toMatchObject({ ok: true, envelope: { clientId: '::::' } });
+  });
+
+  it.each([
     ['traceId', '"traceId":"\\ud800"'],
     ['sourceTopic', '"sourceTopic":"sensors/\\udc00/telemetry"'],
     ['clientId, a high surrogate before a plain character', '"clientId":"\\uD83Dx"'],
