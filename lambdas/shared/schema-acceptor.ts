@@ -42,6 +42,13 @@ export interface AcceptorOptions {
 }
 
 /** Thrown at load when the schema uses a construct the acceptor does not model. */
+/** Code points of a string as zod counts them: a surrogate pair is one, a lone surrogate one. */
+function codePointLength(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
 export class UnsupportedSchemaError extends Error {
   public override readonly name = 'UnsupportedSchemaError';
 }
@@ -218,8 +225,14 @@ export function compileAcceptor(schema: z.ZodType, options: AcceptorOptions = {}
         if (matcher) return `if (!${ref(matcher)}(${value})) return -1;`;
         return `if (!${ref(pattern)}.test(${value})) return -1;`;
       }
-      case 'min_length':
-        return `if (${value}.length < ${ref(requireNumber(check.minimum, path))}) return -1;`;
+      case 'min_length': {
+        // zod counts a string's length in code points (a surrogate pair is one), UTF-16 units only above that: with a
+        // minimum of 0 or 1 the two agree (a non-empty string has a code point), above it only code points do
+        const minimum = requireNumber(check.minimum, path);
+        if (minimum <= 1) return `if (${value}.length < ${ref(minimum)}) return -1;`;
+        return `if (${ref(codePointLength)}(${value}) < ${ref(minimum)}) return -1;`;
+      }
+      // At most as many code points as UTF-16 units: a maximum on units refuses no more than zod's, only earlier
       case 'max_length':
         return `if (${value}.length > ${ref(requireNumber(check.maximum, path))}) return -1;`;
       case 'number_format':

@@ -200,6 +200,18 @@ describe('compileAcceptor on the envelope schema', () => {
     expect(JSON.parse(output)).toEqual([true, false]);
   });
 
+  it('counts a minimum length in code points as zod does: never accepts an astral string zod finds too short', () => {
+    // Given a string bounded in length, where UTF-16 units and code points differ for astral characters
+    const schema = z.strictObject({ a: z.string().min(2).max(3) });
+    const accept = compileAcceptor(schema);
+    const texts = ['😀', 'a', 'ab', '😀😀', 'a😀', '😀a😀', '\ud800', '\ud800\udc00', 'abcd', '😀😀😀😀'];
+    // When both judge each, Then the acceptor accepts nothing zod refuses (it may refuse more: a fast path only)
+    const looser = texts.filter((a) => accept({ a }) && !schema.safeParse({ a }).success);
+    expect(looser).toEqual([]);
+    // And it accepts what zod accepts within the UTF-16 bound (the fast path is used at all)
+    expect(accept({ a: 'a😀' }) && accept({ a: 'ab' })).toBe(true);
+  });
+
   it('refuses to compile what it does not model, rather than checking less than zod', () => {
     const cases: [string, z.ZodType][] = [
       ['a stripping object', z.object({ a: z.string() })],
