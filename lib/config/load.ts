@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { configExamples } from './reference';
-import { CONFIG_EXAMPLES, type PipelineConfig, PipelineConfigSchema } from './schema';
+import { type PipelineConfig, PipelineConfigSchema } from './schema';
 
 /** A configuration that failed validation; the message lists every problem. */
 export class ConfigValidationError extends Error {
@@ -16,14 +16,14 @@ const displayPath = (path: readonly PropertyKey[]) =>
   path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i > 0 ? '.' : ''}${String(key)}`)).join('') ||
   '(root)';
 
-/** The schema's own examples (`.meta()`), read once; CONFIG_EXAMPLES covers fields that have none yet. */
+/** The schema's own examples (`.meta()`; a test requires one on every field), read once. */
 let schemaExamples: Readonly<Record<string, string>> | undefined;
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const message = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message;
   schemaExamples ??= configExamples(PipelineConfigSchema);
   const path = examplePath(issue.path);
-  const example = schemaExamples[path] ?? CONFIG_EXAMPLES[path];
+  const example = schemaExamples[path];
   return `  - ${displayPath(issue.path)}: ${message}${example ? ` (e.g. ${example})` : ''}`;
 }
 
