@@ -2,8 +2,8 @@
  * `telemetry-ops` entry: wires the real process (argv, stdout/stderr, environment, Ctrl-C) to the CLI. No logic
  * lives here.
  */
-import { COMMAND_GROUPS } from '../ops/cli';
 import { runCli } from '../ops/program';
+import { COMMAND_GROUPS } from './commands';
 
 const abort = new AbortController();
 process.once('SIGINT', () => abort.abort());

@@ -1,21 +1,10 @@
-/** The command groups of `telemetry-ops`, in the order `--help` lists them. */
-import { dashboardCommand } from './commands/dashboard';
-import { devicesCommands } from './commands/devices';
-import { failuresCommands } from './commands/failures';
-import { kafkaCommands } from './commands/kafka';
-import { localCommand } from './commands/local';
-import { simulateCommand } from './commands/simulate';
-import { statusCommand } from './commands/status';
-import { verifyCommand } from './commands/verify';
-import type { CommandGroup } from './program';
-
-export const COMMAND_GROUPS: readonly CommandGroup[] = [
-  statusCommand,
-  verifyCommand,
-  failuresCommands,
-  kafkaCommands,
-  devicesCommands,
-  simulateCommand,
-  localCommand,
-  dashboardCommand,
-];
+/**
+ * The operator's command groups: those that talk to a deployed pipeline. The tools that run it on this machine
+ * (`simulate`, `local`, in tools/) join them in bin/commands.ts; nothing in ops/ imports them.
+ */
+export { dashboardCommand } from './commands/dashboard';
+export { devicesCommands } from './commands/devices';
+export { failuresCommands } from './commands/failures';
+export { kafkaCommands } from './commands/kafka';
+export { statusCommand } from './commands/status';
+export { verifyCommand } from './commands/verify';

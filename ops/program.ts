@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import packageJson from '../package.json';
-import { type AwsClients, type ContextOptions, OpsContext } from './context';
+import type { AwsClients, ContextOptions, OpsContext } from './context';
 import { isUserError } from './errors';
 import { type Io, Output } from './output';
 
@@ -69,6 +69,9 @@ export function buildProgram(deps: CliDependencies, groups: readonly CommandGrou
           ...(globals.region ? { region: globals.region } : {}),
           ...(deps.configDir ? { configDir: deps.configDir } : {}),
         };
+        // The context (AWS SDK clients, kafkajs, the MongoDB driver, the config loader) loads only when an action runs:
+        // `--help` and a mistyped option never pay for it.
+        const { OpsContext } = await import('./context');
         const context = new OpsContext(
           options,
           new Output(deps.io, Boolean(globals.json)),

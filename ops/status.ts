@@ -6,7 +6,8 @@
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { PIPELINE_DIMENSION } from '../lambdas/shared/observability';
 import { SinkMetric } from '../lambdas/sink/metrics';
-import { aws, type OpsContext } from './context';
+import { aws } from './aws-errors';
+import type { OpsContext } from './context';
 import { isUserError } from './errors';
 import { failureSource, sinkDeadLetterTopic } from './failures/sources';
 import { type QueueDepth, queueDepth } from './failures/sqs';

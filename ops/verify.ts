@@ -31,10 +31,12 @@ import { PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { GetEventSourceMappingCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { deriveEventId } from '../lambdas/shared/enrichment';
 import { deviceTopic } from '../lib/ingest/rule-sql';
-import { aws, type OpsContext } from './context';
+import { aws } from './aws-errors';
+import type { OpsContext } from './context';
 import { isUserError } from './errors';
 import { withAdmin } from './kafka/connection';
 import { readPartitions } from './kafka/reader';
+import { CANARY_DEVICE_ID } from './verify-canary';
 
 /** One line of the report. */
 export interface VerifyCheck {
@@ -82,9 +84,6 @@ export interface VerifyOptions {
   readonly deviceId?: string;
   readonly now?: () => number;
 }
-
-/** The device id canary readings are published as; its readings stay in MongoDB like any device's. */
-export const CANARY_DEVICE_ID = 'telemetry-ops-verify';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A user error's message as it is; anything else (a bug, an AWS server error) with its name, so it stands out. */

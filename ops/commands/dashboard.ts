@@ -1,6 +1,5 @@
 /** `dashboard`: the sensor-data dashboard over the pipeline's MongoDB (ops/dashboard). */
 import { DASHBOARD_DEFAULTS } from '../dashboard/defaults';
-import { runDashboard } from '../dashboard/run';
 import { wholeNumber } from '../options';
 import type { CommandGroup } from '../program';
 
@@ -54,6 +53,7 @@ Examples:
     )
     .action(
       kit.action(async (context, options: DashboardOptions) => {
+        const { runDashboard } = await import('../dashboard/run');
         await runDashboard(context, options, kit.deps.signal);
       }),
     );

@@ -1,21 +1,14 @@
 /** `devices provision | list | revoke`: IoT things with a certificate and the stack's device policy. */
 
 import type { Command } from 'commander';
-import { aws } from '../context';
-import {
-  DeviceOptionsError,
-  deviceInputProblems,
-  devicePlanFromStackOutputs,
-  listDevices,
-  provisionDevice,
-  type RevokedDevice,
-  revokeDevice,
-  revokePipelineDevices,
-  syncDevicePolicies,
-} from '../devices';
+import { aws } from '../aws-errors';
+import type { RevokedDevice } from '../devices';
 import { UserError } from '../errors';
 import { fields, table } from '../output';
 import type { CommandGroup, CommandKit } from '../program';
+
+/** The device operations (and the IoT client types with them) load only when a devices command runs. */
+const operations = () => import('../devices');
 
 /** Where credentials go unless `--out` says otherwise (git-ignored). */
 export const DEFAULT_CREDENTIALS_DIR = 'devices';
@@ -47,6 +40,8 @@ Examples:
     )
     .action(
       kit.action(async (context, name: string, options: { out: string; attribute?: string[] }) => {
+        const { deviceInputProblems, DeviceOptionsError, devicePlanFromStackOutputs, provisionDevice } =
+          await operations();
         // What the user typed is checked before any AWS call: a bad name never waits for credentials.
         const attributes = Object.fromEntries(
           (options.attribute ?? []).map((pair) => {
@@ -98,6 +93,7 @@ Examples:
     .addHelpText('after', '\nExample:\n  $ npx telemetry-ops devices list --json')
     .action(
       kit.action(async (context) => {
+        const { listDevices } = await operations();
         const list = await aws('list devices', listDevices(context.iot(), { pipeline: context.config.stackName }));
         context.out.result({ devices: list }, ({ devices: rows }) =>
           table(rows, [
@@ -157,6 +153,13 @@ Examples:
             yes?: boolean;
           },
         ) => {
+          const {
+            deviceInputProblems,
+            DeviceOptionsError,
+            devicePlanFromStackOutputs,
+            revokeDevice,
+            revokePipelineDevices,
+          } = await operations();
           if (Boolean(name) === Boolean(options.all))
             throw new UserError('devices revoke takes a device name or --all (every device of this pipeline)');
           if (options.deleteOrphanCertificates && !options.all)
@@ -237,6 +240,7 @@ Examples:
     )
     .action(
       kit.action(async (context, options: { dryRun?: boolean }) => {
+        const { devicePlanFromStackOutputs, syncDevicePolicies } = await operations();
         const { policyNames } = devicePlanFromStackOutputs(await context.stackOutputs());
         if (policyNames.length === 0)
           throw new UserError(

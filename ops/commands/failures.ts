@@ -3,9 +3,8 @@ import { type Command, Option } from 'commander';
 import { FAILURE_STORES, type FailureEnvelope, type FailureStore } from '../../lambdas/shared/failure';
 import type { OpsContext } from '../context';
 import { isUserError, UserError } from '../errors';
-import { failureSource, parseStores, storeOfId } from '../failures/sources';
+import { localFailuresUrl, readLocalFailures } from '../failures/local-endpoint';
 import type { RedriveReport } from '../failures/stores';
-import { localFailuresUrl, readLocalFailures } from '../local/failures-endpoint';
 import { collect, wholeNumber } from '../options';
 import { fields, table } from '../output';
 import type { CommandGroup } from '../program';
@@ -19,6 +18,9 @@ const localOption = () =>
     'read the stores of a running `npx telemetry-ops local` instead of AWS (default: the one of this config)',
   );
 
+/** The failure sources (SQS, Kafka and MongoDB clients behind them) load only when a failures command runs. */
+const sources = () => import('../failures/sources');
+
 /** The failures of one store, from AWS or from a running `local` (`--local`). */
 async function listStore(
   context: OpsContext,
@@ -26,7 +28,7 @@ async function listStore(
   store: FailureStore,
   limit: number,
 ): Promise<FailureEnvelope[]> {
-  if (local === undefined) return (await failureSource(context, store)).list(limit);
+  if (local === undefined) return (await (await sources()).failureSource(context, store)).list(limit);
   const url = localFailuresUrl(context.config.stackName, local === true ? undefined : local);
   return [...(await readLocalFailures(url, store, limit)).failures];
 }
@@ -99,6 +101,7 @@ Examples:
     )
     .action(
       kit.action(async (context, options: { store?: string[]; limit: number; local?: string | true }) => {
+        const { parseStores } = await sources();
         // A local run has no ingest-errors queue (its rules send straight to the ingest queue)
         const stores = parseStores(options.store).filter(
           (store) => options.local === undefined || options.store !== undefined || store !== 'ingest-errors',
@@ -137,6 +140,7 @@ Examples:
     )
     .action(
       kit.action(async (context, id: string, options: { limit: number; local?: string | true }) => {
+        const { storeOfId } = await sources();
         const store = storeOfId(id);
         const found = (await listStore(context, options.local, store, options.limit)).find(
           (envelope) => envelope.id === id,
@@ -181,6 +185,7 @@ Examples:
           options: { store?: string[]; id?: string[]; dryRun?: boolean; limit: number; maxPerSecond?: number },
           command: Command,
         ) => {
+          const { failureSource, parseStores, storeOfId } = await sources();
           const ids = options.id ? new Set(options.id) : undefined;
           const stores = ids && !options.store ? [...new Set([...ids].map(storeOfId))] : parseStores(options.store);
           const { results, unavailable } = await perStore(stores, async (store) => {

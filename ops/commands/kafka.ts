@@ -10,10 +10,9 @@ import type { Kafka } from 'kafkajs';
 import type { OpsContext } from '../context';
 import { UserError } from '../errors';
 import { isConfluentCloud, type KafkaTarget, kafkaCall, withAdmin } from '../kafka/connection';
-import { describeGroup, type GroupDescription, listGroups } from '../kafka/groups';
-import { buildMessage, type DeliveryReport, parseHeaders, parseReadings, produceMessage } from '../kafka/produce';
+import type { GroupDescription } from '../kafka/groups';
+import type { DeliveryReport } from '../kafka/produce';
 import { bytesText, recordText, type ShownRecord } from '../kafka/records';
-import { followTail, partitionOffsets, planTail, readTail, recordsToRead, tailOptionProblems } from '../kafka/tail';
 import {
   createTopic,
   createTopicProblems,
@@ -29,6 +28,11 @@ import {
 import { collect, wholeNumber } from '../options';
 import { fields, table } from '../output';
 import type { CommandGroup, CommandKit } from '../program';
+
+// The modules that speak Kafka through kafkajs load only when their command runs: `--help` never pays for them.
+const groupOps = () => import('../kafka/groups');
+const produceOps = () => import('../kafka/produce');
+const tailOps = () => import('../kafka/tail');
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 
@@ -231,6 +235,7 @@ function registerGroupCommands(groups: Command, kit: CommandKit): void {
     .addHelpText('after', examples('npx telemetry-ops groups list', 'npx telemetry-ops --json groups list'))
     .action(
       kit.action(async (context) => {
+        const { listGroups } = await groupOps();
         const { kafka, target } = await kafkaOf(context);
         const listed = await withAdmin(kafka, 'list Kafka consumer groups', target, async (admin) => {
           const progress = context.out.progress('Describing groups', 0);
@@ -273,6 +278,7 @@ function registerGroupCommands(groups: Command, kit: CommandKit): void {
     )
     .action(
       kit.action(async (context, group: string | undefined, options: { topic?: string[] }) => {
+        const { describeGroup } = await groupOps();
         const groupId = group ?? sinkGroup(context);
         const include = groupId === sinkGroup(context) ? [context.config.kafka.topic] : [];
         const { kafka, target } = await kafkaOf(context);
@@ -371,6 +377,8 @@ that never commits and is deleted afterwards (or expires on its own where the cl
             follow?: boolean;
           },
         ) => {
+          const { followTail, partitionOffsets, planTail, readTail, recordsToRead, tailOptionProblems } =
+            await tailOps();
           const topic = topicArgument ?? context.config.kafka.topic;
           const problems = tailOptionProblems({ ...options, fromBeginning: Boolean(options.fromBeginning) });
           if (problems.length > 0) throw new UserError(problems.join('; '));
@@ -455,6 +463,7 @@ function registerProduce(program: Command, kit: CommandKit): void {
             partition?: number;
           },
         ) => {
+          const { buildMessage, parseHeaders, parseReadings, produceMessage } = await produceOps();
           const topic = topicArgument ?? context.config.kafka.topic;
           if (options.value !== undefined && options.file !== undefined)
             throw new UserError('Give the value with --value or --file, not both');

@@ -2,7 +2,7 @@
 
 import { UserError } from '../errors';
 import type { CommandGroup } from '../program';
-import { type Part, readStatus, type StatusReport } from '../status';
+import type { Part, StatusReport } from '../status';
 
 const seconds = (ms: number | null) => (ms === null ? 'no data' : `${(ms / 1000).toFixed(1)} s`);
 
@@ -63,6 +63,7 @@ Examples:
     )
     .action(
       kit.action(async (context) => {
+        const { readStatus } = await import('../status');
         const report = await readStatus(context);
         context.out.result(report, renderStatus);
         const parts = [report.queues, report.kafka, report.deadLetterTopic, report.quarantine, report.freshness];

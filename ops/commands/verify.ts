@@ -2,7 +2,7 @@
 import { UserError } from '../errors';
 import { wholeNumber } from '../options';
 import type { CommandGroup } from '../program';
-import { CANARY_DEVICE_ID, renderVerify, runVerify } from '../verify';
+import { CANARY_DEVICE_ID } from '../verify-canary';
 
 export const verifyCommand: CommandGroup = (program, kit) => {
   program
@@ -42,6 +42,7 @@ Examples:
     )
     .action(
       kit.action(async (context, options: { timeout: number }) => {
+        const { renderVerify, runVerify } = await import('../verify');
         const report = await runVerify(context, { timeoutMs: options.timeout * 1_000 });
         context.out.result(report, renderVerify);
         const failed = report.checks.filter((check) => !check.ok);

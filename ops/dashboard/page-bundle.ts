@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireDevDependency } from '../local/dev-dependency';
+import { requireDevDependency } from '../dev-dependency';
 
 export interface PageBundle {
   readonly html: string;

@@ -1,6 +1,6 @@
 /**
  * What the dashboard and `local` read the sink's store through: the read side of the driver's `Db`, implemented by the
- * in-memory store of `local` (ops/local/memory-store.ts `MemoryDb`) too. Defined once, here, so both sides of that
+ * in-memory store of `local` (tools/local/memory-store.ts `MemoryDb`) too. Defined once, here, so both sides of that
  * boundary type-check against the same shape.
  */
 import type { Document } from 'mongodb';

@@ -20,7 +20,7 @@ import {
   type IoTClient,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
-import { iotCoreUrl } from '../simulate/options';
+import { iotCoreUrl } from './endpoint';
 import { CredentialsExistError, DeviceExistsError, DeviceOptionsError, ProvisioningError } from './errors';
 import { CREDENTIAL_FILES, DIRECTORY_MODE, FILE_MODE } from './files';
 import { type RetryOptions, retryWhile, stillAttached } from './retry';

@@ -10,7 +10,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { entrySize, sqsBatches } from '../../lambdas/shared/sqs-batch';
-import { aws } from '../context';
+import { aws } from '../aws-errors';
 
 const chunks = <T>(items: readonly T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));

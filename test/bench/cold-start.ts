@@ -2,7 +2,7 @@
  * Cold-start benchmark (a script, not a test): `npm run bench:cold-start -- [--runs 15]`.
  *
  * What a Lambda container's init pays for our code, for both functions: each bundle built as `cdk synth` builds it
- * (ops/local/bundles.ts: the stack's esbuild options and externals), loaded with `require` in a fresh Node.js process
+ * (tools/local/bundles.ts: the stack's esbuild options and externals), loaded with `require` in a fresh Node.js process
  * per run, and timed inside that process (Node's own start-up is left out: Lambda's runtime pays it whatever the
  * code). Per function:
  * - the handler bundle as deployed (`handler.ts`: load, parse the environment, build the clients);
@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleFunctions, esbuildOptions, FUNCTIONS, loadEsbuild } from '../../ops/local/bundles';
+import { bundleFunctions, esbuildOptions, FUNCTIONS, loadEsbuild } from '../../tools/local/bundles';
 
 const LAMBDAS = join(__dirname, '..', '..', 'lambdas');
 

@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { runSimulation, type SimulationOptions, type SimulationSummary } from '../../ops/simulate';
+import { runSimulation, type SimulationOptions, type SimulationSummary } from '../../tools/simulate';
 
 const RUNS = 3;
 

@@ -5,7 +5,7 @@
  * devices' duplicates, out-of-order sends and malformed messages (see scenario.ts).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { MalformedVariant } from '../../ops/simulate';
+import type { MalformedVariant } from '../../tools/simulate';
 import { devicePayloadOf, EXPECTED_REASONS, runScenario, type ScenarioRun } from './scenario';
 
 const DEVICES = 100;

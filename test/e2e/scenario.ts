@@ -15,11 +15,11 @@ import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '.
 import type { PipelineConfig } from '../../lib/config/schema';
 import { DeadLetterTopic } from '../../ops/failures/dead-letter-topic';
 import { fromSinkDeadLetter } from '../../ops/failures/envelopes';
-import { bundledHandlers, bundleFunctions, type FunctionBundles } from '../../ops/local/bundles';
-import { ApiKey, KafkaErrorCode, KafkaMockCluster } from '../../ops/local/kafka-mock-cluster';
-import { type LocalCounters, LocalPipeline } from '../../ops/local/pipeline';
-import { sourceForwarder, sourceSink } from '../../ops/local/source-handlers';
-import { type DeviceRecord, runSimulation, type SimulationSummary } from '../../ops/simulate';
+import { ApiKey, KafkaErrorCode, KafkaMockCluster } from '../../tools/kafka-mock/cluster';
+import { bundledHandlers, bundleFunctions, type FunctionBundles } from '../../tools/local/bundles';
+import { type LocalCounters, LocalPipeline } from '../../tools/local/pipeline';
+import { sourceForwarder, sourceSink } from '../../tools/local/source-handlers';
+import { type DeviceRecord, runSimulation, type SimulationSummary } from '../../tools/simulate';
 import { FakeCollection } from '../helpers/fake-mongo';
 import { devConfig } from '../helpers/synth';
 import type { SimulatorMessage, SimulatorRequest } from './simulator-process';

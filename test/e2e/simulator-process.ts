@@ -2,7 +2,7 @@
  * The fleet simulator in a process of its own (the devices are not the pipeline): started with `fork` by
  * scenario.ts, it takes the simulation options as its first IPC message, reports progress, and sends the summary.
  */
-import { runSimulation, type SimulationOptions } from '../../ops/simulate';
+import { runSimulation, type SimulationOptions } from '../../tools/simulate';
 
 export type SimulatorRequest = Omit<SimulationOptions, 'onProgress' | 'signal' | 'now'>;
 export type SimulatorMessage =

@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMMAND_GROUPS } from '../../ops/cli';
+import { COMMAND_GROUPS } from '../../bin/commands';
 import type { AwsClients } from '../../ops/context';
 import { type CommandGroup, runCli } from '../../ops/program';
 import { devConfig } from './synth';

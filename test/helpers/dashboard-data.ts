@@ -10,7 +10,7 @@ import {
   type QuarantineDocument,
   type ReadingDocument,
 } from '../../lambdas/sink/documents';
-import { MemoryDb } from '../../ops/local/memory-store';
+import { MemoryDb } from '../../tools/local/memory-store';
 
 export interface ReadingSpec {
   readonly deviceId: string;

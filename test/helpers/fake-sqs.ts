@@ -1,9 +1,9 @@
 /**
- * The loopback SQS endpoint (ops/local/sqs-endpoint.ts) with every message recorded, for code that uses its own
+ * The loopback SQS endpoint (tools/local/sqs-endpoint.ts) with every message recorded, for code that uses its own
  * bundled copy of the AWS SDK (where aws-sdk-client-mock cannot reach).
  */
 import { randomUUID } from 'node:crypto';
-import { type SentMessage, SqsEndpoint } from '../../ops/local/sqs-endpoint';
+import { type SentMessage, SqsEndpoint } from '../../tools/local/sqs-endpoint';
 
 export type ReceivedMessage = SentMessage;
 

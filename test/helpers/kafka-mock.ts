@@ -1,2 +1,2 @@
 /** The librdkafka mock cluster moved to product code (`telemetry-ops local` runs it); tests keep importing it here. */
-export * from '../../ops/local/kafka-mock-cluster';
+export * from '../../tools/kafka-mock/cluster';

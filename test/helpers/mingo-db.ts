@@ -3,7 +3,7 @@
  * query documents run unchanged. The arrays are live: pushing a document makes it visible to the next query.
  *
  * Only for the dashboard benchmark (test/bench/dashboard.ts), which loads millions of readings: pushing them costs
- * nothing, where `local`'s in-memory store (ops/local/memory-store.ts, which the dashboard tests use, see
+ * nothing, where `local`'s in-memory store (tools/local/memory-store.ts, which the dashboard tests use, see
  * `memoryDbWith` in dashboard-data.ts) serialises each one to BSON and indexes its `_id`, as a server would.
  */
 import { aggregate, find } from 'mingo';

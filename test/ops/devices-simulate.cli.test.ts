@@ -1,6 +1,6 @@
 /**
  * `devices` and `simulate` as commands: the wiring from config and stack outputs to the cores (tested on their own in
- * test/ops/devices and test/ops/simulate), output, and one-line errors.
+ * test/ops/devices and test/tools/simulate), output, and one-line errors.
  */
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,8 +26,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
+import { TestBroker } from '../tools/simulate/mqtt-broker';
 import { iot, iotMock, notFound } from './devices/iot-mock';
-import { TestBroker } from './simulate/mqtt-broker';
 
 const cloudFormation = mockClient(CloudFormationClient);
 const ENDPOINT = 'abc123-ats.iot.eu-west-1.amazonaws.com';

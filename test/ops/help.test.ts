@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { COMMAND_GROUPS } from '../../ops/cli';
+import { COMMAND_GROUPS } from '../../bin/commands';
 import { buildProgram } from '../../ops/program';
 import { cli } from '../helpers/cli';
 

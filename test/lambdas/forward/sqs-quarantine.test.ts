@@ -6,7 +6,7 @@ import type { QuarantineEntry } from '../../../lambdas/forward/ports';
 import { lazySqsClient, SqsQuarantine } from '../../../lambdas/forward/sqs-quarantine';
 import { InvalidReason } from '../../../lambdas/shared/envelope';
 import { fromDeadLetter } from '../../../ops/failures/envelopes';
-import { type SentMessage, SqsEndpoint } from '../../../ops/local/sqs-endpoint';
+import { type SentMessage, SqsEndpoint } from '../../../tools/local/sqs-endpoint';
 import { NOW } from '../../helpers/factories';
 import { RecordingLogger } from '../../helpers/recorders';
 

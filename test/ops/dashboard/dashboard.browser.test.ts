@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLLECTIONS } from '../../../lambdas/sink/mongo-connection';
 import type { ReadableCollection, ReadableDb } from '../../../ops/dashboard/readable-db';
 import { type RunningDashboard, serveDashboard } from '../../../ops/dashboard/server';
-import type { MemoryDb } from '../../../ops/local/memory-store';
+import type { MemoryDb } from '../../../tools/local/memory-store';
 import { browserAvailable, launchChromium } from '../../helpers/browser';
 import { deviceStates, knownFleet, MINUTE, memoryDbWith, readingDocument } from '../../helpers/dashboard-data';
 

@@ -21,7 +21,7 @@ import {
   sequenceGaps,
 } from '../../../ops/dashboard/queries';
 import type { ReadableDb } from '../../../ops/dashboard/readable-db';
-import type { MemoryDb } from '../../../ops/local/memory-store';
+import type { MemoryDb } from '../../../tools/local/memory-store';
 import { HOUR, knownFleet, MINUTE, memoryDbWith } from '../../helpers/dashboard-data';
 import { RecordingLogger } from '../../helpers/recorders';
 

@@ -1,0 +1,32 @@
+/** Errors pushed on one broker of the mock cluster: returned to the requests it receives, and counted until then. */
+import { Kafka, logLevel } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { ApiKey, KafkaErrorCode, KafkaMockCluster } from '../../../tools/kafka-mock/cluster';
+
+describe('KafkaMockCluster.pushBrokerRequestErrors', () => {
+  it('fails the next requests of that kind on that broker, and counts the errors not returned yet', async () => {
+    const cluster = KafkaMockCluster.start({ brokers: 1 });
+    const kafka = new Kafka({
+      clientId: 'test',
+      brokers: [...cluster.bootstrapServers],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    });
+    const producer = kafka.producer();
+    try {
+      cluster.createTopic('t', 1);
+      await producer.connect();
+      cluster.pushBrokerRequestErrors(1, ApiKey.Produce, [KafkaErrorCode.InvalidRecord, KafkaErrorCode.InvalidRecord]);
+      const before = cluster.pendingBrokerRequestErrors(1, ApiKey.Produce);
+
+      await expect(producer.send({ topic: 't', messages: [{ value: 'a' }] })).rejects.toThrow();
+      const after = cluster.pendingBrokerRequestErrors(1, ApiKey.Produce);
+
+      expect([before, after]).toEqual([2, 1]);
+      expect(cluster.pendingBrokerRequestErrors(1, ApiKey.Fetch)).toBe(0);
+    } finally {
+      await producer.disconnect();
+      cluster.stop();
+    }
+  });
+});
