@@ -26,21 +26,26 @@ function firstHopPackages(args: readonly string[]): string[] {
   return JSON.parse(line.slice('FIRST_HOP_PACKAGES '.length));
 }
 
-describe('given the telemetry-ops entry', () => {
-  it('when every command prints its help, then only the command-line parser is loaded', () => {
+describe('telemetry-ops command loading', () => {
+  it('loads only the command-line parser for the help of every command', () => {
+    // Given every command of the program, When each prints its help in one process
     const loaded = firstHopPackages(['--import', 'tsx', join(root, 'test', 'bin', 'help-loads.ts')]);
+    // Then the repository's modules required nothing but the definitions' packages
     expect(loaded.filter((name) => !DEFINITION_PACKAGES.includes(name))).toEqual([]);
     expect(loaded).toContain('commander');
   });
 
-  it('when `status --help` runs through the real launcher, then no AWS SDK, CDK, koffi or esbuild is loaded', () => {
+  it('loads no AWS SDK, CDK, koffi or esbuild for `status --help` through the real launcher', () => {
+    // Given the npx launcher, When `status --help` runs
     const loaded = firstHopPackages([join(root, 'bin', 'telemetry-ops.cjs'), 'status', '--help']);
+    // Then nothing beyond the definitions' packages is required
     expect(loaded.filter((name) => !DEFINITION_PACKAGES.includes(name))).toEqual([]);
   });
 
-  it('when a command runs, then its work is loaded (the probe sees what lazy imports bring in)', () => {
-    // `status` without credentials fails as a user error, after loading the context and its clients.
+  it("loads a command's work when it runs (the probe sees what lazy imports bring in)", () => {
+    // Given no AWS credentials, When `status` runs (it fails as a user error after loading the context)
     const loaded = firstHopPackages([join(root, 'bin', 'telemetry-ops.cjs'), 'status', '--region', 'eu-west-1']);
+    // Then the clients it uses were loaded
     expect(loaded).toEqual(expect.arrayContaining(['@aws-sdk/client-cloudformation', 'kafkajs', 'mongodb']));
   });
 });
