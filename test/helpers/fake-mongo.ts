@@ -15,7 +15,7 @@ import {
   type WriteError as WriteErrorType,
 } from 'mongodb';
 import { BulkWriteResult, WriteConcernError, WriteError } from 'mongodb/lib/bulk/common.js';
-import type { BulkResult, CollectionPort } from '../../lambdas/sink/ports';
+import type { BulkResult, MongoCollection } from '../../lambdas/sink/mongo/collections';
 
 type Fault =
   | { readonly kind: 'network'; readonly afterOperations: number }
@@ -64,7 +64,7 @@ export function matches(doc: Document, filter: Document): boolean {
   return true;
 }
 
-export class FakeCollection<T extends Document = Document> implements CollectionPort<T> {
+export class FakeCollection<T extends Document = Document> implements MongoCollection<T> {
   public readonly docs = new Map<string, Document>();
   /**
    * Per `_id`: insertOne operations and upserts that matched nothing, once past the rejections, whether they inserted

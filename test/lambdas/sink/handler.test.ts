@@ -1,19 +1,21 @@
+import type { Document } from 'mongodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseEnvironment } from '../../../lambdas/shared/config';
 import { failureDetail } from '../../../lambdas/shared/failure';
 import { logger } from '../../../lambdas/shared/powertools';
 import { SinkEnvironmentSchema } from '../../../lambdas/sink/config';
 import { createHandler } from '../../../lambdas/sink/create-handler';
-import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../../lambdas/sink/documents';
+import type { MongoCollection, SinkCollections } from '../../../lambdas/sink/mongo/collections';
 import { envelope, kafkaEvent, kafkaRecord, lambdaContext } from '../../helpers/factories';
-import { FakeCollection } from '../../helpers/fake-mongo';
+import { memoryStores } from '../../kit/sink-stores';
 
-function collections() {
-  return {
-    readings: new FakeCollection<ReadingDocument>(),
-    devices: new FakeCollection<DeviceStateDocument>(),
-    quarantine: new FakeCollection<QuarantineDocument>(),
-  };
+/** Collections for a wiring that must fail before it writes: any call is a test failure. */
+function untouchedCollections(): SinkCollections {
+  const untouched = <T extends Document>(): MongoCollection<T> => ({
+    bulkWrite: () => Promise.reject(new Error('unexpected bulkWrite')),
+    find: () => ({ toArray: () => Promise.reject(new Error('unexpected find')) }),
+  });
+  return { readings: untouched(), devices: untouched(), quarantine: untouched() };
 }
 
 const event = () =>
@@ -21,19 +23,19 @@ const event = () =>
 
 describe('sink handler', () => {
   it('returns Kafka-form item failures when the event source honours them (provisioned mode)', async () => {
-    const target = collections();
-    target.readings.failNext({ kind: 'network', afterOperations: 0 });
-    const sink = createHandler(SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:9' }), target);
+    const stores = memoryStores();
+    stores.readings.failNext();
+    const sink = createHandler(SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:9' }), { stores });
     const response = await sink(event(), lambdaContext(5_000, 'telemetry-sink'));
     expect(response.batchItemFailures).toHaveLength(2);
   });
 
   it('fails the whole batch on demand, where a partial response would commit past unstored records', async () => {
-    const target = collections();
-    target.readings.failNext({ kind: 'network', afterOperations: 0 });
+    const stores = memoryStores();
+    stores.readings.failNext();
     const sink = createHandler(
       SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:9', PARTIAL_BATCH_RESPONSE: 'false' }),
-      target,
+      { stores },
     );
     await expect(sink(event(), lambdaContext(5_000, 'telemetry-sink'))).rejects.toMatchObject({
       name: 'BatchNotStoredError',
@@ -84,7 +86,7 @@ describe('sink handler: what it logs when a batch cannot be handled', () => {
     // A time-series configuration without the readingIds collection: a configuration error, not MongoDB's
     const sink = createHandler(
       SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:9', MONGODB_TIME_SERIES: 'true' }),
-      collections(),
+      { collections: untouchedCollections() },
     );
     const response = await sink(event(), lambdaContext(5_000, 'telemetry-sink'));
     expect(response.batchItemFailures).toHaveLength(2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { credentialsOf, REDACTED, redactCredentials } from '../../../lambdas/sink/mongo-errors';
+import { credentialsOf, REDACTED, redactCredentials } from '../../../../lambdas/sink/mongo/errors';
 
 describe('redactCredentials', () => {
   it('removes the userinfo of any MongoDB URI quoted in a message', () => {
