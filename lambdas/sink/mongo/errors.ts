@@ -16,7 +16,8 @@ export type MongoErrorClass =
 
 /**
  * Server codes that condemn one document, not the deployment: bad value, type mismatch, invalid BSON, path not
- * viable, dollar-prefixed or dotted field, document validation, size limits.
+ * viable, dollar-prefixed or dotted field, document validation, size limits ("Error Codes", MongoDB Manual,
+ * https://www.mongodb.com/docs/manual/reference/error-codes/).
  */
 const PERMANENT_CODES = new Set([2, 9, 14, 22, 28, 52, 55, 56, 57, 121, 10334, 17280, 17419]);
 
