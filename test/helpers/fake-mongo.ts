@@ -5,6 +5,9 @@
  * Faults can be injected: a whole-call failure (before or after applying some operations) and per-document
  * rejections. `inserts` counts, per `_id`, the operations that set out to create a document: the unique `_id` turns a
  * second one into E11000 here, where a store without that index (a time-series collection) would hold a copy.
+ *
+ * For what runs the sink's MongoDB adapters (lambdas/sink/mongo): their tests (test/lambdas/sink/mongo) and the
+ * local and end-to-end pipelines. The sink core's own tests use the in-memory ports of test/kit/sink-stores.ts.
  */
 import {
   type AnyBulkWriteOperation,
