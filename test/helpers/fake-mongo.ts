@@ -92,6 +92,11 @@ export class FakeCollection<T extends Document = Document> implements MongoColle
     this.faults.push(fault);
   }
 
+  /** Rejects nothing any more: the server works again (faults given to `failNext` stay). */
+  public heal(): void {
+    this.rejections = [];
+  }
+
   /** Faults given to `failNext` that no call has used up yet. */
   public get pendingFaults(): number {
     return this.faults.length;

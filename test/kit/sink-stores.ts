@@ -61,6 +61,11 @@ class MemoryStore<T extends { readonly _id: string }> {
     this.refusals.push({ predicate, failure: failure(kind, error) });
   }
 
+  /** Refuses nothing any more (faults already injected stay). */
+  public heal(): void {
+    this.refusals.length = 0;
+  }
+
   public get(id: string): T | undefined {
     const document = this.docs.get(id);
     return document && structuredClone(document);

@@ -13,6 +13,15 @@ import { SinkMetric, sinkBatch } from '../../../../lambdas/sink/sink';
 import { devicePayload, envelope, kafkaEvent, kafkaRecord, NOW } from '../../../helpers/factories';
 import { FakeCollection } from '../../../helpers/fake-mongo';
 import { RecordingLogger, RecordingMetrics } from '../../../helpers/recorders';
+import {
+  batch,
+  describeDeliverySemantics,
+  failedOffsets,
+  forgedEventIdNextToItsReplay,
+  EVENT_ID as id,
+  type SinkHarness,
+  unsequenced,
+} from '../../../kit/sink-scenarios';
 
 let readings: FakeCollection<ReadingDocument>;
 let devices: FakeCollection<DeviceStateDocument>;
@@ -57,57 +66,35 @@ function run(
   });
 }
 
-/** `count` readings from `devices` devices as consecutive records of partition 0. */
-function batch(count: number, deviceCount = 3, firstOffset = 0): KafkaEventRecord[] {
-  return Array.from({ length: count }, (_, i) =>
-    kafkaRecord(
-      envelope(`sensor-${i % deviceCount}`, devicePayload({ seq: Math.floor(i / deviceCount), ts: NOW - 60_000 + i })),
-      {
-        offset: firstOffset + i,
-      },
-    ),
-  );
+/** The scenarios' view of the collections and faults, with the readings store of `writer`. */
+function harness(writer: 'upsert' | 'timeseries'): SinkHarness {
+  const marks = new FakeCollection<ReadingIdDocument>();
+  return {
+    readings,
+    devices,
+    quarantine: quarantined,
+    run: (records) => run(records, { writer, marks }),
+    get metrics() {
+      return metrics;
+    },
+    loseReadingsWrite: (after) => readings.failNext({ kind: 'network', afterOperations: after }),
+    loseStateWrite: (after) => devices.failNext({ kind: 'network', afterOperations: after }),
+    loseQuarantineWrite: () => quarantined.failNext({ kind: 'network', afterOperations: 0 }),
+    rejectReadings: (predicate) => readings.reject((doc) => predicate(doc as ReadingDocument)),
+    failStates: (predicate) =>
+      devices.reject(
+        (doc) => predicate(doc as DeviceStateDocument),
+        91,
+        'The server is in quiesce mode and will shut down',
+      ),
+    heal: () => devices.heal(),
+  };
 }
 
-const failedOffsets = (response: Awaited<ReturnType<typeof run>>) =>
-  response.batchItemFailures.map((f) => `${f.itemIdentifier.partition}@${f.itemIdentifier.offset}`);
+// After the collections are made afresh (hooks run in the order they are declared)
+describeDeliverySemantics(() => harness('upsert'));
 
 describe('sink: each reading stored exactly once', () => {
-  it('stores every reading with _id = eventId and the envelope fields, readings nested', async () => {
-    const records = batch(6);
-    const response = await run(records);
-    expect(response.batchItemFailures).toEqual([]);
-    expect(readings.docs.size).toBe(6);
-    const first = JSON.parse(Buffer.from(records[0]!.value!, 'base64').toString());
-    expect(readings.get(first.eventId)).toEqual({
-      _id: first.eventId,
-      deviceId: 'sensor-0',
-      ts: new Date(first.ts),
-      seq: 0,
-      receivedAt: new Date(first.receivedAt),
-      readings: first.readings,
-      traceId: first.traceId,
-      sourceTopic: 'sensors/sensor-0/telemetry',
-      kafka: { partition: 0, offset: 0 },
-      storedAt: new Date(NOW + 2_000),
-    });
-    expect(metrics.single(SinkMetric.Written)).toBe(6);
-    expect(metrics.single(SinkMetric.Duplicates)).toBe(0);
-  });
-
-  it('duplicate delivery: replaying the same batch any number of times leaves one document per reading', async () => {
-    const records = batch(9);
-    await run(records);
-    const before = readings.all();
-    for (let i = 0; i < 3; i++) {
-      const response = await run(records);
-      expect(response.batchItemFailures).toEqual([]);
-      expect(metrics.single(SinkMetric.Written)).toBe(0);
-      expect(metrics.single(SinkMetric.Duplicates)).toBe(9);
-    }
-    expect(readings.all()).toEqual(before);
-  });
-
   it('E11000 on some operations (a concurrent writer got there first) counts as stored', async () => {
     const records = batch(4);
     const raced = JSON.parse(Buffer.from(records[2]!.value!, 'base64').toString());
@@ -120,134 +107,9 @@ describe('sink: each reading stored exactly once', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(readings.docs.size).toBe(4);
   });
-
-  it('retry after partial success: no duplicates, no loop', async () => {
-    const records = batch(10);
-    readings.failNext({ kind: 'network', afterOperations: 4 });
-    const first = await run(records);
-    // Nothing can be known about an interrupted bulk write: every record is retried
-    expect(first.batchItemFailures).toHaveLength(10);
-    expect(readings.docs.size).toBe(4);
-    const retry = await run(records);
-    expect(retry.batchItemFailures).toEqual([]);
-    expect(readings.docs.size).toBe(10);
-    expect(metrics.single(SinkMetric.Written)).toBe(6);
-    expect(metrics.single(SinkMetric.Duplicates)).toBe(4);
-  });
-});
-
-describe('sink: latest state per device never moves backwards', () => {
-  it('keeps the newest reading by device time, then sequence, whatever the arrival order', async () => {
-    const at = (ts: number, seq: number, offset: number) =>
-      kafkaRecord(envelope('sensor-1', devicePayload({ ts, seq })), { offset });
-    // Out of order within a batch, then older and equal-time readings in later batches
-    await run([at(NOW - 5_000, 5, 0), at(NOW - 1_000, 9, 1), at(NOW - 3_000, 7, 2)]);
-    expect(devices.get('sensor-1')).toMatchObject({ ts: new Date(NOW - 1_000), seq: 9 });
-    await run([at(NOW - 2_000, 20, 3)]);
-    expect(metrics.single(SinkMetric.Stale)).toBe(1);
-    await run([at(NOW - 1_000, 8, 4)]);
-    expect(devices.get('sensor-1')).toMatchObject({ ts: new Date(NOW - 1_000), seq: 9 });
-    await run([at(NOW - 1_000, 10, 5)]);
-    expect(devices.get('sensor-1')).toMatchObject({ ts: new Date(NOW - 1_000), seq: 10 });
-    await run([at(NOW - 500, 1, 6)]);
-    expect(devices.get('sensor-1')).toMatchObject({ ts: new Date(NOW - 500), seq: 1 });
-    expect(readings.docs.size).toBe(7);
-  });
-
-  it('a replayed old batch leaves the state where it is', async () => {
-    const old = batch(6, 2, 0);
-    const recent = batch(6, 2, 6).map((_, i) =>
-      kafkaRecord(envelope(`sensor-${i % 2}`, devicePayload({ seq: 100 + i, ts: NOW - 1_000 + i })), { offset: 6 + i }),
-    );
-    await run(old);
-    await run(recent);
-    const state = devices.all();
-    await run(old);
-    expect(devices.all()).toEqual(state);
-    expect(metrics.single(SinkMetric.Stale)).toBe(2);
-  });
-
-  it('readings without seq order by time alone', async () => {
-    const { seq: _seq, ...payload } = devicePayload({ ts: NOW - 10 });
-    await run([kafkaRecord(envelope('sensor-2', payload), { offset: 0 })]);
-    expect(devices.get('sensor-2')).toMatchObject({ ts: new Date(NOW - 10), seq: -1 });
-  });
-});
-
-describe('sink: bad input is quarantined and never blocks the partition', () => {
-  it('counts deliveries of a quarantined record on replays, keeping the first failure time', async () => {
-    const record = kafkaRecord('nope', { offset: 4 }, { 'event-id': 'abc' });
-    await run([record]);
-    await run([record]);
-    expect(quarantined.get('telemetry.readings.v1-0@4')).toMatchObject({
-      attempts: 2,
-      firstFailedAt: new Date(NOW + 2_000),
-      headers: [{ key: 'event-id', value: Buffer.from('abc').toString('base64') }],
-    });
-  });
-
-  it('keeps header names out of field names, so a NUL or $ in a header name cannot block quarantine', async () => {
-    const record = kafkaRecord('bad', { offset: 6 }, { 'a\u0000b': '1', $where: '2', 'x.y': '3' });
-    const response = await run([record]);
-    expect(response.batchItemFailures).toEqual([]);
-    expect(quarantined.get('telemetry.readings.v1-0@6')?.headers.map((h) => h.key)).toEqual([
-      'a\u0000b',
-      '$where',
-      'x.y',
-    ]);
-  });
-
-  it('quarantines a record MongoDB rejects for good (document validation), not the rest', async () => {
-    const records = batch(3);
-    readings.reject((doc) => doc.deviceId === 'sensor-1');
-    const response = await run(records);
-    expect(response.batchItemFailures).toEqual([]);
-    expect(readings.docs.size).toBe(2);
-    expect(quarantined.get('telemetry.readings.v1-0@1')).toMatchObject({
-      reason: 'write_rejected',
-      error: expect.stringMatching(/^E121/),
-    });
-  });
 });
 
 describe('sink: transient failures are retried, exactly the right records', () => {
-  it('a network error on the readings write reports every record of the batch in Kafka form', async () => {
-    const records = batch(3);
-    readings.failNext({ kind: 'network', afterOperations: 0 });
-    const response = await run(records);
-    expect(response.batchItemFailures).toEqual([
-      { itemIdentifier: { partition: 'telemetry.readings.v1-0', offset: 0 } },
-      { itemIdentifier: { partition: 'telemetry.readings.v1-0', offset: 1 } },
-      { itemIdentifier: { partition: 'telemetry.readings.v1-0', offset: 2 } },
-    ]);
-  });
-
-  it('a transient error on one device’s state update reports that device’s records only; the retry completes it', async () => {
-    const records = batch(6, 2);
-    devices.reject((doc) => doc._id === 'sensor-1', 91, 'The server is in quiesce mode and will shut down');
-    const response = await run(records);
-    const sensor1 = records.filter((_, i) => i % 2 === 1).map((r) => `telemetry.readings.v1-0@${r.offset}`);
-    expect(failedOffsets(response)).toEqual(sensor1);
-    expect(devices.docs.has('sensor-1')).toBe(false);
-
-    const healthy = new FakeCollection<DeviceStateDocument>();
-    for (const doc of devices.all()) await healthy.bulkWrite([{ insertOne: { document: doc } }]);
-    devices = healthy;
-    const retry = await run(records.filter((r) => sensor1.includes(`telemetry.readings.v1-0@${r.offset}`)));
-    expect(retry.batchItemFailures).toEqual([]);
-    expect(devices.get('sensor-1')).toMatchObject({ seq: 2 });
-    expect(readings.docs.size).toBe(6);
-  });
-
-  it('a connection lost during the state update retries every stored record (its outcome is unknown)', async () => {
-    const records = batch(6, 2);
-    devices.failNext({ kind: 'network', afterOperations: 1 });
-    const response = await run(records);
-    expect(failedOffsets(response)).toEqual(records.map((r) => `telemetry.readings.v1-0@${r.offset}`));
-    expect((await run(records)).batchItemFailures).toEqual([]);
-    expect(devices.docs.size).toBe(2);
-  });
-
   it('an interrupted bulk write (MongoBulkWriteError without write errors) is not mistaken for success', async () => {
     const records = batch(6);
     readings.failNext({ kind: 'interrupted', afterOperations: 2 });
@@ -308,21 +170,11 @@ describe('sink: transient failures are retried, exactly the right records', () =
     expect(response.batchItemFailures).toHaveLength(2);
     expect(logger.at('error')[0]?.extra[0]).toMatchObject({ hint: expect.stringMatching(/Atlas network access list/) });
   });
-
-  it('a quarantine write that fails reports the bad record for retry instead of dropping it', async () => {
-    quarantined.failNext({ kind: 'network', afterOperations: 0 });
-    const response = await run([kafkaRecord(envelope('sensor-1'), { offset: 0 }), kafkaRecord('bad', { offset: 1 })]);
-    expect(failedOffsets(response)).toEqual(['telemetry.readings.v1-0@1']);
-    expect(readings.docs.size).toBe(1);
-  });
 });
 
 describe('sink: an eventId that names another reading is a conflict, never a duplicate', () => {
-  const unsequenced = (deviceId: string, ts: number, eventId: string) => {
-    const { seq: _seq, ...payload } = devicePayload({ ts });
-    return { ...envelope(deviceId, payload), eventId };
-  };
-  const id = '6f1c2b1e-0c1a-4c55-9a43-7d1f0f4f2a10';
+  it("time series: a batch [B forging A's stored eventId, A replayed] resolves both against A (the upsert store: the shared scenarios)", () =>
+    forgedEventIdNextToItsReplay(harness('timeseries')));
 
   it('retries the duplicates when the stored readings cannot be read (no unchecked acknowledgement)', async () => {
     await run([kafkaRecord(unsequenced('sensor-a', NOW - 5_000, id), { offset: 0 })]);
@@ -335,31 +187,6 @@ describe('sink: an eventId that names another reading is a conflict, never a dup
     ]);
     expect(devices.get('sensor-b')).toBeUndefined();
   });
-
-  it.each(['upsert', 'timeseries'] as const)(
-    "%s: a batch [B forging A's stored eventId, A replayed] resolves both against A: B conflicts, A is a replay",
-    async (writer) => {
-      // Given device A's reading stored
-      const marks = new FakeCollection<ReadingIdDocument>();
-      const a = unsequenced('sensor-a', NOW - 5_000, id);
-      await run([kafkaRecord(a, { offset: 0 })], { writer, marks });
-      // When one batch brings device B's record with A's eventId first, then A's replay
-      const response = await run(
-        [kafkaRecord(unsequenced('sensor-b', NOW - 4_000, id), { offset: 1 }), kafkaRecord(a, { offset: 2 })],
-        { writer, marks },
-      );
-      // Then only B is quarantined, against the stored A; A's replay is a duplicate, not a conflict with B
-      expect(response.batchItemFailures).toEqual([]);
-      expect(quarantined.all().map((q) => [q._id, q.reason, q.conflictsWith?.deviceId])).toEqual([
-        ['telemetry.readings.v1-0@1', 'event_id_conflict', 'sensor-a'],
-      ]);
-      expect(metrics.single(SinkMetric.Conflicts)).toBe(1);
-      expect(metrics.single(SinkMetric.Duplicates)).toBe(1);
-      expect(readings.all().map((r) => r.deviceId)).toEqual(['sensor-a']);
-      expect(devices.get('sensor-b')).toBeUndefined();
-      expect(devices.get('sensor-a')?.eventId).toBe(id);
-    },
-  );
 
   it('time series: a mark whose reading is gone (expired, deleted) is not "stored": the record is inserted again', async () => {
     // Given device A's reading stored and marked, then removed from the time-series collection (its mark stays)
