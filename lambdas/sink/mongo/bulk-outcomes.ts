@@ -29,7 +29,18 @@ interface BulkCounts {
   readonly matchedCount?: number;
   readonly upsertedCount?: number;
   readonly insertedCount?: number;
+  getWriteConcernError?(): unknown;
 }
+
+/** The parts of the driver's `MongoBulkWriteError` that say which operations were applied. */
+interface BulkWriteError {
+  readonly writeErrors?: unknown;
+  readonly result?: BulkCounts;
+}
+
+/** By `name` (a getter on the driver's class, kept by minification), not `instanceof`: errors cross module copies. */
+const isBulkWriteError = (error: unknown): error is BulkWriteError =>
+  (error as { name?: unknown } | undefined)?.name === 'MongoBulkWriteError';
 
 /** Every operation failed transiently: nothing was sent, for want of time. */
 export function noTime(count: number, what: string): StoreFailure[] {
@@ -55,14 +66,12 @@ export async function bulkOutcomes<T extends Document>(
     const result = await collection.bulkWrite(operations, { ordered: false, timeoutMS });
     return operations.map((_, index) => (inserted(index, result) ? WRITTEN : DUPLICATE));
   } catch (error) {
-    const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-    const result = (error as { result?: BulkCounts }).result;
+    const failure = storeFailure(error);
+    if (!isBulkWriteError(error)) return operations.map(() => failure);
+    const { writeErrors, result } = error;
     // A write concern failure (w: majority not reached) arrives as a MongoBulkWriteError whose result lists
     // writeConcernErrors next to upserts the primary applied: nothing in that call is durable, so nothing counts.
-    const hasWriteConcernError = Boolean(
-      (error as { result?: { getWriteConcernError?: () => unknown } }).result?.getWriteConcernError?.(),
-    );
-    const failure = storeFailure(error);
+    const hasWriteConcernError = Boolean(result?.getWriteConcernError?.());
     if (!writeErrors || !result?.upsertedIds || hasWriteConcernError) return operations.map(() => failure);
     const byIndex = new Map<number, { code?: number; errmsg?: string }>();
     for (const writeError of [writeErrors].flat() as { index: number; code?: number; errmsg?: string }[]) {
