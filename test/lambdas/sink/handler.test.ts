@@ -6,6 +6,7 @@ import { logger } from '../../../lambdas/shared/powertools';
 import { SinkEnvironmentSchema } from '../../../lambdas/sink/config';
 import { createHandler } from '../../../lambdas/sink/create-handler';
 import type { MongoCollection, SinkCollections } from '../../../lambdas/sink/mongo/collections';
+import { SERVER_SELECTION_HINT } from '../../../lambdas/sink/mongo/errors';
 import { envelope, kafkaEvent, kafkaRecord, lambdaContext } from '../../helpers/factories';
 import { memoryStores } from '../../kit/sink-stores';
 
@@ -78,6 +79,26 @@ describe('sink handler: what it logs when a batch cannot be handled', () => {
     expect(line?.message).toBe('MongoDB unavailable; the event source will deliver the batch again');
     expect(line?.extra).toMatchObject({ error: 'MongoParseError: Username contains unescaped characters <redacted>' });
     expect(JSON.stringify(logged())).not.toMatch(/alice|s3cret/);
+    await sink.close();
+  });
+
+  it('points the operator at network access when no MongoDB server can be selected', async () => {
+    // Given a cluster nobody listens for (server selection fails after 30% of the remaining time, 1.5 s here)
+    const logged = errorsLogged();
+    const sink = createHandler(SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:9' }));
+    // When a batch arrives
+    const response = await sink(event(), lambdaContext(5_000, 'telemetry-sink'));
+    // Then every record is retried, and the log names the driver's error and what to check
+    expect(response.batchItemFailures).toHaveLength(2);
+    expect(logged()).toEqual([
+      {
+        message: 'MongoDB unavailable; the event source will deliver the batch again',
+        extra: expect.objectContaining({
+          error: expect.stringMatching(/^MongoServerSelectionError: /),
+          hint: SERVER_SELECTION_HINT,
+        }),
+      },
+    ]);
     await sink.close();
   });
 
