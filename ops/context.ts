@@ -22,7 +22,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { envBrokers } from '../lambdas/shared/config';
 import type { QuarantineDocument, ReadingDocument } from '../lambdas/sink/documents';
-import { COLLECTIONS } from '../lambdas/sink/mongo-connection';
+import { COLLECTIONS } from '../lambdas/sink/mongo/collections';
 import { loadConfig } from '../lib/config/load';
 import type { PipelineConfig } from '../lib/config/schema';
 import { aws } from './aws-errors';

@@ -4,15 +4,16 @@
  */
 import type { Context } from 'aws-lambda';
 import { invocationDeadline, withDeadline } from '../shared/deadline';
-import { ConfigurationError, describeError, PipelineError } from '../shared/errors';
+import { describeError, PipelineError } from '../shared/errors';
 import { failureDetail } from '../shared/failure';
 import { logger, metrics } from '../shared/powertools';
 import type { SinkEnvironment } from './config';
 import { failureOf, flattenRecords, type KafkaBatchResponse, type KafkaEvent } from './kafka-event';
-import { MongoConnection } from './mongo-connection';
-import { isServerSelectionError, SERVER_SELECTION_HINT } from './mongo-errors';
-import type { SinkCollections } from './ports';
-import { type ReadingWriter, TimeSeriesReadingWriter, UpsertReadingWriter } from './reading-writers';
+import type { SinkCollections } from './mongo/collections';
+import { MongoConnection } from './mongo/connection';
+import { isServerSelectionError, SERVER_SELECTION_HINT } from './mongo/errors';
+import { mongoStores } from './mongo/stores';
+import type { SinkStores } from './ports';
 import { SinkMetric, sinkBatch } from './sink';
 
 /** Thrown (on-demand event sources only) so that Lambda retries a batch it cannot partially acknowledge. */
@@ -23,15 +24,14 @@ export class BatchNotStoredError extends PipelineError {
 export type KafkaHandler = (event: KafkaEvent, context: Context) => Promise<KafkaBatchResponse>;
 export type SinkHandler = KafkaHandler & { close(): Promise<void> };
 
-function readingWriter(env: SinkEnvironment, target: SinkCollections): ReadingWriter {
-  if (!env.MONGODB_TIME_SERIES) return new UpsertReadingWriter(target.readings);
-  if (!target.readingIds)
-    throw new ConfigurationError('A time-series readings collection needs the readingIds collection');
-  return new TimeSeriesReadingWriter(target.readings, target.readingIds);
-}
+/**
+ * What replaces the MongoDB connection: other collections behind the same MongoDB adapters (the in-memory store of
+ * `telemetry-ops local`), or other stores altogether (tests of the handler).
+ */
+export type SinkBackend = { readonly collections: SinkCollections } | { readonly stores: SinkStores };
 
-/** Builds the handler; `collections` replaces the MongoDB connection (tests). */
-export function createHandler(env: SinkEnvironment, collections?: SinkCollections): SinkHandler {
+/** Builds the handler; `backend` replaces the MongoDB connection. */
+export function createHandler(env: SinkEnvironment, backend?: SinkBackend): SinkHandler {
   const connection = new MongoConnection({
     uriSecretId: env.MONGODB_URI_SECRET_ID,
     uri: env.MONGODB_URI,
@@ -54,24 +54,28 @@ export function createHandler(env: SinkEnvironment, collections?: SinkCollection
       logger.error(message, {
         error: described,
         records: records.length,
-        ...(isServerSelectionError(described) ? { hint: SERVER_SELECTION_HINT } : {}),
+        ...(isServerSelectionError(error) ? { hint: SERVER_SELECTION_HINT } : {}),
       });
       metrics.addMetric(SinkMetric.Failed, 'Count', records.length);
       return { batchItemFailures: records.map(failureOf) };
     };
     const handleBatch = async (): Promise<KafkaBatchResponse> => {
-      let target: SinkCollections;
+      let target: SinkBackend;
       try {
-        target =
-          collections ??
-          (await withDeadline(connection.collections(context.getRemainingTimeInMillis()), deadline, 'MongoDB connect'));
+        target = backend ?? {
+          collections: await withDeadline(
+            connection.collections(context.getRemainingTimeInMillis()),
+            deadline,
+            'MongoDB connect',
+          ),
+        };
       } catch (error) {
         return everyRecordFailed('MongoDB unavailable; the event source will deliver the batch again', error);
       }
       try {
+        const stores = 'stores' in target ? target.stores : mongoStores(target.collections, env.MONGODB_TIME_SERIES);
         return await sinkBatch(event, {
-          collections: target,
-          readings: readingWriter(env, target),
+          ...stores,
           logger,
           metrics,
           maxMessageBytes: env.MAX_MESSAGE_BYTES,

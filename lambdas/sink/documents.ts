@@ -60,16 +60,6 @@ export interface QuarantineDocument {
 export type StoredReading = Pick<ReadingDocument, '_id' | 'deviceId' | 'ts' | 'seq' | 'readings'> &
   Partial<Pick<ReadingDocument, 'receivedAt' | 'kafka'>>;
 
-/** Projection of `StoredReading` for reads of the readings collection. */
-export const STORED_READING_PROJECTION = {
-  deviceId: 1,
-  ts: 1,
-  seq: 1,
-  readings: 1,
-  receivedAt: 1,
-  kafka: 1,
-} as const;
-
 /**
  * Whether two readings carrying one eventId are the same reading: same device, device time, sequence number and
  * values. IoT receive time, trace id and Kafka position legitimately differ between a reading and its replay.

@@ -4,16 +4,13 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { AnyBulkWriteOperation } from 'mongodb';
 import { InvalidReason, parseEnvelope } from '../shared/envelope';
-import { describeError } from '../shared/errors';
 import { failureDetail } from '../shared/failure';
 import { boundedFields, type LoggerPort, type MetricsPort } from '../shared/observability';
 import {
   type DeviceStateDocument,
   deviceStateDocument,
   isNewer,
-  type QuarantineDocument,
   type ReadingDocument,
   readingDocument,
   type StoredReading,
@@ -31,9 +28,7 @@ import {
   sourceId,
 } from './kafka-event';
 import { SinkMetric } from './metrics';
-import { isServerSelectionError, redactCredentials, SERVER_SELECTION_HINT } from './mongo-errors';
-import type { SinkCollections } from './ports';
-import { bulkOutcomes, type ReadingWriter, type WriteOutcome } from './reading-writers';
+import type { QuarantineEntry, ReadingOutcome, SinkStores, StoreFailure } from './ports';
 
 export { SinkMetric } from './metrics';
 
@@ -53,9 +48,7 @@ const NONE: readonly Candidate[] = [];
 /** Freshness values recorded per invocation at most (EMF keeps up to 100 values per metric). */
 const MAX_FRESHNESS_SAMPLES = 100;
 
-export interface SinkDeps {
-  readonly collections: SinkCollections;
-  readonly readings: ReadingWriter;
+export interface SinkDeps extends SinkStores {
   readonly logger: LoggerPort;
   readonly metrics: MetricsPort;
   readonly maxMessageBytes: number;
@@ -153,9 +146,9 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
   const documents = [...byEventId.values()].map(([first]) => first.document);
   const outcomes = await deps.readings.write(documents, deps.deadline);
   // Loops, not `new Map(documents.map(…))` or destructuring with a rest: no tuple or array per record
-  const outcomeOf = new Map<string, WriteOutcome>();
+  const outcomeOf = new Map<string, ReadingOutcome>();
   for (let i = 0; i < documents.length; i++)
-    outcomeOf.set((documents[i] as ReadingDocument)._id, outcomes[i] as WriteOutcome);
+    outcomeOf.set((documents[i] as ReadingDocument)._id, outcomes[i] as ReadingOutcome);
   const existing = await storedDuplicates(documents, outcomeOf, deps);
 
   const failed: Decoded[] = [];
@@ -218,15 +211,24 @@ export async function sinkBatch(event: KafkaEvent, deps: SinkDeps): Promise<Kafk
   deps.metrics.addMetric(SinkMetric.Failed, MetricUnit.Count, failed.length);
   recordFreshness(fresh, deps, now());
 
-  const errors = [...new Set(outcomes.filter((o) => o.status === 'failed').map((o) => ('error' in o ? o.error : '')))];
   if (failed.length > 0) {
-    const all = [...errors, ...existing.errors, ...missing, ...state.errors, ...parked.errors];
+    const readingFailures = outcomes.filter(isFailure);
+    const all = [
+      ...errorsOf(readingFailures),
+      ...errorsOf(existing.failures),
+      ...missing,
+      ...errorsOf(state.failures),
+      ...errorsOf(parked.failures),
+    ];
+    const hint = [readingFailures, existing.failures, state.failures, parked.failures]
+      .flat()
+      .find((f) => f.hint !== undefined)?.hint;
     deps.logger.error(
       'Records not stored; the event source will deliver them again',
       boundedFields({
         count: failed.length,
         errors: all.slice(0, 5).map(failureDetail),
-        ...(all.some(isServerSelectionError) ? { hint: SERVER_SELECTION_HINT } : {}),
+        ...(hint ? { hint } : {}),
       }),
     );
   }
@@ -281,6 +283,11 @@ function rejectedWith(item: Valid, sibling: ReadingDocument, error: string): Inv
   return invalidRecord(item.record, SinkInvalidReason.WriteRejected, detail);
 }
 
+const isFailure = (outcome: { readonly status: string }): outcome is StoreFailure => outcome.status === 'failed';
+
+/** The distinct errors of some failures, in order. */
+const errorsOf = (failures: readonly StoreFailure[]): string[] => [...new Set(failures.map((f) => f.error))];
+
 /**
  * The stored readings behind "already stored" outcomes, to tell a replay from a reading that reuses the eventId.
  * Read only when there are duplicates (replays), so a clean batch costs no extra round trip. When the read fails the
@@ -288,27 +295,24 @@ function rejectedWith(item: Valid, sibling: ReadingDocument, error: string): Inv
  */
 async function storedDuplicates(
   documents: readonly ReadingDocument[],
-  outcomeOf: ReadonlyMap<string, WriteOutcome>,
+  outcomeOf: ReadonlyMap<string, ReadingOutcome>,
   deps: SinkDeps,
-): Promise<{ readings: Map<string, StoredReading>; failed: boolean; errors: string[] }> {
+): Promise<{ readings: Map<string, StoredReading>; failed: boolean; failures: StoreFailure[] }> {
   const ids = documents.filter((d) => outcomeOf.get(d._id)?.status === 'duplicate').map((d) => d._id);
-  try {
-    const found = await deps.readings.stored(ids, deps.deadline);
-    return { readings: new Map(found.map((reading) => [reading._id, reading])), failed: false, errors: [] };
-  } catch (error) {
-    return { readings: new Map(), failed: true, errors: [redactCredentials(describeError(error))] };
-  }
+  if (ids.length === 0) return { readings: new Map(), failed: false, failures: [] };
+  const found = await deps.readings.stored(ids, deps.deadline);
+  if (!Array.isArray(found)) return { readings: new Map(), failed: true, failures: [found] };
+  return { readings: new Map(found.map((reading) => [reading._id, reading])), failed: false, failures: [] };
 }
 
 interface StepResult {
   readonly failed: Decoded[];
-  readonly errors: string[];
+  readonly failures: StoreFailure[];
 }
 
 /**
- * Moves each device's state to its newest stored reading of the batch, but only if that is newer than what the
- * state holds: the filter matches an older state or none, and when a newer (or the same) state exists the upsert
- * collides with its `_id` (E11000), which means "stale, nothing to do".
+ * Moves each device's state to its newest stored reading of the batch; the store keeps it where it is when it holds
+ * a state as new or newer (`stale`).
  */
 async function updateLatestState(stored: readonly Valid[], deps: SinkDeps): Promise<StepResult & { stale: number }> {
   const newest = new Map<string, Valid>();
@@ -316,55 +320,33 @@ async function updateLatestState(stored: readonly Valid[], deps: SinkDeps): Prom
     const current = newest.get(item.document.deviceId);
     if (!current || isNewer(item.document, current.document)) newest.set(item.document.deviceId, item);
   }
-  const devices = [...newest.values()];
   const now = new Date((deps.now ?? Date.now)());
-  const operations: AnyBulkWriteOperation<DeviceStateDocument>[] = devices.map(({ document }) => {
-    const { _id, ...state } = deviceStateDocument(document, now);
-    return {
-      updateOne: {
-        filter: { _id, $or: [{ ts: { $lt: document.ts } }, { ts: document.ts, seq: { $lt: document.seq } }] },
-        update: { $set: state },
-        upsert: true,
-      },
-    };
-  });
-  const first = await bulkOutcomes(deps.collections.devices, operations, deps.deadline, () => true);
-  // E11000 means "a state with this _id exists and is not older" — or that a concurrent first insert of the same
-  // device won the race, in which case the filter may match now. One retry tells the two apart.
-  const retry = first.flatMap((outcome, i) => (outcome.status === 'duplicate' ? [i] : []));
-  const second = await bulkOutcomes(
-    deps.collections.devices,
-    retry.map((i) => operations[i] as AnyBulkWriteOperation<DeviceStateDocument>),
-    deps.deadline,
-    () => true,
-  );
-  const outcomes = [...first];
-  retry.forEach((index, k) => {
-    outcomes[index] = second[k] ?? { status: 'failed', kind: 'transient', error: 'no outcome' };
-  });
+  const states: DeviceStateDocument[] = [];
+  for (const { document } of newest.values()) states.push(deviceStateDocument(document, now));
+  const outcomes = states.length === 0 ? [] : await deps.devices.advance(states, deps.deadline);
   const failedDevices = new Set<string>();
-  const errors: string[] = [];
+  const failures: StoreFailure[] = [];
   let stale = 0;
   outcomes.forEach((outcome, i) => {
-    const deviceId = devices[i]?.document.deviceId ?? '';
-    if (outcome.status === 'duplicate') stale++;
+    if (outcome.status === 'stale') stale++;
     if (outcome.status === 'failed') {
-      failedDevices.add(deviceId);
-      errors.push(outcome.error);
+      failedDevices.add(states[i]?._id ?? '');
+      failures.push(outcome);
     }
   });
   return {
     // Every record of a device whose state did not move is retried: its reading write is idempotent
-    failed: stored.filter((item) => failedDevices.has(item.document.deviceId)),
-    errors: [...new Set(errors)],
+    failed: failedDevices.size === 0 ? [] : stored.filter((item) => failedDevices.has(item.document.deviceId)),
+    failures,
     stale,
   };
 }
 
-/** Parks records in the quarantine collection, keyed by source, counting deliveries on replays. */
+/** Parks records in the quarantine, keyed by source (the store counts deliveries on replays). */
 async function quarantine(items: readonly Invalid[], deps: SinkDeps, now: Date): Promise<StepResult> {
-  const operations: AnyBulkWriteOperation<QuarantineDocument>[] = items.map((item) => {
-    const document: Omit<QuarantineDocument, 'attempts'> = {
+  if (items.length === 0) return { failed: [], failures: [] };
+  const entries = items.map(
+    (item): QuarantineEntry => ({
       _id: sourceId(item.source),
       stage: 'sink',
       reason: item.reason,
@@ -375,19 +357,11 @@ async function quarantine(items: readonly Invalid[], deps: SinkDeps, now: Date):
       value: item.record.value ?? null,
       headers: headerList(item.record.headers),
       ...(item.conflictsWith ? { conflictsWith: item.conflictsWith } : {}),
-    };
-    return {
-      updateOne: {
-        filter: { _id: document._id },
-        update: { $setOnInsert: document, $inc: { attempts: 1 } },
-        upsert: true,
-      },
-    };
-  });
-  const outcomes = await bulkOutcomes(deps.collections.quarantine, operations, deps.deadline, () => true);
+    }),
+  );
+  const outcomes = await deps.quarantine.park(entries, deps.deadline);
   const failed = items.filter((_, i) => outcomes[i]?.status === 'failed');
-  const errors = [...new Set(outcomes.flatMap((o) => (o.status === 'failed' ? [o.error] : [])))];
-  return { failed, errors };
+  return { failed, failures: outcomes.filter(isFailure) };
 }
 
 /** Freshness of newly written readings: now − device time, now − IoT receive time (sampled). */

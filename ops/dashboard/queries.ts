@@ -3,7 +3,7 @@
  * the only place its queries live, so the tests run exactly these documents through an independent engine (mingo)
  * and a real server, and `local --demo`'s in-memory store runs the same documents as production.
  *
- * What the sink's indexes serve (created in lambdas/sink/mongo-connection.ts):
+ * What the sink's indexes serve (created in lambdas/sink/mongo/connection.ts):
  * - `devices`: `_id` (fleet pages by device, search, a device's latest state) and `last_seen` `{ts: -1, _id: -1}`
  *   (freshness counts and filters, pages by last seen with ties by id, in either direction).
  * - `readings`, regular collection: `device_time` `{deviceId: 1, ts: -1}`. A device's range is a bounded scan of it.

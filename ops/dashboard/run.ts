@@ -1,6 +1,6 @@
 /** `dashboard`: serves the sensor-data dashboard over the sink's MongoDB until Ctrl-C. */
 import { randomBytes } from 'node:crypto';
-import { COLLECTIONS } from '../../lambdas/sink/mongo-connection';
+import { COLLECTIONS } from '../../lambdas/sink/mongo/collections';
 import type { OpsContext } from '../context';
 import { UserError } from '../errors';
 import { isLoopback } from '../loopback';

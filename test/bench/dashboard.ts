@@ -15,7 +15,8 @@
 import { performance } from 'node:perf_hooks';
 import { type Document, MongoClient } from 'mongodb';
 import type { DeviceStateDocument, ReadingDocument } from '../../lambdas/sink/documents';
-import { COLLECTIONS, MongoConnection } from '../../lambdas/sink/mongo-connection';
+import { COLLECTIONS } from '../../lambdas/sink/mongo/collections';
+import { MongoConnection } from '../../lambdas/sink/mongo/connection';
 import { DashboardApi } from '../../ops/dashboard/api';
 import type { ReadableDb } from '../../ops/dashboard/readable-db';
 import { keepNewest, quarantineDocument } from '../helpers/dashboard-data';

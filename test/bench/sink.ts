@@ -2,7 +2,7 @@
  * Sink benchmark (a script, not a test): `npm run bench:sink`.
  *
  * CPU per record of the sink core (base64 decode, UTF-8 decode, JSON parse, validation, unsafe-key scan, building
- * the readings / device-state writes) at batch 100 and 1,000, against the floor of base64 decode + JSON.parse alone.
+ * the readings / device-state writes, through the MongoDB adapters) at batch 100 and 1,000, against the floor of base64 decode + JSON.parse alone.
  * MongoDB is replaced by a collection that acknowledges every operation without storing it, so the figure is the
  * sink's own work, not the database's. Median of 5 runs after a warm-up. `--profile-windows` prints when the sink
  * core was measured, for `npm run bench:profile -- --windows` (profiling with `node --cpu-prof`).
@@ -10,8 +10,8 @@
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../lambdas/sink/documents';
 import type { KafkaEvent } from '../../lambdas/sink/kafka-event';
-import type { BulkResult, CollectionPort } from '../../lambdas/sink/ports';
-import { UpsertReadingWriter } from '../../lambdas/sink/reading-writers';
+import type { BulkResult, MongoCollection } from '../../lambdas/sink/mongo/collections';
+import { mongoStores } from '../../lambdas/sink/mongo/stores';
 import { sinkBatch } from '../../lambdas/sink/sink';
 import { devicePayload, envelope, kafkaEvent, kafkaRecord } from '../helpers/factories';
 
@@ -19,7 +19,7 @@ const RECORDS = 50_000;
 const RUNS = 5;
 
 /** Acknowledges every operation as an upsert; stores nothing. */
-class AcknowledgingCollection<T extends Document> implements CollectionPort<T> {
+class AcknowledgingCollection<T extends Document> implements MongoCollection<T> {
   public async bulkWrite(operations: AnyBulkWriteOperation<T>[]): Promise<BulkResult> {
     const upsertedIds: Record<number, unknown> = {};
     for (let i = 0; i < operations.length; i++) upsertedIds[i] = i;
@@ -63,8 +63,7 @@ async function main(): Promise<void> {
   };
   const quiet = { debug() {}, info() {}, warn() {}, error() {} };
   const deps = {
-    collections,
-    readings: new UpsertReadingWriter(collections.readings),
+    ...mongoStores(collections, false),
     logger: quiet,
     metrics: { addMetric() {} },
     maxMessageBytes: 16_384,

@@ -5,6 +5,9 @@
  * Faults can be injected: a whole-call failure (before or after applying some operations) and per-document
  * rejections. `inserts` counts, per `_id`, the operations that set out to create a document: the unique `_id` turns a
  * second one into E11000 here, where a store without that index (a time-series collection) would hold a copy.
+ *
+ * For what runs the sink's MongoDB adapters (lambdas/sink/mongo): their tests (test/lambdas/sink/mongo) and the
+ * local and end-to-end pipelines. The sink core's own tests use the in-memory ports of test/kit/sink-stores.ts.
  */
 import {
   type AnyBulkWriteOperation,
@@ -15,7 +18,7 @@ import {
   type WriteError as WriteErrorType,
 } from 'mongodb';
 import { BulkWriteResult, WriteConcernError, WriteError } from 'mongodb/lib/bulk/common.js';
-import type { BulkResult, CollectionPort } from '../../lambdas/sink/ports';
+import type { BulkResult, MongoCollection } from '../../lambdas/sink/mongo/collections';
 
 type Fault =
   | { readonly kind: 'network'; readonly afterOperations: number }
@@ -64,7 +67,7 @@ export function matches(doc: Document, filter: Document): boolean {
   return true;
 }
 
-export class FakeCollection<T extends Document = Document> implements CollectionPort<T> {
+export class FakeCollection<T extends Document = Document> implements MongoCollection<T> {
   public readonly docs = new Map<string, Document>();
   /**
    * Per `_id`: insertOne operations and upserts that matched nothing, once past the rejections, whether they inserted
@@ -87,6 +90,11 @@ export class FakeCollection<T extends Document = Document> implements Collection
   /** The next call fails: with a network error after applying `afterOperations` operations, or at server selection. */
   public failNext(fault: Fault): void {
     this.faults.push(fault);
+  }
+
+  /** Rejects nothing any more: the server works again (faults given to `failNext` stay). */
+  public heal(): void {
+    this.rejections = [];
   }
 
   /** Faults given to `failNext` that no call has used up yet. */

@@ -12,7 +12,6 @@ import { createHandler as createForwarder } from '../../lambdas/forward/create-h
 import { KafkaHeader } from '../../lambdas/shared/kafka/headers';
 import { SinkEnvironmentSchema } from '../../lambdas/sink/config';
 import { createHandler as createSink } from '../../lambdas/sink/create-handler';
-import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../lambdas/sink/documents';
 import {
   devicePayload,
   envelope,
@@ -23,9 +22,9 @@ import {
   sqsEvent,
   sqsRecord,
 } from '../helpers/factories';
-import { FakeCollection } from '../helpers/fake-mongo';
 import { KafkaMockCluster } from '../helpers/kafka-mock';
 import { readTopic } from '../helpers/kafka-read';
+import { memoryStores } from '../kit/sink-stores';
 
 const TOPIC = 'telemetry.readings.v1';
 const sqsMock = mockClient(SQSClient);
@@ -76,22 +75,18 @@ describe('forwarder → Kafka → sink', () => {
     // When the sink consumes them as the event source would, twice (a replay of the same offsets)
     const consumed = await readTopic(cluster.bootstrapServers, TOPIC, sent.length);
     const events = esmEvents(consumed, TOPIC, 64);
-    const collections = {
-      readings: new FakeCollection<ReadingDocument>(),
-      devices: new FakeCollection<DeviceStateDocument>(),
-      quarantine: new FakeCollection<QuarantineDocument>(),
-    };
-    const sink = createSink(SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:1' }), collections);
+    const stores = memoryStores();
+    const sink = createSink(SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:1' }), { stores });
     for (let pass = 0; pass < 2; pass++) {
       for (const event of events) expect((await sink(event, lambdaContext(10_000))).batchItemFailures).toEqual([]);
     }
 
     // Then each reading is stored once, with its Kafka position, and each device shows its newest reading
     expect(consumed).toHaveLength(devices * perDevice + resent.length);
-    expect(collections.readings.docs.size).toBe(devices * perDevice);
-    expect(new Set(collections.readings.all().map((doc) => doc._id))).toEqual(new Set(readings.map((r) => r.eventId)));
+    expect(stores.readings.docs.size).toBe(devices * perDevice);
+    expect(new Set(stores.readings.all().map((doc) => doc._id))).toEqual(new Set(readings.map((r) => r.eventId)));
     for (let d = 0; d < devices; d++) {
-      expect(collections.devices.get(`sensor-${d}`)).toMatchObject({
+      expect(stores.devices.get(`sensor-${d}`)).toMatchObject({
         seq: perDevice - 1,
         ts: new Date(NOW - 100_000 + (perDevice - 1) * 1_000),
       });
@@ -99,7 +94,7 @@ describe('forwarder → Kafka → sink', () => {
     // And the malformed messages never reached Kafka: the forwarder parked them in its DLQ
     const parked = sqsMock.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);
     expect(parked.map((e) => e.MessageBody)).toEqual(malformed.map((m) => m.body));
-    expect(collections.quarantine.docs.size).toBe(0);
+    expect(stores.quarantine.docs.size).toBe(0);
   });
 
   it('stores a reading published over HTTPS, which has no trace id, like any other', async () => {
@@ -126,12 +121,8 @@ describe('forwarder → Kafka → sink', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
     const consumed = await readTopic(cluster.bootstrapServers, topic, 1);
-    const collections = {
-      readings: new FakeCollection<ReadingDocument>(),
-      devices: new FakeCollection<DeviceStateDocument>(),
-      quarantine: new FakeCollection<QuarantineDocument>(),
-    };
-    const sink = createSink(SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:1' }), collections);
+    const stores = memoryStores();
+    const sink = createSink(SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:1' }), { stores });
     const [event] = esmEvents(consumed, topic, 64);
     if (!event) throw new Error('no event built from the consumed record');
     const stored = await sink(event, lambdaContext(10_000));
@@ -141,8 +132,8 @@ describe('forwarder → Kafka → sink', () => {
     expect(consumed[0]?.headers).not.toHaveProperty(KafkaHeader.TraceId);
     expect(consumed[0]?.headers).toHaveProperty(KafkaHeader.EventId, reading.eventId);
     expect(stored.batchItemFailures).toEqual([]);
-    expect(collections.quarantine.docs.size).toBe(0);
-    const document = collections.readings.get(reading.eventId);
+    expect(stores.quarantine.docs.size).toBe(0);
+    const document = stores.readings.get(reading.eventId);
     expect(document).toMatchObject({ deviceId: 'sensor-https', seq: 1 });
     expect(document).not.toHaveProperty('traceId');
   });

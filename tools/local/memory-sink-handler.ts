@@ -17,5 +17,5 @@ const UNUSED_URI = 'mongodb://in-memory.invalid';
 
 export const handler: SinkHandler = createHandler(
   parseEnvironment(SinkEnvironmentSchema, { ...process.env, MONGODB_URI: UNUSED_URI }),
-  remoteSinkCollections((workerData as { store: import('node:worker_threads').MessagePort }).store),
+  { collections: remoteSinkCollections((workerData as { store: import('node:worker_threads').MessagePort }).store) },
 );

@@ -7,8 +7,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
-import { COLLECTIONS } from '../../lambdas/sink/mongo-connection';
-import type { SinkCollections } from '../../lambdas/sink/ports';
+import { COLLECTIONS, type SinkCollections } from '../../lambdas/sink/mongo/collections';
 import { type BulkOutcome, type MemoryDb, settleBulkWrite } from './memory-store';
 
 type Call =

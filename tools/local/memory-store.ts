@@ -32,9 +32,12 @@ import {
 } from 'mongodb';
 import { BulkWriteResult, WriteError } from 'mongodb/lib/bulk/common.js';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../lambdas/sink/documents';
-import { COLLECTIONS } from '../../lambdas/sink/mongo-connection';
-import type { CollectionPort, SinkCollections } from '../../lambdas/sink/ports';
-import type { ReadingIdDocument } from '../../lambdas/sink/reading-writers';
+import {
+  COLLECTIONS,
+  type MongoCollection,
+  type ReadingIdDocument,
+  type SinkCollections,
+} from '../../lambdas/sink/mongo/collections';
 import type { ReadableCollection, ReadableDb } from '../../ops/dashboard/readable-db';
 
 /** What a bulk write did, counted as the server reports it (the fields `BulkWriteResult` is built from). */
@@ -145,7 +148,7 @@ type UpdateSpec = {
 };
 
 /** A MongoDB-like collection held in memory (see the module comment). */
-export class MemoryCollection<T extends Document = Document> implements CollectionPort<T>, ReadableCollection {
+export class MemoryCollection<T extends Document = Document> implements MongoCollection<T>, ReadableCollection {
   /** BSON of each document, by `idKey(_id)`, in insertion order (the natural order of a scan). */
   private readonly stored = new Map<string, Uint8Array>();
   private readonly indexes = new Set<string>(['_id_']);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { type Document, MongoClient } from 'mongodb';
 import type { FailureEnvelope } from '../../lambdas/shared/failure';
 import type { QuarantineDocument } from '../../lambdas/sink/documents';
-import { COLLECTIONS } from '../../lambdas/sink/mongo-connection';
+import { COLLECTIONS } from '../../lambdas/sink/mongo/collections';
 import type { OpsContext } from '../../ops/context';
 import { DASHBOARD_DEFAULTS } from '../../ops/dashboard/defaults';
 import type { ReadableDb } from '../../ops/dashboard/readable-db';

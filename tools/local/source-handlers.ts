@@ -8,7 +8,7 @@ import { createHandler as createForwarder } from '../../lambdas/forward/create-h
 import { parseEnvironment } from '../../lambdas/shared/config';
 import { SinkEnvironmentSchema } from '../../lambdas/sink/config';
 import { createHandler as createSink } from '../../lambdas/sink/create-handler';
-import type { SinkCollections } from '../../lambdas/sink/ports';
+import type { SinkCollections } from '../../lambdas/sink/mongo/collections';
 import type { ForwarderFactory, SinkFactory } from './ports';
 
 /** The forwarder from source; its SQS client goes to the environment's `AWS_ENDPOINT_URL_SQS`. */
@@ -29,4 +29,4 @@ export const sourceForwarder: ForwarderFactory = async (environment) =>
 export const sourceSink =
   (collections?: SinkCollections): SinkFactory =>
   async (environment) =>
-    createSink(parseEnvironment(SinkEnvironmentSchema, environment), collections);
+    createSink(parseEnvironment(SinkEnvironmentSchema, environment), collections ? { collections } : undefined);

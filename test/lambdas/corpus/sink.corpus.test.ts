@@ -3,35 +3,28 @@
  * nothing is retried for the record's sake.
  */
 import { describe, expect, it } from 'vitest';
-import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../../lambdas/sink/documents';
 import type { KafkaEvent, KafkaEventRecord } from '../../../lambdas/sink/kafka-event';
-import { UpsertReadingWriter } from '../../../lambdas/sink/reading-writers';
 import { sinkBatch } from '../../../lambdas/sink/sink';
 import { devicePayload, kafkaEvent, kafkaRecord, NOW } from '../../helpers/factories';
-import { FakeCollection } from '../../helpers/fake-mongo';
 import { RecordingLogger, RecordingMetrics } from '../../helpers/recorders';
+import { memoryStores } from '../../kit/sink-stores';
 import { AWS_SELF_MANAGED_KAFKA_EXAMPLE_EVENT } from './aws-events';
 import { BODY_CASES, hostileKeyBodies, RECORD_CASES, strings, validBody } from './cases';
 
 async function sink(records: readonly KafkaEventRecord[] | KafkaEvent) {
-  const collections = {
-    readings: new FakeCollection<ReadingDocument>(),
-    devices: new FakeCollection<DeviceStateDocument>(),
-    quarantine: new FakeCollection<QuarantineDocument>(),
-  };
+  const stores = memoryStores();
   const logger = new RecordingLogger();
   const metrics = new RecordingMetrics();
   const event = Array.isArray(records) ? kafkaEvent(records) : (records as KafkaEvent);
   const response = await sinkBatch(event, {
-    collections,
-    readings: new UpsertReadingWriter(collections.readings),
+    ...stores,
     logger,
     metrics,
     maxMessageBytes: 16_384,
     deadline: Date.now() + 10_000,
     now: () => NOW + 2_000,
   });
-  return { response, ...collections, logger, metrics };
+  return { response, ...stores, logger, metrics };
 }
 
 describe('sink corpus', () => {

@@ -1,19 +1,22 @@
+import type { Document } from 'mongodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseEnvironment } from '../../../lambdas/shared/config';
 import { failureDetail } from '../../../lambdas/shared/failure';
 import { logger } from '../../../lambdas/shared/powertools';
 import { SinkEnvironmentSchema } from '../../../lambdas/sink/config';
 import { createHandler } from '../../../lambdas/sink/create-handler';
-import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../../lambdas/sink/documents';
+import type { MongoCollection, SinkCollections } from '../../../lambdas/sink/mongo/collections';
+import { SERVER_SELECTION_HINT } from '../../../lambdas/sink/mongo/errors';
 import { envelope, kafkaEvent, kafkaRecord, lambdaContext } from '../../helpers/factories';
-import { FakeCollection } from '../../helpers/fake-mongo';
+import { memoryStores } from '../../kit/sink-stores';
 
-function collections() {
-  return {
-    readings: new FakeCollection<ReadingDocument>(),
-    devices: new FakeCollection<DeviceStateDocument>(),
-    quarantine: new FakeCollection<QuarantineDocument>(),
-  };
+/** Collections for a wiring that must fail before it writes: any call is a test failure. */
+function untouchedCollections(): SinkCollections {
+  const untouched = <T extends Document>(): MongoCollection<T> => ({
+    bulkWrite: () => Promise.reject(new Error('unexpected bulkWrite')),
+    find: () => ({ toArray: () => Promise.reject(new Error('unexpected find')) }),
+  });
+  return { readings: untouched(), devices: untouched(), quarantine: untouched() };
 }
 
 const event = () =>
@@ -21,19 +24,19 @@ const event = () =>
 
 describe('sink handler', () => {
   it('returns Kafka-form item failures when the event source honours them (provisioned mode)', async () => {
-    const target = collections();
-    target.readings.failNext({ kind: 'network', afterOperations: 0 });
-    const sink = createHandler(SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:9' }), target);
+    const stores = memoryStores();
+    stores.readings.failNext();
+    const sink = createHandler(SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:9' }), { stores });
     const response = await sink(event(), lambdaContext(5_000, 'telemetry-sink'));
     expect(response.batchItemFailures).toHaveLength(2);
   });
 
   it('fails the whole batch on demand, where a partial response would commit past unstored records', async () => {
-    const target = collections();
-    target.readings.failNext({ kind: 'network', afterOperations: 0 });
+    const stores = memoryStores();
+    stores.readings.failNext();
     const sink = createHandler(
       SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:9', PARTIAL_BATCH_RESPONSE: 'false' }),
-      target,
+      { stores },
     );
     await expect(sink(event(), lambdaContext(5_000, 'telemetry-sink'))).rejects.toMatchObject({
       name: 'BatchNotStoredError',
@@ -79,12 +82,32 @@ describe('sink handler: what it logs when a batch cannot be handled', () => {
     await sink.close();
   });
 
+  it('points the operator at network access when no MongoDB server can be selected', async () => {
+    // Given a cluster nobody listens for (server selection fails after 30% of the remaining time, 1.5 s here)
+    const logged = errorsLogged();
+    const sink = createHandler(SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:9' }));
+    // When a batch arrives
+    const response = await sink(event(), lambdaContext(5_000, 'telemetry-sink'));
+    // Then every record is retried, and the log names the driver's error and what to check
+    expect(response.batchItemFailures).toHaveLength(2);
+    expect(logged()).toEqual([
+      {
+        message: 'MongoDB unavailable; the event source will deliver the batch again',
+        extra: expect.objectContaining({
+          error: expect.stringMatching(/^MongoServerSelectionError: /),
+          hint: SERVER_SELECTION_HINT,
+        }),
+      },
+    ]);
+    await sink.close();
+  });
+
   it('names the real cause of an internal failure instead of "MongoDB unavailable"', async () => {
     const logged = errorsLogged();
     // A time-series configuration without the readingIds collection: a configuration error, not MongoDB's
     const sink = createHandler(
       SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:9', MONGODB_TIME_SERIES: 'true' }),
-      collections(),
+      { collections: untouchedCollections() },
     );
     const response = await sink(event(), lambdaContext(5_000, 'telemetry-sink'));
     expect(response.batchItemFailures).toHaveLength(2);

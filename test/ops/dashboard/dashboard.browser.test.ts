@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Document } from 'mongodb';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COLLECTIONS } from '../../../lambdas/sink/mongo-connection';
+import { COLLECTIONS } from '../../../lambdas/sink/mongo/collections';
 import type { ReadableCollection, ReadableDb } from '../../../ops/dashboard/readable-db';
 import { type RunningDashboard, serveDashboard } from '../../../ops/dashboard/server';
 import type { MemoryDb } from '../../../tools/local/memory-store';

@@ -6,7 +6,8 @@
  */
 import { type Db, type Document, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COLLECTIONS, MongoConnection } from '../../../lambdas/sink/mongo-connection';
+import { COLLECTIONS } from '../../../lambdas/sink/mongo/collections';
+import { MongoConnection } from '../../../lambdas/sink/mongo/connection';
 import {
   chooseBucket,
   deviceSeries,

@@ -23,7 +23,7 @@ const bucket = (ms: number) => {
   return found;
 };
 
-// Both storage modes: time-series readings carry a copy of `_id` in `eventId` (lambdas/sink/reading-writers.ts)
+// Both storage modes: time-series readings carry a copy of `_id` in `eventId` (lambdas/sink/mongo/reading-stores.ts)
 const MODE = { timeSeries: false };
 const seeded = () => memoryDbWith(knownFleet(NOW, MODE.timeSeries));
 

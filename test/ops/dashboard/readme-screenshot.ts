@@ -5,7 +5,7 @@
  * one device's view open.
  */
 import { join } from 'node:path';
-import { COLLECTIONS } from '../../../lambdas/sink/mongo-connection';
+import { COLLECTIONS } from '../../../lambdas/sink/mongo/collections';
 import { serveDashboard } from '../../../ops/dashboard/server';
 import { launchChromium } from '../../helpers/browser';
 import {

@@ -1,7 +1,7 @@
 /** The dashboard's HTTP server and JSON API over a seeded store: answers, bad parameters, and the security model. */
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { COLLECTIONS } from '../../../lambdas/sink/mongo-connection';
+import { COLLECTIONS } from '../../../lambdas/sink/mongo/collections';
 import type { DeviceAnswer, FleetAnswer, QualityAnswer } from '../../../ops/dashboard/api-types';
 import type { ReadableDb } from '../../../ops/dashboard/readable-db';
 import { type DashboardOptions, type RunningDashboard, serveDashboard } from '../../../ops/dashboard/server';

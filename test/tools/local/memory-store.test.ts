@@ -10,8 +10,8 @@ import { type Document, MongoBulkWriteError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { SinkEnvironmentSchema } from '../../../lambdas/sink/config';
 import { createHandler } from '../../../lambdas/sink/create-handler';
-import { classifyMongoError } from '../../../lambdas/sink/mongo-errors';
-import { UpsertReadingWriter } from '../../../lambdas/sink/reading-writers';
+import { classifyMongoError } from '../../../lambdas/sink/mongo/errors';
+import { UpsertReadingStore } from '../../../lambdas/sink/mongo/reading-stores';
 import { MemoryCollection, MemoryDb, memorySinkCollections } from '../../../tools/local/memory-store';
 import {
   MemoryStoreCallError,
@@ -260,10 +260,9 @@ describe('the sink on the in-memory store', () => {
 
   it('stores each reading once across replays, the newest state per device, and quarantines what cannot be stored', async () => {
     const db = new MemoryDb('telemetry');
-    const sink = createHandler(
-      SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:9' }),
-      memorySinkCollections(db),
-    );
+    const sink = createHandler(SinkEnvironmentSchema.parse({ MONGODB_URI: 'mongodb://127.0.0.1:9' }), {
+      collections: memorySinkCollections(db),
+    });
     // Out of order: the newest readings come first, then the rest, then everything again
     const batch = [...records().reverse(), kafkaRecord({ ...envelope(), $where: '1' }, { offset: 99 })];
 
@@ -280,7 +279,7 @@ describe('the sink on the in-memory store', () => {
   });
 
   it('reports a replayed reading as a duplicate, a new one as written', async () => {
-    const writer = new UpsertReadingWriter(new MemoryDb('t').collection('readings'));
+    const writer = new UpsertReadingStore(new MemoryDb('t').collection('readings'));
     const document = (id: string) => ({ _id: id, deviceId: 'd', ts: new Date(NOW) }) as never;
 
     await writer.write([document('a')], Date.now() + 5_000);

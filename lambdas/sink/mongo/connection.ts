@@ -1,20 +1,11 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { type Collection, type Db, MongoClient } from 'mongodb';
 import * as z from 'zod';
-import { ConfigurationError, describeError } from '../shared/errors';
-import type { LoggerPort } from '../shared/observability';
-import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from './documents';
-import { credentialsOf, redactCredentials } from './mongo-errors';
-import type { SinkCollections } from './ports';
-import type { ReadingIdDocument } from './reading-writers';
-
-/** Collection names. `readingIds` exists only with a time-series `readings` collection. */
-export const COLLECTIONS = {
-  readings: 'readings',
-  devices: 'devices',
-  quarantine: 'quarantine',
-  readingIds: 'readingIds',
-} as const;
+import { ConfigurationError, describeError } from '../../shared/errors';
+import type { LoggerPort } from '../../shared/observability';
+import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../documents';
+import { COLLECTIONS, type ReadingIdDocument, type SinkCollections } from './collections';
+import { credentialsOf, redactCredentials } from './errors';
 
 export interface MongoConnectionOptions {
   /** Secrets Manager id of `{"uri": "mongodb+srv://…"}`; or `uri` for local runs. */

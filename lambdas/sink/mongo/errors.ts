@@ -1,4 +1,9 @@
-import { causeChain } from '../shared/errors';
+/**
+ * What MongoDB errors mean for the sink: classified by the driver's error `name` and the server's `code` (never by
+ * message text), described without credentials.
+ */
+import { causeChain, describeError } from '../../shared/errors';
+import type { FailureKind, StoreFailure } from '../ports';
 
 /** What a MongoDB error means for the records it concerns. */
 export type MongoErrorClass =
@@ -11,7 +16,8 @@ export type MongoErrorClass =
 
 /**
  * Server codes that condemn one document, not the deployment: bad value, type mismatch, invalid BSON, path not
- * viable, dollar-prefixed or dotted field, document validation, size limits.
+ * viable, dollar-prefixed or dotted field, document validation, size limits ("Error Codes", MongoDB Manual,
+ * https://www.mongodb.com/docs/manual/reference/error-codes/).
  */
 const PERMANENT_CODES = new Set([2, 9, 14, 22, 28, 52, 55, 56, 57, 121, 10334, 17280, 17419]);
 
@@ -32,12 +38,33 @@ export function classifyMongoError(error: unknown): MongoErrorClass {
   return 'transient';
 }
 
-/** Whether a described error (`name: message`, as in outcomes) is a failed server selection. */
-export const isServerSelectionError = (described: string): boolean => described.startsWith('MongoServerSelectionError');
+/**
+ * Whether the error (or one it wraps) is a failed server selection: the driver found no server to talk to in
+ * `serverSelectionTimeoutMS`. By `name`, which the driver defines on each of its error classes (a getter, so it
+ * survives minification), not by `instanceof`: errors also cross module copies (a bundle and its test).
+ */
+export function isServerSelectionError(error: unknown): boolean {
+  for (const link of causeChain(error)) {
+    if ((link as { name?: unknown }).name === 'MongoServerSelectionError') return true;
+  }
+  return false;
+}
 
 /** What an operator should check when the sink cannot reach MongoDB. */
 export const SERVER_SELECTION_HINT =
   'MongoDB server selection timed out: the function cannot reach the cluster. Check the Atlas network access list (the NAT gateway elastic IP, or 0.0.0.0/0 while testing), or the PrivateLink/peering routes and security groups, and that the cluster is running.';
+
+/**
+ * A failure of a whole call as the ports report it: classified (a duplicate key there confirms nothing: transient),
+ * described without credentials, with the operator hint when the cluster is out of reach.
+ */
+export function storeFailure(error: unknown, credentials: readonly string[] = []): StoreFailure {
+  const kind: FailureKind = classifyMongoError(error) === 'permanent' ? 'permanent' : 'transient';
+  const described = redactCredentials(describeError(error), credentials);
+  return isServerSelectionError(error)
+    ? { status: 'failed', kind, error: described, hint: SERVER_SELECTION_HINT }
+    : { status: 'failed', kind, error: described };
+}
 
 /** What stands in for a credential in logs and quarantine documents. */
 export const REDACTED = '<redacted>';
