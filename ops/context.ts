@@ -19,14 +19,14 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
+import { MongoClient, MongoError } from 'mongodb';
+import { isUserError, UserError } from '../contracts/errors';
 import { envBrokers } from '../lambdas/shared/config';
 import type { QuarantineDocument, ReadingDocument } from '../lambdas/sink/documents';
 import { COLLECTIONS } from '../lambdas/sink/mongo-connection';
 import { loadConfig } from '../lib/config/load';
 import type { PipelineConfig } from '../lib/config/schema';
 import type { ReadableDb } from './dashboard/readable-db';
-import { UserError } from './errors';
 import type { QuarantineCollection } from './failures/stores';
 import { type KafkaTarget, kafkaTarget } from './kafka/connection';
 import { quietSdkNodeWarning, SDK_NODE_WARNING_SWITCH, sdkNodeNote } from './node-support';
@@ -84,7 +84,7 @@ const NETWORK_ERRORS = new Set(['ENOTFOUND', 'ECONNREFUSED', 'ECONNRESET', 'ETIM
  * caller's fault (4xx), with AWS's own message.
  */
 export function awsUserError(error: unknown, what: string): UserError | undefined {
-  if (error instanceof UserError) return error;
+  if (isUserError(error)) return error;
   if (!(error instanceof Error)) return undefined;
   const { name, message } = error;
   const code = (error as { code?: unknown }).code;
@@ -113,12 +113,15 @@ export async function aws<T>(what: string, call: Promise<T>): Promise<T> {
   }
 }
 
-/** Runs a MongoDB operation; the driver's errors (denied, unreachable, failover) become one line. */
+/**
+ * Runs a MongoDB operation; the driver's errors (denied, unreachable, failover: every one extends `MongoError`)
+ * become one line.
+ */
 async function mongoCall<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof Error && error.name.startsWith('Mongo'))
+    if (error instanceof MongoError)
       throw new UserError(`Cannot ${what}: MongoDB ${error.name}: ${error.message}`, { cause: error });
     throw error;
   }
@@ -272,7 +275,7 @@ export class OpsContext {
     const ssl = this.environment.KAFKA_SSL ? this.environment.KAFKA_SSL === 'true' : !local;
     const credentials = await this.kafkaCredentials(local).catch((error: unknown) => {
       // The configured cluster's credentials come from AWS; someone without AWS access may mean a local pipeline.
-      if (!local && error instanceof UserError)
+      if (!local && isUserError(error))
         throw new UserError(
           `${error.message}; for a pipeline on this machine (\`npx telemetry-ops local\`), set KAFKA_BROKERS to the brokers it prints`,
           { cause: error },

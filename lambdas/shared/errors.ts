@@ -1,12 +1,9 @@
 /**
- * The pipeline's error hierarchy. Classify errors by `name` (or a code), never by `constructor.name`: bundles are
- * minified, and although they keep names, errors also cross library boundaries (kafkajs wraps its own).
+ * The functions' errors, under the project's one root (`PipelineError`, contracts/errors.ts). Classify errors by
+ * `name` (or a code), never by `constructor.name`: bundles are minified, and although they keep names, errors also
+ * cross library boundaries (kafkajs wraps its own).
  */
-
-/** Base of every error this project throws on purpose. */
-export class PipelineError extends Error {
-  public override readonly name: string = 'PipelineError';
-}
+import { PipelineError } from '../../contracts/errors';
 
 /** Missing or malformed configuration (environment variables, secrets). Not retriable: fix the configuration. */
 export class ConfigurationError extends PipelineError {

@@ -3,8 +3,9 @@
  * container; tests and local runs call it with their own environment.
  */
 import type { Context } from 'aws-lambda';
+import { PipelineError } from '../../contracts/errors';
 import { invocationDeadline, withDeadline } from '../shared/deadline';
-import { ConfigurationError, describeError, PipelineError } from '../shared/errors';
+import { ConfigurationError, describeError } from '../shared/errors';
 import { failureDetail } from '../shared/failure';
 import { logger, metrics } from '../shared/powertools';
 import type { SinkEnvironment } from './config';

@@ -1,6 +1,7 @@
 /** `devices provision | list | revoke`: IoT things with a certificate and the stack's device policy. */
 
 import type { Command } from 'commander';
+import { UserError } from '../../contracts/errors';
 import { aws } from '../context';
 import {
   DeviceOptionsError,
@@ -13,7 +14,6 @@ import {
   revokePipelineDevices,
   syncDevicePolicies,
 } from '../devices';
-import { UserError } from '../errors';
 import { fields, table } from '../output';
 import type { CommandGroup, CommandKit } from '../program';
 

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
+import { UserError } from '../../contracts/errors';
 import type { OpsContext } from '../context';
-import { UserError } from '../errors';
 import { isConfluentCloud, type KafkaTarget, kafkaCall, withAdmin } from '../kafka/connection';
 import { describeGroup, type GroupDescription, listGroups } from '../kafka/groups';
 import { buildMessage, type DeliveryReport, parseHeaders, parseReadings, produceMessage } from '../kafka/produce';

@@ -1,9 +1,9 @@
 /** `simulate`: a fleet of virtual sensors publishing telemetry over MQTT (AWS IoT Core or any broker). */
 import { Option } from 'commander';
+import { UserError } from '../../contracts/errors';
 import type { PipelineConfig } from '../../lib/config/schema';
 import { deviceTopic } from '../../lib/ingest/rule-sql';
 import { provisionedDeviceNames } from '../devices';
-import { UserError } from '../errors';
 import { matchRules } from '../local/iot-rule';
 import { localSettings } from '../local/settings';
 import { decimal, wholeNumber } from '../options';

@@ -6,8 +6,8 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import { UserError } from '../../contracts/errors';
 import { envBrokers } from '../../lambdas/shared/config';
-import { UserError } from '../errors';
 import { loadEsbuild } from './bundles';
 import { KafkaMockCluster } from './kafka-mock-cluster';
 import type { LocalSettings } from './settings';

@@ -10,8 +10,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UserError } from '../../contracts/errors';
 import { FAILURE_STORES, type FailureEnvelope, type FailureStore } from '../../lambdas/shared/failure';
-import { UserError } from '../errors';
 import { addressedToLoopback } from '../loopback';
 
 /** What a running `local` answers for one store. */
