@@ -29,6 +29,13 @@ export function* causeChain(error: unknown): Generator<unknown> {
   }
 }
 
+/**
+ * Whether `error` or one of its causes has this `name`: how to recognise a library's error class without importing
+ * it, and through the wrappers libraries add (kafkajs' retrier, the driver's bulk write errors, our own `cause`).
+ */
+export const hasErrorNamed = (error: unknown, name: string): boolean =>
+  [...causeChain(error)].some((link) => (link as { name?: unknown }).name === name);
+
 /** The error's message without its stack, for logs and failure attributes; never the whole object. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;

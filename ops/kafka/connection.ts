@@ -5,7 +5,7 @@
  */
 import type { Admin, Kafka } from 'kafkajs';
 import { isUserError, UserError } from '../../contracts/errors';
-import { causeChain } from '../../lambdas/shared/errors';
+import { causeChain, hasErrorNamed } from '../../lambdas/shared/errors';
 import { classifyKafkaError } from '../../lambdas/shared/kafka/errors';
 import type { PipelineConfig } from '../../lib/config/schema';
 
@@ -172,8 +172,7 @@ async function mockClusterRefusal(
 }
 
 /** Whether the cluster answered "I do not offer this request" (e.g. DescribeGroups on a test broker). */
-export const isUnsupported = (error: unknown) =>
-  [...causeChain(error)].some((link) => (link as { name?: unknown }).name === 'KafkaJSServerDoesNotSupportApiKey');
+export const isUnsupported = (error: unknown) => hasErrorNamed(error, 'KafkaJSServerDoesNotSupportApiKey');
 
 function* aggregated(error: unknown): Generator<unknown> {
   const errors = (error as { errors?: unknown })?.errors;
