@@ -4,8 +4,9 @@
  * and wires the compliance checks. No logic lives here.
  */
 import { App } from 'aws-cdk-lib';
+import { isUserError } from '../contracts/errors';
 import { applyCompliance } from '../lib/compliance';
-import { ConfigValidationError, loadConfig } from '../lib/config/load';
+import { loadConfig } from '../lib/config/load';
 import type { PipelineConfig } from '../lib/config/schema';
 import { TelemetryPipelineStack } from '../lib/telemetry-pipeline-stack';
 
@@ -16,7 +17,7 @@ try {
   config = loadConfig(envName);
 } catch (error) {
   // A bad configuration is the user's to fix: its message lists every problem, and a stack trace would bury it.
-  if (!(error instanceof ConfigValidationError)) throw error;
+  if (!isUserError(error)) throw error;
   process.stderr.write(`${error.message}\n`);
   process.exit(1);
 }

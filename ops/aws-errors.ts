@@ -2,7 +2,7 @@
  * AWS SDK errors a user can fix (credentials, access, region, a request AWS refused) as one clear line. Its own
  * module, light on imports, so command modules can use it without loading the SDK clients.
  */
-import { UserError } from './errors';
+import { isUserError, UserError } from '../contracts/errors';
 
 /** SDK error names that mean "fix your setup", with what to tell the user. */
 const AWS_SETUP_ERRORS: Readonly<Record<string, string>> = {
@@ -24,7 +24,7 @@ const NETWORK_ERRORS = new Set(['ENOTFOUND', 'ECONNREFUSED', 'ECONNRESET', 'ETIM
  * caller's fault (4xx), with AWS's own message.
  */
 export function awsUserError(error: unknown, what: string): UserError | undefined {
-  if (error instanceof UserError) return error;
+  if (isUserError(error)) return error;
   if (!(error instanceof Error)) return undefined;
   const { name, message } = error;
   const code = (error as { code?: unknown }).code;

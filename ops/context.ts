@@ -19,7 +19,8 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
+import { MongoClient, MongoError } from 'mongodb';
+import { isUserError, UserError } from '../contracts/errors';
 import { envBrokers } from '../lambdas/shared/config';
 import type { QuarantineDocument, ReadingDocument } from '../lambdas/sink/documents';
 import { COLLECTIONS } from '../lambdas/sink/mongo/collections';
@@ -27,7 +28,6 @@ import { loadConfig } from '../lib/config/load';
 import type { PipelineConfig } from '../lib/config/schema';
 import { aws } from './aws-errors';
 import type { ReadableDb } from './dashboard/readable-db';
-import { UserError } from './errors';
 import type { QuarantineCollection } from './failures/stores';
 import { type KafkaTarget, kafkaTarget } from './kafka/connection';
 import { quietSdkNodeWarning, SDK_NODE_WARNING_SWITCH, sdkNodeNote } from './node-support';
@@ -65,12 +65,15 @@ export interface ReadingsCollection {
   findById(eventId: string): Promise<ReadingDocument | null>;
 }
 
-/** Runs a MongoDB operation; the driver's errors (denied, unreachable, failover) become one line. */
+/**
+ * Runs a MongoDB operation; the driver's errors (denied, unreachable, failover: every one extends `MongoError`)
+ * become one line.
+ */
 async function mongoCall<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof Error && error.name.startsWith('Mongo'))
+    if (error instanceof MongoError)
       throw new UserError(`Cannot ${what}: MongoDB ${error.name}: ${error.message}`, { cause: error });
     throw error;
   }
@@ -224,7 +227,7 @@ export class OpsContext {
     const ssl = this.environment.KAFKA_SSL ? this.environment.KAFKA_SSL === 'true' : !local;
     const credentials = await this.kafkaCredentials(local).catch((error: unknown) => {
       // The configured cluster's credentials come from AWS; someone without AWS access may mean a local pipeline.
-      if (!local && error instanceof UserError)
+      if (!local && isUserError(error))
         throw new UserError(
           `${error.message}; for a pipeline on this machine (\`npx telemetry-ops local\`), set KAFKA_BROKERS to the brokers it prints`,
           { cause: error },

@@ -4,8 +4,10 @@
  * `npm install -g`) must say so, and how to get them, before anything starts, like any other missing dependency.
  */
 
+import { UserError } from '../contracts/errors';
+
 /** A development dependency `local` needs cannot be loaded. */
-export class DevDependencyMissingError extends Error {
+export class DevDependencyMissingError extends UserError {
   public override readonly name = 'DevDependencyMissingError';
 }
 

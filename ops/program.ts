@@ -4,9 +4,9 @@
  * exit 2.
  */
 import { Command, CommanderError } from 'commander';
+import { isUserError } from '../contracts/errors';
 import packageJson from '../package.json';
 import type { AwsClients, ContextOptions, OpsContext } from './context';
-import { isUserError } from './errors';
 import { type Io, Output } from './output';
 
 export interface CliDependencies {

@@ -4,11 +4,11 @@
  * configured alarm thresholds are listed under `attention`, with the command to look further.
  */
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { isUserError } from '../contracts/errors';
 import { PIPELINE_DIMENSION } from '../lambdas/shared/observability';
 import { SinkMetric } from '../lambdas/sink/metrics';
 import { aws } from './aws-errors';
 import type { OpsContext } from './context';
-import { isUserError } from './errors';
 import { failureSource, sinkDeadLetterTopic } from './failures/sources';
 import { type QueueDepth, queueDepth } from './failures/sqs';
 import { withAdmin } from './kafka/connection';

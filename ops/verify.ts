@@ -29,11 +29,11 @@ import {
 import { DescribeEndpointCommand } from '@aws-sdk/client-iot';
 import { PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { GetEventSourceMappingCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
+import { isUserError } from '../contracts/errors';
 import { deriveEventId } from '../lambdas/shared/enrichment';
 import { deviceTopic } from '../lib/ingest/rule-sql';
 import { aws } from './aws-errors';
 import type { OpsContext } from './context';
-import { isUserError } from './errors';
 import { withAdmin } from './kafka/connection';
 import { readPartitions } from './kafka/reader';
 import { CANARY_DEVICE_ID } from './verify-canary';

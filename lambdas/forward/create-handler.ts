@@ -5,7 +5,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { invocationDeadline } from '../shared/deadline';
-import { logger, metrics } from '../shared/powertools';
+import { logger, metrics, withPowertools } from '../shared/powertools';
 import type { ForwarderEnvironment } from './config';
 import { forwardBatch } from './forwarder';
 import { KafkaPublisher } from './kafka-publisher';
@@ -39,21 +39,15 @@ export function createHandler(env: ForwarderEnvironment, sqs?: SQSClient): Forwa
   });
   const quarantine = new SqsQuarantine(sqs ?? lazySqsClient(), env.DLQ_URL, 'forward', logger);
 
-  const handler: SqsHandler = async (event, context) => {
-    logger.addContext(context);
-    metrics.captureColdStartMetric(context.functionName);
-    try {
-      return await forwardBatch(event.Records, {
-        publisher,
-        quarantine,
-        logger,
-        metrics,
-        maxMessageBytes: env.MAX_MESSAGE_BYTES,
-        deadline: invocationDeadline(context.getRemainingTimeInMillis()),
-      });
-    } finally {
-      metrics.publishStoredMetrics();
-    }
-  };
+  const handler: SqsHandler = withPowertools((event: SQSEvent, context) =>
+    forwardBatch(event.Records, {
+      publisher,
+      quarantine,
+      logger,
+      metrics,
+      maxMessageBytes: env.MAX_MESSAGE_BYTES,
+      deadline: invocationDeadline(context.getRemainingTimeInMillis()),
+    }),
+  );
   return Object.assign(handler, { close: () => publisher.close() });
 }

@@ -1,12 +1,9 @@
 /**
- * The pipeline's error hierarchy. Classify errors by `name` (or a code), never by `constructor.name`: bundles are
- * minified, and although they keep names, errors also cross library boundaries (kafkajs wraps its own).
+ * The functions' errors, under the project's one root (`PipelineError`, contracts/errors.ts). Classify errors by
+ * `name` (or a code), never by `constructor.name`: bundles are minified, and although they keep names, errors also
+ * cross library boundaries (kafkajs wraps its own).
  */
-
-/** Base of every error this project throws on purpose. */
-export class PipelineError extends Error {
-  public override readonly name: string = 'PipelineError';
-}
+import { PipelineError } from '../../contracts/errors';
 
 /** Missing or malformed configuration (environment variables, secrets). Not retriable: fix the configuration. */
 export class ConfigurationError extends PipelineError {
@@ -31,6 +28,13 @@ export function* causeChain(error: unknown): Generator<unknown> {
     current = (current as { cause?: unknown }).cause;
   }
 }
+
+/**
+ * Whether `error` or one of its causes has this `name`: how to recognise a library's error class without importing
+ * it, and through the wrappers libraries add (kafkajs' retrier, the driver's bulk write errors, our own `cause`).
+ */
+export const hasErrorNamed = (error: unknown, name: string): boolean =>
+  [...causeChain(error)].some((link) => (link as { name?: unknown }).name === name);
 
 /** The error's message without its stack, for logs and failure attributes; never the whole object. */
 export function describeError(error: unknown): string {

@@ -11,6 +11,7 @@
  * checks against zod on the hostile-input corpus and on generated envelopes, in both directions.
  */
 import type * as z from 'zod';
+import { PipelineError } from '../../contracts/errors';
 import { compilePattern } from './pattern-matcher';
 
 /** Whether a value would pass the schema; counts the object members it walked on the way (see `members`). */
@@ -49,7 +50,8 @@ function codePointLength(text: string): number {
   return count;
 }
 
-export class UnsupportedSchemaError extends Error {
+/** The schema uses a zod feature the compiled predicate cannot check exactly as zod does (the caller keeps zod). */
+export class UnsupportedSchemaError extends PipelineError {
   public override readonly name = 'UnsupportedSchemaError';
 }
 

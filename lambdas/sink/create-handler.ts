@@ -3,10 +3,11 @@
  * container; tests and local runs call it with their own environment.
  */
 import type { Context } from 'aws-lambda';
+import { PipelineError } from '../../contracts/errors';
 import { invocationDeadline, withDeadline } from '../shared/deadline';
-import { describeError, PipelineError } from '../shared/errors';
+import { describeError } from '../shared/errors';
 import { failureDetail } from '../shared/failure';
-import { logger, metrics } from '../shared/powertools';
+import { logger, metrics, withPowertools } from '../shared/powertools';
 import type { SinkEnvironment } from './config';
 import { failureOf, flattenRecords, type KafkaBatchResponse, type KafkaEvent } from './kafka-event';
 import type { SinkCollections } from './mongo/collections';
@@ -41,11 +42,8 @@ export function createHandler(env: SinkEnvironment, backend?: SinkBackend): Sink
     logger,
   });
 
-  const handler: KafkaHandler = async (event, context) => {
-    logger.addContext(context);
-    metrics.captureColdStartMetric(context.functionName);
+  const handler: KafkaHandler = withPowertools(async (event: KafkaEvent, context) => {
     const deadline = invocationDeadline(context.getRemainingTimeInMillis());
-    let response: KafkaBatchResponse;
     // Nothing was written when either step throws: every record is retried. The log names which step failed and
     // why, credentials redacted (driver parse errors quote the user name)
     const everyRecordFailed = (message: string, error: unknown): KafkaBatchResponse => {
@@ -86,17 +84,14 @@ export function createHandler(env: SinkEnvironment, backend?: SinkBackend): Sink
         return everyRecordFailed(`Sink failed (${name}); the event source will deliver the batch again`, error);
       }
     };
-    try {
-      response = await handleBatch();
-    } finally {
-      metrics.publishStoredMetrics();
-    }
+    const response = await handleBatch();
+    // The metrics of the batch are flushed all the same (withPowertools flushes on a throw too)
     if (!env.PARTIAL_BATCH_RESPONSE && response.batchItemFailures.length > 0) {
       throw new BatchNotStoredError(
         `${response.batchItemFailures.length} records not stored; failing the batch so the event source delivers it again`,
       );
     }
     return response;
-  };
+  });
   return Object.assign(handler, { close: () => connection.close() });
 }

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
+import { UserError } from '../../contracts/errors';
 import { configExamples } from './reference';
 import { type PipelineConfig, PipelineConfigSchema } from './schema';
 
 /** A configuration that failed validation; the message lists every problem. */
-export class ConfigValidationError extends Error {
+export class ConfigValidationError extends UserError {
   public override readonly name = 'ConfigValidationError';
 }
 

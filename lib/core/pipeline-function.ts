@@ -78,11 +78,10 @@ export class PipelineFunction extends NodejsFunction {
     this.metricDimensions = { service: props.serviceName, [PIPELINE_DIMENSION]: pipelineName };
     logGroup.grantWrite(role);
     if (props.network) allowNetworkInterfaces(role, props.network);
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: props.network
-        ? 'The X-Ray statement that active tracing adds (xray:PutTraceSegments, xray:PutTelemetryRecords) and ec2:DescribeNetworkInterfaces / ec2:DescribeSubnets for the VPC: neither service supports resource-level permissions for these actions (Lambda documents that DescribeNetworkInterfaces works only on "*"). Every other statement is scoped.'
-        : 'Only the X-Ray statement that active tracing adds (xray:PutTraceSegments, xray:PutTelemetryRecords): X-Ray supports no resource-level permissions for these actions. Every other statement is scoped by grants.',
+    Validations.of(this).acknowledge({
+      id: 'Serverless-LambdaTracing',
+      reason:
+        'No active X-Ray tracing, by decision (docs/cost-and-scale.md, "Tracing"): Lambda does not trace functions behind a self-managed Kafka event source mapping (the sink), and for the forwarder the traces would hold only Lambda\'s own segments, kafkajs being uninstrumented, which its EMF metrics, the Lambda metrics and the logs already show.',
     });
   }
 
@@ -122,6 +121,11 @@ function allowNetworkInterfaces(role: Role, network: NonNullable<PipelineFunctio
   role.addToPrincipalPolicy(
     new PolicyStatement({ actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], resources: ['*'] }),
   );
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Only ec2:DescribeNetworkInterfaces / ec2:DescribeSubnets for the VPC: EC2 supports no resource-level permissions for these actions (Lambda documents that DescribeNetworkInterfaces works only on "*"). Every other statement is scoped.',
+  });
   role.addToPrincipalPolicy(
     new PolicyStatement({
       actions: ['ec2:CreateNetworkInterface'],

@@ -1,9 +1,9 @@
 /** `devices provision | list | revoke`: IoT things with a certificate and the stack's device policy. */
 
 import type { Command } from 'commander';
+import { UserError } from '../../contracts/errors';
 import { aws } from '../aws-errors';
 import type { RevokedDevice } from '../devices';
-import { UserError } from '../errors';
 import { fields, table } from '../output';
 import type { CommandGroup, CommandKit } from '../program';
 

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
+import { UserError } from '../../contracts/errors';
 import type { OpsContext } from '../context';
-import { UserError } from '../errors';
 import { isConfluentCloud, type KafkaTarget, kafkaCall, withAdmin } from '../kafka/connection';
 import type { GroupDescription } from '../kafka/groups';
 import type { DeliveryReport } from '../kafka/produce';

@@ -1,6 +1,6 @@
 /** `status`: queue depths, failure stores, consumer lag and freshness of the deployed pipeline, on one screen. */
 
-import { UserError } from '../errors';
+import { UserError } from '../../contracts/errors';
 import type { CommandGroup } from '../program';
 import type { Part, StatusReport } from '../status';
 

@@ -1,5 +1,5 @@
 /** `verify`: a smoke check of the deployed pipeline, one line per check with what to do, exit 1 on any failure. */
-import { UserError } from '../errors';
+import { UserError } from '../../contracts/errors';
 import { wholeNumber } from '../options';
 import type { CommandGroup } from '../program';
 import { CANARY_DEVICE_ID } from '../verify-canary';

@@ -4,6 +4,7 @@
  * axis of bucket starts with `null` where a bucket has no reading, so charts draw gaps as gaps.
  */
 import type { Document } from 'mongodb';
+import { UserError } from '../../contracts/errors';
 import {
   type Bucket,
   bucketStarts,
@@ -52,7 +53,7 @@ const MAX_PAGE_SIZE = 200;
 const QUALITY_ROWS = 50;
 
 /** Query parameters the caller must fix: each problem, one line each. */
-export class BadRequestError extends Error {
+export class BadRequestError extends UserError {
   public override readonly name = 'BadRequestError';
   public constructor(public readonly problems: readonly string[]) {
     super(`bad query parameters: ${problems.join('; ')}`);
@@ -60,7 +61,7 @@ export class BadRequestError extends Error {
 }
 
 /** A device id that names no device. */
-export class NotFoundError extends Error {
+export class NotFoundError extends UserError {
   public override readonly name = 'NotFoundError';
 }
 

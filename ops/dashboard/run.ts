@@ -1,8 +1,8 @@
 /** `dashboard`: serves the sensor-data dashboard over the sink's MongoDB until Ctrl-C. */
 import { randomBytes } from 'node:crypto';
+import { UserError } from '../../contracts/errors';
 import { COLLECTIONS } from '../../lambdas/sink/mongo/collections';
 import type { OpsContext } from '../context';
-import { UserError } from '../errors';
 import { isLoopback } from '../loopback';
 import { serveDashboard } from './server';
 

@@ -18,6 +18,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { UserError } from '../../contracts/errors';
 import { addressedToLoopback, isLoopback } from '../loopback';
 import { type ApiDependencies, BadRequestError, DashboardApi, type DashboardCollections, NotFoundError } from './api';
 import { buildPage, type PageBundle } from './page-bundle';
@@ -52,7 +53,7 @@ export interface RunningDashboard {
 }
 
 /** The dashboard's options cannot work (a non-loopback host without a token). */
-export class DashboardConfigurationError extends Error {
+export class DashboardConfigurationError extends UserError {
   public override readonly name = 'DashboardConfigurationError';
 }
 

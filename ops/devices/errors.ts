@@ -2,7 +2,7 @@
  * Errors of device provisioning and revocation. All are user-facing (the CLI prints the message as one line);
  * classify by `name`. AWS errors from before anything was created (credentials, region) are passed on unchanged.
  */
-import { UserError } from '../errors';
+import { UserError } from '../../contracts/errors';
 
 /** Options that cannot work, every problem listed at once. */
 export class DeviceOptionsError extends UserError {

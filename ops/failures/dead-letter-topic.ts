@@ -5,7 +5,7 @@
  * harmless anyway: the sink writes each event id once).
  */
 import type { Kafka } from 'kafkajs';
-import { UserError } from '../errors';
+import { UserError } from '../../contracts/errors';
 import { type KafkaTarget, kafkaCall } from '../kafka/connection';
 import { readPartitions } from '../kafka/reader';
 import type { ShownBytes } from '../kafka/records';

@@ -1,7 +1,8 @@
 /** Builds the failure stores of the configured deployment from its config and stack outputs. */
+
+import { UserError } from '../../contracts/errors';
 import { FAILURE_STORES, type FailureStore } from '../../lambdas/shared/failure';
 import type { OpsContext } from '../context';
-import { UserError } from '../errors';
 import { DeadLetterTopic } from './dead-letter-topic';
 import {
   DeadLetterQueueSource,

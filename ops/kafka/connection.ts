@@ -4,10 +4,10 @@
  * say what to change (KAFKA_BROKERS, the configuration, the credentials, ACLs). Anything else stays a bug.
  */
 import type { Admin, Kafka } from 'kafkajs';
-import { causeChain } from '../../lambdas/shared/errors';
+import { isUserError, UserError } from '../../contracts/errors';
+import { causeChain, hasErrorNamed } from '../../lambdas/shared/errors';
 import { classifyKafkaError } from '../../lambdas/shared/kafka/errors';
 import type { PipelineConfig } from '../../lib/config/schema';
-import { UserError } from '../errors';
 
 /** The brokers a command uses and where they came from, for messages that tell the user what to fix. */
 export interface KafkaTarget {
@@ -68,7 +68,7 @@ function hint(target: KafkaTarget): string {
  * broker-side validation, an operation the cluster does not offer), or undefined for anything else.
  */
 export function kafkaUserError(error: unknown, what: string, target: KafkaTarget): UserError | undefined {
-  if (error instanceof UserError) return error;
+  if (isUserError(error)) return error;
   const at = target.brokers.join(',');
   const kind = classifyKafkaError(error);
   if (kind === 'authentication')
@@ -172,8 +172,7 @@ async function mockClusterRefusal(
 }
 
 /** Whether the cluster answered "I do not offer this request" (e.g. DescribeGroups on a test broker). */
-export const isUnsupported = (error: unknown) =>
-  [...causeChain(error)].some((link) => (link as { name?: unknown }).name === 'KafkaJSServerDoesNotSupportApiKey');
+export const isUnsupported = (error: unknown) => hasErrorNamed(error, 'KafkaJSServerDoesNotSupportApiKey');
 
 function* aggregated(error: unknown): Generator<unknown> {
   const errors = (error as { errors?: unknown })?.errors;

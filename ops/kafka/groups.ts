@@ -7,7 +7,7 @@
  * DESCRIBE ACL on the group); the description then says so in its notes instead of guessing a state.
  */
 import { type Admin, AssignerProtocol, type GroupDescription as KafkaGroupDescription } from 'kafkajs';
-import { UserError } from '../errors';
+import { UserError } from '../../contracts/errors';
 import type { Progress } from '../output';
 import { isUnsupported } from './connection';
 import { isInternalTopic, requireTopics } from './topics';

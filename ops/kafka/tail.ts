@@ -8,7 +8,7 @@
  * - `--follow`: from latest (or the given start) on, until Ctrl-C or `--max-messages`.
  */
 import type { Admin, Kafka } from 'kafkajs';
-import { UserError } from '../errors';
+import { UserError } from '../../contracts/errors';
 import type { Progress } from '../output';
 import { type PartitionRange, readPartitions } from './reader';
 import type { ShownRecord } from './records';

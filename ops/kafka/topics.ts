@@ -6,7 +6,7 @@
  * makes some brokers (auto.create.topics.enable, and librdkafka's mock) create it, which a describe must never do.
  */
 import type { Admin, ITopicConfig, PartitionMetadata } from 'kafkajs';
-import { UserError } from '../errors';
+import { UserError } from '../../contracts/errors';
 import type { Progress } from '../output';
 
 export interface TopicSummary {

@@ -140,16 +140,30 @@ describe('TelemetryPipelineStack (config/dev.json)', () => {
     expect(ofType('AWS::IAM::Role').every(([, role]) => role.Properties.ManagedPolicyArns === undefined)).toBe(true);
   });
 
-  it('runs the forwarder on arm64 with the newest Node runtime, tracing, JSON logs and a retained log group', () => {
+  it('runs the forwarder on arm64 with the newest Node runtime, JSON logs and a retained log group', () => {
     synth.template.hasResourceProperties('AWS::Lambda::Function', {
       Architectures: ['arm64'],
       Runtime: 'nodejs24.x',
       Handler: 'index.handler',
       MemorySize: 512,
-      TracingConfig: { Mode: 'Active' },
       LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
     });
     synth.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('traces neither function with X-Ray, and grants no X-Ray writes (docs/cost-and-scale.md, "Tracing")', () => {
+    // Lambda traces no function behind a self-managed Kafka event source mapping ("Visualize Lambda function
+    // invocations using AWS X-Ray", https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html), and the
+    // forwarder's traces would show no Kafka span: active tracing is off, so its wildcard IAM statement goes too
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThanOrEqual(2);
+    for (const [, fn] of functions) expect(fn.Properties.TracingConfig).toBeUndefined();
+    const actions = ofType('AWS::IAM::Policy').flatMap(([, policy]) =>
+      (policy.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement.flatMap(
+        (statement) => [statement.Action].flat(),
+      ),
+    );
+    expect(actions.filter((action) => action.startsWith('xray:'))).toEqual([]);
   });
 
   it('passes the secret id, never secret values, to the function, and grants it read access', () => {

@@ -7,6 +7,7 @@
  * `admin.createTopics` does not work against the mock (it reports controller id 0).
  */
 import type KoffiModule from 'koffi';
+import { UserError } from '../../contracts/errors';
 import { requireDevDependency } from '../../ops/dev-dependency';
 
 /** Kafka protocol API keys used with {@link KafkaMockCluster.pushRequestErrors}. */
@@ -47,7 +48,7 @@ interface Native {
 }
 
 /** librdkafka (the shared library the mock lives in) is not installed. */
-export class LibrdkafkaMissingError extends Error {
+export class LibrdkafkaMissingError extends UserError {
   public override readonly name = 'LibrdkafkaMissingError';
 }
 

@@ -6,8 +6,8 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import { UserError } from '../../contracts/errors';
 import { envBrokers } from '../../lambdas/shared/config';
-import { UserError } from '../../ops/errors';
 import { KafkaMockCluster } from '../kafka-mock/cluster';
 import { loadEsbuild } from './bundles';
 import type { LocalSettings } from './settings';
@@ -58,7 +58,7 @@ async function checkBundler(): Promise<void> {
   try {
     loadEsbuild();
   } catch (error) {
-    throw new Error(`esbuild: ${(error as Error).message}`);
+    throw new Error(`esbuild: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -78,6 +78,7 @@ async function checkMongo(uri: string | undefined): Promise<string | undefined> 
   } catch (error) {
     throw new Error(
       `MongoDB: cannot reach ${redactUri(uri)} (${(error as Error).name}: ${(error as Error).message}); is it running? (\`docker compose up -d mongodb\`)`,
+      { cause: error },
     );
   } finally {
     await client.close().catch(() => undefined);
@@ -92,10 +93,11 @@ async function localKafka(configured: string | undefined, settings: LocalSetting
   } catch (error) {
     const orBrokers = 'or set KAFKA_BROKERS=localhost:9092 (`docker compose up -d kafka kafka-init`)';
     if ((error as Error).name === 'DevDependencyMissingError')
-      throw new Error(`Kafka: no broker. ${(error as Error).message}; ${orBrokers}`);
+      throw new Error(`Kafka: no broker. ${(error as Error).message}; ${orBrokers}`, { cause: error });
     if ((error as Error).name !== 'LibrdkafkaMissingError') throw error;
     throw new Error(
       `Kafka: no broker. Install librdkafka for the built-in mock cluster (\`apt-get install librdkafka1\`) ${orBrokers}`,
+      { cause: error },
     );
   }
   for (const topic of topicsOf(settings)) cluster.createTopic(topic, settings.partitions);
@@ -130,6 +132,7 @@ async function externalKafka(configured: string, settings: LocalSettings): Promi
   } catch (error) {
     throw new Error(
       `Kafka: ${brokers.join(',')} (KAFKA_BROKERS) is not usable (${(error as Error).message}); start it (\`docker compose up -d kafka kafka-init\`) or unset KAFKA_BROKERS to use the built-in mock cluster`,
+      { cause: error },
     );
   } finally {
     await admin.disconnect().catch(() => undefined);

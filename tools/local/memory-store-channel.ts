@@ -7,6 +7,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { AnyBulkWriteOperation, Document } from 'mongodb';
+import { PipelineError } from '../../contracts/errors';
 import { COLLECTIONS, type SinkCollections } from '../../lambdas/sink/mongo/collections';
 import { type BulkOutcome, type MemoryDb, settleBulkWrite } from './memory-store';
 
@@ -32,7 +33,9 @@ type Answer =
   | { readonly id: number; readonly error: { readonly name: string; readonly message: string } };
 
 /** A failure of a whole call on the store's side (what the driver rejects before sending), rebuilt here. */
-export class MemoryStoreCallError extends Error {
+export class MemoryStoreCallError extends PipelineError {
+  /** The store-side error's own name: classify by it. */
+  public override readonly name: string;
   public constructor(name: string, message: string) {
     super(message);
     this.name = name;

@@ -31,6 +31,7 @@ import {
   type WriteError as WriteErrorType,
 } from 'mongodb';
 import { BulkWriteResult, WriteError } from 'mongodb/lib/bulk/common.js';
+import { PipelineError } from '../../contracts/errors';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../lambdas/sink/documents';
 import {
   COLLECTIONS,
@@ -96,7 +97,7 @@ function idKey(id: unknown): string {
 }
 
 /** Thrown inside an operation to fail it with a server code (reported as a write error, not thrown). */
-class ServerWriteError extends Error {
+class ServerWriteError extends PipelineError {
   public override readonly name = 'ServerWriteError';
   public constructor(
     public readonly code: number,

@@ -3,9 +3,10 @@
  * names and topic filters, queue and event source settings, and the functions' environments. Each value follows
  * `lib/telemetry-pipeline-stack.ts` and the construct it names.
  */
+
+import { UserError } from '../../contracts/errors';
 import type { PipelineConfig } from '../../lib/config/schema';
 import { deviceSegment, deviceTopic } from '../../lib/ingest/rule-sql';
-import { UserError } from '../../ops/errors';
 import { SDK_NODE_WARNING_SWITCH } from '../../ops/node-support';
 
 /** One IoT topic rule (`TelemetryIngest`): `<ruleNamePrefix>_<n>` over the n-th topic filter. */

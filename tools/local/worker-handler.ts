@@ -8,6 +8,7 @@
  */
 import { type TransferListItem, Worker } from 'node:worker_threads';
 import type { Context } from 'aws-lambda';
+import { PipelineError } from '../../contracts/errors';
 import type { ClosableHandler } from './containers';
 
 /** The worker: loads the bundle, then answers invocations and a final close, one message each. */
@@ -43,7 +44,9 @@ type Reply =
   | { id: number; ok: false; error: { name: string; message: string } };
 
 /** An error the function threw, rebuilt on this side of the worker (name and message; no stack). */
-export class FunctionError extends Error {
+export class FunctionError extends PipelineError {
+  /** The thrown error's own name (`ConfigurationError`, `BatchNotStoredError`, …): classify by it. */
+  public override readonly name: string;
   public constructor(name: string, message: string) {
     super(message);
     this.name = name;

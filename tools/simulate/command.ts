@@ -1,9 +1,9 @@
 /** `simulate`: a fleet of virtual sensors publishing telemetry over MQTT (AWS IoT Core or any broker). */
 import { Option } from 'commander';
+import { UserError } from '../../contracts/errors';
 import type { PipelineConfig } from '../../lib/config/schema';
 import { deviceTopic } from '../../lib/ingest/rule-sql';
 import { provisionedDeviceNames } from '../../ops/devices/files';
-import { UserError } from '../../ops/errors';
 import { decimal, wholeNumber } from '../../ops/options';
 import { fields, type Output, type Progress } from '../../ops/output';
 import type { CommandGroup } from '../../ops/program';

@@ -4,12 +4,13 @@
  * failures turned into errors that say what is wrong and how to fix it.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { PipelineError } from '../../contracts/errors';
 import { isIotCoreHost } from '../../ops/devices/endpoint';
 import { SimulatorConnectionError } from './errors';
 import type { DevicePlan, ResolvedOptions } from './options';
 
 /** Thrown inside the connect phase when the run was aborted; never escapes the simulator. */
-export class ConnectAborted extends Error {
+export class ConnectAborted extends PipelineError {
   public override readonly name = 'ConnectAborted';
 }
 

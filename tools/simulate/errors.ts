@@ -2,7 +2,7 @@
  * The simulator's errors. Both are user mistakes (a bad option, an unreachable or refusing broker): the CLI prints
  * the message as one line. Classify by `name`.
  */
-import { UserError } from '../../ops/errors';
+import { UserError } from '../../contracts/errors';
 
 /** Options that cannot work, every problem listed at once. */
 export class SimulatorConfigError extends UserError {

@@ -30,11 +30,17 @@ const CONNECTION_CODES = new Set([
   'EAI_AGAIN',
   'EHOSTUNREACH',
 ]);
-const CONNECTION_MESSAGES = [/producer is disconnected/i, /connection (?:closed|error|timeout)/i, /socket hang up/i];
+/**
+ * The one connection failure kafkajs reports without a name or code of its own: a send on a disconnected producer
+ * throws a plain `KafkaJSError('The producer is disconnected')` (kafkajs 2.2.4, src/producer/messageProducer.js), so
+ * its message is all there is. Its other connection failures are `KafkaJSConnectionError`s, and Node's socket
+ * errors carry a `code`.
+ */
+const DISCONNECTED_PRODUCER = /^The producer is disconnected$/;
 
 /**
  * Classifies an error from kafkajs by `name`, `type` and `code` along its cause chain (kafkajs wraps errors in
- * `KafkaJSNumberOfRetriesExceeded` / `KafkaJSNonRetriableError`).
+ * `KafkaJSNumberOfRetriesExceeded` / `KafkaJSNonRetriableError`, keeping the original as `cause`).
  */
 export function classifyKafkaError(error: unknown): KafkaErrorClass {
   let connection = false;
@@ -44,7 +50,8 @@ export function classifyKafkaError(error: unknown): KafkaErrorClass {
     if (typeof type === 'string' && AUTHENTICATION_TYPES.has(type)) return 'authentication';
     if (typeof name === 'string' && CONNECTION_NAMES.has(name)) connection = true;
     if (typeof code === 'string' && CONNECTION_CODES.has(code)) connection = true;
-    if (typeof message === 'string' && CONNECTION_MESSAGES.some((pattern) => pattern.test(message))) connection = true;
+    if (name === 'KafkaJSError' && typeof message === 'string' && DISCONNECTED_PRODUCER.test(message))
+      connection = true;
   }
   return connection ? 'connection' : 'other';
 }

@@ -5,6 +5,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { BatchNotStoredError } from '../../../lambdas/sink/create-handler';
 import type { KafkaBatchResponse, KafkaEvent } from '../../../lambdas/sink/kafka-event';
 import { flattenRecords } from '../../../lambdas/sink/kafka-event';
 import { DeadLetterTopic } from '../../../ops/failures/dead-letter-topic';
@@ -287,7 +288,7 @@ describe.concurrent('KafkaEventSource', () => {
     const result = await run(
       values(2),
       async (event, call) => {
-        if (call <= 3) throw new Error('BatchNotStoredError');
+        if (call <= 3) throw new BatchNotStoredError('2 records not stored');
         return fail(topicOf(event), 0);
       },
       (r) => total(r.outcomes, 'acknowledged') === 2,

@@ -3,6 +3,7 @@
  * and topics, counters on stderr, a device publishing through the embedded broker, the summary on stop. The run uses
  * the handlers from source with a MongoDB fake (the bundles are exercised end to end in test/e2e).
  */
+import { MongoServerSelectionError } from 'mongodb';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpsContext } from '../../../ops/context';
@@ -213,7 +214,7 @@ describe('telemetry-ops local --duration: a run that cannot account for everythi
     const downSink: SinkFactory = async () =>
       Object.assign(
         async (): Promise<never> => {
-          throw new Error('MongoServerSelectionError: connection refused');
+          throw new MongoServerSelectionError('connection refused', {} as never);
         },
         { close: async () => undefined },
       );
