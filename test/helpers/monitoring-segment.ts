@@ -56,3 +56,16 @@ export function emfSource(service: string): EmfMetricSource {
       new Metric({ namespace: 'Test', metricName, dimensionsMap: { service, pipeline: SEGMENT_PIPELINE }, ...props }),
   };
 }
+
+/** `Metrics` of a metric-math alarm: the expression, and each input's metric name by its id. */
+export function mathOf(properties: Record<string, unknown>) {
+  const metrics = properties.Metrics as {
+    Id: string;
+    Expression?: string;
+    MetricStat?: { Metric: Record<string, unknown> };
+  }[];
+  return {
+    expression: metrics.find((m) => m.Expression)?.Expression,
+    ids: Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.MetricStat?.Metric.MetricName, m.Id])),
+  };
+}
