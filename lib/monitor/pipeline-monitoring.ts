@@ -16,16 +16,13 @@ import { Construct } from 'constructs';
 import type { PipelineFunction } from '../core/pipeline-function';
 import { throwIfInvalid } from '../core/validation';
 import { AlarmNaming, FIVE_MINUTES_ONCE, ONE_MINUTE, PipelineAlarm, type PipelineAlarmName } from './alarms';
-import type { IotRuleAlarms } from './iot-rule/iot-rule-monitoring';
-import { IotRuleMonitoring } from './iot-rule/iot-rule-monitoring';
+import { type IotRuleAlarms, IotRuleMonitoring } from './iot-rule/iot-rule-monitoring';
 import { KafkaEventSourceMonitoring } from './kafka-esm/kafka-event-source-monitoring';
 import { ForwarderRecordsMonitoring } from './records/forwarder-records-monitoring';
 import { FreshnessMonitoring } from './records/freshness-monitoring';
 import { ReconciliationMonitoring } from './records/reconciliation-monitoring';
 import { SinkRecordsMonitoring } from './records/sink-records-monitoring';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, thresholdProblems } from './thresholds';
-
-export { PipelineAlarm, RUNBOOK_SECTION } from './alarms';
 
 export interface PipelineMonitoringProps {
   /** Names the dashboard and prefixes every alarm name, so pipelines in one account stay apart. @default the stack name */

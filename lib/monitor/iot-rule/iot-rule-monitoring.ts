@@ -20,8 +20,6 @@ export interface IotRuleMonitoringProps {
    * @default DEFAULT_ALARM_THRESHOLDS.maxRuleActionFailures (0)
    */
   readonly maxActionFailures?: number;
-  /** The row's header. @default 'IoT rules' */
-  readonly humanReadableName?: string;
 }
 
 /** The alarms of one rule. */
@@ -79,7 +77,7 @@ const DROPPED_BEFORE_ACTION: Readonly<Record<'parseErrors' | 'messagesThrottled'
  * sit beside the graphs, which draw SEARCH expressions, not in them.
  */
 export class IotRuleMonitoring extends Monitoring {
-  public readonly title: string;
+  public readonly title = 'IoT rules';
   /** One metric factory per rule, in the order of `ruleNames`. */
   public readonly metricFactories: readonly IotRuleMetricFactory[];
   /** The alarms of each rule, by rule name. */
@@ -89,7 +87,6 @@ export class IotRuleMonitoring extends Monitoring {
 
   public constructor(scope: MonitoringScope, props: IotRuleMonitoringProps) {
     super(scope);
-    this.title = props.humanReadableName ?? 'IoT rules';
     this.metricFactories = props.ruleNames.map((ruleName) => new IotRuleMetricFactory({ ruleName }));
     const { Success, Failure, ErrorActionSuccess, ErrorActionFailure } = IotRuleActionMetric;
     const perRule = <T>(metrics: (rule: IotRuleMetricFactory) => T[]) => this.metricFactories.flatMap(metrics);
@@ -136,6 +133,7 @@ export class IotRuleMonitoring extends Monitoring {
       const created = factory.addAlarm(metric, {
         ...naming.settings(alarm, meaning, FIVE_MINUTES_ONCE, rule),
         alarmNameSuffix: alarm,
+        // required by the factory, replaced by the settings' alarmDescriptionOverride
         alarmDescription: '',
         threshold,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,

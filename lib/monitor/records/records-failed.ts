@@ -5,13 +5,17 @@ import type { RecordsMetricFactory } from './records-metric-factory';
 
 /** What a records-failed graph and its alarm need to know about one function. */
 export interface RecordsFailedProps {
+  /** The function's EMF metrics. */
   readonly metrics: RecordsMetricFactory;
+  /** The segment's alarm factory, so the alarm belongs to the segment that graphs it. */
   readonly alarms: CustomAlarmFactory;
+  /** Names the alarm after the pipeline and points it at its runbook entry. */
   readonly naming: AlarmNaming;
   /** The EMF metric of records that failed. */
   readonly failedName: string;
   /** The EMF metric of records received (the batch size). */
   readonly receivedName: string;
+  /** The alarm's name, which also keeps the expression's metric ids apart from the other function's. */
   readonly alarm: PipelineAlarmName;
   /** Percent of records failing, 2 of 3 five-minute periods, before the alarm fires. */
   readonly maxPercent: number;

@@ -7,6 +7,7 @@ import { FIVE_MINUTES } from '../alarms';
 
 /** What publishes the EMF metrics: a `PipelineFunction` builds each with the exact dimensions it emits. */
 export interface EmfMetricSource {
+  /** One of the function's EMF metrics, with the namespace and dimensions it is published under. */
   metricEmf(metricName: string, props?: MetricOptions): Metric;
 }
 
