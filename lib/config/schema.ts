@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { KAFKA_TOPIC_MAX_LENGTH, KAFKA_TOPIC_PATTERN } from '../core/validation';
-import { DEFAULT_ALARM_THRESHOLDS } from '../monitor/thresholds';
+import { ALARM_THRESHOLD_RANGES, type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS } from '../monitor/thresholds';
 
 /** CloudWatch Logs' accepted retention periods, in days. */
 const LOG_RETENTION_DAYS = [
@@ -55,10 +55,11 @@ const secretKeyMeta = (secret: string) => ({
   examples: ['arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
 });
 
-/** A message or failure count an alarm tolerates. */
-const count = z.number().int().min(0).max(1_000_000);
-/** A share in percent; fractions allowed (0.5 = one in two hundred). */
-const percent = z.number().min(0).max(100);
+/** An alarm threshold, with its range and default from the one table of them (`lib/monitor/thresholds.ts`). */
+function threshold(field: keyof AlarmThresholds) {
+  const { min, max, integer, default: byDefault } = ALARM_THRESHOLD_RANGES[field];
+  return (integer ? z.number().int() : z.number()).min(min).max(max).default(byDefault);
+}
 /**
  * How long an event source gathers a batch, in seconds: "any value from 0 seconds to 300 seconds", for SQS and Kafka
  * sources alike (MaximumBatchingWindowInSeconds, "CreateEventSourceMapping", AWS Lambda API Reference,
@@ -516,64 +517,48 @@ export const PipelineConfigSchema = z
             examples: ['oncall@example.com'],
           }),
         /** Alarm when the oldest ingest-queue message is older than this for 3 minutes. */
-        maxIngestAgeSeconds: z
-          .number()
-          .int()
-          .min(60)
-          .max(86_400)
-          .default(DEFAULT_ALARM_THRESHOLDS.maxIngestAgeSeconds)
-          .meta({
-            description: '`IngestAgeHigh`: age of the oldest ingest-queue message, in seconds, 3 minutes in a row.',
-            examples: [300],
-          }),
+        maxIngestAgeSeconds: threshold('maxIngestAgeSeconds').meta({
+          description: '`IngestAgeHigh`: age of the oldest ingest-queue message, in seconds, 3 minutes in a row.',
+          examples: [300],
+        }),
         /** Alarm when the ingest dead-letter queue holds more messages than this. */
-        maxDeadLetterMessages: count.default(DEFAULT_ALARM_THRESHOLDS.maxDeadLetterMessages).meta({
+        maxDeadLetterMessages: threshold('maxDeadLetterMessages').meta({
           description: '`DeadLetterQueueNotEmpty`: messages tolerated in the dead-letter queue.',
           examples: [0],
         }),
         /** Alarm when the IoT rule error queue holds more messages than this. */
-        maxErrorQueueMessages: count.default(DEFAULT_ALARM_THRESHOLDS.maxErrorQueueMessages).meta({
+        maxErrorQueueMessages: threshold('maxErrorQueueMessages').meta({
           description: '`ErrorQueueNotEmpty`: messages tolerated in the IoT rule error queue.',
           examples: [0],
         }),
         /** Alarm when a rule's SQS action fails more often than this in 5 minutes. */
-        maxRuleActionFailures: count.default(DEFAULT_ALARM_THRESHOLDS.maxRuleActionFailures).meta({
+        maxRuleActionFailures: threshold('maxRuleActionFailures').meta({
           description: '`RuleActionFailures-<rule>`: failed SQS actions per rule in 5 minutes.',
           examples: [0],
         }),
         /** Alarm when the sink's consumer group is more records than this behind the topic for 5 minutes. */
-        maxOffsetLag: z
-          .number()
-          .int()
-          .min(0)
-          .max(1_000_000_000)
-          .default(DEFAULT_ALARM_THRESHOLDS.maxOffsetLag)
-          .meta({
-            description:
-              "`OffsetLagHigh`: records the sink's consumer group may be behind the topic, 5 minutes in a row.",
-            examples: [10000],
-          }),
+        maxOffsetLag: threshold('maxOffsetLag').meta({
+          description:
+            "`OffsetLagHigh`: records the sink's consumer group may be behind the topic, 5 minutes in a row.",
+          examples: [10000],
+        }),
         /** Alarm when the p99 of IoT receive → stored exceeds this. */
-        maxFreshnessP99Seconds: z
-          .number()
-          .int()
-          .min(1)
-          .max(86_400)
-          .default(DEFAULT_ALARM_THRESHOLDS.maxFreshnessP99Seconds)
-          .meta({
-            description: '`FreshnessP99High`: p99 of IoT receive → stored in MongoDB, in seconds.',
-            examples: [120],
-          }),
+        maxFreshnessP99Seconds: threshold('maxFreshnessP99Seconds').meta({
+          description: '`FreshnessP99High`: p99 of IoT receive → stored in MongoDB, in seconds.',
+          examples: [120],
+        }),
         /** Alarm when more than this share of forwarder invocations fails. */
-        maxForwarderErrorRatePercent: percent
-          .default(DEFAULT_ALARM_THRESHOLDS.maxForwarderErrorRatePercent)
-          .meta({ description: '`ForwarderErrorRate`: failed invocations, % of invocations.', examples: [1] }),
+        maxForwarderErrorRatePercent: threshold('maxForwarderErrorRatePercent').meta({
+          description: '`ForwarderErrorRate`: failed invocations, % of invocations.',
+          examples: [1],
+        }),
         /** Alarm when more than this share of sink invocations fails. */
-        maxSinkErrorRatePercent: percent
-          .default(DEFAULT_ALARM_THRESHOLDS.maxSinkErrorRatePercent)
-          .meta({ description: '`SinkErrorRate`: failed invocations, % of invocations.', examples: [1] }),
+        maxSinkErrorRatePercent: threshold('maxSinkErrorRatePercent').meta({
+          description: '`SinkErrorRate`: failed invocations, % of invocations.',
+          examples: [1],
+        }),
         /** Alarm when more than this share of records is not acknowledged by Kafka or not stored in MongoDB. */
-        maxRecordsFailedPercent: percent.default(DEFAULT_ALARM_THRESHOLDS.maxRecordsFailedPercent).meta({
+        maxRecordsFailedPercent: threshold('maxRecordsFailedPercent').meta({
           description:
             '`ForwarderRecordsFailed`, `SinkRecordsFailed`: records not acknowledged / not stored, % of records.',
           examples: [5],

@@ -1,9 +1,9 @@
 /**
- * Alarm thresholds of the monitoring stage and their defaults, in one place: the configuration schema
- * (`alarms.*`) and the README's runbook take their defaults from here.
+ * Alarm thresholds of the monitoring stage in one table: each one's default and accepted range. The configuration
+ * schema (`alarms.*`), the monitoring construct's validation and the README's runbook all read them from here.
  */
 
-/** What each alarm compares against. Every field has a default in `DEFAULT_ALARM_THRESHOLDS`. */
+/** What each alarm compares against. Every field has its default and range in `ALARM_THRESHOLD_RANGES`. */
 export interface AlarmThresholds {
   /** Oldest ingest-queue message, in seconds (1-minute maximum, 3 minutes in a row). */
   readonly maxIngestAgeSeconds: number;
@@ -25,35 +25,52 @@ export interface AlarmThresholds {
   readonly maxRecordsFailedPercent: number;
 }
 
-export const DEFAULT_ALARM_THRESHOLDS: Readonly<AlarmThresholds> = {
-  maxIngestAgeSeconds: 300,
-  maxDeadLetterMessages: 0,
-  maxErrorQueueMessages: 0,
-  maxRuleActionFailures: 0,
-  maxOffsetLag: 10_000,
-  maxFreshnessP99Seconds: 120,
-  maxForwarderErrorRatePercent: 1,
-  maxSinkErrorRatePercent: 1,
-  maxRecordsFailedPercent: 5,
+/** One threshold's default and the values it accepts: `min` to `max` inclusive, whole numbers only if `integer`. */
+export interface ThresholdRange {
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+  readonly integer: boolean;
+}
+
+/** A message or failure count an alarm tolerates. */
+const count = (defaultValue: number): ThresholdRange => ({
+  default: defaultValue,
+  min: 0,
+  max: 1_000_000,
+  integer: true,
+});
+/** A share in percent; fractions allowed (0.5 = one in two hundred). */
+const percent = (defaultValue: number): ThresholdRange => ({ default: defaultValue, min: 0, max: 100, integer: false });
+
+export const ALARM_THRESHOLD_RANGES: { readonly [K in keyof AlarmThresholds]: ThresholdRange } = {
+  maxIngestAgeSeconds: { default: 300, min: 60, max: 86_400, integer: true },
+  maxDeadLetterMessages: count(0),
+  maxErrorQueueMessages: count(0),
+  maxRuleActionFailures: count(0),
+  maxOffsetLag: { default: 10_000, min: 0, max: 1_000_000_000, integer: true },
+  maxFreshnessP99Seconds: { default: 120, min: 1, max: 86_400, integer: true },
+  maxForwarderErrorRatePercent: percent(1),
+  maxSinkErrorRatePercent: percent(1),
+  maxRecordsFailedPercent: percent(5),
 };
+
+const fields = Object.keys(ALARM_THRESHOLD_RANGES) as (keyof AlarmThresholds)[];
+
+// Object.fromEntries types its keys as string: the mapping over every field is what makes this an AlarmThresholds
+export const DEFAULT_ALARM_THRESHOLDS: Readonly<AlarmThresholds> = Object.fromEntries(
+  fields.map((field) => [field, ALARM_THRESHOLD_RANGES[field].default]),
+) as unknown as AlarmThresholds;
 
 /** Problems with thresholds, one line per bad field. */
 export function thresholdProblems(thresholds: Partial<AlarmThresholds>): string[] {
-  const problems: string[] = [];
-  const check = (field: keyof AlarmThresholds, min: number, max: number) => {
+  return fields.flatMap((field) => {
     const value = thresholds[field];
-    if (value !== undefined && !(Number.isFinite(value) && value >= min && value <= max)) {
-      problems.push(`thresholds.${field}: ${value} is outside ${min}–${max}`);
+    const { min, max, integer } = ALARM_THRESHOLD_RANGES[field];
+    if (value === undefined) return [];
+    if (!(Number.isFinite(value) && value >= min && value <= max)) {
+      return [`thresholds.${field}: ${value} is outside ${min}–${max}`];
     }
-  };
-  check('maxIngestAgeSeconds', 60, 86_400);
-  check('maxDeadLetterMessages', 0, 1_000_000);
-  check('maxErrorQueueMessages', 0, 1_000_000);
-  check('maxRuleActionFailures', 0, 1_000_000);
-  check('maxOffsetLag', 0, 1_000_000_000);
-  check('maxFreshnessP99Seconds', 1, 86_400);
-  check('maxForwarderErrorRatePercent', 0, 100);
-  check('maxSinkErrorRatePercent', 0, 100);
-  check('maxRecordsFailedPercent', 0, 100);
-  return problems;
+    return integer && !Number.isInteger(value) ? [`thresholds.${field}: ${value} is not a whole number`] : [];
+  });
 }

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { SinkMetric } from '../../../../lambdas/sink/metrics';
+import { FreshnessMonitoring } from '../../../../lib/monitor/records/freshness-monitoring';
+import { alarmMetrics } from '../../../helpers/cloudwatch';
+import { emfSource, segmentNaming, synthSegment } from '../../../helpers/monitoring-segment';
+
+const sink = emfSource('sink');
+
+describe('FreshnessMonitoring', () => {
+  it('alarms on the p99 from IoT receive to stored, the threshold in seconds against a metric in milliseconds', () => {
+    const { segment, alarm, graphTitles } = synthSegment(
+      (facade) =>
+        new FreshnessMonitoring(facade, { function: sink, alarmNaming: segmentNaming, maxFreshnessP99Seconds: 45 }),
+    );
+    const properties = alarm(segment.freshnessP99HighAlarm);
+    expect(properties).toMatchObject({ AlarmName: 'Pipe-FreshnessP99High', Threshold: 45_000, DatapointsToAlarm: 2 });
+    expect(alarmMetrics(properties).map((m) => m.metricName)).toEqual([SinkMetric.FreshnessIngest]);
+    expect(JSON.stringify(properties.Metrics ?? properties)).toMatch(/"(Stat|Statistic)":"p99"/);
+    expect(graphTitles).toEqual([
+      'Device time → stored (FreshnessDeviceMs)',
+      'IoT receive → stored (FreshnessIngestMs)',
+    ]);
+  });
+});

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { SinkMetric } from '../../../../lambdas/sink/metrics';
+import { RecordsMetricFactory } from '../../../../lib/monitor/records/records-metric-factory';
+import { emfSource } from '../../../helpers/monitoring-segment';
+
+const sink = emfSource('sink');
+
+describe('RecordsMetricFactory', () => {
+  it('builds each EMF metric through its source, summed per five minutes', () => {
+    const metric = new RecordsMetricFactory({ function: sink }).metricSum(SinkMetric.Written, 'written');
+    expect(metric).toMatchObject({
+      namespace: 'Test',
+      metricName: SinkMetric.Written,
+      statistic: 'Sum',
+      label: 'written',
+    });
+    expect(metric.dimensions).toEqual({ service: 'sink', pipeline: 'Pipe' });
+    expect(metric.period.toSeconds()).toBe(300);
+  });
+});
