@@ -1,9 +1,10 @@
 /**
  * `tail` against librdkafka's mock cluster: which records it picks (newest, from the beginning, from an offset),
  * how it prints keys, headers and values, following new records until a limit or Ctrl-C, and that it commits
- * nothing to any group.
+ * nothing to any group; and the read plan itself, from given offsets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planTail } from '../../../ops/kafka/tail';
 import { KafkaFixture, oneLineError, Recorder, run } from './fixture';
 
 const TOPIC = 'telemetry.readings.v1';
@@ -208,6 +209,64 @@ describe('tail', () => {
     expect(result.code).toBe(1);
     expect(oneLineError(result)).toBe(
       'error: Kafka topic no.such.topic does not exist (see `npx telemetry-ops topics list`)',
+    );
+  });
+});
+
+describe('planTail', () => {
+  const OFFSETS = [
+    { partition: 0, low: 10, high: 50 },
+    { partition: 1, low: 0, high: 3 },
+  ];
+
+  it('reads the newest n of every partition by default and keeps the newest n overall', () => {
+    // Given partitions with 40 and 3 records kept, When the newest 5 are planned
+    const plan = planTail('t', OFFSETS, { fromBeginning: false, follow: false, maxMessages: 5 });
+
+    // Then each partition is read from n before its end, and the newest n are kept
+    expect(plan.ranges).toEqual([
+      { partition: 0, start: 45, end: 50 },
+      { partition: 1, start: 0, end: 3 },
+    ]);
+    expect(plan).toMatchObject({ limit: 5, keep: 'last', follow: false });
+  });
+
+  it('reads the oldest n from the beginning or from an offset', () => {
+    // When reads from the beginning and from an offset are planned
+    const beginning = planTail('t', OFFSETS, { fromBeginning: true, follow: false });
+    const offset = planTail('t', OFFSETS, { fromBeginning: false, follow: false, partition: 0, offset: 48 });
+
+    // Then they start there, read at most 10 (the default) and keep the first
+    expect(beginning.ranges).toEqual([
+      { partition: 0, start: 10, end: 20 },
+      { partition: 1, start: 0, end: 3 },
+    ]);
+    expect(beginning).toMatchObject({ limit: 10, keep: 'first' });
+    expect(offset.ranges).toEqual([{ partition: 0, start: 48, end: 50 }]);
+  });
+
+  it('follows from the end, or the given start, with no limit unless one is given', () => {
+    // When follows are planned
+    const latest = planTail('t', OFFSETS, { fromBeginning: false, follow: true });
+    const beginning = planTail('t', OFFSETS, { fromBeginning: true, follow: true, maxMessages: 3 });
+
+    // Then the ranges are open-ended
+    expect(latest.ranges).toEqual([
+      { partition: 0, start: 50 },
+      { partition: 1, start: 3 },
+    ]);
+    expect(latest.limit).toBeNull();
+    expect(beginning.ranges).toEqual([
+      { partition: 0, start: 10 },
+      { partition: 1, start: 0 },
+    ]);
+    expect(beginning.limit).toBe(3);
+  });
+
+  it('refuses an offset before what retention kept', () => {
+    // When a read before the log start is planned, Then it is refused with the offset retention kept
+    expect(() => planTail('t', OFFSETS, { fromBeginning: false, follow: false, partition: 0, offset: 9 })).toThrow(
+      /--offset 9 is before the earliest offset partition 0 still keeps \(10\)/,
     );
   });
 });
