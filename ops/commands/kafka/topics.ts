@@ -91,7 +91,8 @@ function describeCommand(topics: Command, kit: CommandKit): void {
     );
 }
 
-function topicText(topic: TopicDescription): string {
+/** A topic for people: its fields and configs, then a table of its partitions. */
+export function topicText(topic: TopicDescription): string {
   const underReplicated = topic.partitions.filter((p) => p.underReplicated).length;
   const offline = topic.partitions.filter((p) => p.leader === null).length;
   return [

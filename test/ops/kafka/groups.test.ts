@@ -92,11 +92,14 @@ describe('groups describe', () => {
   });
 
   it('counts lag against records produced after the commit', async () => {
+    // Given the group's lag now, and one more record produced
     const before = JSON.parse((await cli('--json', 'groups', 'describe', GROUP)).stdout).totalLag;
     await kafka.produce(TOPIC, [{ partition: 0, value: 'late' }]);
 
+    // When the group is described again
     const after = JSON.parse((await cli('--json', 'groups', 'describe', GROUP)).stdout);
 
+    // Then the lag grew by that record
     expect(after.totalLag).toBe(before + 1);
     expect(after.partitions[0].logEndOffset).toBe(7);
   });
@@ -111,9 +114,11 @@ describe('groups describe', () => {
     await admin.disconnect();
     await consumeAndCommit('two-topics', [TOPIC, OTHER], records);
 
+    // When it is described, and described for one topic
     const every = JSON.parse((await cli('--json', 'groups', 'describe', 'two-topics')).stdout);
     const one = JSON.parse((await cli('--json', 'groups', 'describe', 'two-topics', '--topic', OTHER)).stdout);
 
+    // Then every partition of both topics is shown, or those of the one asked for
     expect(every.partitions.map((p: { topic: string; partition: number }) => `${p.topic}/${p.partition}`)).toEqual([
       `${OTHER}/0`,
       `${TOPIC}/0`,
@@ -127,10 +132,13 @@ describe('groups describe', () => {
   });
 
   it("describes the sink's group by default, with the pipeline topic shown even where nothing is committed", async () => {
+    // Given the sink's group (<stackName>-sink) committed on one partition only
     await consumeAndCommit('TelemetryTest-sink', [TOPIC], 1);
 
+    // When groups describe runs without a group
     const result = await cli('--json', 'groups', 'describe');
 
+    // Then the sink's group is shown with every partition of the pipeline topic
     expect(result.code).toBe(0);
     const group = JSON.parse(result.stdout);
     expect(group.groupId).toBe('TelemetryTest-sink');
@@ -139,10 +147,13 @@ describe('groups describe', () => {
   });
 
   it('prints fields, a partition table and the note for people', async () => {
+    // Given the group as --json shows it
     const json = JSON.parse((await cli('--json', 'groups', 'describe', GROUP)).stdout);
 
+    // When it is described without --json
     const result = await cli('groups', 'describe', GROUP);
 
+    // Then the same figures are printed as fields and a table, and the note goes to stderr
     expect(result.stdout).toMatch(/^Group:\s+lag-test$/m);
     expect(result.stdout).toMatch(/^State:\s+unknown$/m);
     expect(result.stdout).toMatch(new RegExp(`^Total lag:\\s+${json.totalLag}$`, 'm'));
@@ -158,8 +169,10 @@ describe('groups describe', () => {
   });
 
   it('reports a group with no commits as unknown, in one line', async () => {
+    // When a group that never committed is described (the mock cannot say more about it)
     const result = await cli('groups', 'describe', 'no-such-group');
 
+    // Then one line says it is unknown
     expect(result.code).toBe(1);
     expect(oneLineError(result)).toBe(
       'error: Kafka consumer group no-such-group does not exist or has committed nothing (see `npx telemetry-ops groups list`)',
@@ -167,8 +180,10 @@ describe('groups describe', () => {
   });
 
   it('reports an unknown --topic', async () => {
+    // When the group is described for a topic that does not exist
     const result = await cli('groups', 'describe', GROUP, '--topic', 'no.such.topic');
 
+    // Then one line says so
     expect(oneLineError(result)).toBe(
       'error: Kafka topic no.such.topic does not exist (see `npx telemetry-ops topics list`)',
     );
@@ -177,8 +192,10 @@ describe('groups describe', () => {
 
 describe('groups list', () => {
   it('says in one line that the local mock cluster does not support it (no ListGroups)', async () => {
+    // When groups list runs against the mock cluster
     const result = await cli('groups', 'list');
 
+    // Then one line says the mock offers no ListGroups, and what to run instead
     expect(result.code).toBe(1);
     expect(oneLineError(result)).toMatch(
       /^error: Cannot list Kafka consumer groups: the local Kafka mock cluster at 127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+)* does not support this \((?:it offers no ListGroups request)\); for it, run Kafka from compose\.yaml \(`docker compose up -d --wait kafka`\) and set KAFKA_BROKERS=localhost:9092$/,

@@ -43,16 +43,19 @@ afterAll(() => kafka.stop());
 
 describe('tail', () => {
   it('prints the newest records across partitions by default, up to --max-messages', async () => {
+    // Given records 0–7 spread over partitions 0 and 1 (beforeAll), When the newest 3 are asked for
     const result = await cli('--json', 'tail', '--max-messages', '3');
 
+    // Then records 5, 6 and 7 are printed, whichever partition holds them
     expect(result.code).toBe(0);
-    // records 5, 6, 7
     expect(positions(JSON.parse(result.stdout).records)).toEqual(['1/2', '0/3', '0/4']);
   });
 
   it('prints all of a small topic, oldest first', async () => {
+    // When tail runs without options on a topic of 8 records
     const result = await cli('--json', 'tail');
 
+    // Then all 8 are printed in timestamp order
     expect(positions(JSON.parse(result.stdout).records)).toEqual([
       '0/0',
       '1/0',
@@ -66,16 +69,20 @@ describe('tail', () => {
   });
 
   it('starts at the beginning with --from-beginning, and at an offset with --partition and --offset', async () => {
+    // When reads start at the beginning, and at offset 2 of partition 0
     const beginning = await cli('--json', 'tail', '--from-beginning', '--max-messages', '2');
     const fromOffset = await cli('--json', 'tail', '--partition', '0', '--offset', '2', '--max-messages', '2');
 
+    // Then each prints the oldest records from there
     expect(positions(JSON.parse(beginning.stdout).records)).toEqual(['0/0', '1/0']);
     expect(positions(JSON.parse(fromOffset.stdout).records)).toEqual(['0/2', '0/3']);
   });
 
   it('shows keys, headers and values as text when printable and base64 otherwise', async () => {
+    // Given partition 1 with a null key (record 3) and a binary value (record 5), When it is read
     const result = await cli('--json', 'tail', '--partition', '1');
 
+    // Then text stays text, and binary bytes become base64
     const [first, second, third] = JSON.parse(result.stdout).records as Shown[];
     expect(first).toEqual({
       topic: TOPIC,
@@ -94,8 +101,10 @@ describe('tail', () => {
   });
 
   it('prints each record for people as position, headers and value lines', async () => {
+    // When one record is read without --json
     const result = await cli('tail', '--partition', '0', '--offset', '4');
 
+    // Then it is printed as three lines
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       [
@@ -108,6 +117,7 @@ describe('tail', () => {
   });
 
   it('commits nothing: the group it read with has no offsets', async () => {
+    // When the whole topic is read
     const result = await cli('--json', 'tail', '--from-beginning');
     const { readerGroup } = JSON.parse(result.stdout);
     const admin = kafka.client().admin();
@@ -115,6 +125,7 @@ describe('tail', () => {
     const [offsets] = await admin.fetchOffsets({ groupId: readerGroup, topics: [TOPIC] });
     await admin.disconnect();
 
+    // Then the throwaway group that read it has no committed offset on any partition
     expect(readerGroup).toMatch(/^telemetry-ops-read-[0-9a-f-]{36}$/);
     expect(offsets?.partitions.map((p) => p.offset)).toEqual(['-1', '-1', '-1']);
   });
@@ -127,8 +138,10 @@ describe('tail', () => {
       ['late-1', 'late-2', 'late-3'].map((value) => ({ partition: 2, key: value, value })),
     );
 
+    // When three records arrive
     const result = await following;
 
+    // Then the first two are printed and the follow ends
     expect(result.code).toBe(0);
     expect(
       [...result.stdout.matchAll(/^partition=2 offset=(\d) .* key=(\S+)$/gm)].map((m) => `${m[1]}:${m[2]}`),
@@ -146,6 +159,7 @@ describe('tail', () => {
       return write(chunk);
     };
 
+    // When the follow runs
     const result = await run(['tail', '--follow', '--partition', '1', '--offset', '2'], {
       brokers: kafka.cluster.bootstrapServers,
       config: kafka.config,
@@ -153,6 +167,7 @@ describe('tail', () => {
       stdout,
     });
 
+    // Then it ends cleanly after that record
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^partition=1 offset=2 /);
     expect(result.stderr).toMatch(/^1 record$/m);
@@ -170,12 +185,14 @@ describe('tail', () => {
     };
 
     try {
+      // When the follow runs
       const result = await run(['tail', '--follow', '--partition', '1', '--offset', '2'], {
         brokers: kafka.cluster.bootstrapServers,
         config: kafka.config,
         stdout,
       });
 
+      // Then it ends with exit code 1 and one error line after its "Following" note
       expect(result.code).toBe(1);
       const lines = result.stderr.trimEnd().split('\n');
       expect(lines).toEqual([
@@ -188,11 +205,13 @@ describe('tail', () => {
   });
 
   it('names every mistake in the position options in one line', async () => {
+    // When tail runs with each kind of position mistake, two of them needing the broker's offsets
     const noPartition = await cli('tail', '--offset', '3');
     const both = await cli('tail', '--partition', '0', '--offset', '3', '--from-beginning');
     const noSuchPartition = await cli('tail', '--partition', '7');
     const pastEnd = await cli('tail', '--partition', '1', '--offset', '9');
 
+    // Then each is named in one line
     expect(oneLineError(noPartition)).toBe(
       'error: --offset needs --partition (an offset means something in one partition only)',
     );
@@ -204,8 +223,10 @@ describe('tail', () => {
   });
 
   it('reports an unknown topic in one line', async () => {
+    // When a topic that does not exist is read
     const result = await cli('tail', 'no.such.topic');
 
+    // Then one line says so
     expect(result.code).toBe(1);
     expect(oneLineError(result)).toBe(
       'error: Kafka topic no.such.topic does not exist (see `npx telemetry-ops topics list`)',

@@ -26,9 +26,13 @@ afterAll(() => kafka.stop());
 
 describe('topics list', () => {
   it('lists topics with partitions and replication factor, internal ones only with --all', async () => {
+    // Given two topics and an internal one (beforeAll)
+
+    // When they are listed, with and without --all
     const plain = await cli('--json', 'topics', 'list');
     const all = await cli('--json', 'topics', 'list', '--all');
 
+    // Then the internal one is listed only with --all, each with its partitions and replication factor
     expect(plain.code).toBe(0);
     expect(JSON.parse(plain.stdout).topics).toEqual([
       { name: 'scratch', partitions: 2, replicationFactor: 3, internal: false },
@@ -42,8 +46,10 @@ describe('topics list', () => {
   });
 
   it('prints a table for people', async () => {
+    // When the topics are listed without --json
     const result = await cli('topics', 'list');
 
+    // Then a table with a header line shows them
     expect(result.code).toBe(0);
     expect(result.stdout.split('\n')[0]).toMatch(/^TOPIC\s+PARTITIONS\s+REPLICATION$/);
     expect(result.stdout).toMatch(new RegExp(`^${TOPIC.replaceAll('.', '.')}\\s+3\\s+3$`, 'm'));
@@ -52,10 +58,13 @@ describe('topics list', () => {
 
 describe('topics describe', () => {
   it('shows leader, replicas, ISR, offsets and counts per partition of the pipeline topic by default', async () => {
+    // Given partition 1 of the pipeline topic led by broker 3, and 7 records (beforeAll)
     kafka.cluster.setPartitionLeader(TOPIC, 1, 3);
 
+    // When topics describe runs without a topic
     const result = await cli('--json', 'topics', 'describe');
 
+    // Then the pipeline topic is described partition by partition
     expect(result.code).toBe(0);
     const [topic] = JSON.parse(result.stdout).topics;
     expect(topic).toMatchObject({ name: TOPIC, partitionCount: 3, replicationFactor: 3, messages: 7 });
@@ -71,16 +80,20 @@ describe('topics describe', () => {
   });
 
   it('describes several topics, or all non-internal ones', async () => {
+    // When topics are named, or --all is given
     const named = await cli('--json', 'topics', 'describe', 'scratch', TOPIC);
     const all = await cli('--json', 'topics', 'describe', '--all');
 
+    // Then those are described, in that order; --all leaves the internal topic out
     expect(JSON.parse(named.stdout).topics.map((t: { name: string }) => t.name)).toEqual(['scratch', TOPIC]);
     expect(JSON.parse(all.stdout).topics.map((t: { name: string }) => t.name)).toEqual(['scratch', TOPIC]);
   });
 
   it('prints topic fields and a partition table for people', async () => {
+    // When the pipeline topic is described without --json
     const result = await cli('topics', 'describe', TOPIC);
 
+    // Then its fields and a partition table are printed
     expect(result.stdout).toMatch(/^Topic:\s+telemetry\.readings\.v1$/m);
     expect(result.stdout).toMatch(/^Messages:\s+7$/m);
     expect(result.stdout).toMatch(/^PARTITION\s+LEADER\s+REPLICAS\s+ISR\s+EARLIEST\s+LATEST\s+MESSAGES$/m);
@@ -115,8 +128,10 @@ describe('topics describe', () => {
   });
 
   it('reports an unknown topic in one line, and does not create it by asking', async () => {
+    // When a topic that does not exist is described (the mock would create a topic a Metadata request names)
     const result = await cli('topics', 'describe', 'no.such.topic');
 
+    // Then one line says so, and the topic still does not exist
     expect(result.code).toBe(1);
     expect(oneLineError(result)).toBe(
       'error: Kafka topic no.such.topic does not exist (see `npx telemetry-ops topics list`)',
