@@ -7,11 +7,21 @@ import { topicText } from '../../../../ops/commands/kafka/topics';
 import type { TopicDescription } from '../../../../ops/kafka/topics';
 
 const partition = { replicas: [1, 2, 3], earliestOffset: 0, latestOffset: 4, messages: 4 };
+const EMPTY: TopicDescription = {
+  name: 't',
+  partitionCount: 0,
+  replicationFactor: 0,
+  messages: 0,
+  partitions: [],
+  configs: null,
+  notes: [],
+};
 
 describe('topicText', () => {
   it('prints the fields, every config the cluster reported, and one line per partition', () => {
     // Given a topic with one partition offline and one under-replicated, and its configs
     const topic: TopicDescription = {
+      ...EMPTY,
       name: 'telemetry.readings.v1',
       partitionCount: 2,
       replicationFactor: 3,
@@ -21,7 +31,6 @@ describe('topicText', () => {
         { ...partition, partition: 1, leader: 2, isr: [2, 3], underReplicated: true },
       ],
       configs: { 'retention.ms': '604800000', 'min.insync.replicas': '2' },
-      notes: [],
     };
 
     // When it is printed
@@ -39,15 +48,7 @@ describe('topicText', () => {
 
   it('prints no config lines when the cluster gave none', () => {
     // Given a topic whose configs the cluster would not give
-    const topic: TopicDescription = {
-      name: 't',
-      partitionCount: 0,
-      replicationFactor: 0,
-      messages: 0,
-      partitions: [],
-      configs: null,
-      notes: ['configs of t not shown: the cluster does not answer DescribeConfigs'],
-    };
+    const topic = { ...EMPTY, notes: ['configs of t not shown: the cluster does not answer DescribeConfigs'] };
 
     // When it is printed, Then only the topic's own fields are there
     expect(topicText(topic)).not.toMatch(/retention|min\.insync/);
