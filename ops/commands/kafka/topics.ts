@@ -16,7 +16,9 @@ export const topicsCommands: CommandGroup = (program, kit) => {
 };
 
 /** The pipeline's own topics, whose configs `topics describe` checks against what the pipeline needs. */
-const pipelineTopics = (context: OpsContext): Record<string, PipelineTopicExpectations> => ({
+export const pipelineTopics = (
+  context: Pick<OpsContext, 'config' | 'sinkDeadLetterTopicName'>,
+): Record<string, PipelineTopicExpectations> => ({
   [context.sinkDeadLetterTopicName]: { role: 'sink dead-letter topic' },
   [context.config.kafka.topic]: { role: 'telemetry topic', maxRequestBytes: context.config.kafka.maxRequestBytes },
 });

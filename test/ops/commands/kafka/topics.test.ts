@@ -1,9 +1,10 @@
 /**
- * How `topics describe` prints a topic for people. The configs come from DescribeConfigs, which librdkafka's mock
- * cluster does not answer, so the printing of a topic with configs is tested here on a description.
+ * What `topics describe` checks and prints. The configs come from DescribeConfigs, which librdkafka's mock cluster
+ * does not answer, so which topics are checked and how a topic with configs is printed are tested here.
  */
 import { describe, expect, it } from 'vitest';
-import { topicText } from '../../../../ops/commands/kafka/topics';
+import { pipelineTopics, topicText } from '../../../../ops/commands/kafka/topics';
+import type { OpsContext } from '../../../../ops/context';
 import type { TopicDescription } from '../../../../ops/kafka/topics';
 
 const partition = { replicas: [1, 2, 3], earliestOffset: 0, latestOffset: 4, messages: 4 };
@@ -52,5 +53,24 @@ describe('topicText', () => {
 
     // When it is printed, Then only the topic's own fields are there
     expect(topicText(topic)).not.toMatch(/retention|min\.insync/);
+  });
+});
+
+describe('pipelineTopics', () => {
+  it("checks the telemetry topic against the forwarder's request bound, and the sink dead-letter topic", () => {
+    // Given the configuration's Kafka section and its derived dead-letter topic
+    const context = {
+      config: { kafka: { topic: 'telemetry.readings.v1', maxRequestBytes: 500_000 } },
+      sinkDeadLetterTopicName: 'telemetry.readings.v1.sink-dlt',
+    } as unknown as Pick<OpsContext, 'config' | 'sinkDeadLetterTopicName'>;
+
+    // When the pipeline's topics are named for the checks
+    const topics = pipelineTopics(context);
+
+    // Then each has its role, and only the one the forwarder writes has the request bound
+    expect(topics).toEqual({
+      'telemetry.readings.v1': { role: 'telemetry topic', maxRequestBytes: 500_000 },
+      'telemetry.readings.v1.sink-dlt': { role: 'sink dead-letter topic' },
+    });
   });
 });
