@@ -213,7 +213,11 @@ async function kafkaTopics(context: OpsContext): Promise<Omit<VerifyCheck, 'name
     return {
       ok: false,
       detail: `missing on ${target.brokers.join(',')}: ${missing.join(', ')}`,
-      fix: missing.map((name) => `npx telemetry-ops topics create ${name}`).join('; '),
+      // The topics are made with Confluent's tools (or IaC), as README "Deploying" says; the CLI creates none.
+      // https://docs.confluent.io/confluent-cli/current/command-reference/kafka/topic/confluent_kafka_topic_create.html
+      fix: missing
+        .map((name) => `confluent kafka topic create ${name} --partitions ${context.config.kafka.partitions}`)
+        .join('; '),
     };
   return { ok: true, detail: what };
 }

@@ -41,7 +41,7 @@ export class DeadLetterTopic {
         const topics = await admin.listTopics();
         if (!topics.includes(this.topic))
           throw new UserError(
-            `Kafka topic ${this.topic} does not exist: create it (\`npx telemetry-ops topics create ${this.topic} --partitions <n> --replication-factor 3\`) so the sink's event source mapping can park failed records there`,
+            `Kafka topic ${this.topic} does not exist: create it (\`confluent kafka topic create ${this.topic} --partitions <n>\`) so the sink's event source mapping can park failed records there`,
           );
         const [ends, [committed]] = await Promise.all([
           admin.fetchTopicOffsets(this.topic),

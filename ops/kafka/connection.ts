@@ -33,10 +33,6 @@ export function kafkaTarget(environment: NodeJS.ProcessEnv, config: PipelineConf
   return { brokers: config.kafka.bootstrapServers, source: 'config', env };
 }
 
-/** Whether the brokers are Confluent Cloud's (which fixes the replication factor at 3, among other things). */
-export const isConfluentCloud = (target: KafkaTarget) =>
-  target.brokers.some((broker) => /\.confluent\.cloud(?::\d+)?$/i.test(broker));
-
 /** kafkajs protocol error types that are the user's to fix, with what to say. */
 const PROTOCOL_HINTS: Readonly<Record<string, string>> = {
   TOPIC_AUTHORIZATION_FAILED:
@@ -44,15 +40,8 @@ const PROTOCOL_HINTS: Readonly<Record<string, string>> = {
   GROUP_AUTHORIZATION_FAILED: 'the credentials may not access this consumer group (grant the API key a group ACL)',
   CLUSTER_AUTHORIZATION_FAILED:
     'the credentials may not run cluster operations (grant the API key the ACL, or use a cluster admin key)',
-  TOPIC_ALREADY_EXISTS: 'the topic already exists',
   UNKNOWN_TOPIC_OR_PARTITION: 'the topic or partition does not exist',
-  INVALID_TOPIC_EXCEPTION: 'the topic name is not valid',
-  INVALID_PARTITIONS: 'the partition count is not valid',
-  INVALID_REPLICATION_FACTOR: 'the replication factor is not valid (Confluent Cloud requires 3)',
-  INVALID_CONFIG: 'a topic configuration is not valid',
-  POLICY_VIOLATION: "the cluster's policy rejected the request",
   INVALID_GROUP_ID: 'the group id is not valid',
-  NON_EMPTY_GROUP: 'the group still has members',
   GROUP_ID_NOT_FOUND: 'the group does not exist',
 };
 
@@ -65,7 +54,7 @@ function hint(target: KafkaTarget): string {
 
 /**
  * The `UserError` for a kafkajs error a user can fix (unreachable brokers, rejected credentials, missing ACLs,
- * broker-side validation, an operation the cluster does not offer), or undefined for anything else.
+ * an operation the cluster does not offer), or undefined for anything else.
  */
 export function kafkaUserError(error: unknown, what: string, target: KafkaTarget): UserError | undefined {
   if (isUserError(error)) return error;
@@ -141,8 +130,7 @@ const MOCK_CLUSTER_ID = /^mockCluster/;
 /**
  * What to say when librdkafka's mock cluster (the one `telemetry-ops local` runs when KAFKA_BROKERS is unset)
  * refused a request it does not implement: it answers Metadata, Produce, Fetch, ListOffsets and the consumer group
- * protocol, but offers no ListGroups, and names controller 0, none of its brokers, so CreateTopics and DeleteTopics
- * find no controller. Undefined for any other cluster or error.
+ * protocol, but offers no ListGroups. Undefined for any other cluster or error.
  */
 async function mockClusterRefusal(
   admin: Admin,
@@ -151,22 +139,18 @@ async function mockClusterRefusal(
   target: KafkaTarget,
 ): Promise<UserError | undefined> {
   if (target.source !== 'KAFKA_BROKERS') return undefined;
-  const refusal = [...causeChain(error), ...aggregated(error)].find((link) => {
-    const { name } = link as { name?: unknown };
-    return name === 'KafkaJSServerDoesNotSupportApiKey' || name === 'KafkaJSBrokerNotFound';
-  }) as { name: string; apiName?: unknown } | undefined;
+  const refusal = [...causeChain(error), ...aggregated(error)].find(
+    (link) => (link as { name?: unknown }).name === 'KafkaJSServerDoesNotSupportApiKey',
+  ) as { apiName?: unknown } | undefined;
   if (!refusal) return undefined;
   const clusterId = await admin.describeCluster().then(
     (cluster) => cluster.clusterId,
     () => undefined,
   );
   if (!clusterId || !MOCK_CLUSTER_ID.test(clusterId)) return undefined;
-  const which =
-    refusal.name === 'KafkaJSBrokerNotFound'
-      ? 'it has no controller'
-      : `it offers no ${typeof refusal.apiName === 'string' ? refusal.apiName : 'such'} request`;
+  const request = typeof refusal.apiName === 'string' ? refusal.apiName : 'such';
   return new UserError(
-    `Cannot ${what}: the local Kafka mock cluster at ${target.brokers.join(',')} does not support this (${which}); for it, run Kafka from compose.yaml (\`docker compose up -d --wait kafka\`) and set KAFKA_BROKERS=localhost:9092`,
+    `Cannot ${what}: the local Kafka mock cluster at ${target.brokers.join(',')} does not support this (it offers no ${request} request); for it, run Kafka from compose.yaml (\`docker compose up -d --wait kafka\`) and set KAFKA_BROKERS=localhost:9092`,
     { cause: error },
   );
 }

@@ -59,7 +59,7 @@ export function showRecord(topic: string, partition: number, message: KafkaMessa
 }
 
 /** Bytes as one piece of text for people: `(null)`, the text itself, or `base64:…`. */
-export function bytesText(bytes: ShownBytes): string {
+function bytesText(bytes: ShownBytes): string {
   if (bytes === null) return '(null)';
   if (typeof bytes === 'string') return bytes;
   return `base64:${bytes.base64}`;

@@ -1,13 +1,18 @@
 /**
- * Topic operations, as `kafka-topics` offers them: list, describe (leaders, replicas, ISR, offsets), create and
- * delete. Each takes a connected kafkajs `Admin` and returns plain data; what to print is the command's business.
+ * Topic operations, as `kafka-topics --list|--describe` offers them: the topics there are, and per topic its
+ * partitions (leaders, replicas, ISR, offsets) and the configurations that decide whether the pipeline's records are
+ * kept and accepted. Each takes a connected kafkajs `Admin` and returns plain data; what to print is the command's
+ * business. Creating and deleting topics is not here: the pipeline's topics are made with Confluent's tools or IaC
+ * (README "Deploying"), and locally by `local` and compose.yaml.
  *
  * Existence is always checked against the full topic list first: a Metadata request that names an unknown topic
  * makes some brokers (auto.create.topics.enable, and librdkafka's mock) create it, which a describe must never do.
  */
-import type { Admin, ITopicConfig, PartitionMetadata } from 'kafkajs';
+import { type Admin, ConfigResourceTypes, type PartitionMetadata } from 'kafkajs';
 import { UserError } from '../../contracts/errors';
+import { causeChain } from '../../lambdas/shared/errors';
 import type { Progress } from '../output';
+import { isUnsupported } from './connection';
 
 export interface TopicSummary {
   readonly name: string;
@@ -37,6 +42,41 @@ export interface TopicDescription {
   readonly replicationFactor: number;
   readonly messages: number;
   readonly partitions: readonly PartitionDescription[];
+  /** The {@link PIPELINE_TOPIC_CONFIGS} the cluster reported, by name; null when it would not say (see `notes`). */
+  readonly configs: Readonly<Record<string, string>> | null;
+  /** Why the configs are missing, and what in them puts the pipeline's delivery guarantees at risk. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * The topic configurations an operator of this pipeline needs to see: how long records are kept (the sink must read
+ * them before retention deletes them), whether compaction may drop them, how many replicas an acks=all write needs,
+ * the largest batch accepted, and which timestamp records carry (`tail` and `verify` show it).
+ * Kafka topic configs: https://docs.confluent.io/cloud/current/topics/manage.html ("Configuration Reference for
+ * Topics in Confluent Cloud").
+ */
+export const PIPELINE_TOPIC_CONFIGS = [
+  'cleanup.policy',
+  'retention.ms',
+  'retention.bytes',
+  'min.insync.replicas',
+  'max.message.bytes',
+  'message.timestamp.type',
+] as const;
+
+/** What the pipeline expects of a topic it uses; absent for other topics, which are described without checks. */
+export interface PipelineTopicExpectations {
+  /** The pipeline's role for the topic, as the notes name it ("telemetry topic", "sink dead-letter topic"). */
+  readonly role: string;
+  /** The forwarder's `kafka.maxRequestBytes`: batches up to this size must be accepted. */
+  readonly maxRequestBytes?: number;
+}
+
+export interface DescribeTopicsOptions {
+  /** The pipeline's own topics by name: their configs are checked against what it needs. */
+  readonly pipelineTopics?: Readonly<Record<string, PipelineTopicExpectations>>;
+  /** Counts the topics described. */
+  readonly progress?: Progress;
 }
 
 /**
@@ -73,22 +113,26 @@ export async function requireTopics(admin: Admin, names: readonly string[]): Pro
     throw new UserError(`Kafka topics ${missing.join(', ')} do not exist (see \`npx telemetry-ops topics list\`)`);
 }
 
-/** Partitions, replicas, ISR and offsets of existing topics, one topic at a time (the progress counts topics). */
+/** Partitions, replicas, ISR, offsets and configs of existing topics, one topic at a time. */
 export async function describeTopics(
   admin: Admin,
   names: readonly string[],
-  progress?: Progress,
+  options: DescribeTopicsOptions = {},
 ): Promise<TopicDescription[]> {
   await requireTopics(admin, names);
   const descriptions: TopicDescription[] = [];
   for (const name of names) {
-    descriptions.push(await describeTopic(admin, name));
-    progress?.increment();
+    descriptions.push(await describeTopic(admin, name, options.pipelineTopics?.[name]));
+    options.progress?.increment();
   }
   return descriptions;
 }
 
-async function describeTopic(admin: Admin, name: string): Promise<TopicDescription> {
+async function describeTopic(
+  admin: Admin,
+  name: string,
+  expectations: PipelineTopicExpectations | undefined,
+): Promise<TopicDescription> {
   const [metadata, offsets] = await Promise.all([
     admin.fetchTopicMetadata({ topics: [name] }),
     admin.fetchTopicOffsets(name),
@@ -112,113 +156,96 @@ async function describeTopic(admin: Admin, name: string): Promise<TopicDescripti
       };
     })
     .sort((a, b) => a.partition - b.partition);
+  const factor = replicationFactor(partitionsMetadata);
+  const configs = await topicConfigs(admin, name);
   return {
     name,
     partitionCount: partitions.length,
-    replicationFactor: replicationFactor(partitionsMetadata),
+    replicationFactor: factor,
     messages: partitions.reduce((sum, partition) => sum + partition.messages, 0),
     partitions,
+    configs: configs.values,
+    notes: configs.values
+      ? expectations
+        ? configProblems(configs.values, factor, expectations)
+        : []
+      : [`configs of ${name} not shown: ${configs.refusal}`],
   };
-}
-
-/** What `topics create` asks the cluster for. */
-export interface CreateTopicRequest {
-  readonly topic: string;
-  readonly partitions: number;
-  readonly replicationFactor: number;
-  /** Topic configurations (`retention.ms`, `cleanup.policy`, …). */
-  readonly configs: Readonly<Record<string, string>>;
-}
-
-/** What the cluster says about the request before it is sent. */
-export interface ClusterFacts {
-  readonly brokers: number;
-  /** Confluent Cloud accepts replication factor 3 only. */
-  readonly confluentCloud: boolean;
-  readonly existingTopics: readonly string[];
-}
-
-/** Kafka's own rule for topic names (`Topic.validate`). */
-export function topicNameProblem(name: string): string | undefined {
-  if (name.length === 0) return 'the topic name is empty';
-  if (name === '.' || name === '..') return `"${name}" is not a valid topic name`;
-  if (name.length > 249) return `the topic name is ${name.length} characters long; at most 249 are allowed`;
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) return `topic name "${name}" may only contain letters, digits, ".", "_" and "-"`;
-  return undefined;
-}
-
-/** `key=value` pairs from `--config`, as a map; every bad pair is named in one `UserError`. */
-export function parseConfigPairs(pairs: readonly string[], option = '--config'): Record<string, string> {
-  const configs: Record<string, string> = {};
-  const problems: string[] = [];
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    const key = at > 0 ? pair.slice(0, at).trim() : '';
-    const value = at > 0 ? pair.slice(at + 1).trim() : '';
-    if (!/^[A-Za-z][A-Za-z0-9._-]*$/.test(key) || value === '')
-      problems.push(`${option} ${JSON.stringify(pair)}: expected key=value, e.g. retention.ms=604800000`);
-    else if (Object.hasOwn(configs, key)) problems.push(`${option} ${key} is given twice`);
-    else configs[key] = value;
-  }
-  if (problems.length > 0) throw new UserError(problems.join('; '));
-  return configs;
-}
-
-/** Every problem with a create request, checked locally and against the cluster's facts; empty when it is fine. */
-export function createTopicProblems(request: CreateTopicRequest, facts: ClusterFacts): string[] {
-  const problems: string[] = [];
-  const nameProblem = topicNameProblem(request.topic);
-  if (nameProblem) problems.push(nameProblem);
-  if (facts.existingTopics.includes(request.topic)) problems.push(`topic ${request.topic} already exists`);
-  if (facts.confluentCloud && request.replicationFactor !== 3)
-    problems.push(`Confluent Cloud requires --replication-factor 3, not ${request.replicationFactor}`);
-  else if (request.replicationFactor > facts.brokers)
-    problems.push(
-      `--replication-factor ${request.replicationFactor} exceeds the cluster's ${facts.brokers} broker${facts.brokers === 1 ? '' : 's'}`,
-    );
-  return problems;
 }
 
 /**
- * Creates a topic, or with `validateOnly` asks the controller to validate the request without creating it (Kafka's
- * CreateTopics `validate_only`: names, configs and policies are checked by the cluster itself).
+ * The topic's {@link PIPELINE_TOPIC_CONFIGS} (DescribeConfigs), or why the cluster would not give them: it does not
+ * offer the request, names no controller to send it to (librdkafka's mock cluster does both), or the credentials lack
+ * the DESCRIBE_CONFIGS ACL on the topic. The partitions are worth showing either way; anything else is thrown.
  */
-export async function createTopic(
+async function topicConfigs(
   admin: Admin,
-  request: CreateTopicRequest,
-  options: { validateOnly: boolean; timeoutMs?: number },
-): Promise<void> {
-  const topic: ITopicConfig = {
-    topic: request.topic,
-    numPartitions: request.partitions,
-    replicationFactor: request.replicationFactor,
-    configEntries: Object.entries(request.configs).map(([name, value]) => ({ name, value })),
-  };
-  const created = await admin.createTopics({
-    topics: [topic],
-    validateOnly: options.validateOnly,
-    // A validation creates nothing whose leaders could be waited for.
-    waitForLeaders: !options.validateOnly,
-    timeout: options.timeoutMs ?? 30_000,
-  });
-  // kafkajs answers false instead of throwing when the topic appeared in the meantime.
-  if (!created && !options.validateOnly) throw new UserError(`Kafka topic ${request.topic} already exists`);
+  name: string,
+): Promise<{ values: Record<string, string>; refusal?: undefined } | { values: null; refusal: string }> {
+  try {
+    const { resources } = await admin.describeConfigs({
+      resources: [{ type: ConfigResourceTypes.TOPIC, name, configNames: [...PIPELINE_TOPIC_CONFIGS] }],
+      includeSynonyms: false,
+    });
+    const values: Record<string, string> = {};
+    for (const entry of resources.find((resource) => resource.resourceName === name)?.configEntries ?? [])
+      values[entry.configName] = entry.configValue;
+    return { values };
+  } catch (error) {
+    const refusal = configsRefusal(error);
+    if (!refusal) throw error;
+    return { values: null, refusal };
+  }
 }
 
-/** Why a delete must not go ahead, or undefined: confirmation missing, or a topic the pipeline needs. */
-export function deleteRefusal(
-  topic: string,
-  options: { yes: boolean; force: boolean },
-  pipelineTopics: Readonly<Record<string, string>>,
-): string | undefined {
-  const role = Object.entries(pipelineTopics).find(([, name]) => name === topic)?.[0];
-  if (role && !options.force)
-    return `Kafka topic ${topic} is the pipeline's ${role}: deleting it loses its records and stops the pipeline; pass --force as well as --yes if you really mean it`;
-  if (!options.yes) return `Deleting Kafka topic ${topic} destroys all its records: pass --yes to confirm`;
+function configsRefusal(error: unknown): string | undefined {
+  if (isUnsupported(error)) return 'the cluster does not answer DescribeConfigs';
+  for (const link of causeChain(error)) {
+    const { name, type } = link as { name?: unknown; type?: unknown };
+    if (name === 'KafkaJSBrokerNotFound')
+      return 'the cluster names no controller among its brokers to send DescribeConfigs to';
+    if (type === 'TOPIC_AUTHORIZATION_FAILED' || type === 'CLUSTER_AUTHORIZATION_FAILED')
+      return 'the credentials may not read its configuration (grant the API key the DESCRIBE_CONFIGS ACL on the topic)';
+  }
   return undefined;
 }
 
-export async function deleteTopic(admin: Admin, topic: string, timeoutMs = 30_000): Promise<void> {
-  await requireTopics(admin, [topic]);
-  await admin.deleteTopics({ topics: [topic], timeout: timeoutMs });
+/**
+ * What in a pipeline topic's configs breaks a delivery guarantee (README "Delivery guarantees"): compaction keeps one
+ * record per key and the key is the device, so readings the sink has not stored yet can go; acks=all is only as
+ * strong as `min.insync.replicas` (Kafka's TopicConfig: "a replication factor of 3, min.insync.replicas 2, acks all"
+ * is the typical durable setting; above the replication factor every write is refused, KIP-579); and a topic whose
+ * `max.message.bytes` (the largest record batch it accepts) is below the forwarder's request bound refuses batches
+ * the forwarder builds.
+ */
+export function configProblems(
+  configs: Readonly<Record<string, string>>,
+  replicationFactor: number,
+  expectations: PipelineTopicExpectations,
+): string[] {
+  const problems: string[] = [];
+  const cleanup = configs['cleanup.policy'];
+  if (cleanup?.split(',').some((policy) => policy.trim() === 'compact'))
+    problems.push(
+      `the ${expectations.role} has cleanup.policy=${cleanup}: compaction keeps only the newest record of each key (a device), so readings not yet stored can be removed; set cleanup.policy=delete`,
+    );
+  const minInsync = Number(configs['min.insync.replicas']);
+  if (Number.isInteger(minInsync) && minInsync > replicationFactor)
+    problems.push(
+      `the ${expectations.role} has min.insync.replicas=${minInsync}, more than its replication factor ${replicationFactor}: every acks=all write is refused (NOT_ENOUGH_REPLICAS)`,
+    );
+  else if (Number.isInteger(minInsync) && minInsync < 2 && replicationFactor > 1)
+    problems.push(
+      `the ${expectations.role} has min.insync.replicas=${minInsync}: an acks=all write is then acknowledged by the leader alone and lost if that broker fails before a follower copied it; set min.insync.replicas=2`,
+    );
+  const maxMessageBytes = Number(configs['max.message.bytes']);
+  if (
+    expectations.maxRequestBytes !== undefined &&
+    Number.isInteger(maxMessageBytes) &&
+    maxMessageBytes < expectations.maxRequestBytes
+  )
+    problems.push(
+      `the ${expectations.role} has max.message.bytes=${maxMessageBytes}, below kafka.maxRequestBytes (${expectations.maxRequestBytes}): the forwarder's larger batches are refused (MESSAGE_TOO_LARGE); lower kafka.maxRequestBytes or raise max.message.bytes`,
+    );
+  return problems;
 }

@@ -249,7 +249,7 @@ describe('verify', () => {
     expect(out).toContain(`aws secretsmanager put-secret-value --secret-id ${ARN}:kafka`);
     expect(out).toContain(`✗ Atlas secret: ${ARN}:mongo: uri does not start with mongodb+srv:// or mongodb://`);
     expect(out).toContain('✗ Kafka topics: missing on');
-    expect(out).toContain('npx telemetry-ops topics create no-such-topic');
+    expect(out).toContain('confluent kafka topic create no-such-topic --partitions 6');
     expect(out).toMatch(/✓ canary reading/);
     expect(out).toContain(`✗ Kafka event source: ${UUID}: Disabled`);
     expect(out).toContain(`aws lambda update-event-source-mapping --uuid ${UUID} --enabled`);

@@ -55,6 +55,7 @@ afterAll(() => kafka.stop());
 
 describe('produce', () => {
   it('produces a valid envelope for a device, keyed, partitioned and headed like the forwarder does', async () => {
+    // When a record is produced for a device with a sequence number and two readings
     const result = await cli(
       '--json',
       'produce',
@@ -68,6 +69,7 @@ describe('produce', () => {
       'humidity=40',
     );
 
+    // Then the record read back at the reported position is that device's envelope, keyed and headed as forwarded
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
     const record = await readAt(TOPIC, report.partition, report.offset);
@@ -107,6 +109,7 @@ describe('produce', () => {
   });
 
   it('produces a given value as it is, with the given key, headers and partition, and says it is no envelope', async () => {
+    // When a value that is no envelope is produced with a key, two headers and a partition
     const result = await cli(
       '--json',
       'produce',
@@ -123,6 +126,7 @@ describe('produce', () => {
       '1',
     );
 
+    // Then it lands there byte for byte, and without --json a note says the sink will quarantine it
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(report).toMatchObject({ topic: 'scratch', partition: 1, eventId: null });
@@ -140,21 +144,26 @@ describe('produce', () => {
   });
 
   it('produces a file as the value, byte for byte', async () => {
+    // Given a file of bytes that are not text
     const dir = mkdtempSync(join(tmpdir(), 'produce-file-'));
     const file = join(dir, 'record.bin');
     const bytes = Buffer.from([0, 1, 2, 0xff, 0xfe]);
     writeFileSync(file, bytes);
 
+    // When it is produced
     const result = await cli('--json', 'produce', 'scratch', '--file', file, '--partition', '0');
 
+    // Then the record holds exactly those bytes
     const report = JSON.parse(result.stdout);
     expect(report.valueBytes).toBe(5);
     expect((await readAt('scratch', 0, report.offset)).value).toEqual(bytes);
   });
 
   it('prints a delivery report for people', async () => {
+    // When a record is produced without --json
     const result = await cli('produce', '--device', 'sensor-7');
 
+    // Then the delivery report's fields are printed
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Topic:\s+telemetry\.readings\.v1$/m);
     expect(result.stdout).toMatch(/^Partition:\s+[012]$/m);
@@ -164,8 +173,10 @@ describe('produce', () => {
   });
 
   it('reports an unknown topic in one line, without creating it', async () => {
+    // When a record is produced to a topic that does not exist
     const result = await cli('produce', 'no.such.topic');
 
+    // Then one line says so, and the topic was not auto-created
     expect(result.code).toBe(1);
     expect(oneLineError(result)).toBe(
       'error: Kafka topic no.such.topic does not exist (see `npx telemetry-ops topics list`)',
@@ -174,6 +185,7 @@ describe('produce', () => {
   });
 
   it('names user mistakes in one line', async () => {
+    // When produce runs with each kind of mistake, one needing the broker (a partition the topic lacks)
     const both = await cli('produce', '--value', 'x', '--device', 'd');
     const valueAndFile = await cli('produce', '--value', 'x', '--file', 'y');
     const reading = await cli('produce', '--reading', 'temperature=warm');
@@ -182,6 +194,7 @@ describe('produce', () => {
     const partition = await cli('produce', '--partition', '5');
     const file = await cli('produce', '--file', '/no/such/file');
 
+    // Then each is named in one line
     expect(oneLineError(both)).toBe(
       'error: --device, --seq and --reading build the value: give them, or --value/--file, not both',
     );
@@ -198,8 +211,10 @@ describe('produce', () => {
 
 describe('unreachable brokers', () => {
   it('names the brokers and KAFKA_BROKERS when nothing listens there', async () => {
+    // When produce runs against a port nobody listens on
     const result = await run(['produce'], { brokers: '127.0.0.1:1', config: kafka.config });
 
+    // Then one line names the brokers and where they came from
     expect(result.code).toBe(1);
     expect(oneLineError(result)).toMatch(
       /^error: Cannot produce to Kafka topic telemetry\.readings\.v1: Kafka at 127\.0\.0\.1:1 is unreachable \(.*ECONNREFUSED.*\); check KAFKA_BROKERS/,
@@ -207,8 +222,10 @@ describe('unreachable brokers', () => {
   });
 
   it('reports brokers that went down in one line, for every kind of command', async () => {
+    // Given every broker of the cluster down
     for (const id of kafka.cluster.brokerIds) kafka.cluster.brokerDown(id);
     try {
+      // When each Kafka command runs
       const results = await Promise.all([
         cli('topics', 'list'),
         cli('topics', 'describe'),
@@ -217,6 +234,7 @@ describe('unreachable brokers', () => {
         cli('produce'),
       ]);
 
+      // Then each ends in one line saying the brokers are unreachable
       for (const result of results) {
         expect(result.code).toBe(1);
         expect(oneLineError(result)).toMatch(/^error: Cannot .*: Kafka at 127\.0\.0\.1:\d+,.* is unreachable \(/);

@@ -1,9 +1,10 @@
 /**
  * `tail` against librdkafka's mock cluster: which records it picks (newest, from the beginning, from an offset),
  * how it prints keys, headers and values, following new records until a limit or Ctrl-C, and that it commits
- * nothing to any group.
+ * nothing to any group; and the read plan itself, from given offsets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planTail } from '../../../ops/kafka/tail';
 import { KafkaFixture, oneLineError, Recorder, run } from './fixture';
 
 const TOPIC = 'telemetry.readings.v1';
@@ -42,16 +43,19 @@ afterAll(() => kafka.stop());
 
 describe('tail', () => {
   it('prints the newest records across partitions by default, up to --max-messages', async () => {
+    // Given records 0–7 spread over partitions 0 and 1 (beforeAll), When the newest 3 are asked for
     const result = await cli('--json', 'tail', '--max-messages', '3');
 
+    // Then records 5, 6 and 7 are printed, whichever partition holds them
     expect(result.code).toBe(0);
-    // records 5, 6, 7
     expect(positions(JSON.parse(result.stdout).records)).toEqual(['1/2', '0/3', '0/4']);
   });
 
   it('prints all of a small topic, oldest first', async () => {
+    // When tail runs without options on a topic of 8 records
     const result = await cli('--json', 'tail');
 
+    // Then all 8 are printed in timestamp order
     expect(positions(JSON.parse(result.stdout).records)).toEqual([
       '0/0',
       '1/0',
@@ -65,16 +69,20 @@ describe('tail', () => {
   });
 
   it('starts at the beginning with --from-beginning, and at an offset with --partition and --offset', async () => {
+    // When reads start at the beginning, and at offset 2 of partition 0
     const beginning = await cli('--json', 'tail', '--from-beginning', '--max-messages', '2');
     const fromOffset = await cli('--json', 'tail', '--partition', '0', '--offset', '2', '--max-messages', '2');
 
+    // Then each prints the oldest records from there
     expect(positions(JSON.parse(beginning.stdout).records)).toEqual(['0/0', '1/0']);
     expect(positions(JSON.parse(fromOffset.stdout).records)).toEqual(['0/2', '0/3']);
   });
 
   it('shows keys, headers and values as text when printable and base64 otherwise', async () => {
+    // Given partition 1 with a null key (record 3) and a binary value (record 5), When it is read
     const result = await cli('--json', 'tail', '--partition', '1');
 
+    // Then text stays text, and binary bytes become base64
     const [first, second, third] = JSON.parse(result.stdout).records as Shown[];
     expect(first).toEqual({
       topic: TOPIC,
@@ -93,8 +101,10 @@ describe('tail', () => {
   });
 
   it('prints each record for people as position, headers and value lines', async () => {
+    // When one record is read without --json
     const result = await cli('tail', '--partition', '0', '--offset', '4');
 
+    // Then it is printed as three lines
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       [
@@ -107,6 +117,7 @@ describe('tail', () => {
   });
 
   it('commits nothing: the group it read with has no offsets', async () => {
+    // When the whole topic is read
     const result = await cli('--json', 'tail', '--from-beginning');
     const { readerGroup } = JSON.parse(result.stdout);
     const admin = kafka.client().admin();
@@ -114,6 +125,7 @@ describe('tail', () => {
     const [offsets] = await admin.fetchOffsets({ groupId: readerGroup, topics: [TOPIC] });
     await admin.disconnect();
 
+    // Then the throwaway group that read it has no committed offset on any partition
     expect(readerGroup).toMatch(/^telemetry-ops-read-[0-9a-f-]{36}$/);
     expect(offsets?.partitions.map((p) => p.offset)).toEqual(['-1', '-1', '-1']);
   });
@@ -126,8 +138,10 @@ describe('tail', () => {
       ['late-1', 'late-2', 'late-3'].map((value) => ({ partition: 2, key: value, value })),
     );
 
+    // When three records arrive
     const result = await following;
 
+    // Then the first two are printed and the follow ends
     expect(result.code).toBe(0);
     expect(
       [...result.stdout.matchAll(/^partition=2 offset=(\d) .* key=(\S+)$/gm)].map((m) => `${m[1]}:${m[2]}`),
@@ -145,6 +159,7 @@ describe('tail', () => {
       return write(chunk);
     };
 
+    // When the follow runs
     const result = await run(['tail', '--follow', '--partition', '1', '--offset', '2'], {
       brokers: kafka.cluster.bootstrapServers,
       config: kafka.config,
@@ -152,6 +167,7 @@ describe('tail', () => {
       stdout,
     });
 
+    // Then it ends cleanly after that record
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^partition=1 offset=2 /);
     expect(result.stderr).toMatch(/^1 record$/m);
@@ -169,12 +185,14 @@ describe('tail', () => {
     };
 
     try {
+      // When the follow runs
       const result = await run(['tail', '--follow', '--partition', '1', '--offset', '2'], {
         brokers: kafka.cluster.bootstrapServers,
         config: kafka.config,
         stdout,
       });
 
+      // Then it ends with exit code 1 and one error line after its "Following" note
       expect(result.code).toBe(1);
       const lines = result.stderr.trimEnd().split('\n');
       expect(lines).toEqual([
@@ -187,11 +205,13 @@ describe('tail', () => {
   });
 
   it('names every mistake in the position options in one line', async () => {
+    // When tail runs with each kind of position mistake, two of them needing the broker's offsets
     const noPartition = await cli('tail', '--offset', '3');
     const both = await cli('tail', '--partition', '0', '--offset', '3', '--from-beginning');
     const noSuchPartition = await cli('tail', '--partition', '7');
     const pastEnd = await cli('tail', '--partition', '1', '--offset', '9');
 
+    // Then each is named in one line
     expect(oneLineError(noPartition)).toBe(
       'error: --offset needs --partition (an offset means something in one partition only)',
     );
@@ -203,11 +223,71 @@ describe('tail', () => {
   });
 
   it('reports an unknown topic in one line', async () => {
+    // When a topic that does not exist is read
     const result = await cli('tail', 'no.such.topic');
 
+    // Then one line says so
     expect(result.code).toBe(1);
     expect(oneLineError(result)).toBe(
       'error: Kafka topic no.such.topic does not exist (see `npx telemetry-ops topics list`)',
+    );
+  });
+});
+
+describe('planTail', () => {
+  const OFFSETS = [
+    { partition: 0, low: 10, high: 50 },
+    { partition: 1, low: 0, high: 3 },
+  ];
+
+  it('reads the newest n of every partition by default and keeps the newest n overall', () => {
+    // Given partitions with 40 and 3 records kept, When the newest 5 are planned
+    const plan = planTail('t', OFFSETS, { fromBeginning: false, follow: false, maxMessages: 5 });
+
+    // Then each partition is read from n before its end, and the newest n are kept
+    expect(plan.ranges).toEqual([
+      { partition: 0, start: 45, end: 50 },
+      { partition: 1, start: 0, end: 3 },
+    ]);
+    expect(plan).toMatchObject({ limit: 5, keep: 'last', follow: false });
+  });
+
+  it('reads the oldest n from the beginning or from an offset', () => {
+    // When reads from the beginning and from an offset are planned
+    const beginning = planTail('t', OFFSETS, { fromBeginning: true, follow: false });
+    const offset = planTail('t', OFFSETS, { fromBeginning: false, follow: false, partition: 0, offset: 48 });
+
+    // Then they start there, read at most 10 (the default) and keep the first
+    expect(beginning.ranges).toEqual([
+      { partition: 0, start: 10, end: 20 },
+      { partition: 1, start: 0, end: 3 },
+    ]);
+    expect(beginning).toMatchObject({ limit: 10, keep: 'first' });
+    expect(offset.ranges).toEqual([{ partition: 0, start: 48, end: 50 }]);
+  });
+
+  it('follows from the end, or the given start, with no limit unless one is given', () => {
+    // When follows are planned
+    const latest = planTail('t', OFFSETS, { fromBeginning: false, follow: true });
+    const beginning = planTail('t', OFFSETS, { fromBeginning: true, follow: true, maxMessages: 3 });
+
+    // Then the ranges are open-ended
+    expect(latest.ranges).toEqual([
+      { partition: 0, start: 50 },
+      { partition: 1, start: 3 },
+    ]);
+    expect(latest.limit).toBeNull();
+    expect(beginning.ranges).toEqual([
+      { partition: 0, start: 10 },
+      { partition: 1, start: 0 },
+    ]);
+    expect(beginning.limit).toBe(3);
+  });
+
+  it('refuses an offset before what retention kept', () => {
+    // When a read before the log start is planned, Then it is refused with the offset retention kept
+    expect(() => planTail('t', OFFSETS, { fromBeginning: false, follow: false, partition: 0, offset: 9 })).toThrow(
+      /--offset 9 is before the earliest offset partition 0 still keeps \(10\)/,
     );
   });
 });
