@@ -1,7 +1,12 @@
 import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { type DimensionsMap, Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { FunctionOptions } from 'aws-cdk-lib/aws-lambda';
+import type {
+  EventSourceMapping,
+  EventSourceMappingOptions,
+  FunctionOptions,
+  IEventSource,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -44,6 +49,8 @@ export class PipelineFunction extends NodejsFunction {
   public readonly metricsNamespace: string;
   /** The dimensions every EMF metric of this function is published with. */
   public readonly metricDimensions: Readonly<DimensionsMap>;
+  /** Every event source mapping created on this function, in order (see `addEventSourceWithMapping`). */
+  private readonly eventSourceMappings: EventSourceMapping[] = [];
 
   public constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     const pipelineName = Stack.of(scope).stackName;
@@ -84,6 +91,28 @@ export class PipelineFunction extends NodejsFunction {
         ? 'The X-Ray statement that active tracing adds (xray:PutTraceSegments, xray:PutTelemetryRecords) and ec2:DescribeNetworkInterfaces / ec2:DescribeSubnets for the VPC: neither service supports resource-level permissions for these actions (Lambda documents that DescribeNetworkInterfaces works only on "*"). Every other statement is scoped.'
         : 'Only the X-Ray statement that active tracing adds (xray:PutTraceSegments, xray:PutTelemetryRecords): X-Ray supports no resource-level permissions for these actions. Every other statement is scoped by grants.',
     });
+  }
+
+  /** Creates an event source mapping, as `Function` does, and keeps it for `addEventSourceWithMapping`. */
+  public override addEventSourceMapping(id: string, options: EventSourceMappingOptions): EventSourceMapping {
+    const mapping = super.addEventSourceMapping(id, options);
+    this.eventSourceMappings.push(mapping);
+    return mapping;
+  }
+
+  /**
+   * Adds an event source and returns the event source mapping it created. aws-cdk-lib's sources do not all hand
+   * it back (`SelfManagedKafkaEventSource` keeps neither the mapping nor its id), but every one creates it through
+   * the function's `addEventSourceMapping`, which keeps it here: no search through the construct tree.
+   */
+  public addEventSourceWithMapping(source: IEventSource): EventSourceMapping {
+    const before = this.eventSourceMappings.length;
+    this.addEventSource(source);
+    const created = this.eventSourceMappings.slice(before);
+    const [mapping] = created;
+    if (created.length !== 1 || !mapping)
+      throw new Error(`${this.node.path}: the event source created ${created.length} event source mappings, not 1`);
+    return mapping;
   }
 
   /** One of the function's EMF metrics (a name from `ForwarderMetric` or `SinkMetric`), with its exact dimensions. */

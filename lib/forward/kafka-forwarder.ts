@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
+import type { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -7,7 +8,14 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PipelineFunction } from '../core/pipeline-function';
 import { grantSecretRead, type SecretSource, userSecret } from '../core/secrets';
-import { kafkaProblems, throwIfInvalid } from '../core/validation';
+import {
+  inRange,
+  isResolved,
+  KAFKA_CONNECTION_RULES,
+  knownSeconds,
+  type ValidationRule,
+  validateProps,
+} from '../core/validation';
 
 /** Where the Confluent credentials come from (`create`: the stack creates an empty secret for you to fill). */
 export type KafkaCredentialsSource = SecretSource;
@@ -56,10 +64,12 @@ export class KafkaForwarder extends Construct {
   public readonly function: PipelineFunction;
   public readonly credentialsSecret: ISecret;
   public readonly eventSource: SqsEventSource;
+  /** The mapping the SQS event source created. */
+  public readonly eventSourceMapping: EventSourceMapping;
 
   public constructor(scope: Construct, id: string, props: KafkaForwarderProps) {
     super(scope, id);
-    validate(this, props);
+    validateProps(this, KafkaForwarder.name, props, KAFKA_FORWARDER_RULES);
 
     this.credentialsSecret = userSecret(this, 'Credentials', props.credentials, {
       description:
@@ -98,7 +108,7 @@ export class KafkaForwarder extends Construct {
       reportBatchItemFailures: true,
       maxConcurrency: props.maxConcurrency ?? 10,
     });
-    this.function.addEventSource(this.eventSource);
+    this.eventSourceMapping = this.function.addEventSourceWithMapping(this.eventSource);
 
     Validations.of(this.function).acknowledge({
       id: 'Serverless-LambdaEventSourceMappingDestination',
@@ -113,14 +123,20 @@ export class KafkaForwarder extends Construct {
   }
 }
 
-function validate(scope: Construct, props: KafkaForwarderProps): void {
-  const problems = kafkaProblems(props);
-  const batchSize = props.batchSize ?? 100;
-  if (batchSize < 1 || batchSize > 10_000) problems.push(`batchSize: ${batchSize} is outside 1–10000`);
-  if (batchSize > 10 && props.maxBatchingWindow !== undefined && props.maxBatchingWindow.toSeconds() < 1) {
-    problems.push('maxBatchingWindow: must be at least 1 second when batchSize is above 10');
-  }
-  const concurrency = props.maxConcurrency ?? 10;
-  if (concurrency < 2 || concurrency > 1_000) problems.push(`maxConcurrency: ${concurrency} is outside 2–1000`);
-  throwIfInvalid(scope, 'KafkaForwarder', problems);
-}
+/**
+ * What Lambda accepts on an SQS event source mapping (AWS Lambda API Reference, EventSourceMappingConfiguration,
+ * https://docs.aws.amazon.com/lambda/latest/dg/API_EventSourceMappingConfiguration.html): BatchSize 1–10000, and
+ * "When you set BatchSize to a value greater than 10, you must set MaximumBatchingWindowInSeconds to at least 1";
+ * ScalingConfig MaximumConcurrency 2–1000 (https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html).
+ */
+const KAFKA_FORWARDER_RULES: readonly ValidationRule<KafkaForwarderProps>[] = [
+  ...KAFKA_CONNECTION_RULES,
+  inRange('batchSize', (props) => props.batchSize ?? 100, 1, 10_000),
+  ({ batchSize = 100, maxBatchingWindow }) => {
+    const window = knownSeconds(maxBatchingWindow);
+    return isResolved(batchSize) && batchSize > 10 && window !== undefined && window < 1
+      ? ['maxBatchingWindow: must be at least 1 second when batchSize is above 10']
+      : [];
+  },
+  inRange('maxConcurrency', (props) => props.maxConcurrency ?? 10, 2, 1_000),
+];

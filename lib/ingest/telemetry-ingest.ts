@@ -3,9 +3,9 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPolicy, CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { FAILURE_QUEUE_DEFAULTS, QUEUE_DEFAULTS } from '../core/defaults';
-import { throwIfInvalid } from '../core/validation';
+import { inRange, isResolved, knownSeconds, type ValidationRule, validateProps } from '../core/validation';
 import { buildRuleSql, deviceTopic } from './rule-sql';
 
 /** IoT's policy variable for the connected thing's name. */
@@ -87,8 +87,8 @@ export class TelemetryIngest extends Construct {
 
   public constructor(scope: Construct, id: string, props: TelemetryIngestProps) {
     super(scope, id);
+    validateProps(this, TelemetryIngest.name, props, TELEMETRY_INGEST_RULES);
     this.deviceTopics = deviceTopicsOf(props);
-    validate(this, props, this.deviceTopics);
 
     const batchingWindow = props.consumerBatchingWindow ?? Duration.seconds(0);
     this.visibilityTimeout = Duration.seconds(props.consumerTimeout.toSeconds() * 6 + batchingWindow.toSeconds());
@@ -211,7 +211,7 @@ function devicePolicyGroups(prefix: string, deviceTopics: readonly DeviceTopics[
  * The ARN prefix IoT will see, for measuring: this stack's partition, region and account, or the longest ones when
  * they are left to deploy time.
  */
-function measurePrefix(scope: Construct): string {
+function measurePrefix(scope: IConstruct): string {
   const stack = Stack.of(scope);
   const known = (value: string, fallback: string) => (Token.isUnresolved(value) ? fallback : value);
   const env = WORST_CASE_ENVIRONMENT;
@@ -227,7 +227,7 @@ function measurePrefix(scope: Construct): string {
  * reported), and no more policies than IoT attaches to one certificate. Each topic filter adds two resources (its
  * topic and its Basic Ingest topic): a policy that keeps every device to its own topics cannot use wildcards.
  */
-function devicePolicyProblems(scope: Construct, deviceTopics: readonly DeviceTopics[]): string[] {
+function devicePolicyProblems(scope: IConstruct, deviceTopics: readonly DeviceTopics[]): string[] {
   const prefix = measurePrefix(scope);
   const groups = devicePolicyGroups(prefix, deviceTopics);
   const problems: string[] = [];
@@ -254,26 +254,45 @@ function deviceTopicsOf(props: TelemetryIngestProps): DeviceTopics[] {
   });
 }
 
-function validate(scope: Construct, props: TelemetryIngestProps, deviceTopics: readonly DeviceTopics[]): void {
-  const problems: string[] = [];
-  if (props.topicFilters.length === 0) problems.push('topicFilters: at least one topic filter is required');
-  props.topicFilters.forEach((filter, i) => {
-    if (filter.split('/').filter((level) => level === '+').length !== 1 || filter.includes('#')) {
-      problems.push(`topicFilters[${i}]: "${filter}" must contain exactly one "+" (the device id) and no "#"`);
-    }
-  });
-  if (!/^[A-Za-z0-9_]+$/.test(props.ruleNamePrefix)) {
-    problems.push(`ruleNamePrefix: "${props.ruleNamePrefix}" may only contain letters, digits and "_"`);
-  }
-  const visibility = props.consumerTimeout.toSeconds() * 6 + (props.consumerBatchingWindow?.toSeconds() ?? 0);
-  if (visibility > 43_200) {
-    problems.push(
-      `consumerTimeout: 6 × ${props.consumerTimeout.toSeconds()} s exceeds the 12-hour SQS visibility limit`,
-    );
-  }
-  if (props.maxReceiveCount !== undefined && (props.maxReceiveCount < 1 || props.maxReceiveCount > 1_000)) {
-    problems.push(`maxReceiveCount: ${props.maxReceiveCount} is outside 1–1000`);
-  }
-  problems.push(...devicePolicyProblems(scope, deviceTopics));
-  throwIfInvalid(scope, 'TelemetryIngest', problems);
-}
+/**
+ * What the ingest stage needs: filters with exactly one `+` level (the device id, which the rule SQL and the device
+ * policy take from that level) and no `#`; IoT rule names of letters, digits and `_` (AWS IoT API Reference,
+ * CreateTopicRule → ruleName, `^[a-zA-Z0-9_]+$`); a visibility timeout (6 × consumer timeout + batching window)
+ * within SQS's 12 hours (`VisibilityTimeout` 0–43,200 s, AWS::SQS::Queue,
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sqs-queue.html); a
+ * `maxReceiveCount` of 1–1000 (the range the config schema allows); device policies IoT accepts.
+ * Tokens pass: a filter or prefix known only at deploy time cannot be checked, nor measured for the device policies.
+ */
+const TELEMETRY_INGEST_RULES: readonly ValidationRule<TelemetryIngestProps>[] = [
+  ({ topicFilters }) =>
+    !Token.isUnresolved(topicFilters) && topicFilters.length === 0
+      ? ['topicFilters: at least one topic filter is required']
+      : [],
+  ({ topicFilters }) =>
+    Token.isUnresolved(topicFilters)
+      ? []
+      : topicFilters.flatMap((filter, i) =>
+          isResolved(filter) &&
+          (filter.split('/').filter((level) => level === '+').length !== 1 || filter.includes('#'))
+            ? [`topicFilters[${i}]: "${filter}" must contain exactly one "+" (the device id) and no "#"`]
+            : [],
+        ),
+  ({ ruleNamePrefix }) =>
+    isResolved(ruleNamePrefix) && !/^[A-Za-z0-9_]+$/.test(ruleNamePrefix)
+      ? [`ruleNamePrefix: "${ruleNamePrefix}" may only contain letters, digits and "_"`]
+      : [],
+  ({ consumerTimeout, consumerBatchingWindow }) => {
+    const timeout = knownSeconds(consumerTimeout);
+    const window = consumerBatchingWindow ? knownSeconds(consumerBatchingWindow) : 0;
+    if (timeout === undefined || window === undefined || timeout * 6 + window <= 43_200) return [];
+    return [`consumerTimeout: 6 × ${timeout} s exceeds the 12-hour SQS visibility limit`];
+  },
+  inRange('maxReceiveCount', (props) => props.maxReceiveCount, 1, 1_000),
+  (props, scope) => {
+    const known =
+      !Token.isUnresolved(props.topicFilters) &&
+      props.topicFilters.every((filter) => isResolved(filter)) &&
+      isResolved(props.ruleNamePrefix);
+    return known ? devicePolicyProblems(scope, deviceTopicsOf(props)) : [];
+  },
+];

@@ -1,14 +1,22 @@
 import { join } from 'node:path';
 import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
-import { EventSourceMapping, MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { type EventSourceMapping, MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { AuthenticationMethod, KafkaDlq, SelfManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PipelineFunction } from '../core/pipeline-function';
 import { grantSecretRead, type SecretSource, userSecret } from '../core/secrets';
-import { isLambdaKafkaTopic, kafkaProblems, throwIfInvalid } from '../core/validation';
+import {
+  inRange,
+  isResolved,
+  KAFKA_CONNECTION_RULES,
+  kafkaTopic,
+  knownSeconds,
+  type ValidationRule,
+  validateProps,
+} from '../core/validation';
 
 /** Where the MongoDB connection string comes from: a secret `{"uri": "mongodb+srv://…"}`. */
 export type MongoUriSource = SecretSource;
@@ -102,7 +110,7 @@ export class MongoSink extends Construct {
 
   public constructor(scope: Construct, id: string, props: MongoSinkProps) {
     super(scope, id);
-    validate(this, props);
+    validateProps(this, MongoSink.name, props, MONGO_SINK_RULES);
     const pollers = props.provisionedPollers === undefined ? { minimum: 1, maximum: 3 } : props.provisionedPollers;
     this.mongoUriSecret = userSecret(this, 'MongoUri', props.mongoUri, {
       description:
@@ -167,13 +175,10 @@ export class MongoSink extends Construct {
           }
         : {}),
     });
-    this.function.addEventSource(this.eventSource);
+    // SelfManagedKafkaEventSource does not expose the mapping it creates (ManagedKafkaEventSource does)
+    this.eventSourceMapping = this.function.addEventSourceWithMapping(this.eventSource);
     // the event source reads the Confluent secret with the function's role; this adds the key grant it misses
     grantSecretRead(props.kafkaCredentials, this.function);
-    // SelfManagedKafkaEventSource does not expose the mapping it creates (ManagedKafkaEventSource does)
-    const mapping = this.function.node.children.find((child) => child instanceof EventSourceMapping);
-    if (!(mapping instanceof EventSourceMapping)) throw new Error(`${this.node.path}: no event source mapping created`);
-    this.eventSourceMapping = mapping;
     if (!pollers) {
       Validations.of(this.function).acknowledge({
         id: 'Serverless-LambdaEventSourceMappingDestination',
@@ -210,22 +215,28 @@ function network(scope: Construct, config: SinkNetwork) {
   };
 }
 
-function validate(scope: Construct, props: MongoSinkProps): void {
-  const problems = kafkaProblems(props);
-  if (!isLambdaKafkaTopic(props.deadLetterTopic))
-    problems.push(`deadLetterTopic: "${props.deadLetterTopic}" is not a topic name Lambda accepts`);
-  if (props.deadLetterTopic === props.topic)
-    problems.push('deadLetterTopic: must differ from the source topic (Lambda refuses loops)');
-  const batchSize = props.batchSize ?? 500;
-  if (batchSize < 1 || batchSize > 10_000) problems.push(`batchSize: ${batchSize} is outside 1–10000`);
-  const pollers = props.provisionedPollers;
-  if (
-    pollers &&
-    (pollers.minimum < 1 || pollers.minimum > 200 || pollers.maximum < pollers.minimum || pollers.maximum > 2_000)
-  ) {
-    problems.push('provisionedPollers: minimum 1–200, maximum minimum–2000');
-  }
-  const age = props.maxRecordAge?.toSeconds();
-  if (age !== undefined && (age < 60 || age > 604_800)) problems.push(`maxRecordAge: ${age} s is outside 60–604800`);
-  throwIfInvalid(scope, 'MongoSink', problems);
-}
+/**
+ * What Lambda accepts on a self-managed Kafka event source mapping (AWS Lambda API Reference,
+ * EventSourceMappingConfiguration, https://docs.aws.amazon.com/lambda/latest/dg/API_EventSourceMappingConfiguration.html):
+ * BatchSize 1–10000; MaximumRecordAgeInSeconds -1 (never discard, not offered here) or 60–604800 ("The minimum valid
+ * value for maximum record age is 60s"). ProvisionedPollerConfig (https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html):
+ * MinimumPollers 1–200, MaximumPollers up to 2000 for Kafka, and (ours) never below the minimum. The dead-letter
+ * topic is a `kafka://` destination in the same cluster: a topic name Lambda accepts, other than the source topic.
+ */
+const MONGO_SINK_RULES: readonly ValidationRule<MongoSinkProps>[] = [
+  ...KAFKA_CONNECTION_RULES,
+  kafkaTopic('deadLetterTopic', (props) => props.deadLetterTopic),
+  ({ deadLetterTopic, topic }) =>
+    isResolved(deadLetterTopic) && isResolved(topic) && deadLetterTopic === topic
+      ? ['deadLetterTopic: must differ from the source topic (Lambda refuses loops)']
+      : [],
+  inRange('batchSize', (props) => props.batchSize ?? 500, 1, 10_000),
+  ({ provisionedPollers: pollers }) => {
+    if (!pollers || !isResolved(pollers.minimum) || !isResolved(pollers.maximum)) return [];
+    const { minimum, maximum } = pollers;
+    return minimum < 1 || minimum > 200 || maximum < minimum || maximum > 2_000
+      ? ['provisionedPollers: minimum 1–200, maximum minimum–2000']
+      : [];
+  },
+  inRange('maxRecordAge', (props) => knownSeconds(props.maxRecordAge), 60, 604_800, 's'),
+];
