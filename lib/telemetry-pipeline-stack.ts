@@ -9,6 +9,7 @@ import { AlarmTopic } from './monitor/alarm-topic';
 import { PipelineMonitoring } from './monitor/pipeline-monitoring';
 import { MongoSink, type MongoUriSource } from './sink/mongo-sink';
 
+/** Properties of the `TelemetryPipelineStack`: the stack's own, and the pipeline's configuration. */
 export interface TelemetryPipelineStackProps extends StackProps {
   /** The validated configuration (see `config/<env>.json` and the README's reference). */
   readonly config: PipelineConfig;

@@ -13,6 +13,7 @@ import type { Construct } from 'constructs';
 import { PIPELINE_DIMENSION, PIPELINE_NAME_VARIABLE } from '../../lambdas/shared/observability';
 import { BUNDLING_DEFAULTS, FUNCTION_DEFAULTS } from './defaults';
 
+/** Properties of a `PipelineFunction`: what differs between the pipeline's functions. */
 export interface PipelineFunctionProps {
   /** Path of the handler module (`export const handler`). */
   readonly entry: string;
@@ -22,12 +23,17 @@ export interface PipelineFunctionProps {
   readonly metricsNamespace: string;
   /** Memory in MB. */
   readonly memorySize: number;
+  /** How long one invocation may run. */
   readonly timeout: Duration;
   /** How long the function's log group keeps events. */
   readonly logRetention: RetentionDays;
-  /** Variables for the function; never secrets (pass secret ids and read them at run time). */
+  /**
+   * Variables for the function, next to the Powertools and pipeline ones it always gets; never secrets (pass secret
+   * ids and read them at run time).
+   * @default none beyond those
+   */
   readonly environment?: Record<string, string>;
-  /** @default the construct path */
+  /** The function's description in the Lambda console. @default no description */
   readonly description?: string;
   /** Modules esbuild leaves out (optional dependencies the code never loads). @default none */
   readonly externalModules?: string[];

@@ -20,6 +20,7 @@ import {
 /** Where the Confluent credentials come from (`create`: the stack creates an empty secret for you to fill). */
 export type KafkaCredentialsSource = SecretSource;
 
+/** Properties of a `KafkaForwarder`. */
 export interface KafkaForwarderProps {
   /** The ingest queue to consume. */
   readonly queue: IQueue;
@@ -27,12 +28,13 @@ export interface KafkaForwarderProps {
   readonly deadLetterQueue: IQueue;
   /** Kafka bootstrap servers, `host:port`. */
   readonly bootstrapServers: readonly string[];
+  /** The topic the forwarder produces to. */
   readonly topic: string;
   /** SASL/PLAIN credentials in Secrets Manager, JSON `{"username": "<API key>", "password": "<API secret>"}`. */
   readonly credentials: KafkaCredentialsSource;
-  /** @default 'none' */
+  /** Produce compression, one of the codecs kafkajs has built in. @default 'none' */
   readonly compression?: 'none' | 'gzip';
-  /** @default 1_000_000 */
+  /** Upper bound of the record bytes in one produce request; keep it below the topic's `max.message.bytes`. @default 1_000_000 */
   readonly maxRequestBytes?: number;
   /** Largest accepted envelope in UTF-8 bytes. @default 16_384 */
   readonly maxMessageBytes?: number;
@@ -40,13 +42,13 @@ export interface KafkaForwarderProps {
   readonly batchSize?: number;
   /** How long SQS gathers records before invoking. @default Duration.seconds(1) */
   readonly maxBatchingWindow?: Duration;
-  /** @default 512 */
+  /** The function's memory, in MB. @default 512 */
   readonly memorySize?: number;
-  /** @default Duration.seconds(30) */
+  /** The function's timeout; the ingest queue's visibility timeout must allow for it. @default Duration.seconds(30) */
   readonly timeout?: Duration;
   /** Upper bound of concurrent invocations started by the SQS event source (2–1000). @default 10 */
   readonly maxConcurrency?: number;
-  /** @default RetentionDays.ONE_MONTH */
+  /** How long the function's log group keeps events. @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /** Kafka client id, visible in broker logs and Confluent metrics. @default the function's construct id */
   readonly clientId?: string;

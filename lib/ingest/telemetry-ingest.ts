@@ -32,6 +32,7 @@ export const IOT_POLICIES_PER_CERTIFICATE_MAX = 10;
  */
 const WORST_CASE_ENVIRONMENT = { partition: 'aws-us-gov', region: 'ap-southeast-99x', account: '123456789012' };
 
+/** Properties of a `TelemetryIngest`. */
 export interface TelemetryIngestProps {
   /** MQTT topic filters to route, one IoT rule each; the single `+` level is the device id. */
   readonly topicFilters: readonly string[];

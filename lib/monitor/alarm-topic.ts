@@ -5,6 +5,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
+/** Properties of an `AlarmTopic`. */
 export interface AlarmTopicProps {
   /**
    * Names of the alarms that notify the topic start with `<alarmNamePrefix>-`; only those may publish.

@@ -23,14 +23,29 @@ export type MongoUriSource = SecretSource;
 
 /** Subnets and security groups to run the sink in. */
 export interface SinkNetwork {
+  /** The VPC the subnets belong to (`vpc-…`). */
   readonly vpcId: string;
+  /** Availability zones of the VPC the subnets lie in (`eu-west-1a`, …). */
   readonly availabilityZones: readonly string[];
+  /** Subnets the function's network interfaces go in, by id (`subnet-…`); a subnet shared through AWS RAM is fine. */
   readonly subnetIds: readonly string[];
+  /** Security groups of the function's network interfaces, by id (`sg-…`): they must allow egress to Kafka and MongoDB. */
   readonly securityGroupIds: readonly string[];
 }
 
+/** How many event pollers a provisioned-mode Kafka event source keeps (Lambda's `ProvisionedPollerConfig`). */
+export interface ProvisionedPollers {
+  /** Pollers the event source never scales below (1–200). */
+  readonly minimum: number;
+  /** Pollers the event source may scale up to (`minimum`–2000). */
+  readonly maximum: number;
+}
+
+/** Properties of a `MongoSink`. */
 export interface MongoSinkProps {
+  /** Kafka bootstrap servers the event source connects to, `host:port`. */
   readonly bootstrapServers: readonly string[];
+  /** The topic the sink consumes. */
   readonly topic: string;
   /** Confluent credentials `{"username","password"}`, used by the event source (BASIC_AUTH = SASL/PLAIN). */
   readonly kafkaCredentials: ISecret;
@@ -38,38 +53,39 @@ export interface MongoSinkProps {
   readonly consumerGroupId: string;
   /** Topic in the same cluster for batches given up on, used with provisioned pollers (the config's `sink.deadLetterTopic`). */
   readonly deadLetterTopic: string;
+  /** Where the MongoDB connection string comes from: an existing secret, or one the stack creates empty to fill. */
   readonly mongoUri: MongoUriSource;
-  /** @default 'telemetry' */
+  /** MongoDB database of the readings, device state and quarantine collections. @default 'telemetry' */
   readonly database?: string;
-  /** @default 2 */
+  /** MongoDB driver connections per sink container and per replica-set member. @default 2 */
   readonly maxPoolSize?: number;
-  /** @default false */
+  /** Store readings in a time-series collection (README, "Time-series option", for the idempotency trade-off). @default false */
   readonly timeSeries?: boolean;
-  /** @default 500 */
+  /** Records per sink invocation (1–10,000). @default 500 */
   readonly batchSize?: number;
-  /** @default Duration.seconds(1) */
+  /** How long the Kafka event source gathers a batch before invoking. @default Duration.seconds(1) */
   readonly maxBatchingWindow?: Duration;
-  /** @default 1024 */
+  /** The function's memory, in MB. @default 1024 */
   readonly memorySize?: number;
-  /** @default Duration.seconds(60) */
+  /** The function's timeout. @default Duration.seconds(60) */
   readonly timeout?: Duration;
-  /** @default 10 */
+  /** Retries of a failed batch before it goes to the dead-letter topic (provisioned mode only). @default 10 */
   readonly retryAttempts?: number;
-  /** @default Duration.days(1) */
+  /** Records older than this go to the dead-letter topic unprocessed (provisioned mode only; 60 s–7 days). @default Duration.days(1) */
   readonly maxRecordAge?: Duration;
   /**
    * Provisioned pollers. Lambda offers bounded retries, partial batch responses, split-on-error and an on-failure
    * destination for Kafka event sources only in provisioned mode; `null` runs on demand without them.
    * @default { minimum: 1, maximum: 3 }
    */
-  readonly provisionedPollers?: { readonly minimum: number; readonly maximum: number } | null;
+  readonly provisionedPollers?: ProvisionedPollers | null;
   /** Largest accepted envelope in UTF-8 bytes. @default 16_384 */
   readonly maxMessageBytes?: number;
-  /** @default no VPC */
+  /** Run the function in these subnets and security groups (for a private or IP-restricted MongoDB). @default no VPC */
   readonly network?: SinkNetwork;
-  /** @default RetentionDays.ONE_MONTH */
+  /** How long the function's log group keeps events. @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
-  /** @default 'TelemetryPipeline' */
+  /** CloudWatch namespace of the function's EMF metrics. @default 'TelemetryPipeline' */
   readonly metricsNamespace?: string;
 }
 
