@@ -7,7 +7,7 @@
  * aws-cdk-lib's own constructs throw on the first bad value they meet (an SQS event source's batch size, a Kafka
  * event source's missing secret), which would otherwise pre-empt the one report that lists every problem.
  */
-import { type Duration, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -65,6 +65,18 @@ export function isResolved<T>(value: T | undefined): value is T {
  */
 export function knownSeconds(duration: Duration | undefined): number | undefined {
   return duration === undefined || duration.isUnresolved() ? undefined : duration.toSeconds({ integral: false });
+}
+
+/**
+ * A rule that `prop` is known at synth time, for a value the construct computes with (a name it derives, a size it
+ * measures): a token there cannot be left to CloudFormation, so it is a problem, and `because` says why.
+ */
+export function knownAtSynth<P>(prop: string, value: (props: P) => unknown, because: string): ValidationRule<P> {
+  return (props) => {
+    const actual = value(props);
+    const unresolved = actual instanceof Duration ? actual.isUnresolved() : Token.isUnresolved(actual);
+    return unresolved ? [`${prop}: must be known at synth time (${because})`] : [];
+  };
 }
 
 /**

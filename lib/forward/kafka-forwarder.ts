@@ -12,6 +12,7 @@ import {
   inRange,
   isResolved,
   KAFKA_CONNECTION_RULES,
+  knownAtSynth,
   knownSeconds,
   type ValidationRule,
   validateProps,
@@ -130,8 +131,15 @@ export class KafkaForwarder extends Construct {
  * https://docs.aws.amazon.com/lambda/latest/dg/API_EventSourceMappingConfiguration.html): BatchSize 1–10000, and
  * "When you set BatchSize to a value greater than 10, you must set MaximumBatchingWindowInSeconds to at least 1";
  * ScalingConfig MaximumConcurrency 2–1000 (https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html).
+ * The servers are joined into one environment variable, so the list itself must be known at synth time (a token per
+ * server is fine).
  */
 const KAFKA_FORWARDER_RULES: readonly ValidationRule<KafkaForwarderProps>[] = [
+  knownAtSynth(
+    'bootstrapServers',
+    (props) => props.bootstrapServers,
+    'joined into KAFKA_BROKERS; pass a list with a token per server instead',
+  ),
   ...KAFKA_CONNECTION_RULES,
   inRange('batchSize', (props) => props.batchSize ?? 100, 1, 10_000),
   ({ batchSize = 100, maxBatchingWindow }) => {

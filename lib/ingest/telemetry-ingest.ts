@@ -5,7 +5,14 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, type IConstruct } from 'constructs';
 import { FAILURE_QUEUE_DEFAULTS, QUEUE_DEFAULTS } from '../core/defaults';
-import { inRange, isResolved, knownSeconds, type ValidationRule, validateProps } from '../core/validation';
+import {
+  inRange,
+  isResolved,
+  knownAtSynth,
+  knownSeconds,
+  type ValidationRule,
+  validateProps,
+} from '../core/validation';
 import { buildRuleSql, deviceTopic } from './rule-sql';
 
 /** IoT's policy variable for the connected thing's name. */
@@ -262,9 +269,19 @@ function deviceTopicsOf(props: TelemetryIngestProps): DeviceTopics[] {
  * within SQS's 12 hours (`VisibilityTimeout` 0–43,200 s, AWS::SQS::Queue,
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sqs-queue.html); a
  * `maxReceiveCount` of 1–1000 (the range the config schema allows); device policies IoT accepts.
- * Tokens pass: a filter or prefix known only at deploy time cannot be checked, nor measured for the device policies.
+ * The filters, the prefix and the consumer's timings must be known at synth time: the rule SQL, the device topics, the
+ * device policies' split and the visibility timeout are computed from them. `maxReceiveCount` may be a token.
  */
 const TELEMETRY_INGEST_RULES: readonly ValidationRule<TelemetryIngestProps>[] = [
+  knownAtSynth('topicFilters', (props) => props.topicFilters, 'one IoT rule and its SQL are built per filter'),
+  ({ topicFilters }) =>
+    Token.isUnresolved(topicFilters)
+      ? []
+      : topicFilters.flatMap((filter, i) =>
+          Token.isUnresolved(filter)
+            ? [`topicFilters[${i}]: must be known at synth time (the rule SQL and the device policy are built from it)`]
+            : [],
+        ),
   ({ topicFilters }) =>
     !Token.isUnresolved(topicFilters) && topicFilters.length === 0
       ? ['topicFilters: at least one topic filter is required']
@@ -278,10 +295,17 @@ const TELEMETRY_INGEST_RULES: readonly ValidationRule<TelemetryIngestProps>[] = 
             ? [`topicFilters[${i}]: "${filter}" must contain exactly one "+" (the device id) and no "#"`]
             : [],
         ),
+  knownAtSynth('ruleNamePrefix', (props) => props.ruleNamePrefix, 'the device policies are sized with the rule names'),
   ({ ruleNamePrefix }) =>
     isResolved(ruleNamePrefix) && !/^[A-Za-z0-9_]+$/.test(ruleNamePrefix)
       ? [`ruleNamePrefix: "${ruleNamePrefix}" may only contain letters, digits and "_"`]
       : [],
+  knownAtSynth('consumerTimeout', (props) => props.consumerTimeout, 'the visibility timeout is computed from it'),
+  knownAtSynth(
+    'consumerBatchingWindow',
+    (props) => props.consumerBatchingWindow,
+    'the visibility timeout is computed from it',
+  ),
   ({ consumerTimeout, consumerBatchingWindow }) => {
     const timeout = knownSeconds(consumerTimeout);
     const window = consumerBatchingWindow ? knownSeconds(consumerBatchingWindow) : 0;

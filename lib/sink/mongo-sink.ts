@@ -13,6 +13,7 @@ import {
   isResolved,
   KAFKA_CONNECTION_RULES,
   kafkaTopic,
+  knownAtSynth,
   knownSeconds,
   type ValidationRule,
   validateProps,
@@ -187,7 +188,8 @@ export class MongoSink extends Construct {
             maxRecordAge: props.maxRecordAge ?? Duration.days(1),
             bisectBatchOnError: true,
             reportBatchItemFailures: true,
-            onFailure: new KafkaDlq(this.deadLetterTopic),
+            // the full kafka:// URI: KafkaDlq adds the scheme to a literal name, but passes a token as it is
+            onFailure: new KafkaDlq(`kafka://${this.deadLetterTopic}`),
           }
         : {}),
     });
@@ -238,8 +240,10 @@ function network(scope: Construct, config: SinkNetwork) {
  * value for maximum record age is 60s"). ProvisionedPollerConfig (https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html):
  * MinimumPollers 1–200, MaximumPollers up to 2000 for Kafka, and (ours) never below the minimum. The dead-letter
  * topic is a `kafka://` destination in the same cluster: a topic name Lambda accepts, other than the source topic.
+ * The source topic must be known at synth time: aws-cdk-lib names the mapping's construct after it.
  */
 const MONGO_SINK_RULES: readonly ValidationRule<MongoSinkProps>[] = [
+  knownAtSynth('topic', (props) => props.topic, "aws-cdk-lib's Kafka event source names its mapping after it"),
   ...KAFKA_CONNECTION_RULES,
   kafkaTopic('deadLetterTopic', (props) => props.deadLetterTopic),
   ({ deadLetterTopic, topic }) =>
