@@ -320,6 +320,39 @@ describe('MongoSink validation', () => {
     );
   });
 
+  it('reports every broken rule at once, in one typed error', () => {
+    // Given props that break five rules
+    const build = sink(() => ({
+      bootstrapServers: ['broker'],
+      deadLetterTopic: 'readings',
+      batchSize: 20_000,
+      provisionedPollers: { minimum: 3, maximum: 1 },
+      maxRecordAge: Duration.days(30),
+    }));
+    // When the sink is built / Then one ConstructValidationError names the construct and all five, in rule order
+    const error = (() => {
+      try {
+        build();
+        return undefined;
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConstructValidationError);
+    expect(error).toMatchObject({
+      name: 'ConstructValidationError',
+      constructPath: 'S/Sink',
+      construct: 'MongoSink',
+      problems: [
+        'bootstrapServers: "broker" is not host:port',
+        'deadLetterTopic: must differ from the source topic (Lambda refuses loops)',
+        'batchSize: 20000 is outside 1–10000',
+        'provisionedPollers: minimum 1–200, maximum minimum–2000',
+        'maxRecordAge: 2592000 s is outside 60–604800',
+      ],
+    });
+  });
+
   // Lambda's limits: EventSourceMappingConfiguration (BatchSize 1–10000, MaximumRecordAgeInSeconds 60–604800),
   // https://docs.aws.amazon.com/lambda/latest/dg/API_EventSourceMappingConfiguration.html; ProvisionedPollerConfig
   // (MinimumPollers 1–200, MaximumPollers up to 2000), https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html
