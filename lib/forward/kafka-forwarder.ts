@@ -64,8 +64,11 @@ export interface KafkaForwarderProps {
  * run time (only the secret's id is in the environment).
  */
 export class KafkaForwarder extends Construct {
+  /** The forwarder function. */
   public readonly function: PipelineFunction;
+  /** The Confluent Cloud API key secret the function reads at run time (imported, or created empty to fill). */
   public readonly credentialsSecret: ISecret;
+  /** The SQS event source on the ingest queue (partial batch responses, maximum concurrency). */
   public readonly eventSource: SqsEventSource;
   /** The mapping the SQS event source created. */
   public readonly eventSourceMapping: EventSourceMapping;

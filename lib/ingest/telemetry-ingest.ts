@@ -57,7 +57,9 @@ export interface TelemetryIngestProps {
 
 /** What a device needs to know to publish into one rule. */
 export interface DeviceTopics {
+  /** The IoT rule routing the filter (`<ruleNamePrefix>_<n>`). */
   readonly ruleName: string;
+  /** The MQTT topic filter the rule selects, its `+` level the device id. */
   readonly topicFilter: string;
   /** The topic a device publishes to, with `<thingName>` for its own name. */
   readonly topic: string;
@@ -81,7 +83,9 @@ export class TelemetryIngest extends Construct {
   public readonly deadLetterQueue: Queue;
   /** IoT rule error action target: messages the rule could not deliver to the queue. */
   public readonly errorQueue: Queue;
+  /** The IoT topic rules, one per topic filter, in the order of the filters. */
   public readonly rules: readonly CfnTopicRule[];
+  /** The role the rules act with: it may send to the ingest and error queues only. */
   public readonly ruleRole: Role;
   /**
    * Attach every one of them to each device certificate: the device's permissions, split so that each policy stays
@@ -90,7 +94,9 @@ export class TelemetryIngest extends Construct {
   public readonly devicePolicies: readonly CfnPolicy[];
   /** The first of `devicePolicies` (connect, and the first topics). */
   public readonly devicePolicy: CfnPolicy;
+  /** What a device needs to know to publish into each rule, in the order of the filters. */
   public readonly deviceTopics: readonly DeviceTopics[];
+  /** The ingest queue's visibility timeout: 6 × the consumer's timeout + its batching window. */
   public readonly visibilityTimeout: Duration;
 
   public constructor(scope: Construct, id: string, props: TelemetryIngestProps) {

@@ -116,11 +116,15 @@ export const MONGODB_OPTIONAL_MODULES = [
  *   `OffsetLag`. On demand there are none: the function's `OffsetLag` remains.
  */
 export class MongoSink extends Construct {
+  /** The sink function. */
   public readonly function: PipelineFunction;
+  /** The MongoDB connection string secret the function reads at run time (imported, or created empty to fill). */
   public readonly mongoUriSecret: ISecret;
+  /** The self-managed Kafka event source on the topic. */
   public readonly eventSource: SelfManagedKafkaEventSource;
   /** The mapping the event source created: its id is the `EventSourceMappingUUID` dimension of its metrics. */
   public readonly eventSourceMapping: EventSourceMapping;
+  /** The Kafka topic batches given up on go to; undefined on demand (no provisioned pollers, no destination). */
   public readonly deadLetterTopic?: string;
   /** Whether the mapping publishes its event source mapping metrics (provisioned mode only). */
   public readonly eventSourceMappingMetrics: boolean;

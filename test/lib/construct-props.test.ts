@@ -1,6 +1,7 @@
 /**
  * The props contract of every construct in lib/, held to aws-cdk-lib's convention: each member readonly, with a
- * TSDoc sentence, and an `@default` on each optional one (what you get when you leave it out).
+ * TSDoc sentence, and an `@default` on each optional one (what you get when you leave it out); and TSDoc on every
+ * public member of a class, the handles to what a construct creates.
  *
  * The project compiles with the native TypeScript 7 compiler, whose npm package has no JavaScript API (only the
  * `tsc` executable), so the sources are parsed with oxc-parser (a TypeScript parser returning an ESTree/TS-ESTree
@@ -147,6 +148,36 @@ function propsContractFindings(sources: ReadonlyMap<string, string>): string[] {
   return findings;
 }
 
+/**
+ * What others call without TSDoc in the given sources: each public property and method of every class (overrides
+ * excepted: their base documents them; constructors too: their props are documented above).
+ */
+function publicMemberFindings(sources: ReadonlyMap<string, string>): string[] {
+  return [...sources].flatMap(([file, source]) => {
+    const { program, comments } = parseSync(file, source);
+    const tsdocs = comments.filter((comment) => comment.type === 'Block' && comment.value.startsWith('*'));
+    return [...walk(program)]
+      .filter((node) => node.type === 'ClassDeclaration')
+      .flatMap((cls) =>
+        ((cls.body as { body: AstNode[] }).body ?? [])
+          .filter(
+            (member) =>
+              (member.type === 'PropertyDefinition' || member.type === 'MethodDefinition') &&
+              member.kind !== 'constructor' &&
+              member.accessibility !== 'private' &&
+              member.accessibility !== 'protected' &&
+              !member.override &&
+              (member.key as { type: string }).type !== 'PrivateIdentifier' &&
+              tsdocOf(source, tsdocs, member) === undefined,
+          )
+          .map(
+            (member) =>
+              `${file}: ${(cls.id as { name: string }).name}.${(member.key as { name: string }).name} has no TSDoc`,
+          ),
+      );
+  });
+}
+
 /** Every TypeScript source under lib/, by path relative to the repository. */
 function libSources(): Map<string, string> {
   const files = readdirSync(join(ROOT, 'lib'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
@@ -155,7 +186,8 @@ function libSources(): Map<string, string> {
 
 /**
  * Files whose props another part of issue 12 is rewriting (item 4, monitoring by service): held to the contract once
- * that lands. Each entry must still have findings, so a stale one fails this test instead of hiding a regression.
+ * that lands. Each entry must still have props findings, so a stale one fails this test instead of hiding a
+ * regression.
  */
 const PENDING = new Set(['lib/monitor/pipeline-monitoring.ts']);
 
@@ -168,6 +200,32 @@ describe('construct props contracts in lib/', () => {
     // Then nothing breaks the contract outside the pending files, and each pending file still has findings
     expect(findings.filter((finding) => !PENDING.has(finding.split(':')[0] as string))).toEqual([]);
     for (const file of PENDING) expect(findings.some((finding) => finding.startsWith(`${file}:`))).toBe(true);
+  });
+
+  it('documents every public member of every class (the handles to what a construct creates)', () => {
+    // Given every source under lib/ / When the classes' public members are checked
+    const findings = publicMemberFindings(libSources());
+    // Then each has TSDoc, outside the pending files
+    expect(findings.filter((finding) => !PENDING.has(finding.split(':')[0] as string))).toEqual([]);
+  });
+
+  it('reports a public class member without TSDoc, and leaves private ones and overrides alone', () => {
+    const source = [
+      '/** A. */',
+      'export class A extends B {',
+      '  /** Documented. */',
+      '  public readonly documented: number;',
+      '  public readonly handle: number;',
+      '  public method(): void {}',
+      '  public override readonly name = "A";',
+      '  private readonly hidden = 1;',
+      '  public constructor() { super(); }',
+      '}',
+    ].join('\n');
+    expect(publicMemberFindings(new Map([['a.ts', source]]))).toEqual([
+      'a.ts: A.handle has no TSDoc',
+      'a.ts: A.method has no TSDoc',
+    ]);
   });
 
   it('checks the interfaces and aliases the props refer to, and object types written inline', () => {
