@@ -271,9 +271,11 @@ function deviceTopicsOf(props: TelemetryIngestProps): DeviceTopics[] {
 /**
  * What the ingest stage needs: filters with exactly one `+` level (the device id, which the rule SQL and the device
  * policy take from that level) and no `#`; IoT rule names of letters, digits and `_` (AWS IoT API Reference,
- * CreateTopicRule → ruleName, `^[a-zA-Z0-9_]+$`); a visibility timeout (6 × consumer timeout + batching window)
- * within SQS's 12 hours (`VisibilityTimeout` 0–43,200 s, AWS::SQS::Queue,
- * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sqs-queue.html); a
+ * TopicRuleListItem → ruleName, pattern `^[a-zA-Z0-9_]+$`, 1–128,
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_TopicRuleListItem.html); a visibility timeout (6 ×
+ * consumer timeout + batching window) within SQS's 12 hours (AWS CLI Command Reference, sqs
+ * change-message-visibility: "The maximum is 12 hours",
+ * https://docs.aws.amazon.com/cli/v1/reference/sqs/change-message-visibility.html); a
  * `maxReceiveCount` of 1–1000 (the range the config schema allows); device policies IoT accepts.
  * The filters, the prefix and the consumer's timings must be known at synth time: the rule SQL, the device topics, the
  * device policies' split and the visibility timeout are computed from them. `maxReceiveCount` may be a token.

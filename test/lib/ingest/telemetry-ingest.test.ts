@@ -127,10 +127,10 @@ describe('TelemetryIngest validation', () => {
     );
   });
 
-  // IoT rule names: AWS IoT API Reference, CreateTopicRule → ruleName, pattern ^[a-zA-Z0-9_]+$
-  // (https://docs.aws.amazon.com/iot/latest/apireference/API_CreateTopicRule.html); the visibility timeout, 6 ×
-  // consumer timeout + batching window, at most 43,200 s (AWS::SQS::Queue VisibilityTimeout,
-  // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sqs-queue.html)
+  // IoT rule names: AWS IoT API Reference, TopicRuleListItem → ruleName, pattern ^[a-zA-Z0-9_]+$
+  // (https://docs.aws.amazon.com/iot/latest/apireference/API_TopicRuleListItem.html); the visibility timeout, 6 ×
+  // consumer timeout + batching window, at most 12 hours (AWS CLI Command Reference, sqs change-message-visibility,
+  // https://docs.aws.amazon.com/cli/v1/reference/sqs/change-message-visibility.html)
   it.each<[string, Partial<TelemetryIngestProps>, string]>([
     ['no topic filter', { topicFilters: [] }, 'topicFilters: at least one topic filter is required'],
     [
