@@ -244,7 +244,8 @@ function network(scope: Construct, config: SinkNetwork) {
  * value for maximum record age is 60s"). ProvisionedPollerConfig (https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html):
  * MinimumPollers 1–200, MaximumPollers up to 2000 for Kafka, and (ours) never below the minimum. The dead-letter
  * topic is a `kafka://` destination in the same cluster: a topic name Lambda accepts, other than the source topic.
- * The source topic must be known at synth time: aws-cdk-lib names the mapping's construct after it.
+ * The source topic and the record age must be known at synth time: aws-cdk-lib names the mapping's construct after
+ * the topic, and its EventSourceMapping converts the age to check it.
  */
 const MONGO_SINK_RULES: readonly ValidationRule<MongoSinkProps>[] = [
   knownAtSynth('topic', (props) => props.topic, "aws-cdk-lib's Kafka event source names its mapping after it"),
@@ -262,5 +263,6 @@ const MONGO_SINK_RULES: readonly ValidationRule<MongoSinkProps>[] = [
       ? ['provisionedPollers: minimum 1–200, maximum minimum–2000']
       : [];
   },
+  knownAtSynth('maxRecordAge', (props) => props.maxRecordAge, "aws-cdk-lib's EventSourceMapping checks its range"),
   inRange('maxRecordAge', (props) => knownSeconds(props.maxRecordAge), 60, 604_800, 's'),
 ];

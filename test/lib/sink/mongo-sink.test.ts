@@ -399,10 +399,17 @@ describe('MongoSink validation', () => {
     expect(sink(() => bad)).toThrow(new ConstructValidationError('S/Sink', 'MongoSink', [problem]));
   });
 
-  it('reports a source topic known only at deploy time, which the event source mapping is named after', () => {
-    expect(sink((stack) => ({ topic: new CfnParameter(stack, 'Topic').valueAsString }))).toThrow(
+  it('reports a source topic and a record age known only at deploy time, which aws-cdk-lib needs at synth', () => {
+    // Given both as CloudFormation parameters
+    const tokens = (stack: Stack): Partial<MongoSinkProps> => ({
+      topic: new CfnParameter(stack, 'Topic').valueAsString,
+      maxRecordAge: Duration.seconds(new CfnParameter(stack, 'Age', { type: 'Number' }).valueAsNumber),
+    });
+    // When the sink is built / Then both are named, instead of an error from inside aws-cdk-lib
+    expect(sink(tokens)).toThrow(
       new ConstructValidationError('S/Sink', 'MongoSink', [
         "topic: must be known at synth time (aws-cdk-lib's Kafka event source names its mapping after it)",
+        "maxRecordAge: must be known at synth time (aws-cdk-lib's EventSourceMapping checks its range)",
       ]),
     );
   });
@@ -419,7 +426,7 @@ describe('MongoSink validation', () => {
 
   it('leaves values known only at deploy time to CloudFormation', () => {
     // Given the props a rule reads as CloudFormation parameters (tokens), but for the two aws-cdk-lib needs at synth
-    // time: the topic (it names the mapping after it) and maxRecordAge (EventSourceMapping checks it)
+    // time (the topic and maxRecordAge, reported above)
     const tokens = (stack: Stack): Partial<MongoSinkProps> => {
       const parameter = (id: string, type = 'String') => new CfnParameter(stack, id, { type });
       return {
