@@ -9,6 +9,7 @@ import { AlarmTopic } from './monitor/alarm-topic';
 import { PipelineMonitoring } from './monitor/pipeline-monitoring';
 import { MongoSink, type MongoUriSource } from './sink/mongo-sink';
 
+/** Properties of the `TelemetryPipelineStack`: the stack's own, and the pipeline's configuration. */
 export interface TelemetryPipelineStackProps extends StackProps {
   /** The validated configuration (see `config/<env>.json` and the README's reference). */
   readonly config: PipelineConfig;
@@ -16,10 +17,15 @@ export interface TelemetryPipelineStackProps extends StackProps {
 
 /** The pipeline, stage by stage. Composition only: each stage is its own construct. */
 export class TelemetryPipelineStack extends Stack {
+  /** Stage 1: IoT rules into the ingest queue. */
   public readonly ingest: TelemetryIngest;
+  /** Stage 2: the ingest queue into Kafka. */
   public readonly forwarder: KafkaForwarder;
+  /** Stage 3: Kafka into MongoDB. */
   public readonly sink: MongoSink;
+  /** The SNS topic every alarm notifies. */
   public readonly alarmTopic: AlarmTopic;
+  /** Dashboard and alarms over every stage. */
   public readonly monitoring: PipelineMonitoring;
 
   public constructor(scope: Construct, id: string, props: TelemetryPipelineStackProps) {

@@ -1,13 +1,19 @@
 import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { type DimensionsMap, Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { FunctionOptions } from 'aws-cdk-lib/aws-lambda';
+import type {
+  EventSourceMapping,
+  EventSourceMappingOptions,
+  FunctionOptions,
+  IEventSource,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { PIPELINE_DIMENSION, PIPELINE_NAME_VARIABLE } from '../../lambdas/shared/observability';
 import { BUNDLING_DEFAULTS, FUNCTION_DEFAULTS } from './defaults';
 
+/** Properties of a `PipelineFunction`: what differs between the pipeline's functions. */
 export interface PipelineFunctionProps {
   /** Path of the handler module (`export const handler`). */
   readonly entry: string;
@@ -17,12 +23,17 @@ export interface PipelineFunctionProps {
   readonly metricsNamespace: string;
   /** Memory in MB. */
   readonly memorySize: number;
+  /** How long one invocation may run. */
   readonly timeout: Duration;
   /** How long the function's log group keeps events. */
   readonly logRetention: RetentionDays;
-  /** Variables for the function; never secrets (pass secret ids and read them at run time). */
+  /**
+   * Variables for the function, next to the Powertools and pipeline ones it always gets; never secrets (pass secret
+   * ids and read them at run time).
+   * @default none beyond those
+   */
   readonly environment?: Record<string, string>;
-  /** @default the construct path */
+  /** The function's description in the Lambda console. @default no description */
   readonly description?: string;
   /** Modules esbuild leaves out (optional dependencies the code never loads). @default none */
   readonly externalModules?: string[];
@@ -44,6 +55,8 @@ export class PipelineFunction extends NodejsFunction {
   public readonly metricsNamespace: string;
   /** The dimensions every EMF metric of this function is published with. */
   public readonly metricDimensions: Readonly<DimensionsMap>;
+  /** Every event source mapping created on this function, in order (see `addEventSourceWithMapping`). */
+  private readonly eventSourceMappings: EventSourceMapping[] = [];
 
   public constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     const pipelineName = Stack.of(scope).stackName;
@@ -83,6 +96,28 @@ export class PipelineFunction extends NodejsFunction {
       reason:
         'No active X-Ray tracing, by decision (docs/cost-and-scale.md, "Tracing"): Lambda does not trace functions behind a self-managed Kafka event source mapping (the sink), and for the forwarder the traces would hold only Lambda\'s own segments, kafkajs being uninstrumented, which its EMF metrics, the Lambda metrics and the logs already show.',
     });
+  }
+
+  /** Creates an event source mapping, as `Function` does, and keeps it for `addEventSourceWithMapping`. */
+  public override addEventSourceMapping(id: string, options: EventSourceMappingOptions): EventSourceMapping {
+    const mapping = super.addEventSourceMapping(id, options);
+    this.eventSourceMappings.push(mapping);
+    return mapping;
+  }
+
+  /**
+   * Adds an event source and returns the event source mapping it created. aws-cdk-lib's sources do not all hand
+   * it back (`SelfManagedKafkaEventSource` keeps neither the mapping nor its id), but every one creates it through
+   * the function's `addEventSourceMapping`, which keeps it here: no search through the construct tree.
+   */
+  public addEventSourceWithMapping(source: IEventSource): EventSourceMapping {
+    const before = this.eventSourceMappings.length;
+    this.addEventSource(source);
+    const created = this.eventSourceMappings.slice(before);
+    const [mapping] = created;
+    if (created.length !== 1 || !mapping)
+      throw new Error(`${this.node.path}: the event source created ${created.length} event source mappings, not 1`);
+    return mapping;
   }
 
   /** One of the function's EMF metrics (a name from `ForwarderMetric` or `SinkMetric`), with its exact dimensions. */

@@ -4,17 +4,32 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 
-/** The customer-managed KMS key an imported secret is encrypted with. @default the AWS-managed key */
+/** The key an imported secret is encrypted with. */
 interface ImportedSecretKey {
+  /**
+   * ARN of the customer-managed KMS key the secret is encrypted with: the function gets kms:Decrypt on it, through
+   * Secrets Manager only.
+   * @default the AWS-managed key (`aws/secretsmanager`), which needs no grant
+   */
   readonly kmsKeyArn?: string;
 }
 
 /** Where a credential the user owns comes from: an existing secret, or one the stack creates empty. */
 export type SecretSource =
-  | ({ readonly secretArn: string } & ImportedSecretKey)
-  | ({ readonly secretName: string } & ImportedSecretKey)
-  | { readonly create: true };
+  | ({
+      /** Complete ARN of an existing secret (with the random suffix Secrets Manager appends). */
+      readonly secretArn: string;
+    } & ImportedSecretKey)
+  | ({
+      /** Name of an existing secret in this account and region. */
+      readonly secretName: string;
+    } & ImportedSecretKey)
+  | {
+      /** Create an empty secret with the expected JSON fields, to fill after the first deploy. */
+      readonly create: true;
+    };
 
+/** What `userSecret` needs to create a secret the user fills. */
 export interface UserSecretOptions {
   /** What the secret holds and its JSON shape, shown in the console. */
   readonly description: string;

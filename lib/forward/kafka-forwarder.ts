@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
+import type { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -7,11 +8,20 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PipelineFunction } from '../core/pipeline-function';
 import { grantSecretRead, type SecretSource, userSecret } from '../core/secrets';
-import { kafkaProblems, throwIfInvalid } from '../core/validation';
+import {
+  inRange,
+  isResolved,
+  KAFKA_CONNECTION_RULES,
+  knownAtSynth,
+  knownSeconds,
+  type ValidationRule,
+  validateProps,
+} from '../core/validation';
 
 /** Where the Confluent credentials come from (`create`: the stack creates an empty secret for you to fill). */
 export type KafkaCredentialsSource = SecretSource;
 
+/** Properties of a `KafkaForwarder`. */
 export interface KafkaForwarderProps {
   /** The ingest queue to consume. */
   readonly queue: IQueue;
@@ -19,12 +29,13 @@ export interface KafkaForwarderProps {
   readonly deadLetterQueue: IQueue;
   /** Kafka bootstrap servers, `host:port`. */
   readonly bootstrapServers: readonly string[];
+  /** The topic the forwarder produces to. */
   readonly topic: string;
   /** SASL/PLAIN credentials in Secrets Manager, JSON `{"username": "<API key>", "password": "<API secret>"}`. */
   readonly credentials: KafkaCredentialsSource;
-  /** @default 'none' */
+  /** Produce compression, one of the codecs kafkajs has built in. @default 'none' */
   readonly compression?: 'none' | 'gzip';
-  /** @default 1_000_000 */
+  /** Upper bound of the record bytes in one produce request; keep it below the topic's `max.message.bytes`. @default 1_000_000 */
   readonly maxRequestBytes?: number;
   /** Largest accepted envelope in UTF-8 bytes. @default 16_384 */
   readonly maxMessageBytes?: number;
@@ -32,13 +43,13 @@ export interface KafkaForwarderProps {
   readonly batchSize?: number;
   /** How long SQS gathers records before invoking. @default Duration.seconds(1) */
   readonly maxBatchingWindow?: Duration;
-  /** @default 512 */
+  /** The function's memory, in MB. @default 512 */
   readonly memorySize?: number;
-  /** @default Duration.seconds(30) */
+  /** The function's timeout; the ingest queue's visibility timeout must allow for it. @default Duration.seconds(30) */
   readonly timeout?: Duration;
   /** Upper bound of concurrent invocations started by the SQS event source (2–1000). @default 10 */
   readonly maxConcurrency?: number;
-  /** @default RetentionDays.ONE_MONTH */
+  /** How long the function's log group keeps events. @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /** Kafka client id, visible in broker logs and Confluent metrics. @default the function's construct id */
   readonly clientId?: string;
@@ -53,13 +64,18 @@ export interface KafkaForwarderProps {
  * run time (only the secret's id is in the environment).
  */
 export class KafkaForwarder extends Construct {
+  /** The forwarder function. */
   public readonly function: PipelineFunction;
+  /** The Confluent Cloud API key secret the function reads at run time (imported, or created empty to fill). */
   public readonly credentialsSecret: ISecret;
+  /** The SQS event source on the ingest queue (partial batch responses, maximum concurrency). */
   public readonly eventSource: SqsEventSource;
+  /** The mapping the SQS event source created. */
+  public readonly eventSourceMapping: EventSourceMapping;
 
   public constructor(scope: Construct, id: string, props: KafkaForwarderProps) {
     super(scope, id);
-    validate(this, props);
+    validateProps(this, KafkaForwarder.name, props, KAFKA_FORWARDER_RULES);
 
     this.credentialsSecret = userSecret(this, 'Credentials', props.credentials, {
       description:
@@ -98,7 +114,7 @@ export class KafkaForwarder extends Construct {
       reportBatchItemFailures: true,
       maxConcurrency: props.maxConcurrency ?? 10,
     });
-    this.function.addEventSource(this.eventSource);
+    this.eventSourceMapping = this.function.addEventSourceWithMapping(this.eventSource);
 
     Validations.of(this.function).acknowledge({
       id: 'Serverless-LambdaEventSourceMappingDestination',
@@ -113,14 +129,27 @@ export class KafkaForwarder extends Construct {
   }
 }
 
-function validate(scope: Construct, props: KafkaForwarderProps): void {
-  const problems = kafkaProblems(props);
-  const batchSize = props.batchSize ?? 100;
-  if (batchSize < 1 || batchSize > 10_000) problems.push(`batchSize: ${batchSize} is outside 1–10000`);
-  if (batchSize > 10 && props.maxBatchingWindow !== undefined && props.maxBatchingWindow.toSeconds() < 1) {
-    problems.push('maxBatchingWindow: must be at least 1 second when batchSize is above 10');
-  }
-  const concurrency = props.maxConcurrency ?? 10;
-  if (concurrency < 2 || concurrency > 1_000) problems.push(`maxConcurrency: ${concurrency} is outside 2–1000`);
-  throwIfInvalid(scope, 'KafkaForwarder', problems);
-}
+/**
+ * What Lambda accepts on an SQS event source mapping (AWS Lambda API Reference, EventSourceMappingConfiguration,
+ * https://docs.aws.amazon.com/lambda/latest/dg/API_EventSourceMappingConfiguration.html): BatchSize 1–10000, and
+ * "When you set BatchSize to a value greater than 10, you must set MaximumBatchingWindowInSeconds to at least 1";
+ * ScalingConfig MaximumConcurrency 2–1000 (https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html).
+ * The servers are joined into one environment variable, so the list itself must be known at synth time (a token per
+ * server is fine).
+ */
+const KAFKA_FORWARDER_RULES: readonly ValidationRule<KafkaForwarderProps>[] = [
+  knownAtSynth(
+    'bootstrapServers',
+    (props) => props.bootstrapServers,
+    'joined into KAFKA_BROKERS; pass a list with a token per server instead',
+  ),
+  ...KAFKA_CONNECTION_RULES,
+  inRange('batchSize', (props) => props.batchSize ?? 100, 1, 10_000),
+  ({ batchSize = 100, maxBatchingWindow }) => {
+    const window = knownSeconds(maxBatchingWindow);
+    return isResolved(batchSize) && batchSize > 10 && window !== undefined && window < 1
+      ? ['maxBatchingWindow: must be at least 1 second when batchSize is above 10']
+      : [];
+  },
+  inRange('maxConcurrency', (props) => props.maxConcurrency ?? 10, 2, 1_000),
+];

@@ -3,9 +3,16 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPolicy, CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { FAILURE_QUEUE_DEFAULTS, QUEUE_DEFAULTS } from '../core/defaults';
-import { throwIfInvalid } from '../core/validation';
+import {
+  inRange,
+  isResolved,
+  knownAtSynth,
+  knownSeconds,
+  type ValidationRule,
+  validateProps,
+} from '../core/validation';
 import { buildRuleSql, deviceTopic } from './rule-sql';
 
 /** IoT's policy variable for the connected thing's name. */
@@ -32,6 +39,7 @@ export const IOT_POLICIES_PER_CERTIFICATE_MAX = 10;
  */
 const WORST_CASE_ENVIRONMENT = { partition: 'aws-us-gov', region: 'ap-southeast-99x', account: '123456789012' };
 
+/** Properties of a `TelemetryIngest`. */
 export interface TelemetryIngestProps {
   /** MQTT topic filters to route, one IoT rule each; the single `+` level is the device id. */
   readonly topicFilters: readonly string[];
@@ -49,7 +57,9 @@ export interface TelemetryIngestProps {
 
 /** What a device needs to know to publish into one rule. */
 export interface DeviceTopics {
+  /** The IoT rule routing the filter (`<ruleNamePrefix>_<n>`). */
   readonly ruleName: string;
+  /** The MQTT topic filter the rule selects, its `+` level the device id. */
   readonly topicFilter: string;
   /** The topic a device publishes to, with `<thingName>` for its own name. */
   readonly topic: string;
@@ -73,7 +83,9 @@ export class TelemetryIngest extends Construct {
   public readonly deadLetterQueue: Queue;
   /** IoT rule error action target: messages the rule could not deliver to the queue. */
   public readonly errorQueue: Queue;
+  /** The IoT topic rules, one per topic filter, in the order of the filters. */
   public readonly rules: readonly CfnTopicRule[];
+  /** The role the rules act with: it may send to the ingest and error queues only. */
   public readonly ruleRole: Role;
   /**
    * Attach every one of them to each device certificate: the device's permissions, split so that each policy stays
@@ -82,13 +94,15 @@ export class TelemetryIngest extends Construct {
   public readonly devicePolicies: readonly CfnPolicy[];
   /** The first of `devicePolicies` (connect, and the first topics). */
   public readonly devicePolicy: CfnPolicy;
+  /** What a device needs to know to publish into each rule, in the order of the filters. */
   public readonly deviceTopics: readonly DeviceTopics[];
+  /** The ingest queue's visibility timeout: 6 × the consumer's timeout + its batching window. */
   public readonly visibilityTimeout: Duration;
 
   public constructor(scope: Construct, id: string, props: TelemetryIngestProps) {
     super(scope, id);
+    validateProps(this, TelemetryIngest.name, props, TELEMETRY_INGEST_RULES);
     this.deviceTopics = deviceTopicsOf(props);
-    validate(this, props, this.deviceTopics);
 
     const batchingWindow = props.consumerBatchingWindow ?? Duration.seconds(0);
     this.visibilityTimeout = Duration.seconds(props.consumerTimeout.toSeconds() * 6 + batchingWindow.toSeconds());
@@ -211,7 +225,7 @@ function devicePolicyGroups(prefix: string, deviceTopics: readonly DeviceTopics[
  * The ARN prefix IoT will see, for measuring: this stack's partition, region and account, or the longest ones when
  * they are left to deploy time.
  */
-function measurePrefix(scope: Construct): string {
+function measurePrefix(scope: IConstruct): string {
   const stack = Stack.of(scope);
   const known = (value: string, fallback: string) => (Token.isUnresolved(value) ? fallback : value);
   const env = WORST_CASE_ENVIRONMENT;
@@ -227,7 +241,7 @@ function measurePrefix(scope: Construct): string {
  * reported), and no more policies than IoT attaches to one certificate. Each topic filter adds two resources (its
  * topic and its Basic Ingest topic): a policy that keeps every device to its own topics cannot use wildcards.
  */
-function devicePolicyProblems(scope: Construct, deviceTopics: readonly DeviceTopics[]): string[] {
+function devicePolicyProblems(scope: IConstruct, deviceTopics: readonly DeviceTopics[]): string[] {
   const prefix = measurePrefix(scope);
   const groups = devicePolicyGroups(prefix, deviceTopics);
   const problems: string[] = [];
@@ -254,26 +268,64 @@ function deviceTopicsOf(props: TelemetryIngestProps): DeviceTopics[] {
   });
 }
 
-function validate(scope: Construct, props: TelemetryIngestProps, deviceTopics: readonly DeviceTopics[]): void {
-  const problems: string[] = [];
-  if (props.topicFilters.length === 0) problems.push('topicFilters: at least one topic filter is required');
-  props.topicFilters.forEach((filter, i) => {
-    if (filter.split('/').filter((level) => level === '+').length !== 1 || filter.includes('#')) {
-      problems.push(`topicFilters[${i}]: "${filter}" must contain exactly one "+" (the device id) and no "#"`);
-    }
-  });
-  if (!/^[A-Za-z0-9_]+$/.test(props.ruleNamePrefix)) {
-    problems.push(`ruleNamePrefix: "${props.ruleNamePrefix}" may only contain letters, digits and "_"`);
-  }
-  const visibility = props.consumerTimeout.toSeconds() * 6 + (props.consumerBatchingWindow?.toSeconds() ?? 0);
-  if (visibility > 43_200) {
-    problems.push(
-      `consumerTimeout: 6 × ${props.consumerTimeout.toSeconds()} s exceeds the 12-hour SQS visibility limit`,
-    );
-  }
-  if (props.maxReceiveCount !== undefined && (props.maxReceiveCount < 1 || props.maxReceiveCount > 1_000)) {
-    problems.push(`maxReceiveCount: ${props.maxReceiveCount} is outside 1–1000`);
-  }
-  problems.push(...devicePolicyProblems(scope, deviceTopics));
-  throwIfInvalid(scope, 'TelemetryIngest', problems);
-}
+/**
+ * What the ingest stage needs: filters with exactly one `+` level (the device id, which the rule SQL and the device
+ * policy take from that level) and no `#`; IoT rule names of letters, digits and `_` (AWS IoT API Reference,
+ * TopicRuleListItem → ruleName, pattern `^[a-zA-Z0-9_]+$`, 1–128,
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_TopicRuleListItem.html); a visibility timeout (6 ×
+ * consumer timeout + batching window) within SQS's 12 hours (AWS CLI Command Reference, sqs
+ * change-message-visibility: "The maximum is 12 hours",
+ * https://docs.aws.amazon.com/cli/v1/reference/sqs/change-message-visibility.html); a
+ * `maxReceiveCount` of 1–1000 (the range the config schema allows); device policies IoT accepts.
+ * The filters, the prefix and the consumer's timings must be known at synth time: the rule SQL, the device topics, the
+ * device policies' split and the visibility timeout are computed from them. `maxReceiveCount` may be a token.
+ */
+const TELEMETRY_INGEST_RULES: readonly ValidationRule<TelemetryIngestProps>[] = [
+  knownAtSynth('topicFilters', (props) => props.topicFilters, 'one IoT rule and its SQL are built per filter'),
+  ({ topicFilters }) =>
+    Token.isUnresolved(topicFilters)
+      ? []
+      : topicFilters.flatMap((filter, i) =>
+          Token.isUnresolved(filter)
+            ? [`topicFilters[${i}]: must be known at synth time (the rule SQL and the device policy are built from it)`]
+            : [],
+        ),
+  ({ topicFilters }) =>
+    !Token.isUnresolved(topicFilters) && topicFilters.length === 0
+      ? ['topicFilters: at least one topic filter is required']
+      : [],
+  ({ topicFilters }) =>
+    Token.isUnresolved(topicFilters)
+      ? []
+      : topicFilters.flatMap((filter, i) =>
+          isResolved(filter) &&
+          (filter.split('/').filter((level) => level === '+').length !== 1 || filter.includes('#'))
+            ? [`topicFilters[${i}]: "${filter}" must contain exactly one "+" (the device id) and no "#"`]
+            : [],
+        ),
+  knownAtSynth('ruleNamePrefix', (props) => props.ruleNamePrefix, 'the device policies are sized with the rule names'),
+  ({ ruleNamePrefix }) =>
+    isResolved(ruleNamePrefix) && !/^[A-Za-z0-9_]+$/.test(ruleNamePrefix)
+      ? [`ruleNamePrefix: "${ruleNamePrefix}" may only contain letters, digits and "_"`]
+      : [],
+  knownAtSynth('consumerTimeout', (props) => props.consumerTimeout, 'the visibility timeout is computed from it'),
+  knownAtSynth(
+    'consumerBatchingWindow',
+    (props) => props.consumerBatchingWindow,
+    'the visibility timeout is computed from it',
+  ),
+  ({ consumerTimeout, consumerBatchingWindow }) => {
+    const timeout = knownSeconds(consumerTimeout);
+    const window = consumerBatchingWindow ? knownSeconds(consumerBatchingWindow) : 0;
+    if (timeout === undefined || window === undefined || timeout * 6 + window <= 43_200) return [];
+    return [`consumerTimeout: 6 × ${timeout} s exceeds the 12-hour SQS visibility limit`];
+  },
+  inRange('maxReceiveCount', (props) => props.maxReceiveCount, 1, 1_000),
+  (props, scope) => {
+    const known =
+      !Token.isUnresolved(props.topicFilters) &&
+      props.topicFilters.every((filter) => isResolved(filter)) &&
+      isResolved(props.ruleNamePrefix);
+    return known ? devicePolicyProblems(scope, deviceTopicsOf(props)) : [];
+  },
+];

@@ -5,6 +5,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
+/** Properties of an `AlarmTopic`. */
 export interface AlarmTopicProps {
   /**
    * Names of the alarms that notify the topic start with `<alarmNamePrefix>-`; only those may publish.
@@ -28,7 +29,9 @@ export interface AlarmTopicProps {
  * (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services) for the key.
  */
 export class AlarmTopic extends Construct {
+  /** The topic every alarm notifies. */
   public readonly topic: Topic;
+  /** The customer-managed key the topic is encrypted with (CloudWatch may use it for this pipeline's alarms only). */
   public readonly key: Key;
 
   public constructor(scope: Construct, id: string, props: AlarmTopicProps = {}) {

@@ -1,28 +1,52 @@
 import { join } from 'node:path';
 import { Annotations, Duration, Validations } from 'aws-cdk-lib';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
-import { EventSourceMapping, MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { type EventSourceMapping, MetricType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { AuthenticationMethod, KafkaDlq, SelfManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PipelineFunction } from '../core/pipeline-function';
 import { grantSecretRead, type SecretSource, userSecret } from '../core/secrets';
-import { isLambdaKafkaTopic, kafkaProblems, throwIfInvalid } from '../core/validation';
+import {
+  inRange,
+  isResolved,
+  KAFKA_CONNECTION_RULES,
+  kafkaTopic,
+  knownAtSynth,
+  knownSeconds,
+  type ValidationRule,
+  validateProps,
+} from '../core/validation';
 
 /** Where the MongoDB connection string comes from: a secret `{"uri": "mongodb+srv://…"}`. */
 export type MongoUriSource = SecretSource;
 
 /** Subnets and security groups to run the sink in. */
 export interface SinkNetwork {
+  /** The VPC the subnets belong to (`vpc-…`). */
   readonly vpcId: string;
+  /** Availability zones of the VPC the subnets lie in (`eu-west-1a`, …). */
   readonly availabilityZones: readonly string[];
+  /** Subnets the function's network interfaces go in, by id (`subnet-…`); a subnet shared through AWS RAM is fine. */
   readonly subnetIds: readonly string[];
+  /** Security groups of the function's network interfaces, by id (`sg-…`): they must allow egress to Kafka and MongoDB. */
   readonly securityGroupIds: readonly string[];
 }
 
+/** How many event pollers a provisioned-mode Kafka event source keeps (Lambda's `ProvisionedPollerConfig`). */
+export interface ProvisionedPollers {
+  /** Pollers the event source never scales below (1–200). */
+  readonly minimum: number;
+  /** Pollers the event source may scale up to (`minimum`–2000). */
+  readonly maximum: number;
+}
+
+/** Properties of a `MongoSink`. */
 export interface MongoSinkProps {
+  /** Kafka bootstrap servers the event source connects to, `host:port`. */
   readonly bootstrapServers: readonly string[];
+  /** The topic the sink consumes. */
   readonly topic: string;
   /** Confluent credentials `{"username","password"}`, used by the event source (BASIC_AUTH = SASL/PLAIN). */
   readonly kafkaCredentials: ISecret;
@@ -30,38 +54,39 @@ export interface MongoSinkProps {
   readonly consumerGroupId: string;
   /** Topic in the same cluster for batches given up on, used with provisioned pollers (the config's `sink.deadLetterTopic`). */
   readonly deadLetterTopic: string;
+  /** Where the MongoDB connection string comes from: an existing secret, or one the stack creates empty to fill. */
   readonly mongoUri: MongoUriSource;
-  /** @default 'telemetry' */
+  /** MongoDB database of the readings, device state and quarantine collections. @default 'telemetry' */
   readonly database?: string;
-  /** @default 2 */
+  /** MongoDB driver connections per sink container and per replica-set member. @default 2 */
   readonly maxPoolSize?: number;
-  /** @default false */
+  /** Store readings in a time-series collection (README, "Time-series option", for the idempotency trade-off). @default false */
   readonly timeSeries?: boolean;
-  /** @default 500 */
+  /** Records per sink invocation (1–10,000). @default 500 */
   readonly batchSize?: number;
-  /** @default Duration.seconds(1) */
+  /** How long the Kafka event source gathers a batch before invoking. @default Duration.seconds(1) */
   readonly maxBatchingWindow?: Duration;
-  /** @default 1024 */
+  /** The function's memory, in MB. @default 1024 */
   readonly memorySize?: number;
-  /** @default Duration.seconds(60) */
+  /** The function's timeout. @default Duration.seconds(60) */
   readonly timeout?: Duration;
-  /** @default 10 */
+  /** Retries of a failed batch before it goes to the dead-letter topic (provisioned mode only). @default 10 */
   readonly retryAttempts?: number;
-  /** @default Duration.days(1) */
+  /** Records older than this go to the dead-letter topic unprocessed (provisioned mode only; 60 s–7 days). @default Duration.days(1) */
   readonly maxRecordAge?: Duration;
   /**
    * Provisioned pollers. Lambda offers bounded retries, partial batch responses, split-on-error and an on-failure
    * destination for Kafka event sources only in provisioned mode; `null` runs on demand without them.
    * @default { minimum: 1, maximum: 3 }
    */
-  readonly provisionedPollers?: { readonly minimum: number; readonly maximum: number } | null;
+  readonly provisionedPollers?: ProvisionedPollers | null;
   /** Largest accepted envelope in UTF-8 bytes. @default 16_384 */
   readonly maxMessageBytes?: number;
-  /** @default no VPC */
+  /** Run the function in these subnets and security groups (for a private or IP-restricted MongoDB). @default no VPC */
   readonly network?: SinkNetwork;
-  /** @default RetentionDays.ONE_MONTH */
+  /** How long the function's log group keeps events. @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
-  /** @default 'TelemetryPipeline' */
+  /** CloudWatch namespace of the function's EMF metrics. @default 'TelemetryPipeline' */
   readonly metricsNamespace?: string;
 }
 
@@ -91,18 +116,22 @@ export const MONGODB_OPTIONAL_MODULES = [
  *   `OffsetLag`. On demand there are none: the function's `OffsetLag` remains.
  */
 export class MongoSink extends Construct {
+  /** The sink function. */
   public readonly function: PipelineFunction;
+  /** The MongoDB connection string secret the function reads at run time (imported, or created empty to fill). */
   public readonly mongoUriSecret: ISecret;
+  /** The self-managed Kafka event source on the topic. */
   public readonly eventSource: SelfManagedKafkaEventSource;
   /** The mapping the event source created: its id is the `EventSourceMappingUUID` dimension of its metrics. */
   public readonly eventSourceMapping: EventSourceMapping;
+  /** The Kafka topic batches given up on go to; undefined on demand (no provisioned pollers, no destination). */
   public readonly deadLetterTopic?: string;
   /** Whether the mapping publishes its event source mapping metrics (provisioned mode only). */
   public readonly eventSourceMappingMetrics: boolean;
 
   public constructor(scope: Construct, id: string, props: MongoSinkProps) {
     super(scope, id);
-    validate(this, props);
+    validateProps(this, MongoSink.name, props, MONGO_SINK_RULES);
     const pollers = props.provisionedPollers === undefined ? { minimum: 1, maximum: 3 } : props.provisionedPollers;
     this.mongoUriSecret = userSecret(this, 'MongoUri', props.mongoUri, {
       description:
@@ -163,17 +192,15 @@ export class MongoSink extends Construct {
             maxRecordAge: props.maxRecordAge ?? Duration.days(1),
             bisectBatchOnError: true,
             reportBatchItemFailures: true,
-            onFailure: new KafkaDlq(this.deadLetterTopic),
+            // the full kafka:// URI: KafkaDlq adds the scheme to a literal name, but passes a token as it is
+            onFailure: new KafkaDlq(`kafka://${this.deadLetterTopic}`),
           }
         : {}),
     });
-    this.function.addEventSource(this.eventSource);
+    // SelfManagedKafkaEventSource does not expose the mapping it creates (ManagedKafkaEventSource does)
+    this.eventSourceMapping = this.function.addEventSourceWithMapping(this.eventSource);
     // the event source reads the Confluent secret with the function's role; this adds the key grant it misses
     grantSecretRead(props.kafkaCredentials, this.function);
-    // SelfManagedKafkaEventSource does not expose the mapping it creates (ManagedKafkaEventSource does)
-    const mapping = this.function.node.children.find((child) => child instanceof EventSourceMapping);
-    if (!(mapping instanceof EventSourceMapping)) throw new Error(`${this.node.path}: no event source mapping created`);
-    this.eventSourceMapping = mapping;
     if (!pollers) {
       Validations.of(this.function).acknowledge({
         id: 'Serverless-LambdaEventSourceMappingDestination',
@@ -210,22 +237,32 @@ function network(scope: Construct, config: SinkNetwork) {
   };
 }
 
-function validate(scope: Construct, props: MongoSinkProps): void {
-  const problems = kafkaProblems(props);
-  if (!isLambdaKafkaTopic(props.deadLetterTopic))
-    problems.push(`deadLetterTopic: "${props.deadLetterTopic}" is not a topic name Lambda accepts`);
-  if (props.deadLetterTopic === props.topic)
-    problems.push('deadLetterTopic: must differ from the source topic (Lambda refuses loops)');
-  const batchSize = props.batchSize ?? 500;
-  if (batchSize < 1 || batchSize > 10_000) problems.push(`batchSize: ${batchSize} is outside 1–10000`);
-  const pollers = props.provisionedPollers;
-  if (
-    pollers &&
-    (pollers.minimum < 1 || pollers.minimum > 200 || pollers.maximum < pollers.minimum || pollers.maximum > 2_000)
-  ) {
-    problems.push('provisionedPollers: minimum 1–200, maximum minimum–2000');
-  }
-  const age = props.maxRecordAge?.toSeconds();
-  if (age !== undefined && (age < 60 || age > 604_800)) problems.push(`maxRecordAge: ${age} s is outside 60–604800`);
-  throwIfInvalid(scope, 'MongoSink', problems);
-}
+/**
+ * What Lambda accepts on a self-managed Kafka event source mapping (AWS Lambda API Reference,
+ * EventSourceMappingConfiguration, https://docs.aws.amazon.com/lambda/latest/dg/API_EventSourceMappingConfiguration.html):
+ * BatchSize 1–10000; MaximumRecordAgeInSeconds -1 (never discard, not offered here) or 60–604800 ("The minimum valid
+ * value for maximum record age is 60s"). ProvisionedPollerConfig (https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html):
+ * MinimumPollers 1–200, MaximumPollers up to 2000 for Kafka, and (ours) never below the minimum. The dead-letter
+ * topic is a `kafka://` destination in the same cluster: a topic name Lambda accepts, other than the source topic.
+ * The source topic and the record age must be known at synth time: aws-cdk-lib names the mapping's construct after
+ * the topic, and its EventSourceMapping converts the age to check it.
+ */
+const MONGO_SINK_RULES: readonly ValidationRule<MongoSinkProps>[] = [
+  knownAtSynth('topic', (props) => props.topic, "aws-cdk-lib's Kafka event source names its mapping after it"),
+  ...KAFKA_CONNECTION_RULES,
+  kafkaTopic('deadLetterTopic', (props) => props.deadLetterTopic),
+  ({ deadLetterTopic, topic }) =>
+    isResolved(deadLetterTopic) && isResolved(topic) && deadLetterTopic === topic
+      ? ['deadLetterTopic: must differ from the source topic (Lambda refuses loops)']
+      : [],
+  inRange('batchSize', (props) => props.batchSize ?? 500, 1, 10_000),
+  ({ provisionedPollers: pollers }) => {
+    if (!pollers || !isResolved(pollers.minimum) || !isResolved(pollers.maximum)) return [];
+    const { minimum, maximum } = pollers;
+    return minimum < 1 || minimum > 200 || maximum < minimum || maximum > 2_000
+      ? ['provisionedPollers: minimum 1–200, maximum minimum–2000']
+      : [];
+  },
+  knownAtSynth('maxRecordAge', (props) => props.maxRecordAge, "aws-cdk-lib's EventSourceMapping checks its range"),
+  inRange('maxRecordAge', (props) => knownSeconds(props.maxRecordAge), 60, 604_800, 's'),
+];

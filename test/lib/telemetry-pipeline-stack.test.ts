@@ -1,13 +1,11 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEVICE_FIELDS, ENRICHMENT_FIELDS } from '../../lambdas/shared/enrichment';
 import { TelemetryEnvelopeSchema } from '../../lambdas/shared/envelope';
 import { applyCompliance } from '../../lib/compliance';
-import { KafkaForwarder } from '../../lib/forward/kafka-forwarder';
 import { buildRuleSql } from '../../lib/ingest/rule-sql';
-import { TelemetryIngest } from '../../lib/ingest/telemetry-ingest';
 import { synthStack } from '../helpers/synth';
 
 /** IoT's policy variable, spelled out so no linter mistakes it for a template placeholder. */
@@ -261,40 +259,6 @@ describe('configuration variants', () => {
   it('derives the visibility timeout from a longer forwarder timeout and window', () => {
     const { template } = synthStack({ forwarder: { timeoutSeconds: 120, maxBatchingWindowSeconds: 5 } });
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 6 * 120 + 5 });
-  });
-});
-
-describe('construct validation', () => {
-  it('TelemetryIngest names its path and each bad prop', () => {
-    const stack = new Stack(new App(), 'S');
-    expect(
-      () =>
-        new TelemetryIngest(stack, 'Ingest', {
-          topicFilters: ['sensors/#', 'a/+/+'],
-          ruleNamePrefix: 'bad-prefix',
-          consumerTimeout: Duration.hours(3),
-        }),
-    ).toThrow(
-      /S\/Ingest: invalid TelemetryIngest props:\n {2}- topicFilters\[0\]: .*\n {2}- topicFilters\[1\]: .*\n {2}- ruleNamePrefix: .*\n {2}- consumerTimeout: 6 × 10800 s exceeds/,
-    );
-  });
-
-  it('KafkaForwarder names its path and each bad prop', () => {
-    const stack = new Stack(new App(), 'S');
-    expect(
-      () =>
-        new KafkaForwarder(stack, 'Fwd', {
-          queue: new Queue(stack, 'Q'),
-          deadLetterQueue: new Queue(stack, 'D'),
-          bootstrapServers: ['nohost'],
-          topic: 'bad topic',
-          credentials: { create: true },
-          batchSize: 20_000,
-          maxConcurrency: 1,
-        }),
-    ).toThrow(
-      /S\/Fwd: invalid KafkaForwarder props:\n.*bootstrapServers: "nohost".*\n.*topic: .*\n.*batchSize: 20000.*\n.*maxConcurrency: 1/,
-    );
   });
 });
 

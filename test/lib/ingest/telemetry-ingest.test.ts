@@ -1,10 +1,13 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lib/config/load';
+import { ConstructValidationError } from '../../../lib/core/validation';
 import {
   IOT_POLICIES_PER_CERTIFICATE_MAX,
   IOT_POLICY_MAX_CHARACTERS,
   TelemetryIngest,
+  type TelemetryIngestProps,
 } from '../../../lib/ingest/telemetry-ingest';
 import { TemplatePolicies } from '../../helpers/template-policies';
 import { LONGEST_RULE_NAME_PREFIX, LONGEST_TOPIC_FILTERS, longestTopicFilter } from '../../helpers/variants';
@@ -96,5 +99,107 @@ describe('topic filter configuration', () => {
     expect(() =>
       parseConfig({ ...base, iot: { topicFilters: [long.slice(0, 256), 'a/b/c/d/e/f/g/+'] } }),
     ).not.toThrow();
+  });
+});
+
+describe('TelemetryIngest validation', () => {
+  const valid: TelemetryIngestProps = {
+    topicFilters: ['sensors/+/readings'],
+    ruleNamePrefix: 'Telemetry',
+    consumerTimeout: Duration.seconds(30),
+  };
+  const build = (overrides: (stack: Stack) => Partial<TelemetryIngestProps>) => {
+    const stack = new Stack(new App(), 'S');
+    return () => new TelemetryIngest(stack, 'Ingest', { ...valid, ...overrides(stack) });
+  };
+
+  it('names its path and each bad prop', () => {
+    const stack = new Stack(new App(), 'S');
+    expect(
+      () =>
+        new TelemetryIngest(stack, 'Ingest', {
+          topicFilters: ['sensors/#', 'a/+/+'],
+          ruleNamePrefix: 'bad-prefix',
+          consumerTimeout: Duration.hours(3),
+        }),
+    ).toThrow(
+      /S\/Ingest: invalid TelemetryIngest props:\n {2}- topicFilters\[0\]: .*\n {2}- topicFilters\[1\]: .*\n {2}- ruleNamePrefix: .*\n {2}- consumerTimeout: 6 × 10800 s exceeds/,
+    );
+  });
+
+  // IoT rule names: AWS IoT API Reference, TopicRuleListItem → ruleName, pattern ^[a-zA-Z0-9_]+$
+  // (https://docs.aws.amazon.com/iot/latest/apireference/API_TopicRuleListItem.html); the visibility timeout, 6 ×
+  // consumer timeout + batching window, at most 12 hours (AWS CLI Command Reference, sqs change-message-visibility,
+  // https://docs.aws.amazon.com/cli/v1/reference/sqs/change-message-visibility.html)
+  it.each<[string, Partial<TelemetryIngestProps>, string]>([
+    ['no topic filter', { topicFilters: [] }, 'topicFilters: at least one topic filter is required'],
+    [
+      'a filter without a device level',
+      { topicFilters: ['sensors/all'] },
+      'topicFilters[0]: "sensors/all" must contain exactly one "+" (the device id) and no "#"',
+    ],
+    [
+      'a filter with two "+" levels',
+      { topicFilters: ['sensors/+/readings', 'a/+/+'] },
+      'topicFilters[1]: "a/+/+" must contain exactly one "+" (the device id) and no "#"',
+    ],
+    [
+      'a filter with "#"',
+      { topicFilters: ['sensors/+/#'] },
+      'topicFilters[0]: "sensors/+/#" must contain exactly one "+" (the device id) and no "#"',
+    ],
+    [
+      'a rule name prefix with "-"',
+      { ruleNamePrefix: 'Telemetry-dev' },
+      'ruleNamePrefix: "Telemetry-dev" may only contain letters, digits and "_"',
+    ],
+    [
+      'a visibility timeout over 12 hours',
+      { consumerTimeout: Duration.seconds(7_200), consumerBatchingWindow: Duration.seconds(1) },
+      'consumerTimeout: 6 × 7200 s exceeds the 12-hour SQS visibility limit',
+    ],
+    ['no delivery before the dead-letter queue', { maxReceiveCount: 0 }, 'maxReceiveCount: 0 is outside 1–1000'],
+    ['more than 1,000 deliveries', { maxReceiveCount: 1_001 }, 'maxReceiveCount: 1001 is outside 1–1000'],
+  ])('refuses %s, naming the prop', (_, bad, problem) => {
+    // Given props that break one rule / When the ingest stage is built / Then that problem alone is reported
+    expect(build(() => bad)).toThrow(new ConstructValidationError('S/Ingest', 'TelemetryIngest', [problem]));
+  });
+
+  it('builds with the limits themselves (a 12-hour visibility timeout, 1 and 1,000 deliveries)', () => {
+    expect(build(() => ({ consumerTimeout: Duration.seconds(7_200), maxReceiveCount: 1 }))).not.toThrow();
+    expect(build(() => ({ maxReceiveCount: 1_000 }))).not.toThrow();
+  });
+
+  it('leaves a maxReceiveCount known only at deploy time to CloudFormation', () => {
+    // Given the number of deliveries as a CloudFormation parameter (a token)
+    const stack = new Stack(new App(), 'S');
+    const maxReceiveCount = new CfnParameter(stack, 'Deliveries', { type: 'Number' }).valueAsNumber;
+    // When the ingest stage is built / Then no rule reports it, and the redrive policy refers to the parameter
+    new TelemetryIngest(stack, 'Ingest', { ...valid, maxReceiveCount });
+    Template.fromStack(stack).hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { maxReceiveCount: { Ref: 'Deliveries' } },
+    });
+  });
+
+  it('reports together every value it computes with that is known only at deploy time', () => {
+    // Given a topic filter, the prefix and the consumer timings as CloudFormation parameters (tokens)
+    const tokens = (stack: Stack): Partial<TelemetryIngestProps> => {
+      const parameter = (id: string, type = 'String') => new CfnParameter(stack, id, { type });
+      return {
+        topicFilters: ['sensors/+/readings', parameter('Filter').valueAsString],
+        ruleNamePrefix: parameter('Prefix').valueAsString,
+        consumerTimeout: Duration.seconds(parameter('Timeout', 'Number').valueAsNumber),
+        consumerBatchingWindow: Duration.seconds(parameter('Window', 'Number').valueAsNumber),
+      };
+    };
+    // When the ingest stage is built / Then each is named once, instead of a rule misreading the token's text
+    expect(build(tokens)).toThrow(
+      new ConstructValidationError('S/Ingest', 'TelemetryIngest', [
+        'topicFilters[1]: must be known at synth time (the rule SQL and the device policy are built from it)',
+        'ruleNamePrefix: must be known at synth time (the device policies are sized with the rule names)',
+        'consumerTimeout: must be known at synth time (the visibility timeout is computed from it)',
+        'consumerBatchingWindow: must be known at synth time (the visibility timeout is computed from it)',
+      ]),
+    );
   });
 });

@@ -1,9 +1,10 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lib/config/load';
-import { MongoSink } from '../../../lib/sink/mongo-sink';
+import { ConstructValidationError } from '../../../lib/core/validation';
+import { MongoSink, type MongoSinkProps } from '../../../lib/sink/mongo-sink';
 import { decide } from '../../helpers/access';
 import { synthStack } from '../../helpers/synth';
 import { TemplatePolicies } from '../../helpers/template-policies';
@@ -285,6 +286,21 @@ describe('sink configuration', () => {
 });
 
 describe('MongoSink validation', () => {
+  /** A sink that passes every rule, in a stack that does not bundle. */
+  const valid = (stack: Stack): MongoSinkProps => ({
+    bootstrapServers: ['pkc-1.eu-west-1.aws.confluent.cloud:9092'],
+    topic: 'readings',
+    consumerGroupId: 'readings-sink',
+    deadLetterTopic: 'readings.sink-dlt',
+    kafkaCredentials: new Secret(stack, 'K'),
+    mongoUri: { create: true },
+  });
+  const stackWithoutBundling = () => new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+  const sink = (overrides: (stack: Stack) => Partial<MongoSinkProps>) => {
+    const stack = stackWithoutBundling();
+    return () => new MongoSink(stack, 'Sink', { ...valid(stack), ...overrides(stack) });
+  };
+
   it('names its path and each bad prop', () => {
     const stack = new Stack(new App(), 'S');
     expect(
@@ -302,5 +318,136 @@ describe('MongoSink validation', () => {
     ).toThrow(
       /S\/Sink: invalid MongoSink props:\n.*bootstrapServers.*\n.*deadLetterTopic: must differ.*\n.*batchSize: 0.*\n.*maxRecordAge: 10 s/,
     );
+  });
+
+  it('reports every broken rule at once, in one typed error', () => {
+    // Given props that break five rules
+    const build = sink(() => ({
+      bootstrapServers: ['broker'],
+      deadLetterTopic: 'readings',
+      batchSize: 20_000,
+      provisionedPollers: { minimum: 3, maximum: 1 },
+      maxRecordAge: Duration.days(30),
+    }));
+    // When the sink is built / Then one ConstructValidationError names the construct and all five, in rule order
+    const error = (() => {
+      try {
+        build();
+        return undefined;
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConstructValidationError);
+    expect(error).toMatchObject({
+      name: 'ConstructValidationError',
+      constructPath: 'S/Sink',
+      construct: 'MongoSink',
+      problems: [
+        'bootstrapServers: "broker" is not host:port',
+        'deadLetterTopic: must differ from the source topic (Lambda refuses loops)',
+        'batchSize: 20000 is outside 1–10000',
+        'provisionedPollers: minimum 1–200, maximum minimum–2000',
+        'maxRecordAge: 2592000 s is outside 60–604800',
+      ],
+    });
+  });
+
+  // Lambda's limits: EventSourceMappingConfiguration (BatchSize 1–10000, MaximumRecordAgeInSeconds 60–604800),
+  // https://docs.aws.amazon.com/lambda/latest/dg/API_EventSourceMappingConfiguration.html; ProvisionedPollerConfig
+  // (MinimumPollers 1–200, MaximumPollers up to 2000), https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html
+  it.each<[string, Partial<MongoSinkProps>, string]>([
+    ['no bootstrap server', { bootstrapServers: [] }, 'bootstrapServers: at least one host:port is required'],
+    ['a server without a port', { bootstrapServers: ['broker'] }, 'bootstrapServers: "broker" is not host:port'],
+    ['a topic Lambda refuses', { topic: 'bad topic' }, 'topic: "bad topic" is not a topic name Lambda accepts'],
+    [
+      'a dead-letter topic Lambda refuses',
+      { deadLetterTopic: 'dlt/1' },
+      'deadLetterTopic: "dlt/1" is not a topic name Lambda accepts',
+    ],
+    [
+      'the source topic as dead-letter topic',
+      { deadLetterTopic: 'readings' },
+      'deadLetterTopic: must differ from the source topic (Lambda refuses loops)',
+    ],
+    ['a batch of 0', { batchSize: 0 }, 'batchSize: 0 is outside 1–10000'],
+    ['a batch over 10,000', { batchSize: 10_001 }, 'batchSize: 10001 is outside 1–10000'],
+    [
+      'no minimum poller',
+      { provisionedPollers: { minimum: 0, maximum: 3 } },
+      'provisionedPollers: minimum 1–200, maximum minimum–2000',
+    ],
+    [
+      'more than 200 minimum pollers',
+      { provisionedPollers: { minimum: 201, maximum: 300 } },
+      'provisionedPollers: minimum 1–200, maximum minimum–2000',
+    ],
+    [
+      'a maximum below the minimum',
+      { provisionedPollers: { minimum: 5, maximum: 2 } },
+      'provisionedPollers: minimum 1–200, maximum minimum–2000',
+    ],
+    [
+      'more than 2,000 pollers',
+      { provisionedPollers: { minimum: 1, maximum: 2_001 } },
+      'provisionedPollers: minimum 1–200, maximum minimum–2000',
+    ],
+    ['a record age under a minute', { maxRecordAge: Duration.seconds(59) }, 'maxRecordAge: 59 s is outside 60–604800'],
+    ['a record age over 7 days', { maxRecordAge: Duration.days(8) }, 'maxRecordAge: 691200 s is outside 60–604800'],
+  ])('refuses %s, naming the prop', (_, bad, problem) => {
+    // Given props that break one rule / When the sink is built / Then that problem alone is reported
+    expect(sink(() => bad)).toThrow(new ConstructValidationError('S/Sink', 'MongoSink', [problem]));
+  });
+
+  it('reports a source topic and a record age known only at deploy time, which aws-cdk-lib needs at synth', () => {
+    // Given both as CloudFormation parameters
+    const tokens = (stack: Stack): Partial<MongoSinkProps> => ({
+      topic: new CfnParameter(stack, 'Topic').valueAsString,
+      maxRecordAge: Duration.seconds(new CfnParameter(stack, 'Age', { type: 'Number' }).valueAsNumber),
+    });
+    // When the sink is built / Then both are named, instead of an error from inside aws-cdk-lib
+    expect(sink(tokens)).toThrow(
+      new ConstructValidationError('S/Sink', 'MongoSink', [
+        "topic: must be known at synth time (aws-cdk-lib's Kafka event source names its mapping after it)",
+        "maxRecordAge: must be known at synth time (aws-cdk-lib's EventSourceMapping checks its range)",
+      ]),
+    );
+  });
+
+  it('builds with the limits themselves, and on demand without pollers', () => {
+    const limits: Partial<MongoSinkProps> = {
+      batchSize: 10_000,
+      provisionedPollers: { minimum: 200, maximum: 2_000 },
+      maxRecordAge: Duration.days(7),
+    };
+    expect(sink(() => limits)).not.toThrow();
+    expect(sink(() => ({ batchSize: 1, maxRecordAge: Duration.seconds(60), provisionedPollers: null }))).not.toThrow();
+  });
+
+  it('leaves values known only at deploy time to CloudFormation', () => {
+    // Given the props a rule reads as CloudFormation parameters (tokens), but for the two aws-cdk-lib needs at synth
+    // time (the topic and maxRecordAge, reported above)
+    const tokens = (stack: Stack): Partial<MongoSinkProps> => {
+      const parameter = (id: string, type = 'String') => new CfnParameter(stack, id, { type });
+      return {
+        bootstrapServers: parameter('Servers', 'CommaDelimitedList').valueAsList,
+        deadLetterTopic: parameter('DeadLetterTopic').valueAsString,
+        batchSize: parameter('BatchSize', 'Number').valueAsNumber,
+        provisionedPollers: {
+          minimum: parameter('MinimumPollers', 'Number').valueAsNumber,
+          maximum: parameter('MaximumPollers', 'Number').valueAsNumber,
+        },
+      };
+    };
+    // When the sink is built and synthesized / Then no rule reported them (the token's text is no topic name, nor
+    // host:port), and the mapping refers to the parameters
+    const stack = stackWithoutBundling();
+    new MongoSink(stack, 'Sink', { ...valid(stack), ...tokens(stack) });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      SelfManagedEventSource: { Endpoints: { KafkaBootstrapServers: { Ref: 'Servers' } } },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::Join': ['', ['kafka://', { Ref: 'DeadLetterTopic' }]] } } },
+      BatchSize: { Ref: 'BatchSize' },
+      ProvisionedPollerConfig: { MinimumPollers: { Ref: 'MinimumPollers' }, MaximumPollers: { Ref: 'MaximumPollers' } },
+    });
   });
 });
