@@ -33,6 +33,7 @@ export const PipelineAlarm = {
   SinkEventIdConflicts: 'SinkEventIdConflicts',
   FreshnessP99High: 'FreshnessP99High',
 } as const;
+/** One of the pipeline's alarm names (a `PipelineAlarm` value), typed so that a misspelt alarm fails to compile. */
 export type PipelineAlarmName = (typeof PipelineAlarm)[keyof typeof PipelineAlarm];
 
 export const ONE_MINUTE = Duration.minutes(1);

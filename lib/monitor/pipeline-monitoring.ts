@@ -24,6 +24,10 @@ import { ReconciliationMonitoring } from './records/reconciliation-monitoring';
 import { SinkRecordsMonitoring } from './records/sink-records-monitoring';
 import { type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS, thresholdProblems } from './thresholds';
 
+/**
+ * What `PipelineMonitoring` watches (one pipeline's IoT rules, queues, functions and Kafka event source mapping),
+ * whom its alarms notify, and when they fire.
+ */
 export interface PipelineMonitoringProps {
   /** Names the dashboard and prefixes every alarm name, so pipelines in one account stay apart. @default the stack name */
   readonly pipelineName?: string;
@@ -85,21 +89,36 @@ export interface PipelineAlarms {
  * absent only when nothing happened, see the README), and names its runbook section in its description.
  */
 export class PipelineMonitoring extends Construct {
+  /**
+   * The cdk-monitoring-constructs facade every segment is added to: it draws each segment's widgets on the dashboard,
+   * and its alarm defaults send every alarm to the alarm topic on ALARM and on OK.
+   */
   public readonly facade: MonitoringFacade;
+  /** The pipeline's CloudWatch dashboard, named after the pipeline, opening on the last 3 hours. */
   public readonly dashboard: Dashboard;
   /** The thresholds in force: the defaults with the overrides applied. */
   public readonly thresholds: AlarmThresholds;
   /** Every alarm created. */
   public readonly alarms: PipelineAlarms;
+  /** The IoT rules' segment: per rule, what it matched, what its actions did and what it dropped, each alarmed. */
   public readonly iotRules: IotRuleMonitoring;
+  /** The ingest queue's segment, with its dead-letter queue: alarms on the oldest message's age and on dead letters. */
   public readonly ingestQueue: SqsQueueMonitoringWithDlq;
+  /** The IoT rules' error queue segment, alarming on its size: messages a rule could not put in the ingest queue. */
   public readonly errorQueue: SqsQueueMonitoring;
+  /** The forwarder function's segment (invocations, errors, duration, concurrency), alarming on its error rate. */
   public readonly forwarder: LambdaFunctionMonitoring;
+  /** What the forwarder did with each record (its EMF metrics), alarming on the share Kafka did not acknowledge. */
   public readonly forwarderRecords: ForwarderRecordsMonitoring;
+  /** The sink's Kafka event source: its consumer group's lag, alarmed, and what the mapping polled and committed. */
   public readonly kafkaEventSource: KafkaEventSourceMonitoring;
+  /** The sink function's segment (invocations, errors, duration, concurrency), alarming on its error rate. */
   public readonly sink: LambdaFunctionMonitoring;
+  /** What the sink did with each record (its EMF metrics), alarming on event id conflicts and on records not stored. */
   public readonly sinkRecords: SinkRecordsMonitoring;
+  /** How old readings are when the sink stores them, alarming on the p99 from IoT receive to stored. */
   public readonly freshness: FreshnessMonitoring;
+  /** Each stage's record totals side by side (graphs only), so records stuck or lost between two stages show. */
   public readonly reconciliation: ReconciliationMonitoring;
 
   public constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {

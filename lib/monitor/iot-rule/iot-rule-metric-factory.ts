@@ -33,6 +33,7 @@ export const IotRuleMetric = {
 } as const;
 export type IotRuleMetricName = (typeof IotRuleMetric)[keyof typeof IotRuleMetric];
 
+/** Which IoT topic rule an `IotRuleMetricFactory` builds metrics for. */
 export interface IotRuleMetricFactoryProps {
   /** The topic rule whose metrics to build: the `RuleName` dimension (letters, digits and `_`). */
   readonly ruleName: string;
@@ -40,6 +41,7 @@ export interface IotRuleMetricFactoryProps {
 
 /** The metrics of one IoT topic rule, each summed per five minutes. */
 export class IotRuleMetricFactory {
+  /** The topic rule these metrics are of: the value of their `RuleName` dimension, and the prefix of their labels. */
   public readonly ruleName: string;
 
   public constructor(props: IotRuleMetricFactoryProps) {

@@ -10,6 +10,7 @@ import {
   type IotRuleMetricName,
 } from './iot-rule-metric-factory';
 
+/** Which IoT topic rules `IotRuleMonitoring` watches, how its alarms are named, and when the action alarm fires. */
 export interface IotRuleMonitoringProps {
   /** Names of the IoT topic rules to monitor; they share one row, one line per rule in each graph. */
   readonly ruleNames: readonly string[];
@@ -77,6 +78,7 @@ const DROPPED_BEFORE_ACTION: Readonly<Record<'parseErrors' | 'messagesThrottled'
  * sit beside the graphs, which draw SEARCH expressions, not in them.
  */
 export class IotRuleMonitoring extends Monitoring {
+  /** The header of the segment's rows on the dashboard, as cdk-monitoring-constructs' own segments have one. */
   public readonly title = 'IoT rules';
   /** One metric factory per rule, in the order of `ruleNames`. */
   public readonly metricFactories: readonly IotRuleMetricFactory[];
@@ -170,6 +172,10 @@ export class IotRuleMonitoring extends Monitoring {
     this.ruleAlarms = ruleAlarms;
   }
 
+  /**
+   * The segment's rows, which the facade adds to the dashboard: a header with the title, then the graphs of what the
+   * rules matched, what their SQS and error actions did, and what they dropped before any action.
+   */
   public widgets(): IWidget[] {
     return segmentWidgets(this.title, this.graphs);
   }

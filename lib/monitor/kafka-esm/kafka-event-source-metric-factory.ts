@@ -28,6 +28,7 @@ export type EventSourceMappingMetricName = (typeof EventSourceMappingMetric)[key
 /** Event source mapping counts, each summed per five minutes. */
 export type EventSourceMappingCount = Exclude<EventSourceMappingMetricName, 'MaxOffsetLag' | 'SumOffsetLag'>;
 
+/** Which function and Kafka event source mapping a `KafkaEventSourceMetricFactory` builds metrics for. */
 export interface KafkaEventSourceMetricFactoryProps {
   /** The function the mapping invokes: Lambda publishes the consumer group's `OffsetLag` under its name. */
   readonly lambdaFunction: IFunction;

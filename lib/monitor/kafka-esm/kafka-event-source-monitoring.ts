@@ -9,6 +9,10 @@ import {
   EventSourceMappingMetric as M,
 } from './kafka-event-source-metric-factory';
 
+/**
+ * Which function and Kafka event source mapping `KafkaEventSourceMonitoring` watches, how its alarms are named, and
+ * when they fire.
+ */
 export interface KafkaEventSourceMonitoringProps extends KafkaEventSourceMetricFactoryProps {
   /** Names the alarms after the pipeline and points each at its runbook entry. */
   readonly alarmNaming: AlarmNaming;
@@ -37,7 +41,12 @@ export interface KafkaEventSourceMonitoringProps extends KafkaEventSourceMetricF
  * committed and gave up on, and its errors (graphs that need the mapping's metrics, so provisioned mode only).
  */
 export class KafkaEventSourceMonitoring extends Monitoring {
+  /**
+   * The header of the segment's rows on the dashboard; without the mapping's metrics it also says why the row graphs
+   * the offset lag alone.
+   */
   public readonly title: string;
+  /** The metrics of the event source this segment graphs, for a caller who wants more graphs or alarms on them. */
   public readonly metricFactory: KafkaEventSourceMetricFactory;
   /** `OffsetLagHigh`: the consumer group stayed behind the topic by more than the threshold. */
   public readonly offsetLagHighAlarm: AlarmBase;
@@ -133,6 +142,10 @@ export class KafkaEventSourceMonitoring extends Monitoring {
     ];
   }
 
+  /**
+   * The segment's rows, which the facade adds to the dashboard: a header with the title, then the offset lag graph
+   * and, with the mapping's metrics, the graphs of records polled, committed and given up, and of its errors.
+   */
   public widgets(): IWidget[] {
     return segmentWidgets(this.title, this.graphs);
   }

@@ -7,6 +7,7 @@ import { DEFAULT_ALARM_THRESHOLDS } from '../thresholds';
 import { recordsFailed } from './records-failed';
 import { RecordsMetricFactory, type RecordsMetricFactoryProps } from './records-metric-factory';
 
+/** Whose EMF metrics `ForwarderRecordsMonitoring` reads (the forwarder's), how its alarm is named and when it fires. */
 export interface ForwarderRecordsMonitoringProps extends RecordsMetricFactoryProps {
   /** Names the alarms after the pipeline and points each at its runbook entry. */
   readonly alarmNaming: AlarmNaming;
@@ -19,7 +20,9 @@ export interface ForwarderRecordsMonitoringProps extends RecordsMetricFactoryPro
 
 /** What the forwarder did with each record (EMF): outcomes, the failed share (alarmed), batch size, record age. */
 export class ForwarderRecordsMonitoring extends Monitoring {
+  /** The header of the segment's rows on the dashboard, as cdk-monitoring-constructs' own segments have one. */
   public readonly title = 'Forwarder records (EMF)';
+  /** The forwarder's EMF metrics, which the stage reconciliation segment reads as well. */
   public readonly metricFactory: RecordsMetricFactory;
   /** `ForwarderRecordsFailed`: too many records were not acknowledged by Kafka. */
   public readonly recordsFailedAlarm: AlarmBase;
@@ -70,6 +73,10 @@ export class ForwarderRecordsMonitoring extends Monitoring {
     ];
   }
 
+  /**
+   * The segment's rows, which the facade adds to the dashboard: a header with the title, then the graphs of records
+   * per outcome, the failed share with its alarm's threshold, the batch size and the oldest record's age.
+   */
   public widgets(): IWidget[] {
     return segmentWidgets(this.title, this.graphs);
   }

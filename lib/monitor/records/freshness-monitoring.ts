@@ -6,6 +6,7 @@ import { type SegmentGraph, segmentWidgets } from '../segment-widgets';
 import { DEFAULT_ALARM_THRESHOLDS } from '../thresholds';
 import { RecordsMetricFactory, type RecordsMetricFactoryProps } from './records-metric-factory';
 
+/** Whose EMF metrics `FreshnessMonitoring` reads (the sink's), how its alarm is named and when it fires. */
 export interface FreshnessMonitoringProps extends RecordsMetricFactoryProps {
   /** Names the alarms after the pipeline and points each at its runbook entry. */
   readonly alarmNaming: AlarmNaming;
@@ -18,7 +19,9 @@ export interface FreshnessMonitoringProps extends RecordsMetricFactoryProps {
 
 /** How old a reading is when the sink stores it, from the device's clock and from IoT's receive time (EMF). */
 export class FreshnessMonitoring extends Monitoring {
+  /** The header of the segment's rows on the dashboard, as cdk-monitoring-constructs' own segments have one. */
   public readonly title = 'End-to-end freshness (ms until stored in MongoDB)';
+  /** The sink's EMF metrics, whose freshness metrics this segment graphs. */
   public readonly metricFactory: RecordsMetricFactory;
   /** `FreshnessP99High`: the p99 from IoT receive to stored stayed above the threshold. */
   public readonly freshnessP99HighAlarm: AlarmBase;
@@ -61,6 +64,10 @@ export class FreshnessMonitoring extends Monitoring {
     ];
   }
 
+  /**
+   * The segment's rows, which the facade adds to the dashboard: a header with the title, then the p50 and p99 of
+   * device time → stored and of IoT receive → stored, the latter with its alarm's threshold.
+   */
   public widgets(): IWidget[] {
     return segmentWidgets(this.title, this.graphs);
   }

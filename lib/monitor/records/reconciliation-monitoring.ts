@@ -7,6 +7,7 @@ import type { IotRuleMetricFactory } from '../iot-rule/iot-rule-metric-factory';
 import { segmentWidgets } from '../segment-widgets';
 import type { RecordsMetricFactory } from './records-metric-factory';
 
+/** The metric factories of the stages whose totals `ReconciliationMonitoring` puts side by side. */
 export interface ReconciliationMonitoringProps {
   /** The metrics of each IoT rule that routes into the ingest queue: their matches are the first stage. */
   readonly rules: readonly IotRuleMetricFactory[];
@@ -21,7 +22,9 @@ export interface ReconciliationMonitoringProps {
  * Graphs only: the other segments alarm on each stage's failures.
  */
 export class ReconciliationMonitoring extends Monitoring {
+  /** The header of the segment's rows on the dashboard, as cdk-monitoring-constructs' own segments have one. */
   public readonly title = 'Stage reconciliation (totals over the time range)';
+  /** The note under the header saying how the stages' totals relate, so a reader can tell a growing gap from normal. */
   public readonly description =
     'Matched ≈ forwarded + invalid at forward (+ dead-lettered, error queue); stored (written + duplicates) ≥ forwarded − quarantined at sink. A gap that grows is records stuck or lost between two stages.';
 
@@ -58,6 +61,10 @@ export class ReconciliationMonitoring extends Monitoring {
     ];
   }
 
+  /**
+   * The segment's rows, which the facade adds to the dashboard: a header with the title, the description, then one
+   * full-width bar graph of the records per stage.
+   */
   public widgets(): IWidget[] {
     return segmentWidgets(
       this.title,

@@ -11,6 +11,7 @@ export interface EmfMetricSource {
   metricEmf(metricName: string, props?: MetricOptions): Metric;
 }
 
+/** Which pipeline function a `RecordsMetricFactory` builds EMF metrics for. */
 export interface RecordsMetricFactoryProps {
   /** The function whose EMF metrics to build (the forwarder or the sink). */
   readonly function: EmfMetricSource;

@@ -7,6 +7,7 @@ import { DEFAULT_ALARM_THRESHOLDS } from '../thresholds';
 import { recordsFailed } from './records-failed';
 import { RecordsMetricFactory, type RecordsMetricFactoryProps } from './records-metric-factory';
 
+/** Whose EMF metrics `SinkRecordsMonitoring` reads (the sink's), how its alarms are named and when they fire. */
 export interface SinkRecordsMonitoringProps extends RecordsMetricFactoryProps {
   /** Names the alarms after the pipeline and points each at its runbook entry. */
   readonly alarmNaming: AlarmNaming;
@@ -19,7 +20,9 @@ export interface SinkRecordsMonitoringProps extends RecordsMetricFactoryProps {
 
 /** What the sink did with each record (EMF): outcomes, event id conflicts and the failed share, both alarmed. */
 export class SinkRecordsMonitoring extends Monitoring {
+  /** The header of the segment's rows on the dashboard, as cdk-monitoring-constructs' own segments have one. */
   public readonly title = 'Sink records (EMF)';
+  /** The sink's EMF metrics, which the stage reconciliation segment reads as well. */
   public readonly metricFactory: RecordsMetricFactory;
   /** `SinkEventIdConflicts`: a record's eventId named a different stored reading; that reading is not stored. */
   public readonly eventIdConflictsAlarm: AlarmBase;
@@ -82,6 +85,10 @@ export class SinkRecordsMonitoring extends Monitoring {
     ];
   }
 
+  /**
+   * The segment's rows, which the facade adds to the dashboard: a header with the title, then the graphs of records
+   * per outcome, of event id conflicts and of the failed share, each alarm's threshold on its graph.
+   */
   public widgets(): IWidget[] {
     return segmentWidgets(this.title, this.graphs);
   }
