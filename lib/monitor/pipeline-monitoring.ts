@@ -63,17 +63,27 @@ export interface PipelineMonitoringProps {
 export interface PipelineAlarms {
   /** The alarms of each IoT rule, by rule name. */
   readonly rules: Readonly<Record<string, IotRuleAlarms>>;
+  /** `IngestAgeHigh`: the oldest ingest-queue message is older than `maxIngestAgeSeconds` (README runbook). */
   readonly ingestAgeHigh: AlarmBase;
+  /** `DeadLetterQueueNotEmpty`: the ingest dead-letter queue holds more than `maxDeadLetterMessages`. */
   readonly deadLetterQueueNotEmpty: AlarmBase;
+  /** `ErrorQueueNotEmpty`: the IoT rules' error-action queue holds more than `maxErrorQueueMessages`. */
   readonly errorQueueNotEmpty: AlarmBase;
+  /** `ForwarderErrorRate`: whole forwarder invocations failing above `maxForwarderErrorRatePercent`. */
   readonly forwarderErrorRate: AlarmBase;
+  /** `ForwarderRecordsFailed`: records the forwarder could not produce to Kafka, above `maxRecordsFailedPercent`. */
   readonly forwarderRecordsFailed: AlarmBase;
+  /** `OffsetLagHigh`: the sink's consumer group is more than `maxOffsetLag` records behind the topic. */
   readonly offsetLagHigh: AlarmBase;
   /** Only when the sink's event source has a dead-letter topic (provisioned mode). */
   readonly sinkDeadLetterTopicReceived?: AlarmBase;
+  /** `SinkErrorRate`: whole sink invocations failing above `maxSinkErrorRatePercent`. */
   readonly sinkErrorRate: AlarmBase;
+  /** `SinkRecordsFailed`: records the sink could not store, above `maxRecordsFailedPercent`. */
   readonly sinkRecordsFailed: AlarmBase;
+  /** `SinkEventIdConflicts`: a reused eventId carried a different reading and was quarantined. */
   readonly sinkEventIdConflicts: AlarmBase;
+  /** `FreshnessP99High`: the p99 of IoT receive → stored exceeds `maxFreshnessP99Seconds`. */
   readonly freshnessP99High: AlarmBase;
 }
 
