@@ -1,6 +1,7 @@
 /**
- * `simulate` as a command, on a terminal: what the progress line shows in each phase, options that cannot go
- * together, a topic the pipeline would not pick up, and no process warnings with a fleet larger than ten.
+ * `simulate` as a command (tools/simulate/command.ts): on a terminal, what the progress line shows in each phase;
+ * options that cannot go together; a topic the pipeline would not pick up; no process warnings with a fleet larger
+ * than ten; a JSON summary, and one line when the broker is not there.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cli } from '../../helpers/cli';
@@ -113,5 +114,48 @@ describe('simulate --topic', () => {
 
     expect(direct.stderr).toBe('');
     expect(basicIngest.stderr).toBe('');
+  });
+});
+
+describe('simulate', () => {
+  let broker: TestBroker;
+  beforeAll(async () => {
+    broker = await TestBroker.start();
+  });
+  afterAll(() => broker.stop());
+
+  it('publishes every device’s readings to its topic from the configured filter and prints a summary', async () => {
+    const result = await cli([
+      'simulate',
+      '--url',
+      broker.url,
+      '--devices',
+      '3',
+      '--messages',
+      '4',
+      '--rate',
+      'Infinity',
+      '--seed',
+      '7',
+      '--json',
+    ]);
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary).toMatchObject({ devices: 3, connected: 3, sent: 12, readings: 12, acknowledged: 12, seed: 7 });
+    const topics = new Set(broker.received.map((publish) => `${publish.clientId} ${publish.topic}`));
+    expect([...topics].sort()).toEqual([
+      'sim-sensor-0001 sensors/sim-sensor-0001/telemetry',
+      'sim-sensor-0002 sensors/sim-sensor-0002/telemetry',
+      'sim-sensor-0003 sensors/sim-sensor-0003/telemetry',
+    ]);
+  });
+
+  it('says in one line when the broker is not there', async () => {
+    const result = await cli(['simulate', '--url', 'mqtt://127.0.0.1:1', '--devices', '1', '--messages', '1']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: .*127\.0\.0\.1:1/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * `devices` and `simulate` as commands: the wiring from config and stack outputs to the cores (tested on their own in
- * test/ops/devices and test/tools/simulate), output, and one-line errors.
+ * `devices` as a command (ops/commands/devices.ts): the wiring from config and stack outputs to the cores (tested on
+ * their own in test/ops/devices), output, and one-line errors.
  */
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,10 +24,9 @@ import {
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli';
-import { TestBroker } from '../tools/simulate/mqtt-broker';
-import { iot, iotMock, notFound } from './devices/iot-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { cli } from '../../helpers/cli';
+import { iot, iotMock, notFound } from '../devices/iot-mock';
 
 const cloudFormation = mockClient(CloudFormationClient);
 const ENDPOINT = 'abc123-ats.iot.eu-west-1.amazonaws.com';
@@ -240,48 +239,5 @@ describe('devices', () => {
       expect(result.stderr, args.join(' ')).toMatch(/a device name or --all/);
     }
     expect(iotMock.calls()).toHaveLength(0);
-  });
-});
-
-describe('simulate', () => {
-  let broker: TestBroker;
-  beforeAll(async () => {
-    broker = await TestBroker.start();
-  });
-  afterAll(() => broker.stop());
-
-  it('publishes every device’s readings to its topic from the configured filter and prints a summary', async () => {
-    const result = await cli([
-      'simulate',
-      '--url',
-      broker.url,
-      '--devices',
-      '3',
-      '--messages',
-      '4',
-      '--rate',
-      'Infinity',
-      '--seed',
-      '7',
-      '--json',
-    ]);
-
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    const summary = JSON.parse(result.stdout);
-    expect(summary).toMatchObject({ devices: 3, connected: 3, sent: 12, readings: 12, acknowledged: 12, seed: 7 });
-    const topics = new Set(broker.received.map((publish) => `${publish.clientId} ${publish.topic}`));
-    expect([...topics].sort()).toEqual([
-      'sim-sensor-0001 sensors/sim-sensor-0001/telemetry',
-      'sim-sensor-0002 sensors/sim-sensor-0002/telemetry',
-      'sim-sensor-0003 sensors/sim-sensor-0003/telemetry',
-    ]);
-  });
-
-  it('says in one line when the broker is not there', async () => {
-    const result = await cli(['simulate', '--url', 'mqtt://127.0.0.1:1', '--devices', '1', '--messages', '1']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^error: .*127\.0\.0\.1:1/);
-    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });
