@@ -23,6 +23,9 @@ vi.mock('../../ops/dev-dependency', async (importOriginal) => {
 
 describe('requireDevDependency', () => {
   it('names the module, what needs it and how to install it', () => {
+    // Then the error names it, what needs it and the install to run, by its name
+    // When it is required
+    // Given esbuild missing from this install (mocked above)
     expect(() => requireDevDependency('esbuild', 'bundling')).toThrow(
       'esbuild is not installed: bundling needs it. It is a development dependency: run `npm ci` in the project, without --omit=dev',
     );
@@ -32,14 +35,20 @@ describe('requireDevDependency', () => {
   });
 
   it('loads what is installed', () => {
+    // Then it is the module itself
+    // When it is required
+    // Given a module that is installed
     expect(requireDevDependency<typeof import('node:path')>('node:path', 'paths').sep).toBe('/');
   });
 });
 
 describe('resolveDependencies without the development dependencies', () => {
   it('says how to get koffi (or another Kafka) and esbuild, next to each other (no MongoDB needed: the in-memory store stands in)', async () => {
+    // When the local dependencies are resolved
+    // Given an install without koffi and esbuild, no KAFKA_BROKERS and no MONGODB_URI
     const failure = resolveDependencies({}, localSettings(devConfig()));
 
+    // Then one user error lists both, each with how to get it
     await expect(failure).rejects.toThrow(
       [
         'Cannot run the pipeline locally:',
