@@ -56,6 +56,7 @@ beforeEach(() => {
 
 describe('devices', () => {
   it('provisions with the stack’s policy and prints the endpoint and topics', async () => {
+    // Given the deployed stack's outputs (above), and IoT creating the thing and its certificate
     const out = mkdtempSync(join(tmpdir(), 'devices-'));
     iotMock.on(DescribeEndpointCommand).resolves({ endpointAddress: ENDPOINT });
     iotMock.on(DescribeThingCommand).rejects(notFound());
@@ -71,10 +72,12 @@ describe('devices', () => {
     iotMock.on(AttachPolicyCommand).resolves({});
     iotMock.on(AttachThingPrincipalCommand).resolves({});
 
+    // When a device is provisioned
     const result = await cli(['devices', 'provision', 'sensor-0001', '--out', out], {
       clients: { iot: iot(), cloudFormation: new CloudFormationClient({}) },
     });
 
+    // Then the stack's device policy and the pipeline tag are used, the endpoint and topics printed, the key owner-only
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(iotMock.commandCalls(AttachPolicyCommand)[0]?.args[0].input).toEqual({
@@ -92,6 +95,8 @@ describe('devices', () => {
   });
 
   it('rejects a bad thing name before reading the stack or calling IoT', async () => {
+    // When a device of that name is provisioned, and revoked
+    // Given a name that is no thing name
     const provision = await cli(['devices', 'provision', 'bad name!'], {
       clients: { iot: iot(), cloudFormation: new CloudFormationClient({}) },
     });
@@ -99,6 +104,7 @@ describe('devices', () => {
       clients: { iot: iot(), cloudFormation: new CloudFormationClient({}) },
     });
 
+    // Then each fails with one line naming the rule, before any AWS call
     for (const result of [provision, revoke]) {
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
@@ -110,7 +116,10 @@ describe('devices', () => {
   });
 
   it('refuses to revoke without --yes, before calling AWS', async () => {
+    // When it runs
+    // Given a revoke without --yes
     const result = await cli(['devices', 'revoke', 'sensor-0001'], { clients: { iot: iot() } });
+    // Then it refuses in one line, before any AWS call
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('error: Revoking sensor-0001 cannot be undone: add --yes\n');
     expect(iotMock.calls()).toHaveLength(0);
@@ -130,14 +139,17 @@ describe('devices', () => {
   };
 
   it('revokes every device of the pipeline with --all, and frees the stack’s device policy for cdk destroy', async () => {
+    // Given one device of the pipeline whose certificate alone holds the device policy
     const cert = 'arn:aws:iot:eu-west-1:123456789012:cert/abcd';
     iotMock.on(ListThingsCommand).resolves({ things: [{ thingName: 'sensor-0001' }] });
     iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [cert] });
     iotMock.on(ListPrincipalThingsCommand).resolves({ things: ['sensor-0001'] });
     givenDevicePolicyTargets([cert]);
 
+    // When every device is revoked
     const result = await cli(['devices', 'revoke', '--all', '--yes'], { clients: { iot: iot() } });
 
+    // Then the pipeline's things are revoked and the policy is free for `cdk destroy`
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(iotMock.commandCalls(ListThingsCommand)[0]?.args[0].input).toMatchObject({
@@ -184,21 +196,27 @@ describe('devices', () => {
   });
 
   it('refuses --delete-orphan-certificates without --all', async () => {
+    // When revoke runs
+    // Given --delete-orphan-certificates for one device
     const result = await cli(['devices', 'revoke', 'sensor-0001', '--yes', '--delete-orphan-certificates'], {
       clients: { iot: iot() },
     });
+    // Then it refuses: the flag goes with --all
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('error: --delete-orphan-certificates goes with --all\n');
   });
 
   it('exits 1 and names what is still attached when the policy is not free after --all', async () => {
+    // Given a certificate of another thing that keeps holding the device policy
     iotMock.on(ListThingsCommand).resolves({ things: [] });
     iotMock.on(ListTargetsForPolicyCommand).resolves({ targets: ['arn:aws:iot:eu-west-1:123456789012:cert/abcd'] });
     iotMock.on(ListPrincipalThingsCommand).resolves({ things: ['elsewhere'] });
     iotMock.on(DetachPolicyCommand).resolves({});
 
+    // When every device is revoked
     const result = await cli(['devices', 'revoke', '--all', '--yes'], { clients: { iot: iot() } });
 
+    // Then the command fails, naming what is still attached to the policy
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('still attached to TelemetryPipeline-dev-DevicePolicy');
   });
@@ -230,11 +248,14 @@ describe('devices', () => {
   });
 
   it('takes a device name or --all, never both or neither', async () => {
+    // Given revoke without a name or --all, and with both
     for (const args of [
       ['devices', 'revoke', '--yes'],
       ['devices', 'revoke', 'sensor-0001', '--all', '--yes'],
     ]) {
+      // When each runs
       const result = await cli(args, { clients: { iot: iot() } });
+      // Then each refuses in one line, before any AWS call
       expect(result.code, args.join(' ')).toBe(1);
       expect(result.stderr, args.join(' ')).toMatch(/a device name or --all/);
     }

@@ -95,11 +95,14 @@ describe('failures list', () => {
 
 describe('failures redrive', () => {
   it('replays an IoT error without a trace id (a publish over HTTPS) as a valid envelope without traceId', () => {
+    // Given an IoT error without a trace id, as a publish over HTTPS leaves it
     const message = iotError('e-https', 'sensors/sensor-7/telemetry', JSON.stringify(devicePayload({ seq: 2 })));
     const { cloudwatchTraceId: _, ...body } = JSON.parse(message.Body ?? '{}') as Record<string, unknown>;
 
+    // When its replay body is built
     const replay = replayBodyOfIotError({ ...message, Body: JSON.stringify(body) }, ['sensors/+/telemetry']);
 
+    // Then it is a valid envelope without traceId
     if (!('body' in replay)) throw new Error(replay.problem);
     expect(JSON.parse(replay.body)).not.toHaveProperty('traceId');
     expect(parseEnvelope(replay.body).ok).toBe(true);

@@ -15,6 +15,7 @@ useFailureStores();
 
 describe('failures redrive', () => {
   it('hands the whole dead-letter queue to an SQS move task, and only looks with --dry-run', async () => {
+    // Given the ingest dead-letter queue holding two messages, and SQS starting move tasks
     sqs.on(GetQueueAttributesCommand, { QueueUrl: DLQ }).resolves({
       Attributes: { QueueArn: 'arn:aws:sqs:eu-west-1:123456789012:ingest-dlq', ApproximateNumberOfMessages: '2' },
     });
@@ -24,7 +25,9 @@ describe('failures redrive', () => {
     sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
     queueHolds(DLQ, dlqMessages);
 
+    // When it is redriven with --dry-run
     const dryRun = await run(['failures', 'redrive', '--store', 'ingest-dlq', '--dry-run', '--json']);
+    // Then both would be redriven and nothing is moved or sent
     expect(dryRun.code).toBe(0);
     expect(JSON.parse(dryRun.stdout).reports[0].items.map((i: { outcome: string }) => i.outcome)).toEqual([
       'would-redrive',
@@ -33,7 +36,9 @@ describe('failures redrive', () => {
     expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
     expect(sentBodies()).toEqual([]);
 
+    // When it is redriven for real, at 50 messages per second
     const real = await run(['failures', 'redrive', '--store', 'ingest-dlq', '--max-per-second', '50']);
+    // Then one move task takes the whole queue to the ingest queue
     expect(real.code).toBe(0);
     expect(sqs.commandCalls(StartMessageMoveTaskCommand).map((c) => c.args[0].input)).toEqual([
       {
@@ -46,14 +51,17 @@ describe('failures redrive', () => {
   });
 
   it('keeps a message SQS refused in its store and exits 1', async () => {
+    // Given the ingest dead-letter queue holding two messages, and SQS refusing the second send
     queueHolds(DLQ, dlqMessages);
     sqs.on(SendMessageBatchCommand).resolves({
       Successful: [{ Id: '0', MessageId: 'x', MD5OfMessageBody: '' }],
       Failed: [{ Id: '1', Code: 'InternalError', SenderFault: false, Message: 'try again' }],
     });
 
+    // When both are redriven by id
     const result = await run(['failures', 'redrive', '--id', 'ingest-dlq:m-parked', '--id', 'ingest-dlq:m-moved']);
 
+    // Then the command fails in one line, deletes only the one sent, and makes the other visible again
     expect(result.stderr).toBe('error: 1 message(s) could not be redriven; they stay in their store\n');
     const deleted = sqs.commandCalls(DeleteMessageBatchCommand).flatMap((c) => c.args[0].input.Entries ?? []);
     expect(deleted.map((entry) => entry.ReceiptHandle)).toEqual(['rh-parked']);

@@ -58,12 +58,15 @@ describe('failures redrive', () => {
   });
 
   it('sends quarantined records back and removes them; binary ones stay with the reason', async () => {
+    // Given a quarantined record of JSON text and one of binary bytes
     const binary = Buffer.from([0xff, 0xfe, 0x00]);
     quarantine.docs.set('q-text', quarantined('q-text', Buffer.from(JSON.stringify(moved)), NOW - 2));
     quarantine.docs.set('q-binary', quarantined('q-binary', binary, NOW - 1));
 
+    // When the quarantine is redriven
     const result = await run(['failures', 'redrive', '--store', 'quarantine', '--json']);
 
+    // Then the text goes to the ingest queue and is removed; the binary one stays, with the reason
     expect(result.code).toBe(0);
     expect(sentBodies()).toEqual([{ queue: INGEST, body: JSON.stringify(moved) }]);
     expect([...quarantine.docs.keys()]).toEqual(['q-binary']);
