@@ -50,11 +50,14 @@ describe('simulate on a terminal', () => {
   });
 
   it('shows devices connected, then readings against the planned total, never a bar over 0', async () => {
+    // When four devices send five readings each, with duplicates on top
+    // Given the test broker and a terminal
     const result = await cli(
       ['simulate', '--url', broker.url, '--devices', '4', '--messages', '5', '--rate', '20', '--duplicates', '0.5'],
       { tty: true },
     );
 
+    // Then the progress line never shows a total of 0 and ends at 20 of 20 readings
     expect(result.code).toBe(0);
     const lines = screen(result.stderr);
     expect(lines.join('\n')).not.toMatch(/\/0\b/);
@@ -62,10 +65,13 @@ describe('simulate on a terminal', () => {
   });
 
   it('shows the time published against --duration, not a count against an unknown total', async () => {
+    // When two devices publish for 1.2 s
+    // Given the test broker and a terminal
     const result = await cli(['simulate', '--url', broker.url, '--devices', '2', '--duration', '1.2', '--rate', '10'], {
       tty: true,
     });
 
+    // Then the progress line counts seconds against the duration, not readings against a total
     expect(result.code).toBe(0);
     const lines = screen(result.stderr);
     expect(lines.join('\n')).not.toMatch(/\/0\b/);
@@ -84,10 +90,13 @@ describe('simulate refuses options that cannot go together, in one line, before 
       "error: option '--device-ids <ids>' cannot be used with option '-d, --devices <n>'",
     ],
   ])('%j', async (options, message) => {
+    // Given options that exclude each other
     const before = broker.received.length;
 
+    // When simulate runs with them
     const result = await cli(['simulate', '--url', broker.url, ...options]);
 
+    // Then commander refuses them in one line and nothing was published
     expect(result.code).toBe(1);
     expect(result.stderr.split('\n')[0]).toBe(message);
     expect(broker.received.length).toBe(before);
@@ -99,8 +108,11 @@ describe('simulate --topic', () => {
     cli(['simulate', '--url', broker.url, '--devices', '1', '--messages', '1', '--topic', topic]);
 
   it('warns when the topic matches none of the configured topic filters, and still publishes', async () => {
+    // When one reading is sent to it
+    // Given a topic template no configured filter matches
     const result = await oneReadingTo('devices/{deviceId}/data');
 
+    // Then it is published, with one note that the pipeline will not pick it up
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/acknowledged: +1/);
     expect(result.stderr).toBe(
@@ -109,9 +121,12 @@ describe('simulate --topic', () => {
   });
 
   it('says nothing for a topic a filter matches, directly or through Basic Ingest', async () => {
+    // When one reading is sent to each
+    // Given topics a configured filter matches, directly and through Basic Ingest
     const direct = await oneReadingTo('sensors/{deviceId}/telemetry');
     const basicIngest = await oneReadingTo('$aws/rules/TelemetryPipeline_dev_1/sensors/{deviceId}/telemetry');
 
+    // Then no note is printed
     expect(direct.stderr).toBe('');
     expect(basicIngest.stderr).toBe('');
   });
@@ -125,6 +140,8 @@ describe('simulate', () => {
   afterAll(() => broker.stop());
 
   it('publishes every device’s readings to its topic from the configured filter and prints a summary', async () => {
+    // When three devices send four readings each as fast as acknowledgements allow
+    // Given a broker of its own
     const result = await cli([
       'simulate',
       '--url',
@@ -140,6 +157,7 @@ describe('simulate', () => {
       '--json',
     ]);
 
+    // Then the JSON summary counts them, and each device published to its own topic
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout);
@@ -153,7 +171,10 @@ describe('simulate', () => {
   });
 
   it('says in one line when the broker is not there', async () => {
+    // When simulate runs
+    // Given a broker URL nobody listens on
     const result = await cli(['simulate', '--url', 'mqtt://127.0.0.1:1', '--devices', '1', '--messages', '1']);
+    // Then it fails with one line naming the address, no stack trace
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^error: .*127\.0\.0\.1:1/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
