@@ -53,8 +53,8 @@ describe('bin/app.ts with a bad configuration', () => {
   });
 
   it('prints the message alone and exits 1 when the environment has no configuration', () => {
-    // When the app synthesizes with it
     // Given an environment no config/<env>.json exists for
+    // When the app synthesizes with it
     const result = synth({ env: 'no-such-env' });
 
     // Then it fails with one line that says which file to copy, and prints nothing else
@@ -66,8 +66,8 @@ describe('bin/app.ts with a bad configuration', () => {
   });
 
   it('does the same for an environment name that cannot be a file name', () => {
-    // When the app synthesizes with it
     // Given an environment name with a path in it
+    // When the app synthesizes with it
     const result = synth({ env: '../dev' });
 
     // Then it fails with one line naming the characters allowed

@@ -56,15 +56,15 @@ async function examples(): Promise<{ command: string; line: string }[]> {
 
 describe('telemetry-ops help', () => {
   it('lists examples for the commands people run', async () => {
-    // Then there are more than 20
-    // When its examples are collected
     // Given the help of every command
+    // When its examples are collected
+    // Then there are more than 20
     expect((await examples()).length).toBeGreaterThan(20);
   });
 
   it('spells every example `npx telemetry-ops`', async () => {
-    // When those naming `telemetry-ops` without `npx` are picked out
     // Given every example of every command's help
+    // When those naming `telemetry-ops` without `npx` are picked out
     const bare = (await examples()).filter(({ line }) => /(^|[^\w-])(?<!npx )telemetry-ops\b/.test(line));
     // Then there is none
     expect(bare).toEqual([]);

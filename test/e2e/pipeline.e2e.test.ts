@@ -83,8 +83,8 @@ describe('the local pipeline, end to end', () => {
   });
 
   it("gave the unstorable reading up to the sink dead-letter topic in Lambda's document, readable by `failures`", () => {
-    // Then the one reading given up is there with the retries it had, as the pipeline counted it
     // When the sink's dead-letter topic is read as `failures` reads it
+    // Then the one reading given up is there with the retries it had, as the pipeline counted it
     expect(run.givenUp).toHaveLength(1);
     expect(run.sinkDeadLetters.length).toBeGreaterThanOrEqual(1);
     for (const envelope of run.sinkDeadLetters) {
@@ -118,8 +118,8 @@ describe('the local pipeline, end to end', () => {
   });
 
   it('went through the faults: redeliveries from the ingest queue and retries from Kafka', () => {
-    // Then the queue redelivered, the sink retried, and nothing is left behind or unrouted
     // When the pipeline's counters are read
+    // Then the queue redelivered, the sink retried, and nothing is left behind or unrouted
     expect(run.counters.redelivered).toBeGreaterThan(0);
     expect(run.counters.sinkRetries).toBeGreaterThan(0);
     expect(run.counters.backlog).toBe(0);

@@ -113,8 +113,8 @@ const run = (
 
 describe('status', () => {
   it('reads every part and lists what is past its threshold', async () => {
-    // When status runs
     // Given every part readable (the mocks above): queues, Kafka lag 7 over a maximum of 5, dead letters, quarantine, freshness
+    // When status runs
     const result = await run(['status', '--json']);
 
     // Then each part is reported, and each one past its threshold is listed with what to run
@@ -204,8 +204,8 @@ describe('status', () => {
   });
 
   it('reports unreachable Kafka as two unavailable parts, still showing the rest', async () => {
-    // When status runs
     // Given Kafka at an address nobody listens on
+    // When status runs
     const result = await run(['status', '--json'], { quarantine }, '127.0.0.1:1');
 
     // Then the lag and the dead-letter topic are unavailable, every other part is read

@@ -205,8 +205,8 @@ describe('verify', () => {
   });
 
   it('prints one ✓ line per check for people', async () => {
-    // When verify runs for people
     // Given a deployed pipeline whose every check passes (the mocks above)
+    // When verify runs for people
     const result = await run(['verify']);
     // Then each check is one ✓ line, the canary's with its latencies
     expect(result.code).toBe(0);

@@ -20,8 +20,8 @@ const BARE_COMMAND = /(?:`|\$ )telemetry-ops [a-z-]/;
 
 describe('telemetry-ops commands', () => {
   it.each(['README.md', ...sources('ops'), ...sources('bin')])('are spelled `npx telemetry-ops` in %s', (file) => {
-    // When its lines are searched for a bare `telemetry-ops <command>` outside comments
     // Given a file a reader copies commands from
+    // When its lines are searched for a bare `telemetry-ops <command>` outside comments
     const bare = readFileSync(join(root, file), 'utf8')
       .split('\n')
       .map((line, index) => `${index + 1}: ${line.trim()}`)

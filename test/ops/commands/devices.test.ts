@@ -95,8 +95,8 @@ describe('devices', () => {
   });
 
   it('rejects a bad thing name before reading the stack or calling IoT', async () => {
-    // When a device of that name is provisioned, and revoked
     // Given a name that is no thing name
+    // When a device of that name is provisioned, and revoked
     const provision = await cli(['devices', 'provision', 'bad name!'], {
       clients: { iot: iot(), cloudFormation: new CloudFormationClient({}) },
     });
@@ -116,8 +116,8 @@ describe('devices', () => {
   });
 
   it('refuses to revoke without --yes, before calling AWS', async () => {
-    // When it runs
     // Given a revoke without --yes
+    // When it runs
     const result = await cli(['devices', 'revoke', 'sensor-0001'], { clients: { iot: iot() } });
     // Then it refuses in one line, before any AWS call
     expect(result.code).toBe(1);
@@ -196,8 +196,8 @@ describe('devices', () => {
   });
 
   it('refuses --delete-orphan-certificates without --all', async () => {
-    // When revoke runs
     // Given --delete-orphan-certificates for one device
+    // When revoke runs
     const result = await cli(['devices', 'revoke', 'sensor-0001', '--yes', '--delete-orphan-certificates'], {
       clients: { iot: iot() },
     });

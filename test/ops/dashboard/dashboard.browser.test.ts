@@ -96,8 +96,8 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
   });
 
   it('lists every device with its state and reading count, and the freshness counts', async () => {
-    // When its fleet table fills
     // Given the dashboard page open in Chromium over the seeded fleet
+    // When its fleet table fills
     const rows = page.locator('#fleet-table tbody tr');
     await expect.poll(() => rows.count()).toBe(3);
     const cells = await rows.evaluateAll((trs) =>
@@ -118,8 +118,8 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
   });
 
   it("draws a device's readings in 10 s buckets over the last hour, the five missing minutes as a gap", async () => {
-    // When sensor-a is clicked
     // Given the dashboard page open
+    // When sensor-a is clicked
     await page.locator('#fleet-table tr[data-device="sensor-a"]').click();
     const chart = page.locator('[data-chart="device:sensor-a:temperature"]');
     // Then its chart has 330 points over 360 buckets, drawn on the canvas, and its state shows the latest reading
@@ -238,8 +238,8 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
   });
 
   it('logged no console error or warning, and no query failed', () => {
-    // When they have run / Then nothing was logged
     // Given every page of this file, watched for console errors and failed queries
+    // When they have run / Then nothing was logged
     expect(problems).toEqual([]);
   });
 });

@@ -115,8 +115,8 @@ describe('telemetry-ops dashboard', () => {
   });
 
   it('refuses thresholds where silent comes before late, and ports out of range', async () => {
-    // When `dashboard` runs with each
     // Given a silent threshold shorter than the late one, and a port over 65535
+    // When `dashboard` runs with each
     const thresholds = await cli(['dashboard', '--late-after', '600', '--silent-after', '60'], {
       clients: { readableDb: await seeded() },
     });

@@ -70,8 +70,8 @@ describe.each([
     });
 
     it('counts the readings stored per device of a page', async () => {
-      // When the readings of a page's devices are counted
       // Given the seeded fleet
+      // When the readings of a page's devices are counted
       const rows = await (await seeded())
         .collection('readings')
         .aggregate(readingCounts(['sensor-a', 'sensor-b']))
@@ -107,8 +107,8 @@ describe.each([
     });
 
     it('aggregates the whole fleet per kind and bucket, only within the range', async () => {
-      // When the last hour is bucketed for the whole fleet
       // Given the seeded fleet
+      // When the last hour is bucketed for the whole fleet
       const rows = await (await seeded())
         .collection('readings')
         .aggregate(fleetTrends(LAST_HOUR, bucket(HOUR)))
@@ -140,16 +140,16 @@ describe.each([
     });
 
     it('finds the readings that never arrived per device, a seq stored twice counted once and as resent', async () => {
-      // When sequence gaps are looked for
       // Given the seeded readings, with a gap in sensor-a's seq and one seq stored twice
+      // When sequence gaps are looked for
       const gaps = await (await seeded()).collection('readings').aggregate(sequenceGaps(LAST_HOUR, 10)).toArray();
       // Then the missing readings are counted and the twice-stored seq is resent once
       expect(gaps).toEqual([{ deviceId: 'sensor-a', first: 0, last: 359, missing: 30, resent: 1 }]);
     });
 
     it('finds readings received long after their device time', async () => {
-      // When late arrivals are looked for
       // Given the seeded readings, sensor-b's received ten minutes after their device time
+      // When late arrivals are looked for
       const late = await (await seeded())
         .collection('readings')
         .aggregate(lateArrivals(LAST_HOUR, MINUTE, 10))

@@ -158,8 +158,8 @@ describe('dashboard security', () => {
   });
 
   it('refuses a non-loopback address without an access token', async () => {
-    // When the dashboard starts / Then it refuses with a configuration error
     // Given a non-loopback address and no token
+    // When the dashboard starts / Then it refuses with a configuration error
     await expect(start({ host: '0.0.0.0' })).rejects.toMatchObject({ name: 'DashboardConfigurationError' });
   });
 
@@ -168,8 +168,8 @@ describe('dashboard security', () => {
     const { url } = await start({ token: 'right-token' });
     expect(url).toMatch(/\/\?token=right-token$/);
     const base = url.replace(/\?.*/, '');
-    // Then those without it are refused, the page sets a strict cookie, and the cookie or a bearer token is let in
     // When requests come without it, with a wrong one, and with the page opened by it
+    // Then those without it are refused, the page sets a strict cookie, and the cookie or a bearer token is let in
     expect((await get(base, '/api/config')).status).toBe(401);
     expect((await get(base, '/app.js?token=wrong-token')).status).toBe(401);
     const opened = await get(base, '/?token=right-token');

@@ -80,8 +80,8 @@ afterEach(() => {
 
 describe('provisionDevice', () => {
   it('creates the thing, an active certificate, attaches the policy and the thing, in that order', async () => {
-    // When a device is provisioned with a site attribute
     // Given IoT answering every step (the mock above)
+    // When a device is provisioned with a site attribute
     const device = await provisionDevice(iot(), options({ attributes: { site: 'lab-3' } }));
 
     // Then thing, certificate, policy and principal are created in that order, and the device has its URL and topics
@@ -178,8 +178,8 @@ describe('provisionDevice', () => {
   });
 
   it('records every policy in device.json', async () => {
-    // When a device is provisioned
     // Given a stack with two device policies
+    // When a device is provisioned
     await provisionDevice(iot(), options({ policyNames: [POLICY, POLICY2] }));
     // Then device.json names both
     const metadata = JSON.parse(readFileSync(join(outDir, 'sensor-0042', 'device.json'), 'utf8')) as DeviceMetadata;
@@ -187,8 +187,8 @@ describe('provisionDevice', () => {
   });
 
   it('writes the credentials owner-only (files 0600, folder 0700), and device.json without secrets', async () => {
-    // When a device is provisioned
     // Given IoT answering every step
+    // When a device is provisioned
     const device = await provisionDevice(iot(), options());
 
     // Then its folder is 0700, each file 0600 with its content, and device.json holds no secret
@@ -263,8 +263,8 @@ describe('provisionDevice', () => {
   });
 
   it('lists every invalid option at once, before any AWS call', async () => {
-    // When the device is provisioned
     // Given a bad name, no policy and four attributes
+    // When the device is provisioned
     const error = await provisionDevice(
       iot(),
       options({ name: 'bad name!', policyNames: [], attributes: { a: '1', b: '2', c: '3' } }),
@@ -280,8 +280,8 @@ describe('provisionDevice', () => {
   });
 
   it('passes on an AWS error from before anything was created (credentials, region), unchanged', async () => {
-    // When the device is provisioned
     // Given IoT denies the first call
+    // When the device is provisioned
     const denied = awsError(UnauthorizedException, 'not allowed: iot:DescribeEndpoint');
     iotMock.on(DescribeEndpointCommand).rejects(denied);
     // Then that AWS error comes through as it is, and nothing else was called

@@ -188,8 +188,8 @@ describe('revokePipelineDevices', () => {
   });
 
   it('revokes the tagged things only when the policy name is unknown (stack outputs gone)', async () => {
-    // When every device of the pipeline is revoked
     // Given no policy name (the stack outputs are gone)
+    // When every device of the pipeline is revoked
     const result = await revokePipelineDevices(iot(), { pipeline: 'TelemetryPipeline-dev', retry: { delayMs: 0 } });
     // Then both tagged things are revoked and no policy target is looked at
     expect(result.devices).toHaveLength(2);

@@ -39,8 +39,8 @@ beforeEach(() => {
 
 describe('revokeDevice', () => {
   it('deactivates, detaches every policy (all pages), detaches, deletes the certificate, then the thing', async () => {
-    // When it is revoked
     // Given a device with one certificate holding two pages of policies (the IoT mock above)
+    // When it is revoked
     const revoked = await revokeDevice(iot(), { name: 'sensor-1', retry: { delayMs: 0 } });
 
     // Then every step runs in order, every page read, and the report says what was done

@@ -61,8 +61,8 @@ describe('syncDevicePolicies', () => {
   });
 
   it('changes nothing in a dry run, and reports what it would change', async () => {
-    // When policies are synced in a dry run
     // Given sensor-1 holds POLICY and an old POLICY3, not POLICY2 (above)
+    // When policies are synced in a dry run
     const result = await syncDevicePolicies(iot(), { pipeline: STACK, policyNames: [POLICY, POLICY2], dryRun: true });
     // Then the change is reported and nothing attached or detached
     expect(result.changed).toEqual([
@@ -87,8 +87,8 @@ describe('syncDevicePolicies', () => {
 
 describe('isStackDevicePolicy', () => {
   it("knows this stack's device policies by CloudFormation's name, not another stack's or a hand-made one", () => {
-    // When each is checked / Then only this stack's device policy is one
     // Given this stack's policy, another stack's, a role policy and a hand-made one
+    // When each is checked / Then only this stack's device policy is one
     expect(isStackDevicePolicy(STACK, POLICY3)).toBe(true);
     expect(isStackDevicePolicy(STACK, `${STACK}-2-IngestDevicePolicyA1B2C3D4-XYZ123`)).toBe(false);
     expect(isStackDevicePolicy(STACK, `${STACK}-SinkRolePolicy12345678-XYZ123`)).toBe(false);

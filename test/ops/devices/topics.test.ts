@@ -59,9 +59,9 @@ describe('device topics', () => {
   });
 
   it('gives plain topics when no rule name is known', () => {
-    // Then the device gets the plain topic and no Basic Ingest topic
-    // When a device's topics are derived from it
     // Given a route without a rule name
+    // When a device's topics are derived from it
+    // Then the device gets the plain topic and no Basic Ingest topic
     expect(topicsForDevice('d', [{ topicFilter: 'sensors/+/telemetry' }])).toEqual([{ topic: 'sensors/d/telemetry' }]);
   });
 });

@@ -53,8 +53,8 @@ describe('failures list', () => {
 
 describe('errors a user can fix', () => {
   it('shows the other stores when Kafka cannot be reached, in one line, exit 1', async () => {
-    // When every store is listed
     // Given Kafka at an address nobody listens on
+    // When every store is listed
     const result = await cli(['failures', 'list', '--json'], {
       environment: { KAFKA_BROKERS: '127.0.0.1:1' },
       clients: { sqs: new SQSClient({}), cloudFormation: new CloudFormationClient({}), quarantine },

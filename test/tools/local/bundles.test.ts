@@ -27,9 +27,9 @@ const QUIET = { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'tr
 
 describe('esbuildOptions', () => {
   it('are the stack bundling defaults, for the runtime the stack deploys: minified, names kept, CJS, SDK bundled', () => {
-    // Then they are those the stack bundles with
-    // When the bundling options are built
     // Given the optional modules of the MongoDB driver
+    // When the bundling options are built
+    // Then they are those the stack bundles with
     expect(esbuildOptions(MONGODB_OPTIONAL_MODULES)).toEqual({
       bundle: true,
       platform: 'node',
@@ -47,8 +47,8 @@ describe('esbuildOptions', () => {
 
 describe('startWorkerHandler', () => {
   it('fails to start with the error the bundle throws at load: a bad environment, every variable named', async () => {
-    // When a worker starts it / Then it fails with the bundle's own error, naming each variable
     // Given the forwarder bundle and an environment with a bad URL and missing variables
+    // When a worker starts it / Then it fails with the bundle's own error, naming each variable
     await expect(startWorkerHandler(bundles.forwarder, { DLQ_URL: 'not a url', ...QUIET })).rejects.toThrow(
       /Invalid environment: KAFKA_BROKERS: .*KAFKA_TOPIC: .*DLQ_URL: expected the URL of the dead-letter queue/,
     );

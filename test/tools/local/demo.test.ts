@@ -75,8 +75,8 @@ describe('telemetry-ops local --demo --duration', () => {
 describe('telemetry-ops local while it runs', () => {
   it('lists every dead letter to `failures list --local`, beyond the 20 the summary shows', async () => {
     const config = configDir({ stackName: 'DemoFailures' });
-    // When `failures list --local` runs / Then it says none is running
     // Given no `local` running
+    // When `failures list --local` runs / Then it says none is running
     // Before it runs, there is nothing to read, and the command says so
     const before = await cli(['failures', 'list', '--local'], { configDir: config });
     expect(before.code).toBe(1);

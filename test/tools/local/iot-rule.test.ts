@@ -19,8 +19,8 @@ const publish = (topic: string, payload: string | object, clientId: string | und
 
 describe('matchRules', () => {
   it('sends a device topic to the rule whose filter matches it', () => {
-    // When each topic is matched / Then it goes to its rule alone, as it is
     // Given the two rules of the config (above), and a topic of each filter
+    // When each topic is matched / Then it goes to its rule alone, as it is
     expect(matchRules(rules, 'sensors/sensor-7/telemetry')).toEqual([
       { rule: expect.objectContaining({ name: 'dev_1' }), topic: 'sensors/sensor-7/telemetry' },
     ]);
@@ -30,16 +30,16 @@ describe('matchRules', () => {
   });
 
   it('sends a Basic Ingest topic to the named rule only, with the prefix taken off', () => {
-    // When it is matched / Then it goes to dev_1 alone, without the $aws/rules/dev_1/ prefix
     // Given a Basic Ingest topic naming dev_1
+    // When it is matched / Then it goes to dev_1 alone, without the $aws/rules/dev_1/ prefix
     expect(matchRules(rules, '$aws/rules/dev_1/sensors/sensor-7/telemetry')).toEqual([
       { rule: expect.objectContaining({ name: 'dev_1' }), topic: 'sensors/sensor-7/telemetry' },
     ]);
   });
 
   it('drops topics no rule selects: other topics, unknown rules, a rule with a topic outside its filter', () => {
-    // When each is matched / Then no rule selects it
     // Given topics no filter matches, a Basic Ingest topic of an unknown rule, and one outside the named rule's filter
+    // When each is matched / Then no rule selects it
     expect(matchRules(rules, 'sensors/sensor-7/status')).toEqual([]);
     expect(matchRules(rules, 'sensors/a/b/telemetry')).toEqual([]);
     expect(matchRules(rules, '$aws/rules/other_1/sensors/sensor-7/telemetry')).toEqual([]);
@@ -47,8 +47,8 @@ describe('matchRules', () => {
   });
 
   it('names the topics devices publish to, as the stack outputs do', () => {
-    // When their device topics are read / Then they are the topics the stack outputs name
     // Given the two rules of the config
+    // When their device topics are read / Then they are the topics the stack outputs name
     expect(rules.map((rule) => [rule.deviceTopic, rule.basicIngestTopic])).toEqual([
       ['sensors/<deviceId>/telemetry', '$aws/rules/dev_1/sensors/<deviceId>/telemetry'],
       ['plant/line-1/<deviceId>/metrics', '$aws/rules/dev_2/plant/line-1/<deviceId>/metrics'],

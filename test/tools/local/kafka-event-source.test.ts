@@ -163,8 +163,8 @@ describe.concurrent('KafkaEventSource', () => {
   it('delivers batches in the shape Lambda does: grouped by topic-partition, base64 key and value, byte-array headers', async ({
     expect,
   }) => {
-    // When the event source runs until the first batch is done
     // Given three records on partition 0 and a function that acknowledges them
+    // When the event source runs until the first batch is done
     const result = await run(
       values(3),
       async () => ({ batchItemFailures: [] }),
@@ -189,8 +189,8 @@ describe.concurrent('KafkaEventSource', () => {
   it('after a partial batch response, commits up to the first failed offset and invokes again from there', async ({
     expect,
   }) => {
-    // When the event source runs until all ten are acknowledged
     // Given ten records and a function that fails offsets 7 and 4 on its first invocation
+    // When the event source runs until all ten are acknowledged
     const result = await run(
       values(10),
       async (event, call) => (call === 1 ? fail(topicOf(event), 7, 4) : { batchItemFailures: [] }),
@@ -209,8 +209,8 @@ describe.concurrent('KafkaEventSource', () => {
   it("after retryAttempts retries without progress, writes the failed record to the dead-letter topic in Lambda's document, then commits", async ({
     expect,
   }) => {
-    // When the event source runs until a record is dead-lettered
     // Given five records, a function that always fails offset 2, and two retry attempts
+    // When the event source runs until a record is dead-lettered
     const result = await run(
       values(5),
       async (event) => fail(topicOf(event), 2),
@@ -243,8 +243,8 @@ describe.concurrent('KafkaEventSource', () => {
   it('invokes the whole batch again after a failed invocation, and dead-letters all of it once retries run out', async ({
     expect,
   }) => {
-    // When the event source runs until both are dead-lettered
     // Given two records, a function that always throws, and one retry attempt
+    // When the event source runs until both are dead-lettered
     const result = await run(
       values(2),
       async () => {
@@ -265,8 +265,8 @@ describe.concurrent('KafkaEventSource', () => {
   });
 
   it('treats a response naming a record not in the batch as a failed invocation', async ({ expect }) => {
-    // When the event source runs until both are acknowledged
     // Given two records and a first response naming a record of another topic
+    // When the event source runs until both are acknowledged
     const result = await run(
       values(2),
       async (_event, call) => (call === 1 ? fail('other-topic', 0) : { batchItemFailures: [] }),
@@ -282,8 +282,8 @@ describe.concurrent('KafkaEventSource', () => {
   it('sends records older than the maximum record age to the dead-letter topic without invoking the function', async ({
     expect,
   }) => {
-    // When the event source runs until both are dead-lettered
     // Given two records an hour old and a maximum record age of a minute
+    // When the event source runs until both are dead-lettered
     const result = await run(
       values(2),
       async () => ({ batchItemFailures: [] }),
@@ -303,8 +303,8 @@ describe.concurrent('KafkaEventSource', () => {
   it('on demand, ignores partial batch responses and retries a failed invocation until it succeeds', async ({
     expect,
   }) => {
-    // When the event source runs until both records are acknowledged
     // Given an on-demand source and a function that throws three times, then reports a partial failure
+    // When the event source runs until both records are acknowledged
     const result = await run(
       values(2),
       async (event, call) => {
@@ -323,8 +323,8 @@ describe.concurrent('KafkaEventSource', () => {
     expect,
   }) => {
     // Record 2 fails twice, then succeeds; record 4 always fails
-    // When the event source runs until a record is dead-lettered
     // Given five records, record 2 failing twice then recovering, record 4 always failing, and two retry attempts
+    // When the event source runs until a record is dead-lettered
     const result = await run(
       values(5),
       async (event, call) => (call <= 2 ? fail(topicOf(event), 2, 4) : fail(topicOf(event), 4)),
@@ -405,8 +405,8 @@ describe.concurrent('KafkaEventSource', () => {
 
   it('keeps its place in the group through an invocation longer than the session timeout', async ({ expect }) => {
     // Batches of 2 out of 5 records: while the first runs, the buffer holds a full batch and the fetcher waits
-    // When the event source runs until all five are acknowledged
     // Given five records in batches of two, a 6 s session timeout, and a first invocation of 8 s
+    // When the event source runs until all five are acknowledged
     const result = await run(
       values(5),
       async (_event, call) => {

@@ -28,8 +28,8 @@ const counters = (overrides: Partial<LocalCounters> = {}): LocalCounters => ({
 
 describe('countersLine', () => {
   it('shows unrouted publishes as part of what was published, and splits stored into new, duplicates, quarantined', () => {
-    // When the counters line is drawn
     // Given counters with unrouted publishes and a store with new readings, duplicates and quarantined records
+    // When the counters line is drawn
     const line = countersLine(counters(), { readings: 3, quarantined: 1 }, { sent: 9, acknowledged: 8 });
 
     // Then published counts the unrouted ones, and stored is split three ways
@@ -90,8 +90,8 @@ describe('accountFor', () => {
   const parked = (eventId: string | null) => ({ eventId }) as FailureEnvelope;
 
   it('is complete when each acknowledged reading is stored or parked and each malformed message is parked', async () => {
-    // When the run is accounted for
     // Given readings stored or parked, a malformed message parked, and one reading never acknowledged
+    // When the run is accounted for
     const result = await accountFor({
       counters: counters(),
       droppedFromIngestQueue: 0,
@@ -105,8 +105,8 @@ describe('accountFor', () => {
   });
 
   it('names what is missing: a reading neither stored nor parked, a malformed message not parked, a dropped message, a record the sink never handled', async () => {
-    // When the run is accounted for
     // Given a reading neither stored nor parked, an unparked malformed message, messages left in the queue and records the sink never handled
+    // When the run is accounted for
     const result = await accountFor({
       counters: counters({ forwarded: 7 }),
       droppedFromIngestQueue: 2,

@@ -28,8 +28,8 @@ class Recorder {
 
 describe('telemetry-ops local: missing dependencies', () => {
   it('lists every problem at once', async () => {
-    // When `local` runs
     // Given a KAFKA_BROKERS and a MONGODB_URI that are both malformed
+    // When `local` runs
     const run = await cli(['local'], { environment: { KAFKA_BROKERS: 'kafka', MONGODB_URI: 'localhost:27017' } });
 
     // Then it exits 1 naming both problems
@@ -39,8 +39,8 @@ describe('telemetry-ops local: missing dependencies', () => {
   });
 
   it('refuses a --visibility-timeout shorter than the forwarder timeout, before looking for any dependency', async () => {
-    // When `local` runs
     // Given a visibility timeout of 5 s, under the forwarder's 30 s
+    // When `local` runs
     const run = await cli(['local', '--visibility-timeout', '5'], { environment: {} });
 
     // Then it refuses that option before it resolves any dependency
@@ -52,8 +52,8 @@ describe('telemetry-ops local: missing dependencies', () => {
   });
 
   it('refuses --mqtt-url with the embedded broker options', async () => {
-    // When `local` runs
     // Given an external broker URL and an embedded broker port
+    // When `local` runs
     const run = await cli(['local', '--mqtt-url', 'mqtt://localhost:1883', '--mqtt-port', '1884']);
     // Then commander refuses the pair
     expect(run.code).toBe(1);
@@ -61,8 +61,8 @@ describe('telemetry-ops local: missing dependencies', () => {
   });
 
   it('refuses --no-dashboard with --dashboard-port', async () => {
-    // When `local` runs
     // Given --no-dashboard and a dashboard port
+    // When `local` runs
     const run = await cli(['local', '--no-dashboard', '--dashboard-port', '8081']);
     // Then commander refuses the pair
     expect(run.code).toBe(1);
@@ -108,9 +108,9 @@ describe('telemetry-ops local: a run', () => {
   });
 
   it('prints where to publish: the MQTT URL and every topic, Basic Ingest included, with the password hidden', () => {
-    // Then they name the MQTT URL, every topic and the dashboard, with the MongoDB password hidden
-    // When its start-up lines are read
     // Given `local` running on the test cluster and the in-memory store (above)
+    // When its start-up lines are read
+    // Then they name the MQTT URL, every topic and the dashboard, with the MongoDB password hidden
     expect(stderr.text).toMatch(/MQTT {6}mqtt:\/\/127\.0\.0\.1:\d+ \(embedded broker\)/);
     expect(stderr.text).toContain('publish   sensors/<deviceId>/telemetry');
     expect(stderr.text).toContain('$aws/rules/TelemetryPipeline_dev_1/sensors/<deviceId>/telemetry   (Basic Ingest)');

@@ -50,8 +50,8 @@ describe('simulate on a terminal', () => {
   });
 
   it('shows devices connected, then readings against the planned total, never a bar over 0', async () => {
-    // When four devices send five readings each, with duplicates on top
     // Given the test broker and a terminal
+    // When four devices send five readings each, with duplicates on top
     const result = await cli(
       ['simulate', '--url', broker.url, '--devices', '4', '--messages', '5', '--rate', '20', '--duplicates', '0.5'],
       { tty: true },
@@ -65,8 +65,8 @@ describe('simulate on a terminal', () => {
   });
 
   it('shows the time published against --duration, not a count against an unknown total', async () => {
-    // When two devices publish for 1.2 s
     // Given the test broker and a terminal
+    // When two devices publish for 1.2 s
     const result = await cli(['simulate', '--url', broker.url, '--devices', '2', '--duration', '1.2', '--rate', '10'], {
       tty: true,
     });
@@ -108,8 +108,8 @@ describe('simulate --topic', () => {
     cli(['simulate', '--url', broker.url, '--devices', '1', '--messages', '1', '--topic', topic]);
 
   it('warns when the topic matches none of the configured topic filters, and still publishes', async () => {
-    // When one reading is sent to it
     // Given a topic template no configured filter matches
+    // When one reading is sent to it
     const result = await oneReadingTo('devices/{deviceId}/data');
 
     // Then it is published, with one note that the pipeline will not pick it up
@@ -121,8 +121,8 @@ describe('simulate --topic', () => {
   });
 
   it('says nothing for a topic a filter matches, directly or through Basic Ingest', async () => {
-    // When one reading is sent to each
     // Given topics a configured filter matches, directly and through Basic Ingest
+    // When one reading is sent to each
     const direct = await oneReadingTo('sensors/{deviceId}/telemetry');
     const basicIngest = await oneReadingTo('$aws/rules/TelemetryPipeline_dev_1/sensors/{deviceId}/telemetry');
 
@@ -140,8 +140,8 @@ describe('simulate', () => {
   afterAll(() => broker.stop());
 
   it('publishes every device’s readings to its topic from the configured filter and prints a summary', async () => {
-    // When three devices send four readings each as fast as acknowledgements allow
     // Given a broker of its own
+    // When three devices send four readings each as fast as acknowledgements allow
     const result = await cli([
       'simulate',
       '--url',
@@ -171,8 +171,8 @@ describe('simulate', () => {
   });
 
   it('says in one line when the broker is not there', async () => {
-    // When simulate runs
     // Given a broker URL nobody listens on
+    // When simulate runs
     const result = await cli(['simulate', '--url', 'mqtt://127.0.0.1:1', '--devices', '1', '--messages', '1']);
     // Then it fails with one line naming the address, no stack trace
     expect(result.code).toBe(1);

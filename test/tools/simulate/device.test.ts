@@ -175,8 +175,8 @@ describe('VirtualDevice', () => {
   });
 
   it('does not let fault rates change the readings themselves', () => {
-    // When each sends everything
     // Given two devices of one seed, one with half its messages malformed
+    // When each sends everything
     const clean = drain(new VirtualDevice({ id: 'd', seed: 9, readings: 50 }), 0);
     const faulty = drain(new VirtualDevice({ id: 'd', seed: 9, readings: 50, faults: { malformed: 0.5 } }), 0);
     const readings = (messages: Outgoing[]) =>
@@ -248,8 +248,8 @@ describe('TokenBucket', () => {
   });
 
   it('reports no wait and no limit when unlimited', () => {
-    // When it is asked what it can hand out / Then everything, without waiting
     // Given a bucket with an unlimited rate
+    // When it is asked what it can hand out / Then everything, without waiting
     const bucket = new TokenBucket(Number.POSITIVE_INFINITY, 1, () => 0);
     expect(bucket.available()).toBe(Number.POSITIVE_INFINITY);
     expect(bucket.msUntilNext()).toBe(0);

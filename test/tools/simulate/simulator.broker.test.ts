@@ -148,8 +148,8 @@ describe('runSimulation against an MQTT broker', () => {
   });
 
   it('counts no acknowledgements at QoS 0, yet delivers to a local broker', async () => {
-    // When three devices send ten readings each at QoS 0
     // Given the test broker
+    // When three devices send ten readings each at QoS 0
     const summary = await runSimulation(base({ devices: 3, messagesPerDevice: 10, qos: 0 }));
     // Then nothing is counted acknowledged, and all 30 arrive at QoS 0
     expect(summary).toMatchObject({ sent: 30, acknowledged: 0, unacknowledged: 0, errors: { count: 0 } });
@@ -166,8 +166,8 @@ describe('runSimulation against an MQTT broker', () => {
         messagesPerDevice: 3,
       }),
     );
-    // Then each published to its own Basic Ingest topic
     // When two named devices send three readings each
+    // Then each published to its own Basic Ingest topic
     expect(summary.sent).toBe(6);
     expect(new Set(broker.received.map((p) => `${p.clientId} ${p.topic}`))).toEqual(
       new Set([
@@ -385,15 +385,15 @@ describe('runSimulation against an MQTT broker', () => {
   });
 
   it('returns at once, connecting nothing, when the signal is already aborted', async () => {
-    // When the simulation runs / Then it returns at once with nothing connected or sent
     // Given a signal aborted already
+    // When the simulation runs / Then it returns at once with nothing connected or sent
     const summary = await runSimulation(base({ signal: AbortSignal.abort() }));
     expect(summary).toMatchObject({ aborted: true, connected: 0, sent: 0 });
   });
 
   it('speaks MQTT over WebSocket (ws://)', async () => {
-    // When two devices send five readings each over it
     // Given the test broker's WebSocket URL
+    // When two devices send five readings each over it
     const summary = await runSimulation(base({ url: broker.wsUrl as string, devices: 2, messagesPerDevice: 5 }));
     // Then all ten are acknowledged and both devices' readings arrive
     expect(summary).toMatchObject({ sent: 10, acknowledged: 10 });
@@ -443,8 +443,8 @@ describe('runSimulation errors', () => {
   });
 
   it('lists every invalid option at once', async () => {
-    // When the simulation runs
     // Given options with seven problems
+    // When the simulation runs
     const error = await runSimulation({
       url: 'http://localhost',
       devices: 0,
@@ -484,8 +484,8 @@ describe('runSimulation errors', () => {
   });
 
   it('names the devices whose credential files are missing', async () => {
-    // When the simulation runs
     // Given a credentials directory without the devices' files
+    // When the simulation runs
     const error = await runSimulation(
       base({ url: 'mqtts://127.0.0.1:8883', devices: ['a', 'b'], tls: { credentialsDir: '/nonexistent' } }),
     ).catch((e: unknown) => e);
@@ -513,8 +513,8 @@ describe('runSimulation over TLS with client certificates (as with AWS IoT Core)
   });
 
   it('connects each device with its own certificate from the provisioned layout', async () => {
-    // When two devices send three readings each
     // Given a TLS broker and each device's certificate in the provisioned layout, with the CA
+    // When two devices send three readings each
     const summary = await runSimulation({
       url: tlsBroker.tlsUrl as string,
       devices,
@@ -531,8 +531,8 @@ describe('runSimulation over TLS with client certificates (as with AWS IoT Core)
   });
 
   it('says to pass the CA when the broker certificate is not trusted', async () => {
-    // When the simulation runs
     // Given a TLS broker whose CA is not passed
+    // When the simulation runs
     const error = await runSimulation({
       url: tlsBroker.tlsUrl as string,
       devices,
