@@ -34,8 +34,10 @@ describe('bin/app.ts with a bad configuration', () => {
       JSON.stringify({ stackName: '1bad', kafka: { bootstrapServers: ['nohost'], topic: 'telemetry' } }),
     );
     try {
+      // When the app synthesizes with that environment
       const result = synth({ env });
 
+      // Then it fails with the loader's message alone, every problem listed
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
         [
@@ -51,8 +53,11 @@ describe('bin/app.ts with a bad configuration', () => {
   });
 
   it('prints the message alone and exits 1 when the environment has no configuration', () => {
+    // Given an environment no config/<env>.json exists for
+    // When the app synthesizes with it
     const result = synth({ env: 'no-such-env' });
 
+    // Then it fails with one line that says which file to copy, and prints nothing else
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       `No configuration for environment "no-such-env": ${join(root, 'config', 'no-such-env.json')} does not exist (copy config/dev.json)\n`,
@@ -61,8 +66,11 @@ describe('bin/app.ts with a bad configuration', () => {
   });
 
   it('does the same for an environment name that cannot be a file name', () => {
+    // Given an environment name with a path in it
+    // When the app synthesizes with it
     const result = synth({ env: '../dev' });
 
+    // Then it fails with one line naming the characters allowed
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('Invalid environment name "../dev": use letters, digits, "_" and "-"\n');
   });

@@ -17,6 +17,7 @@ function synthesize() {
 
 describe('config/low-latency.json', () => {
   it('passes the configuration schema with no batching window on either event source', () => {
+    // Given the documented low-latency profile, config/low-latency.json
     // When the profile is loaded as `cdk synth -c env=low-latency` loads it
     const config = loadConfig('low-latency');
 
@@ -29,6 +30,9 @@ describe('config/low-latency.json', () => {
     // "For streams and Amazon SQS event sources, when you set BatchSize to a value greater than 10, you must set
     // MaximumBatchingWindowInSeconds to at least 1" — Lambda API reference, MaximumBatchingWindowInSeconds
     // (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html): 10 is the largest batch without one
+    // Given the stack synthesized from the low-latency profile
+    // When its SQS event source mapping is read
+    // Then it takes batches of 10 with no batching window
     synthesize().hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: Match.objectLike({ 'Fn::GetAtt': Match.arrayWith([Match.stringLikeRegexp('Ingest')]) }),
       BatchSize: 10,
@@ -42,6 +46,9 @@ describe('config/low-latency.json', () => {
     // Developer Guide, "Low latency processing for Kafka event sources"
     // (https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-low-latency.html). Left out, the window would be
     // the Kafka default of 500 ms (kafka-esm-parameters.html), not 0.
+    // Given the stack synthesized from the low-latency profile
+    // When its Kafka event source mapping is read
+    // Then it is provisioned with equal minimum and maximum pollers and no batching window
     synthesize().hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       SelfManagedEventSource: Match.anyValue(),
       MaximumBatchingWindowInSeconds: 0,

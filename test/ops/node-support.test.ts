@@ -11,6 +11,9 @@ import { cli } from '../helpers/cli';
 
 describe('sdkNodeNote', () => {
   it('is one short line below Node.js 22, and nothing from 22 on', () => {
+    // Given Node.js versions below 22 and from 22 on
+    // When the note for each is asked for
+    // Then only the one below 22 gets a line, naming the README section
     expect(sdkNodeNote('v20.19.0')).toBe(
       'note: Node.js 20.19.0: AWS SDK releases after January 2027 need Node.js ≥ 22 (README, "Quick start")',
     );

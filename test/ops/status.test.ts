@@ -113,8 +113,11 @@ const run = (
 
 describe('status', () => {
   it('reads every part and lists what is past its threshold', async () => {
+    // Given every part readable (the mocks above): queues, Kafka lag 7 over a maximum of 5, dead letters, quarantine, freshness
+    // When status runs
     const result = await run(['status', '--json']);
 
+    // Then each part is reported, and each one past its threshold is listed with what to run
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as StatusReport;
@@ -185,9 +188,12 @@ describe('status', () => {
   });
 
   it('shows the other parts when one cannot be read, and exits 1', async () => {
+    // Given no MongoDB to read the quarantine from
     // No MongoDB: no MONGODB_URI and the deployed stack (mocked) has no MongoUriSecretArn output
+    // When status runs
     const result = await run(['status'], {});
 
+    // Then the quarantine is unavailable, the rest is shown, and one line says a part could not be read
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
       /quarantine\s+unavailable: Stack TelemetryPipeline-dev has no output MongoUriSecretArn/,
@@ -198,8 +204,11 @@ describe('status', () => {
   });
 
   it('reports unreachable Kafka as two unavailable parts, still showing the rest', async () => {
+    // Given Kafka at an address nobody listens on
+    // When status runs
     const result = await run(['status', '--json'], { quarantine }, '127.0.0.1:1');
 
+    // Then the lag and the dead-letter topic are unavailable, every other part is read
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as StatusReport;
     expect(report.kafka.ok).toBe(false);

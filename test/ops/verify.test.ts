@@ -205,7 +205,10 @@ describe('verify', () => {
   });
 
   it('prints one ✓ line per check for people', async () => {
+    // Given a deployed pipeline whose every check passes (the mocks above)
+    // When verify runs for people
     const result = await run(['verify']);
+    // Then each check is one ✓ line, the canary's with its latencies
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toBe('Pipeline TelemetryPipeline-dev (eu-west-1)');
@@ -263,10 +266,13 @@ describe('verify', () => {
   });
 
   it('says where the canary went when it never reaches MongoDB', async () => {
+    // Given a canary that IoT takes but that never reaches MongoDB
     iotData.on(PublishCommand).resolves({});
 
+    // When verify runs with a 5 s timeout
     const result = await run(['verify', '--timeout', '5', '--json']);
 
+    // Then the canary check fails, naming the topic and event id, with where to look next
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as VerifyReport;
     const canary = report.checks.find((check) => check.name === 'canary reading');
@@ -281,9 +287,11 @@ describe('verify', () => {
   }, 20_000);
 
   it('reports a last processing result other than OK with the likely cause', async () => {
+    // Given an event source mapping whose last processing result is a SASL failure
     lambda
       .on(GetEventSourceMappingCommand, { UUID })
       .resolves({ UUID, State: 'Enabled', LastProcessingResult: 'PROBLEM: SASL authentication failed' });
+    // When verify runs / Then the Kafka event source check fails with the likely cause
     const report = JSON.parse((await run(['verify', '--json'])).stdout) as VerifyReport;
     expect(report.checks.find((check) => check.name === 'Kafka event source')).toMatchObject({
       ok: false,
@@ -325,8 +333,11 @@ describe('verify: the alarm topic check', () => {
   });
 
   it('prefers an alarm in OK over one in INSUFFICIENT_DATA', async () => {
+    // Given one alarm in INSUFFICIENT_DATA and one in OK notifying the topic
     alarmsAre([alarm('TelemetryPipeline-dev-Unknown', 'INSUFFICIENT_DATA'), alarm(ALARM, 'OK')]);
+    // When verify runs
     await run(['verify', '--json']);
+    // Then the alarm in OK is the one set to ALARM and back
     expect(setStates()).toEqual([
       [ALARM, 'ALARM'],
       [ALARM, 'OK'],
@@ -381,6 +392,7 @@ describe('verify: the alarm topic check', () => {
 
 describe('verify with an on-demand event source', () => {
   it('checks the pipeline topic alone when the stack has no dead-letter topic', async () => {
+    // Given a stack without a dead-letter topic output (an on-demand event source)
     const { SinkDeadLetterTopic: _, ...rest } = Object.fromEntries(
       (outputs().Stacks[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]),
     );
@@ -394,6 +406,7 @@ describe('verify with an on-demand event source', () => {
         },
       ],
     });
+    // When verify runs / Then the Kafka topics check passes on the pipeline topic alone, saying why
     const report = JSON.parse((await run(['verify', '--json'])).stdout) as VerifyReport;
     expect(report.checks.find((check) => check.name === 'Kafka topics')).toEqual({
       name: 'Kafka topics',
@@ -413,6 +426,7 @@ describe('mongoUriProblem', () => {
     ['mongodb+srv://u:p@cluster0.example.mongodb.net/', undefined],
     ['mongodb://a:27017,b:27017/?replicaSet=rs0', undefined],
   ])('%j → %s', (uri, problem) => {
+    // Given a MongoDB URI / When it is checked / Then the problem, if any, is named
     expect(mongoUriProblem(uri)).toBe(problem);
   });
 });

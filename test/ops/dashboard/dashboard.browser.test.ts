@@ -96,11 +96,14 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
   });
 
   it('lists every device with its state and reading count, and the freshness counts', async () => {
+    // Given the dashboard page open in Chromium over the seeded fleet
+    // When its fleet table fills
     const rows = page.locator('#fleet-table tbody tr');
     await expect.poll(() => rows.count()).toBe(3);
     const cells = await rows.evaluateAll((trs) =>
       trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
     );
+    // Then each device shows its state and reading count, and the counts per freshness are on the buttons
     expect(cells.map((c) => [c[0], c[2], c[4]])).toEqual([
       ['sensor-a', 'fresh', '331'],
       ['sensor-b', 'late', '3'],
@@ -115,8 +118,11 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
   });
 
   it("draws a device's readings in 10 s buckets over the last hour, the five missing minutes as a gap", async () => {
+    // Given the dashboard page open
+    // When sensor-a is clicked
     await page.locator('#fleet-table tr[data-device="sensor-a"]').click();
     const chart = page.locator('[data-chart="device:sensor-a:temperature"]');
+    // Then its chart has 330 points over 360 buckets, drawn on the canvas, and its state shows the latest reading
     await expect.poll(() => chart.getAttribute('data-points')).toBe('330');
     expect(await chart.getAttribute('data-buckets')).toBe('360');
     // uPlot drew it: a canvas of the chart's size holding more than the background
@@ -139,12 +145,15 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
   });
 
   it('shows the quarantine reasons, the sequence gaps and the late arrivals', async () => {
+    // Given the dashboard page open
     const table = async (selector: string) =>
       page
         .locator(`${selector} tbody tr`)
         .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    // When the data quality tables fill
     await expect
       .poll(async () => (await table('#quality-reasons')).map((r) => [r[0], r[1]]))
+      // Then they show the quarantine reasons, the gap and the late arrivals, with the quarantine chart
       .toEqual([
         ['invalid_json', '3'],
         ['schema', '2'],
@@ -155,8 +164,11 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
   });
 
   it('says the quarantine panel is the sink quarantine, where the dead letters are, and what the seq column counts', async () => {
+    // Given the dashboard page open
     // The rejects of ingest (malformed JSON, bad schema at the forwarder) are dead letters, not in the sink quarantine
+    // When the quality panels' titles and headers are read
     const quarantine = await page.locator('#quality-reasons-title').textContent();
+    // Then the quarantine title says it is the sink's and where dead letters are, and the seq column counts resends
     expect(quarantine).toContain('Sink quarantine, by reason');
     expect(quarantine).toContain('npx telemetry-ops failures list');
     // Readings resent under one seq with another ts have another eventId: the sink stores both, it collapses nothing
@@ -170,9 +182,11 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
   });
 
   it('shows a new reading on the next refresh, without reloading the page', async () => {
+    // Given the dashboard page open, marked so a reload would show
     await page.evaluate(() => {
       (globalThis as unknown as { marker: string }).marker = 'same page';
     });
+    // When a new device's reading is stored
     const reading = readingDocument({
       deviceId: 'sensor-new',
       ts: new Date(NOW.getTime() - 5_000),
@@ -182,6 +196,7 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
     await db.collection('readings').insertOne(reading);
     for (const state of deviceStates([reading])) await db.collection('devices').insertOne(state);
     const row = page.locator('#fleet-table tr[data-device="sensor-new"]');
+    // Then it shows on the next refresh, on the same page
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     expect(await row.locator('td').nth(3).textContent()).toBe('temperature 21.50');
     expect(await page.evaluate(() => (globalThis as unknown as { marker?: string }).marker)).toBe('same page');
@@ -223,6 +238,8 @@ describe.runIf(browserAvailable)('dashboard in chromium', () => {
   });
 
   it('logged no console error or warning, and no query failed', () => {
+    // Given every page of this file, watched for console errors and failed queries
+    // When they have run / Then nothing was logged
     expect(problems).toEqual([]);
   });
 });

@@ -87,21 +87,27 @@ describe('npx telemetry-ops dashboard, as a child process', () => {
 
 describe('telemetry-ops dashboard', () => {
   it('serves the fleet on 127.0.0.1 until stopped, and prints where', async () => {
+    // Given `dashboard` over the seeded fleet, on its default address
     let devices = 0;
+    // When the fleet is fetched while it serves
     const run = await serving([], async (port) => {
       const answer = (await (await fetch(`http://127.0.0.1:${port}/api/fleet`)).json()) as { devices: unknown[] };
       devices = answer.devices.length;
     });
+    // Then the three devices come back, it stops cleanly, and it printed its loopback URL
     expect(devices).toBe(3);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Dashboard at http:\/\/127\.0\.0\.1:\d+\/ \(this machine only\); Ctrl-C stops it\.$/m);
   });
 
   it('makes up and prints an access token for any other address, and requires it', async () => {
+    // Given `dashboard` on a non-loopback address
     let without = 0;
+    // When the fleet is fetched without a token
     const run = await serving(['--host', '0.0.0.0', '--json'], async (port) => {
       without = (await fetch(`http://127.0.0.1:${port}/api/fleet`)).status;
     });
+    // Then it is refused, and the printed URL carries the token made up for it
     expect(without).toBe(401);
     const printed = JSON.parse(run.stdout);
     expect(printed.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
@@ -109,9 +115,12 @@ describe('telemetry-ops dashboard', () => {
   });
 
   it('refuses thresholds where silent comes before late, and ports out of range', async () => {
+    // Given a silent threshold shorter than the late one, and a port over 65535
+    // When `dashboard` runs with each
     const thresholds = await cli(['dashboard', '--late-after', '600', '--silent-after', '60'], {
       clients: { readableDb: await seeded() },
     });
+    // Then each is refused in one line naming the option
     expect(thresholds).toMatchObject({ code: 1 });
     expect(thresholds.stderr).toBe('error: --silent-after (60 s) must be longer than --late-after (600 s)\n');
     const port = await cli(['dashboard', '--port', '70000'], { clients: { readableDb: await seeded() } });

@@ -160,13 +160,19 @@ describe.skipIf(!uri)('dashboard queries on a real MongoDB server (MONGODB_URI)'
 
       for (const query of QUERIES) {
         it(`${query.name}: the same answer as the in-memory store`, async () => {
+          // Given the known fleet in a real MongoDB and in local's in-memory store
+          // When the query runs on both
           const server = await run(client.db(database), query);
+          // Then the answers are the same
           expect(normal(server, query)).toEqual(normal(await run(memory, query), query));
         });
 
         if (!timeSeries || INDEXED_IN_TIME_SERIES(query)) {
           it(`${query.name}: the winning plan uses an index`, async () => {
+            // Given the known fleet in a real MongoDB, indexed as the sink creates it
+            // When the query's plan is explained
             const explained = await plan(client.db(database), query);
+            // Then the winning plan scans an index, not the collection
             expect(explained).not.toMatch(/"COLLSCAN"/);
             expect(explained).toMatch(/IXSCAN/);
           });

@@ -50,11 +50,14 @@ describe.each([
 
   describe('fleet overview queries', () => {
     it('pages the latest state per device by id or last seen, searches ids and filters by freshness', async () => {
+      // Given the seeded fleet: sensor-a fresh, sensor-b late, sensor-c silent
       const devices = (await seeded()).collection('devices');
+      // When pages are asked for by id and by last seen, by search and by freshness
       const ids = async (query: Partial<Parameters<typeof fleetPage>[0]>) => {
         const page = fleetPage({ sort: 'deviceId', order: 'asc', page: 1, pageSize: 2, ...query }, NOW, THRESHOLDS);
         return (await devices.find(page.filter, page.options).toArray()).map((d) => d._id);
       };
+      // Then each holds the devices it should, a regex search matching nothing literal
       expect(await ids({})).toEqual(['sensor-a', 'sensor-b']);
       expect(await ids({ page: 2 })).toEqual(['sensor-c']);
       expect(await ids({ sort: 'lastSeen', order: 'asc', pageSize: 3 })).toEqual(['sensor-c', 'sensor-b', 'sensor-a']);
@@ -67,10 +70,13 @@ describe.each([
     });
 
     it('counts the readings stored per device of a page', async () => {
+      // Given the seeded fleet
+      // When the readings of a page's devices are counted
       const rows = await (await seeded())
         .collection('readings')
         .aggregate(readingCounts(['sensor-a', 'sensor-b']))
         .toArray();
+      // Then each device has its count
       expect(Object.fromEntries(rows.map((r) => [r._id, r.count]))).toEqual({ 'sensor-a': 331, 'sensor-b': 3 });
     });
   });
@@ -101,10 +107,13 @@ describe.each([
     });
 
     it('aggregates the whole fleet per kind and bucket, only within the range', async () => {
+      // Given the seeded fleet
+      // When the last hour is bucketed for the whole fleet
       const rows = await (await seeded())
         .collection('readings')
         .aggregate(fleetTrends(LAST_HOUR, bucket(HOUR)))
         .toArray();
+      // Then each kind counts only the readings within the range
       const temperature = rows.find((r) => r._id.kind === 'temperature');
       // sensor-a's 331 readings and sensor-b's 3; sensor-c's reading is 90 minutes old
       expect(temperature).toMatchObject({ min: 0, max: 359, n: 334 });
@@ -114,8 +123,11 @@ describe.each([
 
   describe('data quality queries', () => {
     it('counts quarantined records per reason within the range, and per reason over time', async () => {
+      // Given the seeded quarantine
       const quarantine = (await seeded()).collection('quarantine');
+      // When it is counted per reason, and per reason over 30-minute buckets
       const reasons = await quarantine.aggregate(quarantineByReason(LAST_HOUR)).toArray();
+      // Then each reason in the range has its count and latest time, and each bucket its count
       expect(reasons).toEqual([
         { _id: 'invalid_json', count: 3, last: new Date(NOW.getTime() - 10 * MINUTE) },
         { _id: 'schema', count: 2, last: new Date(NOW.getTime() - 40 * MINUTE) },
@@ -128,15 +140,21 @@ describe.each([
     });
 
     it('finds the readings that never arrived per device, a seq stored twice counted once and as resent', async () => {
+      // Given the seeded readings, with a gap in sensor-a's seq and one seq stored twice
+      // When sequence gaps are looked for
       const gaps = await (await seeded()).collection('readings').aggregate(sequenceGaps(LAST_HOUR, 10)).toArray();
+      // Then the missing readings are counted and the twice-stored seq is resent once
       expect(gaps).toEqual([{ deviceId: 'sensor-a', first: 0, last: 359, missing: 30, resent: 1 }]);
     });
 
     it('finds readings received long after their device time', async () => {
+      // Given the seeded readings, sensor-b's received ten minutes after their device time
+      // When late arrivals are looked for
       const late = await (await seeded())
         .collection('readings')
         .aggregate(lateArrivals(LAST_HOUR, MINUTE, 10))
         .toArray();
+      // Then sensor-b is listed with its count and largest delay
       expect(late).toEqual([{ deviceId: 'sensor-b', count: 3, maxDelayMs: 10 * MINUTE }]);
     });
   });

@@ -66,7 +66,9 @@ describe('listDevices', () => {
   });
 
   it('returns an empty list for a pipeline without devices', async () => {
+    // Given a pipeline with no things tagged
     iotMock.on(ListThingsCommand).resolves({ things: [] });
+    // When its devices are listed / Then the list is empty, after one ListThings by the pipeline tag
     expect(await listDevices(iot(), { pipeline: 'P' })).toEqual([]);
     expect(sentCommands()).toEqual([
       ['ListThings', { attributeName: 'pipeline', attributeValue: 'P', maxResults: 100 }],

@@ -80,8 +80,11 @@ afterEach(() => {
 
 describe('provisionDevice', () => {
   it('creates the thing, an active certificate, attaches the policy and the thing, in that order', async () => {
+    // Given IoT answering every step (the mock above)
+    // When a device is provisioned with a site attribute
     const device = await provisionDevice(iot(), options({ attributes: { site: 'lab-3' } }));
 
+    // Then thing, certificate, policy and principal are created in that order, and the device has its URL and topics
     expect(sentCommands()).toEqual([
       ['DescribeEndpoint', { endpointType: 'iot:Data-ATS' }],
       ['DescribeThing', { thingName: 'sensor-0042' }],
@@ -130,8 +133,11 @@ describe('provisionDevice', () => {
   });
 
   it('names the policy when attaching the second one fails, and detaches the first', async () => {
+    // Given the second device policy does not exist
     iotMock.on(AttachPolicyCommand, { policyName: POLICY2 }).rejects(notFound('Policy not found'));
+    // When the device is provisioned with two policies
     const error = await provisionDevice(iot(), options({ policyNames: [POLICY, POLICY2] })).catch((e: unknown) => e);
+    // Then the error names that policy, and the first is detached again
     expect(error).toMatchObject({ step: `AttachPolicy ${POLICY2}` });
     expect(sentCommands().filter(([name]) => name === 'DetachPolicy')).toEqual([
       ['DetachPolicy', { policyName: POLICY, target: certArn(CERT_ID) }],
@@ -159,6 +165,7 @@ describe('provisionDevice', () => {
     iotMock.on(AttachThingPrincipalCommand).rejects(awsError(InternalFailureException, 'try later'));
     iotMock.on(DetachThingPrincipalCommand).rejects(notFound());
 
+    // When the device is provisioned
     const error = (await provisionDevice(iot(), options()).catch((e: unknown) => e)) as ProvisioningError;
 
     // Then the rollback still deletes everything, and reports nothing left behind
@@ -171,14 +178,20 @@ describe('provisionDevice', () => {
   });
 
   it('records every policy in device.json', async () => {
+    // Given a stack with two device policies
+    // When a device is provisioned
     await provisionDevice(iot(), options({ policyNames: [POLICY, POLICY2] }));
+    // Then device.json names both
     const metadata = JSON.parse(readFileSync(join(outDir, 'sensor-0042', 'device.json'), 'utf8')) as DeviceMetadata;
     expect(metadata.policyNames).toEqual([POLICY, POLICY2]);
   });
 
   it('writes the credentials owner-only (files 0600, folder 0700), and device.json without secrets', async () => {
+    // Given IoT answering every step
+    // When a device is provisioned
     const device = await provisionDevice(iot(), options());
 
+    // Then its folder is 0700, each file 0600 with its content, and device.json holds no secret
     const dir = join(outDir, 'sensor-0042');
     expect(device.files.directory).toBe(dir);
     expect(mode(dir)).toBe(0o700);
@@ -209,23 +222,29 @@ describe('provisionDevice', () => {
   });
 
   it('sets 0600 even under a permissive umask, and tightens an existing folder to 0700', async () => {
+    // Given a world-writable folder for the device and a umask of 0
     mkdirSync(join(outDir, 'sensor-0042'), { mode: 0o777 });
     const previous = process.umask(0);
     try {
+      // When the device is provisioned
       await provisionDevice(iot(), options());
     } finally {
       process.umask(previous);
     }
+    // Then the folder is tightened to 0700 and the key written 0600
     expect(mode(join(outDir, 'sensor-0042'))).toBe(0o700);
     expect(mode(join(outDir, 'sensor-0042', 'private.pem.key'))).toBe(0o600);
   });
 
   it('refuses to overwrite existing credential files, before any AWS call', async () => {
+    // Given a private key already in the device's folder
     mkdirSync(join(outDir, 'sensor-0042'));
     writeFileSync(join(outDir, 'sensor-0042', 'private.pem.key'), 'an older key');
 
+    // When the device is provisioned
     const error = await provisionDevice(iot(), options()).catch((e: unknown) => e);
 
+    // Then it refuses by name before any AWS call, and the older key stays
     expect(error).toBeInstanceOf(CredentialsExistError);
     expect((error as Error).name).toBe('CredentialsExistError');
     expect((error as Error).message).toMatch(/Refusing to overwrite credentials of "sensor-0042".*private\.pem\.key/);
@@ -234,17 +253,23 @@ describe('provisionDevice', () => {
   });
 
   it('refuses a thing that already exists, creating nothing', async () => {
+    // Given a thing of that name exists
     iotMock.on(DescribeThingCommand).resolves({ thingName: 'sensor-0042' });
+    // When the device is provisioned
     const error = await provisionDevice(iot(), options()).catch((e: unknown) => e);
+    // Then it refuses after looking, creating nothing
     expect(error).toBeInstanceOf(DeviceExistsError);
     expect(sentNames()).toEqual(['DescribeEndpoint', 'DescribeThing']);
   });
 
   it('lists every invalid option at once, before any AWS call', async () => {
+    // Given a bad name, no policy and four attributes
+    // When the device is provisioned
     const error = await provisionDevice(
       iot(),
       options({ name: 'bad name!', policyNames: [], attributes: { a: '1', b: '2', c: '3' } }),
     ).catch((e: unknown) => e);
+    // Then one error lists the three problems, before any AWS call
     expect(error).toBeInstanceOf(DeviceOptionsError);
     expect((error as DeviceOptionsError).problems).toEqual([
       expect.stringMatching(/^name: "bad name!" is not a valid thing name/),
@@ -255,17 +280,23 @@ describe('provisionDevice', () => {
   });
 
   it('passes on an AWS error from before anything was created (credentials, region), unchanged', async () => {
+    // Given IoT denies the first call
+    // When the device is provisioned
     const denied = awsError(UnauthorizedException, 'not allowed: iot:DescribeEndpoint');
     iotMock.on(DescribeEndpointCommand).rejects(denied);
+    // Then that AWS error comes through as it is, and nothing else was called
     await expect(provisionDevice(iot(), options())).rejects.toBe(denied);
     expect(sentNames()).toEqual(['DescribeEndpoint']);
   });
 
   it('undoes everything when attaching the certificate to the thing fails, and says so', async () => {
+    // Given attaching the certificate to the thing fails with a server fault
     iotMock.on(AttachThingPrincipalCommand).rejects(awsError(InternalFailureException, 'try later'));
 
+    // When the device is provisioned
     const error = await provisionDevice(iot(), options()).catch((e: unknown) => e);
 
+    // Then every step is undone in reverse, and the message says what was undone and that nothing was left
     expect(error).toBeInstanceOf(ProvisioningError);
     expect(error).toMatchObject({ name: 'ProvisioningError', step: 'AttachThingPrincipal', leftBehind: [] });
     expect((error as Error).message).toMatch(
@@ -282,8 +313,11 @@ describe('provisionDevice', () => {
   });
 
   it('names the policy output when the policy does not exist', async () => {
+    // Given the stack's device policy does not exist in IoT
     iotMock.on(AttachPolicyCommand).rejects(notFound('Policy not found'));
+    // When the device is provisioned
     const error = await provisionDevice(iot(), options()).catch((e: unknown) => e);
+    // Then the message names the stack outputs to check, and the certificate and thing are deleted
     expect((error as Error).message).toMatch(
       /failed at AttachPolicy .*DevicePolicyName, DevicePolicyName2, …: is the stack deployed here\?/s,
     );
@@ -294,8 +328,10 @@ describe('provisionDevice', () => {
     // Given an output folder that cannot be created (a file stands where the folder should be)
     const blocked = join(outDir, 'blocked');
     writeFileSync(blocked, '');
+    // When the device is provisioned there
     const error = await provisionDevice(iot(), options({ outDir: blocked })).catch((e: unknown) => e);
 
+    // Then the AWS side is undone after the failed write
     expect(error).toMatchObject({ name: 'ProvisioningError', step: 'write credential files' });
     expect(sentNames().slice(6)).toEqual([
       'DetachThingPrincipal',
@@ -307,24 +343,30 @@ describe('provisionDevice', () => {
   });
 
   it('retries the deletes while the detach propagates', async () => {
+    // Given a failed attach, and a certificate delete that conflicts once while the detach propagates
     iotMock.on(AttachThingPrincipalCommand).rejects(awsError(InternalFailureException, 'boom'));
     iotMock
       .on(DeleteCertificateCommand)
       .rejectsOnce(awsError(DeleteConflictException, 'Certificate policies must be detached before deletion'))
       .resolves({});
+    // When the device is provisioned
     const error = await provisionDevice(iot(), options()).catch((e: unknown) => e);
+    // Then the rollback retries the delete and leaves nothing behind
     expect(error).toMatchObject({ leftBehind: [] });
     expect(sentNames().filter((name) => name === 'DeleteCertificate')).toHaveLength(2);
   });
 
   it('lists what it could not undo, with how to clean up', async () => {
+    // Given a failed attach, and deleting the certificate denied
     iotMock.on(AttachThingPrincipalCommand).rejects(awsError(InternalFailureException, 'boom'));
     iotMock.on(DeleteCertificateCommand).rejects(awsError(UnauthorizedException, 'no iot:DeleteCertificate'));
 
+    // When the device is provisioned
     const error = (await provisionDevice(iot(), options({ retry: { attempts: 2, delayMs: 0 } })).catch(
       (e: unknown) => e,
     )) as ProvisioningError;
 
+    // Then the error lists what it could not undo, what it undid, and how to clean up
     expect(error.leftBehind).toEqual([
       `deleted certificate ${CERT_ID} (UnauthorizedException: no iot:DeleteCertificate)`,
     ]);

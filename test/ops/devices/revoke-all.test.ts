@@ -145,16 +145,19 @@ describe('revokePipelineDevices', () => {
   });
 
   it('goes on past a device that fails, and reports it with what is still attached to the policy', async () => {
+    // Given deactivating sensor-1's certificate is throttled
     iotMock
       .on(UpdateCertificateCommand, { certificateId: 'aaaa' })
       .rejects(awsError(ThrottlingException, 'Rate exceeded'));
 
+    // When every device of the pipeline is revoked
     const result = await revokePipelineDevices(iot(), {
       pipeline: 'TelemetryPipeline-dev',
       policyNames: [POLICY],
       retry: { delayMs: 0 },
     });
 
+    // Then sensor-2 is revoked, sensor-1 reported with how to rerun, and its certificate left on the policy
     expect(result.devices.map((d) => d.thingName)).toEqual(['sensor-2']);
     expect(result.failures).toEqual([
       { name: 'sensor-1', error: expect.stringMatching(/deactivate certificate aaaa.*Rate exceeded.*again/) },
@@ -185,7 +188,10 @@ describe('revokePipelineDevices', () => {
   });
 
   it('revokes the tagged things only when the policy name is unknown (stack outputs gone)', async () => {
+    // Given no policy name (the stack outputs are gone)
+    // When every device of the pipeline is revoked
     const result = await revokePipelineDevices(iot(), { pipeline: 'TelemetryPipeline-dev', retry: { delayMs: 0 } });
+    // Then both tagged things are revoked and no policy target is looked at
     expect(result.devices).toHaveLength(2);
     expect(iotMock.commandCalls(ListTargetsForPolicyCommand)).toHaveLength(0);
     expect(result.remainingTargets).toBeNull();

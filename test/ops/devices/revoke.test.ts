@@ -39,8 +39,11 @@ beforeEach(() => {
 
 describe('revokeDevice', () => {
   it('deactivates, detaches every policy (all pages), detaches, deletes the certificate, then the thing', async () => {
+    // Given a device with one certificate holding two pages of policies (the IoT mock above)
+    // When it is revoked
     const revoked = await revokeDevice(iot(), { name: 'sensor-1', retry: { delayMs: 0 } });
 
+    // Then every step runs in order, every page read, and the report says what was done
     expect(sentCommands()).toEqual([
       ['ListThingPrincipals', { thingName: 'sensor-1' }],
       ['ListPrincipalThings', { principal: CERT }],
@@ -64,8 +67,11 @@ describe('revokeDevice', () => {
   });
 
   it('says "not found" for a device that does not exist or was already revoked, touching nothing', async () => {
+    // Given a device IoT does not know
     iotMock.on(ListThingPrincipalsCommand).rejects(notFound());
+    // When it is revoked
     const error = await revokeDevice(iot(), { name: 'sensor-1' }).catch((e: unknown) => e);
+    // Then a DeviceNotFoundError says so, after the one call that found out
     expect(error).toBeInstanceOf(DeviceNotFoundError);
     expect((error as Error).name).toBe('DeviceNotFoundError');
     expect((error as Error).message).toMatch(/No device "sensor-1".*already revoked/);
@@ -73,8 +79,11 @@ describe('revokeDevice', () => {
   });
 
   it('only detaches a certificate that other things still use', async () => {
+    // Given a certificate another thing holds too
     iotMock.on(ListPrincipalThingsCommand).resolves({ things: ['sensor-1', 'sensor-2'] });
+    // When the device is revoked
     const revoked = await revokeDevice(iot(), { name: 'sensor-1' });
+    // Then the certificate is only detached from this thing, and the report names the other
     expect(sentNames()).toEqual(['ListThingPrincipals', 'ListPrincipalThings', 'DetachThingPrincipal', 'DeleteThing']);
     expect(revoked.certificates).toEqual([
       { certificateId: 'c0ffee', deleted: false, detachedPolicies: [], sharedWith: ['sensor-2'] },
@@ -82,6 +91,7 @@ describe('revokeDevice', () => {
   });
 
   it('accepts a certificate that is already revoked, and retries deletes while the detach propagates', async () => {
+    // Given a certificate revoked already, and deletes that conflict once while the detach propagates
     iotMock.on(UpdateCertificateCommand).rejects(awsError(CertificateStateException, 'Certificate is revoked'));
     iotMock
       .on(DeleteCertificateCommand)
@@ -94,16 +104,21 @@ describe('revokeDevice', () => {
       )
       .resolves({});
 
+    // When the device is revoked
     const revoked = await revokeDevice(iot(), { name: 'sensor-1', retry: { delayMs: 0 } });
 
+    // Then the certificate is deleted, each delete tried twice
     expect(revoked.certificates[0]?.deleted).toBe(true);
     expect(sentNames().filter((n) => n === 'DeleteCertificate')).toHaveLength(2);
     expect(sentNames().filter((n) => n === 'DeleteThing')).toHaveLength(2);
   });
 
   it('stops with what was done and how to resume when a step fails', async () => {
+    // Given IoT throttles detaching a policy
     iotMock.on(DetachPolicyCommand).rejects(awsError(ThrottlingException, 'Rate exceeded'));
+    // When the device is revoked
     const error = await revokeDevice(iot(), { name: 'sensor-1', retry: { delayMs: 0 } }).catch((e: unknown) => e);
+    // Then a RevocationError names the failed step, what was done and how to resume
     expect(error).toBeInstanceOf(RevocationError);
     expect(error).toMatchObject({
       step: 'detach policy DevicePolicy',
@@ -121,8 +136,11 @@ describe('revokeDevice', () => {
   });
 
   it('detaches principals that are not certificates without deleting anything of theirs', async () => {
+    // Given a thing whose only principal is not a certificate
     iotMock.on(ListThingPrincipalsCommand).resolves({ principals: ['eu-west-1:cognito-id'] });
+    // When it is revoked
     const revoked = await revokeDevice(iot(), { name: 'sensor-1' });
+    // Then that principal is detached and nothing of it deleted
     expect(sentCommands()).toEqual([
       ['ListThingPrincipals', { thingName: 'sensor-1' }],
       ['DetachThingPrincipal', { thingName: 'sensor-1', principal: 'eu-west-1:cognito-id' }],
@@ -132,6 +150,7 @@ describe('revokeDevice', () => {
   });
 
   it('deletes the credential files and their folder when asked', async () => {
+    // Given the credential files `devices provision` wrote for the device
     const outDir = mkdtempSync(join(tmpdir(), 'revoke-'));
     try {
       const dir = join(outDir, 'sensor-1');
@@ -139,7 +158,9 @@ describe('revokeDevice', () => {
       for (const file of ['certificate.pem.crt', 'private.pem.key', 'public.pem.key', 'device.json']) {
         writeFileSync(join(dir, file), 'x');
       }
+      // When it is revoked with deleteFiles
       const revoked = await revokeDevice(iot(), { name: 'sensor-1', deleteFiles: true, outDir });
+      // Then the four files and their folder are gone
       expect(revoked.deletedFiles).toHaveLength(4);
       expect(readdirSync(outDir)).toEqual([]);
     } finally {

@@ -61,7 +61,10 @@ describe('syncDevicePolicies', () => {
   });
 
   it('changes nothing in a dry run, and reports what it would change', async () => {
+    // Given sensor-1 holds POLICY and an old POLICY3, not POLICY2 (above)
+    // When policies are synced in a dry run
     const result = await syncDevicePolicies(iot(), { pipeline: STACK, policyNames: [POLICY, POLICY2], dryRun: true });
+    // Then the change is reported and nothing attached or detached
     expect(result.changed).toEqual([
       { thingName: 'sensor-1', certificateArn: A, attached: [POLICY2], detached: [POLICY3] },
     ]);
@@ -70,10 +73,13 @@ describe('syncDevicePolicies', () => {
   });
 
   it('goes on past a certificate that fails, and reports it for a rerun', async () => {
+    // Given attaching to sensor-1's certificate is throttled
     iotMock.on(AttachPolicyCommand, { target: A }).rejects(awsError(ThrottlingException, 'Rate exceeded'));
     // Given sensor-2 lacks POLICY2 too
     held[B] = [POLICY];
+    // When policies are synced
     const result = await syncDevicePolicies(iot(), { pipeline: STACK, policyNames: [POLICY, POLICY2] });
+    // Then sensor-1 is reported as a failure and sensor-2 still gets POLICY2
     expect(result.failures).toEqual([{ name: `sensor-1 ${A}`, error: expect.stringContaining('Rate exceeded') }]);
     expect(result.changed).toEqual([{ thingName: 'sensor-2', certificateArn: B, attached: [POLICY2], detached: [] }]);
   });
@@ -81,6 +87,8 @@ describe('syncDevicePolicies', () => {
 
 describe('isStackDevicePolicy', () => {
   it("knows this stack's device policies by CloudFormation's name, not another stack's or a hand-made one", () => {
+    // Given this stack's policy, another stack's, a role policy and a hand-made one
+    // When each is checked / Then only this stack's device policy is one
     expect(isStackDevicePolicy(STACK, POLICY3)).toBe(true);
     expect(isStackDevicePolicy(STACK, `${STACK}-2-IngestDevicePolicyA1B2C3D4-XYZ123`)).toBe(false);
     expect(isStackDevicePolicy(STACK, `${STACK}-SinkRolePolicy12345678-XYZ123`)).toBe(false);

@@ -14,8 +14,10 @@ describe('device topics', () => {
       ]),
     );
 
+    // When the device plan is read from them
     const plan = devicePlanFromStackOutputs(outputs);
 
+    // Then it names the policy and each filter's rule, and a device gets its topic and Basic Ingest topic per route
     expect(plan).toEqual({
       policyNames: ['Policy-From-Ref'],
       routes: [
@@ -57,6 +59,9 @@ describe('device topics', () => {
   });
 
   it('gives plain topics when no rule name is known', () => {
+    // Given a route without a rule name
+    // When a device's topics are derived from it
+    // Then the device gets the plain topic and no Basic Ingest topic
     expect(topicsForDevice('d', [{ topicFilter: 'sensors/+/telemetry' }])).toEqual([{ topic: 'sensors/d/telemetry' }]);
   });
 });

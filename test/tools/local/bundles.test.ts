@@ -27,6 +27,9 @@ const QUIET = { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'tr
 
 describe('esbuildOptions', () => {
   it('are the stack bundling defaults, for the runtime the stack deploys: minified, names kept, CJS, SDK bundled', () => {
+    // Given the optional modules of the MongoDB driver
+    // When the bundling options are built
+    // Then they are those the stack bundles with
     expect(esbuildOptions(MONGODB_OPTIONAL_MODULES)).toEqual({
       bundle: true,
       platform: 'node',
@@ -44,12 +47,15 @@ describe('esbuildOptions', () => {
 
 describe('startWorkerHandler', () => {
   it('fails to start with the error the bundle throws at load: a bad environment, every variable named', async () => {
+    // Given the forwarder bundle and an environment with a bad URL and missing variables
+    // When a worker starts it / Then it fails with the bundle's own error, naming each variable
     await expect(startWorkerHandler(bundles.forwarder, { DLQ_URL: 'not a url', ...QUIET })).rejects.toThrow(
       /Invalid environment: KAFKA_BROKERS: .*KAFKA_TOPIC: .*DLQ_URL: expected the URL of the dead-letter queue/,
     );
   });
 
   it('invokes the bundle with the event and a working context, and returns its response', async () => {
+    // Given the sink bundle in a worker, with MongoDB unreachable
     const handler = await startWorkerHandler<KafkaEvent, KafkaBatchResponse>(bundles.sink, {
       ...UNREACHABLE,
       ...QUIET,
@@ -57,12 +63,14 @@ describe('startWorkerHandler', () => {
     try {
       const context = lambdaContext(4_000, 'telemetry-sink');
 
+      // When it is invoked with one record and a 4 s context
       const response = await handler(
         kafkaEvent([kafkaRecord(envelope('sensor-1'), { partition: 1, offset: 9 })]),
         context,
       );
 
       // The deadline came from the context: MongoDB unreachable, the record is reported for retry, in time
+      // Then it answers in time, reporting the record for retry
       expect(response).toEqual({
         batchItemFailures: [{ itemIdentifier: { partition: 'telemetry.readings.v1-1', offset: 9 } }],
       });
@@ -73,12 +81,14 @@ describe('startWorkerHandler', () => {
   });
 
   it("passes the function's own error back by name (an on-demand sink failing its batch)", async () => {
+    // Given the sink bundle in a worker, without partial batch responses, with MongoDB unreachable
     const handler = await startWorkerHandler<KafkaEvent, KafkaBatchResponse>(bundles.sink, {
       ...UNREACHABLE,
       ...QUIET,
       PARTIAL_BATCH_RESPONSE: 'false',
     });
     try {
+      // When it is invoked / Then its BatchNotStoredError comes back by name
       await expect(
         handler(kafkaEvent([kafkaRecord(envelope('sensor-1'), { offset: 1 })]), lambdaContext(3_000)),
       ).rejects.toMatchObject({

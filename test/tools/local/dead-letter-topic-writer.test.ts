@@ -27,6 +27,7 @@ const failure: FailureContext = {
 
 describe('DeadLetterTopicWriter', () => {
   it('stops waiting to write again as soon as it is stopped, and says the record is not written', async () => {
+    // Given a writer to a Kafka that refuses every send, stopped by the first retry warning
     const sends = { count: 0 };
     const warnings: string[] = [];
     const abort = new AbortController();
@@ -52,8 +53,10 @@ describe('DeadLetterTopicWriter', () => {
       headers: {},
     });
 
+    // When it writes one record
     const written = await writer.write([record], failure, abort.signal);
 
+    // Then it gives up at the abort, after one send, with the record not written
     expect(written).toBe(false);
     expect(sends.count).toBe(1);
     expect(warnings).toEqual([expect.stringContaining('Writing to events.sink-dlt failed, retrying')]);

@@ -20,8 +20,10 @@ const logFileIn = () => join(mkdtempSync(join(tmpdir(), 'local-demo-')), 'functi
 
 describe('telemetry-ops local --demo --duration', () => {
   it('runs the fleet through the bundled functions and the in-memory store, accounts for every acknowledged reading, exits 0', async () => {
+    // Given the demo fleet with a seed, the functions' logs to a file, no dashboard
     const logFile = logFileIn();
 
+    // When `local --demo --duration 3` runs
     const run = await cli(
       [
         'local',
@@ -40,6 +42,7 @@ describe('telemetry-ops local --demo --duration', () => {
       { environment: {}, configDir: configDir({ stackName: 'DemoDuration' }) },
     );
 
+    // Then it exits 0 with every acknowledged reading accounted for, every fault sent and every malformed message parked
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as ServeSummary;
     const { fleet, counters, stored } = summary;
@@ -72,11 +75,14 @@ describe('telemetry-ops local --demo --duration', () => {
 describe('telemetry-ops local while it runs', () => {
   it('lists every dead letter to `failures list --local`, beyond the 20 the summary shows', async () => {
     const config = configDir({ stackName: 'DemoFailures' });
+    // Given no `local` running
+    // When `failures list --local` runs / Then it says none is running
     // Before it runs, there is nothing to read, and the command says so
     const before = await cli(['failures', 'list', '--local'], { configDir: config });
     expect(before.code).toBe(1);
     expect(before.stderr).toContain('No `npx telemetry-ops local` of DemoFailures is running');
 
+    // Given `local` running
     const abort = new AbortController();
     const port = await freePort();
     const served = cli(['local', '--mqtt-port', String(port), '--log-file', logFileIn()], {
@@ -90,6 +96,7 @@ describe('telemetry-ops local while it runs', () => {
       await expect.poll(async () => (await list()).code, { timeout: 30_000, interval: 250 }).toBe(0);
       const url = `mqtt://127.0.0.1:${port}`;
       const device = await connectAsync(url, { clientId: 'sensor-1' });
+      // When a device publishes 25 malformed messages and one reading
       for (let i = 0; i < 25; i++)
         await device.publishAsync('sensors/sensor-1/telemetry', `{"broken": ${i}`, { qos: 1 });
       await device.publishAsync('sensors/sensor-1/telemetry', JSON.stringify(devicePayload({ ts: Date.now() })), {
@@ -97,6 +104,7 @@ describe('telemetry-ops local while it runs', () => {
       });
       await device.endAsync();
 
+      // Then `failures list --local` lists all 25 and `failures show --local` shows one
       let failures: FailureEnvelope[] = [];
       await expect
         .poll(
@@ -116,6 +124,7 @@ describe('telemetry-ops local while it runs', () => {
     } finally {
       abort.abort();
     }
+    // And once stopped, its summary shows the first 20, and nothing answers any more
     const run = await served;
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('dead letters (first 20 of 25; all of them with --json');

@@ -19,8 +19,11 @@ vi.mock('../../../tools/kafka-mock/cluster', () => ({
 
 describe('resolveDependencies', () => {
   it('says how to get Kafka without librdkafka; without MONGODB_URI there is no MongoDB problem (the in-memory store)', async () => {
+    // Given no librdkafka, no KAFKA_BROKERS and no MONGODB_URI
+    // When the local dependencies are resolved
     const failure = resolveDependencies({}, localSettings(devConfig()));
 
+    // Then one user error says how to get Kafka, and MongoDB is no problem
     await expect(failure).rejects.toThrow(
       [
         'Cannot run the pipeline locally:',
@@ -32,14 +35,20 @@ describe('resolveDependencies', () => {
   });
 
   it('still names a MONGODB_URI that is not a MongoDB URI, next to the Kafka problem', async () => {
+    // Given a MONGODB_URI without its scheme
+    // When the local dependencies are resolved
     const failure = resolveDependencies({ MONGODB_URI: 'localhost:27017' }, localSettings(devConfig()));
 
+    // Then the MongoDB problem is listed with the Kafka one
     await expect(failure).rejects.toThrow('  - MongoDB: MONGODB_URI must start with mongodb:// or mongodb+srv://');
   });
 });
 
 describe('redactUri', () => {
   it('hides the password of a MongoDB URI and leaves the rest', () => {
+    // Given MongoDB URIs with and without a password
+    // When they are redacted
+    // Then only the password is hidden
     expect(redactUri('mongodb+srv://app:s3cr3t@cluster0.ab1cd.mongodb.net/?retryWrites=true')).toBe(
       'mongodb+srv://app:***@cluster0.ab1cd.mongodb.net/?retryWrites=true',
     );

@@ -55,22 +55,28 @@ const getWithHost = (url: string, host: string) =>
 
 describe('failures endpoint of telemetry-ops local', () => {
   it('answers `failures list --local` with the dead letters of a store', async () => {
+    // Given the failures endpoint over an ingest dead-letter queue holding one message
     const { url } = await start();
 
+    // When `failures list --local` reads it
     const answer = await readLocalFailures(url, 'ingest-dlq', 10);
 
+    // Then it gets that dead letter and the store's total
     expect(answer).toEqual({ store: 'ingest-dlq', total: 1, failures: [DEAD_LETTER] });
   });
 
   it('answers a request addressed to the loopback name, by address or as localhost', async () => {
+    // Given the failures endpoint on loopback
     const { url } = await start();
     const { port } = new URL(url);
 
+    // When requests come addressed to 127.0.0.1 and to localhost
     const statuses = [
       (await getWithHost(`${url}?store=ingest-dlq`, `127.0.0.1:${port}`)).status,
       (await getWithHost(`${url}?store=ingest-dlq`, `localhost:${port}`)).status,
     ];
 
+    // Then both are answered
     expect(statuses).toEqual([200, 200]);
   });
 

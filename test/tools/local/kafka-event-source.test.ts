@@ -164,12 +164,15 @@ describe.concurrent('KafkaEventSource', () => {
   it('delivers batches in the shape Lambda does: grouped by topic-partition, base64 key and value, byte-array headers', async ({
     expect,
   }) => {
+    // Given three records on partition 0 and a function that acknowledges them
+    // When the event source runs until the first batch is done
     const result = await run(
       values(3),
       async () => ({ batchItemFailures: [] }),
       (r) => r.outcomes.length > 0,
     );
 
+    // Then the event has Lambda's shape and the group committed past all three
     const records = result.events[0]?.records[`${result.topic}-0`];
     expect(result.events[0]).toMatchObject({ eventSource: 'SelfManagedKafka', bootstrapServers: 'local:9092' });
     expect(records?.[1]).toMatchObject({
@@ -187,12 +190,15 @@ describe.concurrent('KafkaEventSource', () => {
   it('after a partial batch response, commits up to the first failed offset and invokes again from there', async ({
     expect,
   }) => {
+    // Given ten records and a function that fails offsets 7 and 4 on its first invocation
+    // When the event source runs until all ten are acknowledged
     const result = await run(
       values(10),
       async (event, call) => (call === 1 ? fail(topicOf(event), 7, 4) : { batchItemFailures: [] }),
       (r) => total(r.outcomes, 'acknowledged') === 10,
     );
 
+    // Then the second invocation starts at offset 4, the lowest failed, and the group commits all ten
     expect(result.events.map(offsets)).toEqual([
       [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
       [4, 5, 6, 7, 8, 9],
@@ -204,6 +210,8 @@ describe.concurrent('KafkaEventSource', () => {
   it("after retryAttempts retries without progress, writes the failed record to the dead-letter topic in Lambda's document, then commits", async ({
     expect,
   }) => {
+    // Given five records, a function that always fails offset 2, and two retry attempts
+    // When the event source runs until a record is dead-lettered
     const result = await run(
       values(5),
       async (event) => fail(topicOf(event), 2),
@@ -211,12 +219,14 @@ describe.concurrent('KafkaEventSource', () => {
       { retryAttempts: 2 },
     );
 
+    // Then the function was invoked once and retried twice, each from the failed offset on
     // The first invocation and 2 retries, each from the failed offset on
     expect(result.events.map(offsets)).toEqual([
       [0, 1, 2, 3, 4],
       [2, 3, 4],
       [2, 3, 4],
     ]);
+    // And the group commits past it and the dead-letter topic holds it as Lambda writes it
     expect(await committed(result.group, result.topic)).toBe('5');
     const parked = await sinkDeadLetters(result);
     expect(parked).toEqual([
@@ -234,6 +244,8 @@ describe.concurrent('KafkaEventSource', () => {
   it('invokes the whole batch again after a failed invocation, and dead-letters all of it once retries run out', async ({
     expect,
   }) => {
+    // Given two records, a function that always throws, and one retry attempt
+    // When the event source runs until both are dead-lettered
     const result = await run(
       values(2),
       async () => {
@@ -243,6 +255,7 @@ describe.concurrent('KafkaEventSource', () => {
       { retryAttempts: 1 },
     );
 
+    // Then the whole batch was invoked twice and both records are in the dead-letter topic with the function error
     expect(result.events.map(offsets)).toEqual([
       [0, 1],
       [0, 1],
@@ -253,11 +266,14 @@ describe.concurrent('KafkaEventSource', () => {
   });
 
   it('treats a response naming a record not in the batch as a failed invocation', async ({ expect }) => {
+    // Given two records and a first response naming a record of another topic
+    // When the event source runs until both are acknowledged
     const result = await run(
       values(2),
       async (_event, call) => (call === 1 ? fail('other-topic', 0) : { batchItemFailures: [] }),
       (r) => total(r.outcomes, 'acknowledged') === 2,
     );
+    // Then the first invocation counted as failed: the whole batch was invoked again
     expect(result.events.map(offsets)).toEqual([
       [0, 1],
       [0, 1],
@@ -267,6 +283,8 @@ describe.concurrent('KafkaEventSource', () => {
   it('sends records older than the maximum record age to the dead-letter topic without invoking the function', async ({
     expect,
   }) => {
+    // Given two records an hour old and a maximum record age of a minute
+    // When the event source runs until both are dead-lettered
     const result = await run(
       values(2),
       async () => ({ batchItemFailures: [] }),
@@ -274,6 +292,7 @@ describe.concurrent('KafkaEventSource', () => {
       { maxRecordAgeMs: 60_000, timestamp: Date.now() - 3_600_000 },
     );
 
+    // Then the function was never invoked, and both are parked as record_age_exceeded
     expect(result.events).toEqual([]);
     const parked = await sinkDeadLetters(result);
     expect(parked.map((envelope) => [envelope.reason, envelope.attempts])).toEqual([
@@ -285,6 +304,8 @@ describe.concurrent('KafkaEventSource', () => {
   it('on demand, ignores partial batch responses and retries a failed invocation until it succeeds', async ({
     expect,
   }) => {
+    // Given an on-demand source and a function that throws three times, then reports a partial failure
+    // When the event source runs until both records are acknowledged
     const result = await run(
       values(2),
       async (event, call) => {
@@ -294,6 +315,7 @@ describe.concurrent('KafkaEventSource', () => {
       (r) => total(r.outcomes, 'acknowledged') === 2,
       { onDemand: true },
     );
+    // Then it retried until the invocation succeeded and ignored the partial response
     expect(result.events).toHaveLength(4);
     expect(await committed(result.group, result.topic)).toBe('2');
   });
@@ -302,6 +324,8 @@ describe.concurrent('KafkaEventSource', () => {
     expect,
   }) => {
     // Record 2 fails twice, then succeeds; record 4 always fails
+    // Given five records, record 2 failing twice then recovering, record 4 always failing, and two retry attempts
+    // When the event source runs until a record is dead-lettered
     const result = await run(
       values(5),
       async (event, call) => (call <= 2 ? fail(topicOf(event), 2, 4) : fail(topicOf(event), 4)),
@@ -309,12 +333,14 @@ describe.concurrent('KafkaEventSource', () => {
       { retryAttempts: 2 },
     );
 
+    // Then record 4 counts its own attempts
     // Record 4 reaches the dead-letter topic after its third invocation, although the first failed offset moved on
     expect(result.events.map(offsets)).toEqual([
       [0, 1, 2, 3, 4],
       [2, 3, 4],
       [2, 3, 4],
     ]);
+    // And the group commits all five, with record 4 alone in the dead-letter topic
     expect(await committed(result.group, result.topic)).toBe('5');
     const parked = await sinkDeadLetters(result);
     expect(parked).toEqual([
@@ -324,11 +350,13 @@ describe.concurrent('KafkaEventSource', () => {
   });
 
   it("keeps a record's retry budget when its delivery throws and the batch is fetched again", async ({ expect }) => {
+    // Given a cluster of its own whose first offset commit fails
     const own = KafkaMockCluster.start({ brokers: 1 });
     try {
       // The first commit (after the first invocation's partial failure) fails: the delivery throws, the batch is
       // fetched again from its first record
       own.pushRequestErrors(ApiKey.OffsetCommit, [KafkaErrorCode.RequestTimedOut]);
+      // When the event source runs five records, offset 2 always failing, with two retry attempts
       const result = await run(
         values(5),
         async (event) => fail(topicOf(event), 2),
@@ -336,6 +364,7 @@ describe.concurrent('KafkaEventSource', () => {
         { retryAttempts: 2, cluster: own },
       );
 
+      // Then the batch is fetched again after the failed commit, yet record 2 is dead-lettered after its third invocation
       expect(result.events.map(offsets)).toEqual([
         [0, 1, 2, 3, 4],
         [0, 1, 2, 3, 4],
@@ -350,6 +379,7 @@ describe.concurrent('KafkaEventSource', () => {
   });
 
   it('commits nothing past expired records when stopped before the dead-letter topic has them', async ({ expect }) => {
+    // Given two expired records and a dead-letter topic that cannot be written until stopped
     let writes = 0;
     // The dead-letter topic cannot be written until `stop` aborts the write (a broker down, then Ctrl-C)
     const unreachable: DeadLetterDestination = {
@@ -359,6 +389,7 @@ describe.concurrent('KafkaEventSource', () => {
       },
     };
 
+    // When the event source is stopped while writing them
     const result = await run(
       values(2),
       async () => ({ batchItemFailures: [] }),
@@ -366,6 +397,7 @@ describe.concurrent('KafkaEventSource', () => {
       { maxRecordAgeMs: 60_000, timestamp: Date.now() - 3_600_000, deadLetter: unreachable },
     );
 
+    // Then nothing was invoked, nothing dead-lettered, and nothing committed
     expect(result.events).toEqual([]);
     expect(total(result.outcomes, 'deadLettered')).toBe(0);
     // Nothing committed: the next start reads both records again and writes them to the dead-letter topic then
@@ -374,6 +406,8 @@ describe.concurrent('KafkaEventSource', () => {
 
   it('keeps its place in the group through an invocation longer than the session timeout', async ({ expect }) => {
     // Batches of 2 out of 5 records: while the first runs, the buffer holds a full batch and the fetcher waits
+    // Given five records in batches of two, a 6 s session timeout, and a first invocation of 8 s
+    // When the event source runs until all five are acknowledged
     const result = await run(
       values(5),
       async (_event, call) => {
@@ -384,6 +418,7 @@ describe.concurrent('KafkaEventSource', () => {
       { batchSize: 2, sessionTimeoutMs: 6_000 },
     );
 
+    // Then the long invocation keeps the source in its group
     // Not dropped from the group mid-invocation: no batch delivered twice
     expect(result.events.map(offsets)).toEqual([[0, 1], [2, 3], [4]]);
     expect(await committed(result.group, result.topic)).toBe('5');

@@ -18,6 +18,7 @@ const tcp = (port: number) =>
 
 describe('startEmbeddedBroker', () => {
   it('stops listening, closes its clients and the connections that never sent CONNECT', async () => {
+    // Given the embedded broker with a connected device and a TCP connection that sent nothing
     const ingress = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 }, () => undefined);
     const port = Number(new URL(ingress.url).port);
     const device = await connectAsync(ingress.url, { clientId: 'sensor-1', reconnectPeriod: 0 });
@@ -26,8 +27,10 @@ describe('startEmbeddedBroker', () => {
     const silent = await tcp(port);
     const silentClosed = new Promise<void>((resolve) => silent?.once('close', () => resolve()));
 
+    // When the broker stops
     await ingress.stop();
 
+    // Then both connections are closed and the port no longer accepts
     await deviceClosed;
     await silentClosed;
     expect(await tcp(port)).toBeUndefined();
@@ -77,13 +80,16 @@ describe('startEmbeddedBroker: hostile publishes', () => {
   }, 10_000);
 
   it("refuses a payload over IoT Core's 128 KB, closing the client's connection, and queues nothing", async () => {
+    // Given the embedded broker and a connected device
     const seen: Publish[] = [];
     const { lines, log } = recordingLog();
     const ingress = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 }, (p) => seen.push(p), log);
     const device = await connectAsync(ingress.url, { clientId: 'sensor-2', reconnectPeriod: 0 });
     const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
     try {
+      // When the device publishes one byte over 128 KB
       device.publish('sensors/sensor-2/telemetry', Buffer.alloc(IOT_MAX_PAYLOAD_BYTES + 1, 0x20), { qos: 1 });
+      // Then its connection is closed, nothing is queued, and the refusal is logged
       await closed;
       expect(seen).toEqual([]);
       expect(lines).toEqual([

@@ -47,6 +47,7 @@ describe('LocalPipeline', () => {
   afterAll(() => cluster.stop());
 
   it('refuses a visibility timeout shorter than the forwarder timeout, before starting anything', async () => {
+    // Given handlers that count their starts, and an ingest visibility timeout under the forwarder's 30 s
     let started = 0;
     const handlers: HandlerFactories = {
       forwarder: async (environment) => {
@@ -59,6 +60,7 @@ describe('LocalPipeline', () => {
       },
     };
 
+    // When the pipeline starts
     const starting = LocalPipeline.start({
       config,
       handlers,
@@ -69,6 +71,7 @@ describe('LocalPipeline', () => {
       log,
     });
 
+    // Then it refuses with a user error naming both timeouts, having started nothing
     await expect(starting).rejects.toThrow(
       "visibilityTimeoutMs: the ingest queue's visibility timeout (29 s) is shorter than the forwarder's timeout (forwarder.timeoutSeconds, 30 s)",
     );
@@ -77,6 +80,7 @@ describe('LocalPipeline', () => {
   });
 
   it('stops every part even when one fails to stop, then reports the failure', async () => {
+    // Given a running pipeline whose sink fails to close
     let forwarderClosed = 0;
     const pipeline = await LocalPipeline.start({
       config,
@@ -103,8 +107,10 @@ describe('LocalPipeline', () => {
     const sqsPort = portOf(pipeline.deadLetterQueueUrl);
     expect(await accepts(sqsPort)).toBe(true);
 
+    // When it stops
     const stopping = pipeline.stop();
 
+    // Then every other part is stopped too, and the failure is reported
     await expect(stopping).rejects.toBeInstanceOf(AggregateError);
     await expect(stopping).rejects.toThrow(/Stopping the local pipeline: .*MongoClient close failed/);
     // The parts stopped after the sink's containers were stopped too: the forwarder's, the loopback SQS endpoint

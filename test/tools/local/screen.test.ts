@@ -28,8 +28,11 @@ const counters = (overrides: Partial<LocalCounters> = {}): LocalCounters => ({
 
 describe('countersLine', () => {
   it('shows unrouted publishes as part of what was published, and splits stored into new, duplicates, quarantined', () => {
+    // Given counters with unrouted publishes and a store with new readings, duplicates and quarantined records
+    // When the counters line is drawn
     const line = countersLine(counters(), { readings: 3, quarantined: 1 }, { sent: 9, acknowledged: 8 });
 
+    // Then published counts the unrouted ones, and stored is split three ways
     expect(line).toBe(
       'fleet sent 9, acknowledged 8 | published 8 (6 queued, 2 on topics no rule selects) | forwarded 5 | stored 3 new + 1 duplicates + 1 quarantined | dead-lettered 1 | backlog 0 | retried 0',
     );
@@ -38,24 +41,30 @@ describe('countersLine', () => {
 
 describe('StatusLine on a terminal', () => {
   it('redraws the counters in place, and clears them before a warning so that the two never share a line', () => {
+    // Given the status line on a terminal
     const terminal = new Recorder(true);
     const status = new StatusLine(terminal, false);
 
+    // When counters are shown, a warning comes, and counters again
     status.show('published 1');
     status.show('published 2');
     status.warn('the sink was invoked again');
     status.show('published 3');
 
+    // Then each redraws the line, and the warning has a line of its own
     expect(terminal.text).toBe(
       '\r\x1b[2Kpublished 1\r\x1b[2Kpublished 2\r\x1b[2Kwarning: the sink was invoked again\n\r\x1b[2Kpublished 3',
     );
   });
   it('cuts the counters line to the terminal width, so that erasing it erases all of it', () => {
+    // Given a terminal 12 columns wide
     const terminal = Object.assign(new Recorder(true), { columns: 12 });
     const status = new StatusLine(terminal, false);
 
+    // When a longer counters line is shown
     status.show('published 120 | forwarded 118');
 
+    // Then it is cut to the width
     expect(terminal.text).toBe('\r\x1b[2Kpublished …');
   });
 });
@@ -81,6 +90,8 @@ describe('accountFor', () => {
   const parked = (eventId: string | null) => ({ eventId }) as FailureEnvelope;
 
   it('is complete when each acknowledged reading is stored or parked and each malformed message is parked', async () => {
+    // Given readings stored or parked, a malformed message parked, and one reading never acknowledged
+    // When the run is accounted for
     const result = await accountFor({
       counters: counters(),
       droppedFromIngestQueue: 0,
@@ -89,10 +100,13 @@ describe('accountFor', () => {
       storedIds: async () => new Set(['e0']),
     });
 
+    // Then it is complete
     expect(result).toEqual({ complete: true, problems: [] });
   });
 
   it('names what is missing: a reading neither stored nor parked, a malformed message not parked, a dropped message, a record the sink never handled', async () => {
+    // Given a reading neither stored nor parked, an unparked malformed message, messages left in the queue and records the sink never handled
+    // When the run is accounted for
     const result = await accountFor({
       counters: counters({ forwarded: 7 }),
       droppedFromIngestQueue: 2,
@@ -101,6 +115,7 @@ describe('accountFor', () => {
       storedIds: async () => new Set(['e0']),
     });
 
+    // Then it is incomplete, naming each
     expect(result.complete).toBe(false);
     expect(result.problems).toEqual([
       '2 messages were still in the ingest queue, neither forwarded nor parked',
@@ -136,6 +151,7 @@ describe('accountFor', () => {
 
 describe('showSummary', () => {
   it('names each count, the duplicates collapsed, the failures by reason, and what Kafka still held at Ctrl-C', () => {
+    // Given a run's summary with 21 dead letters and records still in Kafka
     const parked = Array.from({ length: 21 }, (_, i) => ({
       store: 'ingest-dlq',
       reason: 'not_json',
@@ -153,8 +169,10 @@ describe('showSummary', () => {
       quarantine: [],
     };
 
+    // When it is shown
     const text = showSummary(summary, localSettings(devConfig()));
 
+    // Then each count is named, the dead letters by reason and the first 20 of them, with no accounting line
     expect(text).toContain('published 30 (30 queued, 0 on topics no rule selects), forwarded 9, sink acknowledged 7');
     expect(text).toContain('stored (in-memory): 5 new readings, 2 duplicates collapsed, 0 quarantined');
     expect(text).toContain('failures by reason: 21 ingest-dlq not_json');

@@ -29,16 +29,22 @@ class Recorder {
 
 describe('telemetry-ops local: missing dependencies', () => {
   it('lists every problem at once', async () => {
+    // Given a KAFKA_BROKERS and a MONGODB_URI that are both malformed
+    // When `local` runs
     const run = await cli(['local'], { environment: { KAFKA_BROKERS: 'kafka', MONGODB_URI: 'localhost:27017' } });
 
+    // Then it exits 1 naming both problems
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('Kafka: KAFKA_BROKERS must be host:port[,host:port…], got "kafka"');
     expect(run.stderr).toContain('MongoDB: MONGODB_URI must start with mongodb:// or mongodb+srv://');
   });
 
   it('refuses a --visibility-timeout shorter than the forwarder timeout, before looking for any dependency', async () => {
+    // Given a visibility timeout of 5 s, under the forwarder's 30 s
+    // When `local` runs
     const run = await cli(['local', '--visibility-timeout', '5'], { environment: {} });
 
+    // Then it refuses that option before it resolves any dependency
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
       "--visibility-timeout: the ingest queue's visibility timeout (5 s) is shorter than the forwarder's timeout (forwarder.timeoutSeconds, 30 s)",
@@ -47,13 +53,19 @@ describe('telemetry-ops local: missing dependencies', () => {
   });
 
   it('refuses --mqtt-url with the embedded broker options', async () => {
+    // Given an external broker URL and an embedded broker port
+    // When `local` runs
     const run = await cli(['local', '--mqtt-url', 'mqtt://localhost:1883', '--mqtt-port', '1884']);
+    // Then commander refuses the pair
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("option '--mqtt-url <url>' cannot be used with option '--mqtt-port <port>'");
   });
 
   it('refuses --no-dashboard with --dashboard-port', async () => {
+    // Given --no-dashboard and a dashboard port
+    // When `local` runs
     const run = await cli(['local', '--no-dashboard', '--dashboard-port', '8081']);
+    // Then commander refuses the pair
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("option '--no-dashboard' cannot be used with option '--dashboard-port <port>'");
   });
@@ -97,6 +109,9 @@ describe('telemetry-ops local: a run', () => {
   });
 
   it('prints where to publish: the MQTT URL and every topic, Basic Ingest included, with the password hidden', () => {
+    // Given `local` running on the test cluster and the in-memory store (above)
+    // When its start-up lines are read
+    // Then they name the MQTT URL, every topic and the dashboard, with the MongoDB password hidden
     expect(stderr.text).toMatch(/MQTT {6}mqtt:\/\/127\.0\.0\.1:\d+ \(embedded broker\)/);
     expect(stderr.text).toContain('publish   sensors/<deviceId>/telemetry');
     expect(stderr.text).toContain('$aws/rules/TelemetryPipeline_dev_1/sensors/<deviceId>/telemetry   (Basic Ingest)');
@@ -109,6 +124,7 @@ describe('telemetry-ops local: a run', () => {
   });
 
   it('carries a device message to MongoDB, parks a malformed one, counts both, and reports them when stopped', async () => {
+    // Given `local` running, and a device that publishes one reading and, through Basic Ingest, one malformed message
     const url = /mqtt:\/\/127\.0\.0\.1:\d+/.exec(stderr.text)?.[0] ?? '';
     const device = await connectAsync(url, { clientId: 'sensor-1' });
     await device.publishAsync('sensors/sensor-1/telemetry', JSON.stringify(devicePayload({ ts: Date.now() })), {
@@ -117,6 +133,7 @@ describe('telemetry-ops local: a run', () => {
     await device.publishAsync('$aws/rules/TelemetryPipeline_dev_1/sensors/sensor-1/telemetry', '{"ts":', { qos: 1 });
     await device.endAsync();
 
+    // When the reading is stored and `local` is stopped
     await expect.poll(() => db.collection('readings').size, { timeout: 20_000 }).toBe(1);
     await expect
       .poll(() => stderr.text, { timeout: 5_000 })
@@ -126,6 +143,7 @@ describe('telemetry-ops local: a run', () => {
     abort.abort();
     await served;
 
+    // Then the reading is in MongoDB, the malformed message in the ingest dead-letter queue, and the summary counts both
     expect((await db.collection('readings').find({}).toArray())[0]).toMatchObject({
       deviceId: 'sensor-1',
       sourceTopic: 'sensors/sensor-1/telemetry',
@@ -143,6 +161,7 @@ describe('telemetry-ops local: a run', () => {
 
 describe('telemetry-ops local: stopped during an invocation', () => {
   it('waits for it, and counts as dropped only what it did not acknowledge', async () => {
+    // Given `local` with a forwarder that takes 500 ms per invocation
     const cluster = KafkaMockCluster.start({ brokers: 1 });
     const stdout = new Recorder();
     const stderr = new Recorder();
@@ -175,6 +194,7 @@ describe('telemetry-ops local: stopped during an invocation', () => {
       refreshMs: 100,
     });
     try {
+      // When a device publishes and Ctrl-C comes while the forwarder runs
       await expect.poll(() => stderr.text, { timeout: 20_000 }).toContain('Ctrl-C stops it.');
       const url = /mqtt:\/\/127\.0\.0\.1:\d+/.exec(stderr.text)?.[0] ?? '';
       const device = await connectAsync(url, { clientId: 'sensor-1' });
@@ -192,6 +212,7 @@ describe('telemetry-ops local: stopped during an invocation', () => {
       cluster.stop();
     }
 
+    // Then `local` waits for the invocation and counts nothing as dropped
     expect(stdout.text).toContain('published 1 (1 queued, 0 on topics no rule selects), forwarded 1');
     expect(stdout.text).not.toContain('dropped');
   });
@@ -199,6 +220,7 @@ describe('telemetry-ops local: stopped during an invocation', () => {
 
 describe('telemetry-ops local --duration: a run that cannot account for everything', () => {
   it('prints the summary with what is missing and fails: a record the sink never acknowledged', async () => {
+    // Given `local --duration 4` with a sink that can never reach MongoDB
     const cluster = KafkaMockCluster.start({ brokers: 1 });
     const stdout = new Recorder();
     const stderr = new Recorder();
@@ -233,6 +255,7 @@ describe('telemetry-ops local --duration: a run that cannot account for everythi
       },
     );
     try {
+      // When a device publishes a reading
       await expect.poll(() => stderr.text, { timeout: 20_000 }).toContain('Ctrl-C stops it.');
       const url = /mqtt:\/\/127\.0\.0\.1:\d+/.exec(stderr.text)?.[0] ?? '';
       const device = await connectAsync(url, { clientId: 'sensor-1' });
@@ -241,6 +264,7 @@ describe('telemetry-ops local --duration: a run that cannot account for everythi
       });
       await device.endAsync();
 
+      // Then the run fails: the summary names the record forwarded but neither acknowledged nor dead-lettered
       await expect(served).rejects.toThrow('Not every acknowledged reading is stored or in a failure store');
     } finally {
       await served.catch(() => undefined);

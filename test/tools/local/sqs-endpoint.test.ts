@@ -36,10 +36,13 @@ const entries = (count: number, body = 'x') =>
 
 describe('SqsEndpoint', () => {
   it('sends a batch within the limits', async () => {
+    // Given the loopback SQS endpoint
     const before = sent.length;
 
+    // When a batch of 10 entries is sent
     const response = await send(entries(10));
 
+    // Then every entry is sent and none failed
     expect(response.Successful).toHaveLength(10);
     expect(response.Failed ?? []).toEqual([]);
     expect(sent.length - before).toBe(10);
@@ -57,16 +60,21 @@ describe('SqsEndpoint', () => {
       /cannot be longer than 1048576 bytes\. You have sent 1048578 bytes/,
     ],
   ])('refuses a batch with %s as SQS does, sending none of it', async (_what, batch, name, message) => {
+    // Given a batch SQS would refuse whole
     const before = sent.length;
 
+    // When it is sent / Then the call is refused with SQS's error name and message
     await expect(send(batch)).rejects.toMatchObject({ name, message: expect.stringMatching(message) });
 
+    // And nothing of it was sent
     expect(sent.length).toBe(before);
   });
 
   it('fails the entries holding characters SQS does not accept, and sends the others', async () => {
+    // Given a batch with one bad body, one bad attribute value and one good entry
     const before = sent.length;
 
+    // When it is sent
     const response = await send([
       { Id: 'nul', MessageBody: 'a\u0000b' },
       { Id: 'ok', MessageBody: 'fine, even \u{1F600}' },
@@ -77,6 +85,7 @@ describe('SqsEndpoint', () => {
       },
     ]);
 
+    // Then only the good entry is sent; the others fail as InvalidMessageContents, the sender's fault
     expect(response.Successful?.map((entry) => entry.Id)).toEqual(['ok']);
     expect(response.Failed).toEqual([
       expect.objectContaining({ Id: 'nul', SenderFault: true, Code: 'InvalidMessageContents' }),

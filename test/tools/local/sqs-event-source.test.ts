@@ -47,11 +47,14 @@ const bodies = (event: SQSEvent | undefined) => event?.Records.map((record) => r
 
 describe('SqsEventSource', () => {
   it('gathers up to the batch size for at most the batching window, and deletes what the function acknowledged', async () => {
+    // Given a function that acknowledges everything, batches of 3 and a 200 ms window, and four messages
     const { queue, events, outcomes } = setup(ok, { batchSize: 3, windowMs: 200 });
     for (const body of ['1', '2', '3', '4']) queue.send(body);
 
+    // When the event source polls
     await expect.poll(() => events.length).toBe(2);
 
+    // Then it invokes with 3, then 1, as SQS events, and deletes all four
     expect(bodies(events[0])).toEqual(['1', '2', '3']);
     expect(bodies(events[1])).toEqual(['4']);
     expect(events[0]?.Records[0]).toMatchObject({
@@ -64,6 +67,7 @@ describe('SqsEventSource', () => {
   });
 
   it('delivers the messages a response lists again after the visibility timeout, and only those', async () => {
+    // Given a function that reports one message failed on its first invocation
     let first = true;
     const { queue, events } = setup(async (event) => {
       const failed = first ? event.Records.filter((r) => r.body === 'b') : [];
@@ -72,8 +76,10 @@ describe('SqsEventSource', () => {
     });
     for (const body of ['a', 'b', 'c']) queue.send(body);
 
+    // When the event source polls
     await expect.poll(() => events.length).toBe(2);
 
+    // Then only that message comes again, after the visibility timeout, and nothing is left
     expect(bodies(events[1])).toEqual(['b']);
     expect(events[1]?.Records[0]?.attributes.ApproximateReceiveCount).toBe('2');
     await expect.poll(() => queue.inFlightCount).toBe(0);
@@ -81,6 +87,7 @@ describe('SqsEventSource', () => {
   });
 
   it('delivers the whole batch again when the invocation fails or names a message not in the batch', async () => {
+    // Given a function that throws, then names a message not in its batch, then acknowledges
     let calls = 0;
     const { queue, events, errors } = setup(async () => {
       calls++;
@@ -91,8 +98,10 @@ describe('SqsEventSource', () => {
     queue.send('x');
     queue.send('y');
 
+    // When the event source polls
     await expect.poll(() => events.length).toBe(3);
 
+    // Then the whole batch is delivered three times, each failure logged
     expect(events.map(bodies)).toEqual([
       ['x', 'y'],
       ['x', 'y'],
@@ -105,19 +114,23 @@ describe('SqsEventSource', () => {
   });
 
   it('moves a message that keeps failing to the dead-letter queue after maxReceiveCount deliveries', async () => {
+    // Given a function that reports every message failed, and a maxReceiveCount of 3
     const { queue, dlq, events } = setup(
       async (event) => ({ batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) }),
       { maxReceiveCount: 3 },
     );
     queue.send('never');
 
+    // When the event source polls
     await expect.poll(() => dlq.visibleCount).toBe(1);
 
+    // Then after three deliveries the message is in the dead-letter queue
     expect(events).toHaveLength(3);
     expect(dlq.messages()[0]).toMatchObject({ Body: 'never', Attributes: { ApproximateReceiveCount: '3' } });
   });
 
   it('counts a message acknowledged after another receive took it again as late, not as a failure', async () => {
+    // Given two pollers, the first invocation outlasting the visibility timeout
     // The first invocation outlasts the 100 ms visibility timeout; the second poller receives the message meanwhile
     let calls = 0;
     const { queue, outcomes } = setup(
@@ -129,8 +142,10 @@ describe('SqsEventSource', () => {
     );
     queue.send('slow');
 
+    // When both invocations answer
     await expect.poll(() => outcomes.length, { timeout: 5_000 }).toBe(2);
 
+    // Then the second deletes the message and the first's late acknowledgement counts as late
     expect(outcomes.map(({ deleted, retried, late }) => [deleted.length, retried, late])).toEqual([
       [1, 0, 0],
       [0, 0, 1],
@@ -139,14 +154,17 @@ describe('SqsEventSource', () => {
   });
 
   it('deletes a message acknowledged after its visibility timeout when nobody received it again', async () => {
+    // Given a function that answers after the visibility timeout, with nobody else polling
     const { queue, outcomes } = setup(async () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       return { batchItemFailures: [] };
     });
     queue.send('slow');
 
+    // When it answers
     await expect.poll(() => outcomes.length, { timeout: 5_000 }).toBe(1);
 
+    // Then the message is deleted, neither retried nor late
     expect(outcomes[0]).toMatchObject({ retried: 0, late: 0 });
     expect(outcomes[0]?.deleted).toHaveLength(1);
     expect(queue.visibleCount + queue.inFlightCount).toBe(0);

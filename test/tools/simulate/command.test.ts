@@ -1,6 +1,7 @@
 /**
- * `simulate` as a command, on a terminal: what the progress line shows in each phase, options that cannot go
- * together, a topic the pipeline would not pick up, and no process warnings with a fleet larger than ten.
+ * `simulate` as a command (tools/simulate/command.ts): on a terminal, what the progress line shows in each phase;
+ * options that cannot go together; a topic the pipeline would not pick up; no process warnings with a fleet larger
+ * than ten; a JSON summary, and one line when the broker is not there.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cli } from '../../helpers/cli';
@@ -49,11 +50,14 @@ describe('simulate on a terminal', () => {
   });
 
   it('shows devices connected, then readings against the planned total, never a bar over 0', async () => {
+    // Given the test broker and a terminal
+    // When four devices send five readings each, with duplicates on top
     const result = await cli(
       ['simulate', '--url', broker.url, '--devices', '4', '--messages', '5', '--rate', '20', '--duplicates', '0.5'],
       { tty: true },
     );
 
+    // Then the progress line never shows a total of 0 and ends at 20 of 20 readings
     expect(result.code).toBe(0);
     const lines = screen(result.stderr);
     expect(lines.join('\n')).not.toMatch(/\/0\b/);
@@ -61,10 +65,13 @@ describe('simulate on a terminal', () => {
   });
 
   it('shows the time published against --duration, not a count against an unknown total', async () => {
+    // Given the test broker and a terminal
+    // When two devices publish for 1.2 s
     const result = await cli(['simulate', '--url', broker.url, '--devices', '2', '--duration', '1.2', '--rate', '10'], {
       tty: true,
     });
 
+    // Then the progress line counts seconds against the duration, not readings against a total
     expect(result.code).toBe(0);
     const lines = screen(result.stderr);
     expect(lines.join('\n')).not.toMatch(/\/0\b/);
@@ -83,10 +90,13 @@ describe('simulate refuses options that cannot go together, in one line, before 
       "error: option '--device-ids <ids>' cannot be used with option '-d, --devices <n>'",
     ],
   ])('%j', async (options, message) => {
+    // Given options that exclude each other
     const before = broker.received.length;
 
+    // When simulate runs with them
     const result = await cli(['simulate', '--url', broker.url, ...options]);
 
+    // Then commander refuses them in one line and nothing was published
     expect(result.code).toBe(1);
     expect(result.stderr.split('\n')[0]).toBe(message);
     expect(broker.received.length).toBe(before);
@@ -98,8 +108,11 @@ describe('simulate --topic', () => {
     cli(['simulate', '--url', broker.url, '--devices', '1', '--messages', '1', '--topic', topic]);
 
   it('warns when the topic matches none of the configured topic filters, and still publishes', async () => {
+    // Given a topic template no configured filter matches
+    // When one reading is sent to it
     const result = await oneReadingTo('devices/{deviceId}/data');
 
+    // Then it is published, with one note that the pipeline will not pick it up
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/acknowledged: +1/);
     expect(result.stderr).toBe(
@@ -108,10 +121,62 @@ describe('simulate --topic', () => {
   });
 
   it('says nothing for a topic a filter matches, directly or through Basic Ingest', async () => {
+    // Given topics a configured filter matches, directly and through Basic Ingest
+    // When one reading is sent to each
     const direct = await oneReadingTo('sensors/{deviceId}/telemetry');
     const basicIngest = await oneReadingTo('$aws/rules/TelemetryPipeline_dev_1/sensors/{deviceId}/telemetry');
 
+    // Then no note is printed
     expect(direct.stderr).toBe('');
     expect(basicIngest.stderr).toBe('');
+  });
+});
+
+describe('simulate', () => {
+  let broker: TestBroker;
+  beforeAll(async () => {
+    broker = await TestBroker.start();
+  });
+  afterAll(() => broker.stop());
+
+  it('publishes every device’s readings to its topic from the configured filter and prints a summary', async () => {
+    // Given a broker of its own
+    // When three devices send four readings each as fast as acknowledgements allow
+    const result = await cli([
+      'simulate',
+      '--url',
+      broker.url,
+      '--devices',
+      '3',
+      '--messages',
+      '4',
+      '--rate',
+      'Infinity',
+      '--seed',
+      '7',
+      '--json',
+    ]);
+
+    // Then the JSON summary counts them, and each device published to its own topic
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary).toMatchObject({ devices: 3, connected: 3, sent: 12, readings: 12, acknowledged: 12, seed: 7 });
+    const topics = new Set(broker.received.map((publish) => `${publish.clientId} ${publish.topic}`));
+    expect([...topics].sort()).toEqual([
+      'sim-sensor-0001 sensors/sim-sensor-0001/telemetry',
+      'sim-sensor-0002 sensors/sim-sensor-0002/telemetry',
+      'sim-sensor-0003 sensors/sim-sensor-0003/telemetry',
+    ]);
+  });
+
+  it('says in one line when the broker is not there', async () => {
+    // Given a broker URL nobody listens on
+    // When simulate runs
+    const result = await cli(['simulate', '--url', 'mqtt://127.0.0.1:1', '--devices', '1', '--messages', '1']);
+    // Then it fails with one line naming the address, no stack trace
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: .*127\.0\.0\.1:1/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });

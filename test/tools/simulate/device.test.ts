@@ -36,9 +36,11 @@ describe('SensorModel', () => {
   });
 
   it('stays within physical bounds and drifts slowly: a week of 5-minute readings over 50 sensors', () => {
+    // Given 50 sensor models of one seed
     const steps: number[] = [];
     const weeklyRanges: number[] = [];
     const seen = { temperature: [] as number[], humidity: [] as number[], pressure: [] as number[] };
+    // When each reads every 5 minutes for a week
     for (let sensor = 0; sensor < 50; sensor++) {
       const model = new SensorModel(seededRandom(1, `sensor-${sensor}`));
       const week = Array.from({ length: 7 * 24 * 12 }, (_, i) => model.read(NOW + i * 5 * MINUTE));
@@ -55,6 +57,7 @@ describe('SensorModel', () => {
       values.reduce((a, b) => Math.min(a, b)),
       values.reduce((a, b) => Math.max(a, b)),
     ];
+    // Then every reading is within physical bounds, steps are small and every sensor moves
     // Bounds: what the sensor can report, and what a room or shelter plausibly sees
     const [tLow, tHigh] = range(seen.temperature);
     expect(tLow).toBeGreaterThanOrEqual(-10);
@@ -73,8 +76,10 @@ describe('SensorModel', () => {
   });
 
   it('follows a daily cycle: afternoons are warmer than nights, on average over a fleet', () => {
+    // Given 40 sensor models of one seed
     let afternoon = 0;
     let night = 0;
+    // When each reads hourly over five days, its warmest hour compared with 12 hours later
     for (let sensor = 0; sensor < 40; sensor++) {
       const model = new SensorModel(seededRandom(3, `sensor-${sensor}`));
       // Find the sensor's local 15:00 and 03:00 by its own cycle: compare 12 hours apart over a day, many times
@@ -86,14 +91,18 @@ describe('SensorModel', () => {
         night += temperatures[(warmest + 12) % 24] ?? 0;
       }
     }
+    // Then afternoons are more than a degree warmer on average
     expect(afternoon / 200 - night / 200).toBeGreaterThan(1);
   });
 });
 
 describe('VirtualDevice', () => {
   it('sends its readings in order, seq from startSeq, with strictly increasing ts, and nothing else without faults', () => {
+    // Given a device of 20 readings from seq 5, without faults
     const device = new VirtualDevice({ id: 'sensor-1', seed: 1, startSeq: 5, readings: 20 });
+    // When it sends everything on a frozen clock
     const sent = drain(device, 0); // a frozen clock: ts must still increase
+    // Then the readings come in seq order with strictly increasing ts, and nothing else
     expect(sent.map((m) => (m.kind === 'reading' ? m.seq : -1))).toEqual(Array.from({ length: 20 }, (_, i) => 5 + i));
     const ts = sent.map((m) => (m.kind === 'reading' ? m.ts : 0));
     for (let i = 1; i < ts.length; i++) expect(ts[i]).toBeGreaterThan(ts[i - 1] as number);
@@ -166,23 +175,29 @@ describe('VirtualDevice', () => {
   });
 
   it('does not let fault rates change the readings themselves', () => {
+    // Given two devices of one seed, one with half its messages malformed
+    // When each sends everything
     const clean = drain(new VirtualDevice({ id: 'd', seed: 9, readings: 50 }), 0);
     const faulty = drain(new VirtualDevice({ id: 'd', seed: 9, readings: 50, faults: { malformed: 0.5 } }), 0);
     const readings = (messages: Outgoing[]) =>
       messages.flatMap((m) => (m.kind === 'reading' ? [[m.seq, m.readings]] : [])).sort();
+    // Then their readings are the same
     expect(readings(faulty)).toEqual(readings(clean));
   });
 });
 
 describe('malformed variants', () => {
   it.each(MALFORMED_VARIANTS)('%s is rejected by the pipeline after the IoT rule enrichment', (variant) => {
+    // Given a malformed payload of this variant
     const text = malformedPayload(variant, NOW - 1_000, { temperature: 21.5, humidity: 40.25, pressure: 1013.2 });
+    // When it goes through the IoT rule's enrichment and the forwarder's parsing
     let payload: unknown;
     try {
       payload = JSON.parse(text);
     } catch {
       // Not JSON: the IoT rule cannot enrich it; the forwarder parses the body first and rejects it as not_json
       const parsed = parseEnvelope(text);
+      // Then the forwarder rejects it
       expect(parsed.ok).toBe(false);
       expect(!parsed.ok && parsed.reason).toBe('not_json');
       return;
@@ -233,6 +248,8 @@ describe('TokenBucket', () => {
   });
 
   it('reports no wait and no limit when unlimited', () => {
+    // Given a bucket with an unlimited rate
+    // When it is asked what it can hand out / Then everything, without waiting
     const bucket = new TokenBucket(Number.POSITIVE_INFINITY, 1, () => 0);
     expect(bucket.available()).toBe(Number.POSITIVE_INFINITY);
     expect(bucket.msUntilNext()).toBe(0);

@@ -148,7 +148,10 @@ describe('runSimulation against an MQTT broker', () => {
   });
 
   it('counts no acknowledgements at QoS 0, yet delivers to a local broker', async () => {
+    // Given the test broker
+    // When three devices send ten readings each at QoS 0
     const summary = await runSimulation(base({ devices: 3, messagesPerDevice: 10, qos: 0 }));
+    // Then nothing is counted acknowledged, and all 30 arrive at QoS 0
     expect(summary).toMatchObject({ sent: 30, acknowledged: 0, unacknowledged: 0, errors: { count: 0 } });
     await expect.poll(() => broker.received.length).toBe(30);
     expect(broker.received.every((p) => p.qos === 0)).toBe(true);
@@ -163,6 +166,8 @@ describe('runSimulation against an MQTT broker', () => {
         messagesPerDevice: 3,
       }),
     );
+    // When two named devices send three readings each
+    // Then each published to its own Basic Ingest topic
     expect(summary.sent).toBe(6);
     expect(new Set(broker.received.map((p) => `${p.clientId} ${p.topic}`))).toEqual(
       new Set([
@@ -328,7 +333,9 @@ describe('runSimulation against an MQTT broker', () => {
   });
 
   it('reports progress while running and once at the end', async () => {
+    // Given a run of 60 publishes reporting progress every 20 ms
     const progress: SimulationProgress[] = [];
+    // When it runs
     await runSimulation(
       base({
         devices: 2,
@@ -338,6 +345,7 @@ describe('runSimulation against an MQTT broker', () => {
         onProgress: (p) => progress.push(p),
       }),
     );
+    // Then progress came while publishing, ended with done, and never went backwards
     expect(progress.length).toBeGreaterThan(2);
     expect(progress.at(-1)).toMatchObject({ phase: 'done', devices: 2, connected: 2, sent: 60, acknowledged: 60 });
     // Monotonic counters
@@ -377,12 +385,17 @@ describe('runSimulation against an MQTT broker', () => {
   });
 
   it('returns at once, connecting nothing, when the signal is already aborted', async () => {
+    // Given a signal aborted already
+    // When the simulation runs / Then it returns at once with nothing connected or sent
     const summary = await runSimulation(base({ signal: AbortSignal.abort() }));
     expect(summary).toMatchObject({ aborted: true, connected: 0, sent: 0 });
   });
 
   it('speaks MQTT over WebSocket (ws://)', async () => {
+    // Given the test broker's WebSocket URL
+    // When two devices send five readings each over it
     const summary = await runSimulation(base({ url: broker.wsUrl as string, devices: 2, messagesPerDevice: 5 }));
+    // Then all ten are acknowledged and both devices' readings arrive
     expect(summary).toMatchObject({ sent: 10, acknowledged: 10 });
     expect(classify(broker.received).valid.size).toBe(2);
   });
@@ -390,9 +403,12 @@ describe('runSimulation against an MQTT broker', () => {
 
 describe('runSimulation errors', () => {
   it('names the URL and says how to fix it when the connection is refused', async () => {
+    // Given a port nobody listens on
     const port = await closedPort();
     const url = `mqtt://127.0.0.1:${port}`;
+    // When the simulation runs against it
     const error = await runSimulation({ url, devices: 3, messagesPerDevice: 1 }).catch((e: unknown) => e);
+    // Then a SimulatorConnectionError names the URL and what to do
     expect(error).toBeInstanceOf(SimulatorConnectionError);
     expect((error as Error).name).toBe('SimulatorConnectionError');
     expect((error as Error).message).toContain(url);
@@ -412,9 +428,11 @@ describe('runSimulation errors', () => {
       },
     });
     try {
+      // When ten devices connect, two at a time
       const error = await runSimulation(base({ url: picky.url, devices: 10, connectConcurrency: 2 })).catch(
         (e: unknown) => e,
       );
+      // Then the error names the device and the CONNACK code, and every device that connected is ended
       expect(error).toBeInstanceOf(SimulatorConnectionError);
       expect((error as Error).message).toMatch(/"sim-sensor-0007".*refused the connection.*code 5/s);
       await expect.poll(() => picky.connectedClients).toBe(0);
@@ -425,6 +443,8 @@ describe('runSimulation errors', () => {
   });
 
   it('lists every invalid option at once', async () => {
+    // Given options with seven problems
+    // When the simulation runs
     const error = await runSimulation({
       url: 'http://localhost',
       devices: 0,
@@ -434,6 +454,7 @@ describe('runSimulation errors', () => {
       faults: { duplicate: 2 },
       topicTemplate: 'sensors/+/telemetry',
     }).catch((e: unknown) => e);
+    // Then one SimulatorConfigError lists them all, in order
     expect(error).toBeInstanceOf(SimulatorConfigError);
     expect((error as SimulatorConfigError).problems).toEqual([
       expect.stringMatching(/^url: http:\/\/ is not supported/),
@@ -447,10 +468,13 @@ describe('runSimulation errors', () => {
   });
 
   it('refuses AWS IoT Core without certificates, over WebSocket, or faster than 100 publishes/s per connection', async () => {
+    // Given AWS IoT Core's endpoint without certificates and too fast, and over WebSocket
     const endpoint = 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com';
+    // When the simulation runs with each
     const noCerts = await runSimulation({ url: `mqtts://${endpoint}:8883`, devices: 2, rate: 500 }).catch(
       (e: unknown) => e,
     );
+    // Then each refusal names what IoT Core needs
     expect((noCerts as SimulatorConfigError).problems).toEqual([
       expect.stringMatching(/^tls: AWS IoT Core needs client certificates: credentialsDir/),
       expect.stringMatching(/^rate: 500\/s over 2 device\(s\) is 250\/s per connection; AWS IoT Core allows 100/),
@@ -460,9 +484,12 @@ describe('runSimulation errors', () => {
   });
 
   it('names the devices whose credential files are missing', async () => {
+    // Given a credentials directory without the devices' files
+    // When the simulation runs
     const error = await runSimulation(
       base({ url: 'mqtts://127.0.0.1:8883', devices: ['a', 'b'], tls: { credentialsDir: '/nonexistent' } }),
     ).catch((e: unknown) => e);
+    // Then the problem names the devices to provision
     expect((error as SimulatorConfigError).problems).toEqual([
       expect.stringMatching(
         /^tls.credentialsDir: no certificate.pem.crt and private.pem.key under \/nonexistent\/<id>\/ for a, b: provision them/,
@@ -486,6 +513,8 @@ describe('runSimulation over TLS with client certificates (as with AWS IoT Core)
   });
 
   it('connects each device with its own certificate from the provisioned layout', async () => {
+    // Given a TLS broker and each device's certificate in the provisioned layout, with the CA
+    // When two devices send three readings each
     const summary = await runSimulation({
       url: tlsBroker.tlsUrl as string,
       devices,
@@ -493,6 +522,7 @@ describe('runSimulation over TLS with client certificates (as with AWS IoT Core)
       rate: Number.POSITIVE_INFINITY,
       tls: { credentialsDir: pki.credentialsDir, caFile: pki.caFile },
     });
+    // Then all six are acknowledged and each device presented its own certificate
     expect(summary).toMatchObject({ sent: 6, acknowledged: 6 });
     // The broker saw each device present the certificate issued to it
     expect(new Set(tlsBroker.received.map((p) => `${p.clientId}=${p.certificateCn}`))).toEqual(
@@ -501,11 +531,14 @@ describe('runSimulation over TLS with client certificates (as with AWS IoT Core)
   });
 
   it('says to pass the CA when the broker certificate is not trusted', async () => {
+    // Given a TLS broker whose CA is not passed
+    // When the simulation runs
     const error = await runSimulation({
       url: tlsBroker.tlsUrl as string,
       devices,
       tls: { credentialsDir: pki.credentialsDir },
     }).catch((e: unknown) => e);
+    // Then the error says to pass the CA bundle
     expect(error).toBeInstanceOf(SimulatorConnectionError);
     expect((error as Error).message).toMatch(/TLS handshake failed .*pass its CA bundle as tls.caFile/s);
   });

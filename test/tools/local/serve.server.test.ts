@@ -25,6 +25,7 @@ class Recorder {
 
 describe.skipIf(!uri)('telemetry-ops local against a real MongoDB server (MONGODB_URI)', () => {
   it('stores a device message through the bundled forwarder and sink', async () => {
+    // Given `local` serving against the real MongoDB, in a database of its own
     const database = `local_${Date.now()}`;
     const stdout = new Recorder();
     const stderr = new Recorder();
@@ -39,6 +40,7 @@ describe.skipIf(!uri)('telemetry-ops local against a real MongoDB server (MONGOD
     try {
       await expect.poll(() => stderr.text, { timeout: 30_000 }).toContain('Ctrl-C stops it.');
       const url = /mqtt:\/\/127\.0\.0\.1:\d+/.exec(stderr.text)?.[0] ?? '';
+      // When a device publishes one reading
       const device = await connectAsync(url, { clientId: 'sensor-1' });
       await device.publishAsync('sensors/sensor-1/telemetry', JSON.stringify(devicePayload({ ts: Date.now() })), {
         qos: 1,
@@ -46,6 +48,7 @@ describe.skipIf(!uri)('telemetry-ops local against a real MongoDB server (MONGOD
       await device.endAsync();
 
       const readings = client.db(database).collection('readings');
+      // Then the reading is stored once, and the summary counts it
       await expect.poll(() => readings.countDocuments(), { timeout: 30_000 }).toBe(1);
       expect(await readings.findOne()).toMatchObject({
         deviceId: 'sensor-1',

@@ -1,6 +1,6 @@
 /**
- * `devices` and `simulate` as commands: the wiring from config and stack outputs to the cores (tested on their own in
- * test/ops/devices and test/tools/simulate), output, and one-line errors.
+ * `devices` as a command (ops/commands/devices.ts): the wiring from config and stack outputs to the cores (tested on
+ * their own in test/ops/devices), output, and one-line errors.
  */
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,10 +24,9 @@ import {
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli';
-import { TestBroker } from '../tools/simulate/mqtt-broker';
-import { iot, iotMock, notFound } from './devices/iot-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { cli } from '../../helpers/cli';
+import { iot, iotMock, notFound } from '../devices/iot-mock';
 
 const cloudFormation = mockClient(CloudFormationClient);
 const ENDPOINT = 'abc123-ats.iot.eu-west-1.amazonaws.com';
@@ -57,6 +56,7 @@ beforeEach(() => {
 
 describe('devices', () => {
   it('provisions with the stack’s policy and prints the endpoint and topics', async () => {
+    // Given the deployed stack's outputs (above), and IoT creating the thing and its certificate
     const out = mkdtempSync(join(tmpdir(), 'devices-'));
     iotMock.on(DescribeEndpointCommand).resolves({ endpointAddress: ENDPOINT });
     iotMock.on(DescribeThingCommand).rejects(notFound());
@@ -72,10 +72,12 @@ describe('devices', () => {
     iotMock.on(AttachPolicyCommand).resolves({});
     iotMock.on(AttachThingPrincipalCommand).resolves({});
 
+    // When a device is provisioned
     const result = await cli(['devices', 'provision', 'sensor-0001', '--out', out], {
       clients: { iot: iot(), cloudFormation: new CloudFormationClient({}) },
     });
 
+    // Then the stack's device policy and the pipeline tag are used, the endpoint and topics printed, the key owner-only
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(iotMock.commandCalls(AttachPolicyCommand)[0]?.args[0].input).toEqual({
@@ -93,6 +95,8 @@ describe('devices', () => {
   });
 
   it('rejects a bad thing name before reading the stack or calling IoT', async () => {
+    // Given a name that is no thing name
+    // When a device of that name is provisioned, and revoked
     const provision = await cli(['devices', 'provision', 'bad name!'], {
       clients: { iot: iot(), cloudFormation: new CloudFormationClient({}) },
     });
@@ -100,6 +104,7 @@ describe('devices', () => {
       clients: { iot: iot(), cloudFormation: new CloudFormationClient({}) },
     });
 
+    // Then each fails with one line naming the rule, before any AWS call
     for (const result of [provision, revoke]) {
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
@@ -111,7 +116,10 @@ describe('devices', () => {
   });
 
   it('refuses to revoke without --yes, before calling AWS', async () => {
+    // Given a revoke without --yes
+    // When it runs
     const result = await cli(['devices', 'revoke', 'sensor-0001'], { clients: { iot: iot() } });
+    // Then it refuses in one line, before any AWS call
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('error: Revoking sensor-0001 cannot be undone: add --yes\n');
     expect(iotMock.calls()).toHaveLength(0);
@@ -131,14 +139,17 @@ describe('devices', () => {
   };
 
   it('revokes every device of the pipeline with --all, and frees the stack’s device policy for cdk destroy', async () => {
+    // Given one device of the pipeline whose certificate alone holds the device policy
     const cert = 'arn:aws:iot:eu-west-1:123456789012:cert/abcd';
     iotMock.on(ListThingsCommand).resolves({ things: [{ thingName: 'sensor-0001' }] });
     iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [cert] });
     iotMock.on(ListPrincipalThingsCommand).resolves({ things: ['sensor-0001'] });
     givenDevicePolicyTargets([cert]);
 
+    // When every device is revoked
     const result = await cli(['devices', 'revoke', '--all', '--yes'], { clients: { iot: iot() } });
 
+    // Then the pipeline's things are revoked and the policy is free for `cdk destroy`
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(iotMock.commandCalls(ListThingsCommand)[0]?.args[0].input).toMatchObject({
@@ -185,21 +196,27 @@ describe('devices', () => {
   });
 
   it('refuses --delete-orphan-certificates without --all', async () => {
+    // Given --delete-orphan-certificates for one device
+    // When revoke runs
     const result = await cli(['devices', 'revoke', 'sensor-0001', '--yes', '--delete-orphan-certificates'], {
       clients: { iot: iot() },
     });
+    // Then it refuses: the flag goes with --all
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('error: --delete-orphan-certificates goes with --all\n');
   });
 
   it('exits 1 and names what is still attached when the policy is not free after --all', async () => {
+    // Given a certificate of another thing that keeps holding the device policy
     iotMock.on(ListThingsCommand).resolves({ things: [] });
     iotMock.on(ListTargetsForPolicyCommand).resolves({ targets: ['arn:aws:iot:eu-west-1:123456789012:cert/abcd'] });
     iotMock.on(ListPrincipalThingsCommand).resolves({ things: ['elsewhere'] });
     iotMock.on(DetachPolicyCommand).resolves({});
 
+    // When every device is revoked
     const result = await cli(['devices', 'revoke', '--all', '--yes'], { clients: { iot: iot() } });
 
+    // Then the command fails, naming what is still attached to the policy
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('still attached to TelemetryPipeline-dev-DevicePolicy');
   });
@@ -231,57 +248,17 @@ describe('devices', () => {
   });
 
   it('takes a device name or --all, never both or neither', async () => {
+    // Given revoke without a name or --all, and with both
     for (const args of [
       ['devices', 'revoke', '--yes'],
       ['devices', 'revoke', 'sensor-0001', '--all', '--yes'],
     ]) {
+      // When each runs
       const result = await cli(args, { clients: { iot: iot() } });
+      // Then each refuses in one line, before any AWS call
       expect(result.code, args.join(' ')).toBe(1);
       expect(result.stderr, args.join(' ')).toMatch(/a device name or --all/);
     }
     expect(iotMock.calls()).toHaveLength(0);
-  });
-});
-
-describe('simulate', () => {
-  let broker: TestBroker;
-  beforeAll(async () => {
-    broker = await TestBroker.start();
-  });
-  afterAll(() => broker.stop());
-
-  it('publishes every device’s readings to its topic from the configured filter and prints a summary', async () => {
-    const result = await cli([
-      'simulate',
-      '--url',
-      broker.url,
-      '--devices',
-      '3',
-      '--messages',
-      '4',
-      '--rate',
-      'Infinity',
-      '--seed',
-      '7',
-      '--json',
-    ]);
-
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    const summary = JSON.parse(result.stdout);
-    expect(summary).toMatchObject({ devices: 3, connected: 3, sent: 12, readings: 12, acknowledged: 12, seed: 7 });
-    const topics = new Set(broker.received.map((publish) => `${publish.clientId} ${publish.topic}`));
-    expect([...topics].sort()).toEqual([
-      'sim-sensor-0001 sensors/sim-sensor-0001/telemetry',
-      'sim-sensor-0002 sensors/sim-sensor-0002/telemetry',
-      'sim-sensor-0003 sensors/sim-sensor-0003/telemetry',
-    ]);
-  });
-
-  it('says in one line when the broker is not there', async () => {
-    const result = await cli(['simulate', '--url', 'mqtt://127.0.0.1:1', '--devices', '1', '--messages', '1']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^error: .*127\.0\.0\.1:1/);
-    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });

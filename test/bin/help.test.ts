@@ -56,16 +56,24 @@ async function examples(): Promise<{ command: string; line: string }[]> {
 
 describe('telemetry-ops help', () => {
   it('lists examples for the commands people run', async () => {
+    // Given the help of every command
+    // When its examples are collected
+    // Then there are more than 20
     expect((await examples()).length).toBeGreaterThan(20);
   });
 
   it('spells every example `npx telemetry-ops`', async () => {
+    // Given every example of every command's help
+    // When those naming `telemetry-ops` without `npx` are picked out
     const bare = (await examples()).filter(({ line }) => /(^|[^\w-])(?<!npx )telemetry-ops\b/.test(line));
+    // Then there is none
     expect(bare).toEqual([]);
   });
 
   it('gives only examples the CLI accepts as written', async () => {
+    // Given every `npx telemetry-ops` example of every command's help
     const rejected: string[] = [];
+    // When each is parsed by the real program with its actions stubbed
     for (const { command, line } of await examples()) {
       const words = shellWords(line);
       while (words[0]?.includes('=')) words.shift();
@@ -84,11 +92,14 @@ describe('telemetry-ops help', () => {
         rejected.push(`${command}: ${line} → ${error.message}`);
       }
     }
+    // Then commander accepted every one
     expect(rejected).toEqual([]);
   });
 
   it("shows each option's default once: commander's, or the description's when commander shows none", () => {
+    // Given every option of every command
     const twice: string[] = [];
+    // When those with a default commander shows and a description that says "default" too are picked out
     const visit = (command: Command, path: string) => {
       for (const option of command.options) {
         const shown = option.defaultValue !== undefined && (option.required || option.optional);
@@ -98,14 +109,18 @@ describe('telemetry-ops help', () => {
     };
     visit(program(), 'telemetry-ops');
 
+    // Then there is none
     expect(twice).toEqual([]);
   });
 
   it('prints the version of package.json with --version', async () => {
+    // Given the version in package.json
     const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'));
 
+    // When the CLI runs with --version
     const result = await cli(['--version']);
 
+    // Then it prints that version alone and exits 0
     expect(result).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 });
