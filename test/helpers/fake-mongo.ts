@@ -7,7 +7,7 @@
  * second one into E11000 here, where a store without that index (a time-series collection) would hold a copy.
  *
  * For what runs the sink's MongoDB adapters (lambdas/sink/mongo): their tests (test/lambdas/sink/mongo) and the
- * local and end-to-end pipelines. The sink core's own tests use the in-memory ports of test/kit/sink-stores.ts.
+ * local and end-to-end pipelines. The sink core's own tests use the in-memory ports of test/helpers/sink-stores.ts.
  */
 import {
   type AnyBulkWriteOperation,

@@ -24,7 +24,7 @@ import {
 } from '../helpers/factories';
 import { KafkaMockCluster } from '../helpers/kafka-mock';
 import { readTopic } from '../helpers/kafka-read';
-import { memoryStores } from '../kit/sink-stores';
+import { memoryStores } from '../helpers/sink-stores';
 
 const TOPIC = 'telemetry.readings.v1';
 const sqsMock = mockClient(SQSClient);

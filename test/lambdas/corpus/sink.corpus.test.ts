@@ -7,7 +7,7 @@ import type { KafkaEvent, KafkaEventRecord } from '../../../lambdas/sink/kafka-e
 import { sinkBatch } from '../../../lambdas/sink/sink';
 import { devicePayload, kafkaEvent, kafkaRecord, NOW } from '../../helpers/factories';
 import { RecordingLogger, RecordingMetrics } from '../../helpers/recorders';
-import { memoryStores } from '../../kit/sink-stores';
+import { memoryStores } from '../../helpers/sink-stores';
 import { AWS_SELF_MANAGED_KAFKA_EXAMPLE_EVENT } from './aws-events';
 import { BODY_CASES, hostileKeyBodies, RECORD_CASES, strings, validBody } from './cases';
 

@@ -8,7 +8,7 @@ import { createHandler } from '../../../lambdas/sink/create-handler';
 import type { MongoCollection, SinkCollections } from '../../../lambdas/sink/mongo/collections';
 import { SERVER_SELECTION_HINT } from '../../../lambdas/sink/mongo/errors';
 import { envelope, kafkaEvent, kafkaRecord, lambdaContext } from '../../helpers/factories';
-import { memoryStores } from '../../kit/sink-stores';
+import { memoryStores } from '../../helpers/sink-stores';
 
 /** Collections for a wiring that must fail before it writes: any call is a test failure. */
 function untouchedCollections(): SinkCollections {

@@ -1,5 +1,5 @@
 /**
- * The sink core against in-memory stores (test/kit/sink-stores.ts): decoding and quarantine reasons, exactly once by
+ * The sink core against in-memory stores (test/helpers/sink-stores.ts): decoding and quarantine reasons, exactly once by
  * eventId, conflicts resolved against the stored reading, device state never backwards, and which records are
  * retried when a store fails. What MongoDB does underneath (E11000, interrupted and unacknowledged bulk writes,
  * majority reads, time-series marks, deadlines): ./mongo/stores.test.ts.
@@ -10,8 +10,14 @@ import type { ReadingStore } from '../../../lambdas/sink/ports';
 import { SinkMetric, sinkBatch } from '../../../lambdas/sink/sink';
 import { devicePayload, envelope, kafkaEvent, kafkaRecord, NOW } from '../../helpers/factories';
 import { RecordingLogger, RecordingMetrics } from '../../helpers/recorders';
-import { batch, describeDeliverySemantics, failedOffsets, EVENT_ID as id, unsequenced } from '../../kit/sink-scenarios';
-import { MemoryDeviceStateStore, MemoryQuarantineStore, MemoryReadingStore } from '../../kit/sink-stores';
+import {
+  batch,
+  describeDeliverySemantics,
+  failedOffsets,
+  EVENT_ID as id,
+  unsequenced,
+} from '../../helpers/sink-scenarios';
+import { MemoryDeviceStateStore, MemoryQuarantineStore, MemoryReadingStore } from '../../helpers/sink-stores';
 
 let readings: MemoryReadingStore;
 let devices: MemoryDeviceStateStore;

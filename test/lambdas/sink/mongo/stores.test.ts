@@ -21,7 +21,7 @@ import {
   EVENT_ID as id,
   type SinkHarness,
   unsequenced,
-} from '../../../kit/sink-scenarios';
+} from '../../../helpers/sink-scenarios';
 
 let readings: FakeCollection<ReadingDocument>;
 let devices: FakeCollection<DeviceStateDocument>;

@@ -8,8 +8,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../lambdas/sink/documents';
 import type { KafkaBatchResponse, KafkaEventRecord } from '../../lambdas/sink/kafka-event';
 import { SinkMetric } from '../../lambdas/sink/sink';
-import { devicePayload, envelope, kafkaRecord, NOW } from '../helpers/factories';
-import type { RecordingMetrics } from '../helpers/recorders';
+import { devicePayload, envelope, kafkaRecord, NOW } from './factories';
+import type { RecordingMetrics } from './recorders';
 
 /** What a scenario reads back from a store. */
 export interface Inspectable<T> {
