@@ -20,7 +20,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { envBrokers } from '../lambdas/shared/config';
+import { envBrokers } from '../contracts/environment';
 import type { QuarantineDocument, ReadingDocument } from '../lambdas/sink/documents';
 import { COLLECTIONS } from '../lambdas/sink/mongo-connection';
 import { loadConfig } from '../lib/config/load';

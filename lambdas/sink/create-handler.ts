@@ -3,17 +3,18 @@
  * container; tests and local runs call it with their own environment.
  */
 import type { Context } from 'aws-lambda';
+import type { SinkEnvironment } from '../../contracts/environment';
+import { failureDetail } from '../../contracts/failure';
+import { SinkMetric } from '../../contracts/metrics';
 import { invocationDeadline, withDeadline } from '../shared/deadline';
 import { ConfigurationError, describeError, PipelineError } from '../shared/errors';
-import { failureDetail } from '../shared/failure';
 import { logger, metrics } from '../shared/powertools';
-import type { SinkEnvironment } from './config';
 import { failureOf, flattenRecords, type KafkaBatchResponse, type KafkaEvent } from './kafka-event';
 import { MongoConnection } from './mongo-connection';
 import { isServerSelectionError, SERVER_SELECTION_HINT } from './mongo-errors';
 import type { SinkCollections } from './ports';
 import { type ReadingWriter, TimeSeriesReadingWriter, UpsertReadingWriter } from './reading-writers';
-import { SinkMetric, sinkBatch } from './sink';
+import { sinkBatch } from './sink';
 
 /** Thrown (on-demand event sources only) so that Lambda retries a batch it cannot partially acknowledge. */
 export class BatchNotStoredError extends PipelineError {

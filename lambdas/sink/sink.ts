@@ -5,9 +5,11 @@
 import { isUtf8 } from 'node:buffer';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AnyBulkWriteOperation } from 'mongodb';
-import { InvalidReason, parseEnvelope } from '../shared/envelope';
+import { InvalidReason } from '../../contracts/envelope';
+import { failureDetail } from '../../contracts/failure';
+import { SinkMetric } from '../../contracts/metrics';
+import { parseEnvelope } from '../shared/envelope';
 import { describeError } from '../shared/errors';
-import { failureDetail } from '../shared/failure';
 import { boundedFields, type LoggerPort, type MetricsPort } from '../shared/observability';
 import {
   type DeviceStateDocument,
@@ -30,12 +32,9 @@ import {
   type RecordSource,
   sourceId,
 } from './kafka-event';
-import { SinkMetric } from './metrics';
 import { isServerSelectionError, redactCredentials, SERVER_SELECTION_HINT } from './mongo-errors';
 import type { SinkCollections } from './ports';
 import { bulkOutcomes, type ReadingWriter, type WriteOutcome } from './reading-writers';
-
-export { SinkMetric } from './metrics';
 
 /** Reasons the sink adds to the envelope's own (see `InvalidReason`). */
 export const SinkInvalidReason = {

@@ -4,6 +4,7 @@ import { CfnPolicy, CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
+import { consumerVisibilityTimeoutSeconds, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS } from '../../contracts/limits';
 import { FAILURE_QUEUE_DEFAULTS, QUEUE_DEFAULTS } from '../core/defaults';
 import { throwIfInvalid } from '../core/validation';
 import { buildRuleSql, deviceTopic } from './rule-sql';
@@ -91,7 +92,9 @@ export class TelemetryIngest extends Construct {
     validate(this, props, this.deviceTopics);
 
     const batchingWindow = props.consumerBatchingWindow ?? Duration.seconds(0);
-    this.visibilityTimeout = Duration.seconds(props.consumerTimeout.toSeconds() * 6 + batchingWindow.toSeconds());
+    this.visibilityTimeout = Duration.seconds(
+      consumerVisibilityTimeoutSeconds(props.consumerTimeout.toSeconds(), batchingWindow.toSeconds()),
+    );
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', FAILURE_QUEUE_DEFAULTS);
     Validations.of(this.deadLetterQueue).acknowledge({
@@ -265,8 +268,11 @@ function validate(scope: Construct, props: TelemetryIngestProps, deviceTopics: r
   if (!/^[A-Za-z0-9_]+$/.test(props.ruleNamePrefix)) {
     problems.push(`ruleNamePrefix: "${props.ruleNamePrefix}" may only contain letters, digits and "_"`);
   }
-  const visibility = props.consumerTimeout.toSeconds() * 6 + (props.consumerBatchingWindow?.toSeconds() ?? 0);
-  if (visibility > 43_200) {
+  const visibility = consumerVisibilityTimeoutSeconds(
+    props.consumerTimeout.toSeconds(),
+    props.consumerBatchingWindow?.toSeconds(),
+  );
+  if (visibility > SQS_MAX_VISIBILITY_TIMEOUT_SECONDS) {
     problems.push(
       `consumerTimeout: 6 × ${props.consumerTimeout.toSeconds()} s exceeds the 12-hour SQS visibility limit`,
     );

@@ -19,8 +19,7 @@ import {
   SnsAlarmActionStrategy,
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
-import { ForwarderMetric } from '../../lambdas/forward/metrics';
-import { SinkMetric } from '../../lambdas/sink/metrics';
+import { ForwarderMetric, SinkMetric } from '../../contracts/metrics';
 import type { PipelineFunction } from '../core/pipeline-function';
 import { throwIfInvalid } from '../core/validation';
 import {

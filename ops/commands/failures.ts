@@ -1,6 +1,6 @@
 /** `failures list | show | redrive`: every failure store, read through one envelope. */
 import { type Command, Option } from 'commander';
-import { FAILURE_STORES, type FailureEnvelope, type FailureStore } from '../../lambdas/shared/failure';
+import { FAILURE_STORES, type FailureEnvelope, type FailureStore } from '../../contracts/failure';
 import type { OpsContext } from '../context';
 import { isUserError, UserError } from '../errors';
 import { localFailuresUrl, readLocalFailures } from '../failures/local-endpoint';

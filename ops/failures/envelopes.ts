@@ -3,8 +3,8 @@
  * functions: the stores fetch, these translate.
  */
 import type { Message } from '@aws-sdk/client-sqs';
-import { enrich } from '../../lambdas/shared/enrichment';
-import { FailureAttribute, type FailureEnvelope } from '../../lambdas/shared/failure';
+import { enrich } from '../../contracts/enrichment';
+import { FailureAttribute, type FailureEnvelope } from '../../contracts/failure';
 import type { QuarantineDocument } from '../../lambdas/sink/documents';
 import { decodeBase64, type KafkaEventRecord } from '../../lambdas/sink/kafka-event';
 import { deviceSegment } from '../../lib/ingest/rule-sql';

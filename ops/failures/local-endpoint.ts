@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FailureEnvelope, FailureStore } from '../../lambdas/shared/failure';
+import type { FailureEnvelope, FailureStore } from '../../contracts/failure';
 import { UserError } from '../errors';
 
 /** What a running `local` answers for one store. */

@@ -1,5 +1,5 @@
 /** Builds the failure stores of the configured deployment from its config and stack outputs. */
-import { FAILURE_STORES, type FailureStore } from '../../lambdas/shared/failure';
+import { FAILURE_STORES, type FailureStore } from '../../contracts/failure';
 import type { OpsContext } from '../context';
 import { UserError } from '../errors';
 import { DeadLetterTopic } from './dead-letter-topic';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { applyCompliance } from '../../lib/compliance';
-import { loadConfig, parseConfig } from '../../lib/config/load';
+import { parseConfig } from '../../lib/config/load';
 import type { PipelineConfigInput } from '../../lib/config/schema';
 import { TelemetryPipelineStack } from '../../lib/telemetry-pipeline-stack';
 
@@ -15,9 +15,15 @@ export interface SynthOptions {
   readonly outdir?: string;
 }
 
-/** dev.json with `overrides` merged in at the top level of each section. */
+/**
+ * dev.json with `overrides` merged in at the top level of each section. Merged into the file as written, not into
+ * its parsed form: the schema's derived values (rule name prefix, consumer group, …) then follow the overrides.
+ */
 export function devConfig(overrides: Partial<Record<keyof PipelineConfigInput, unknown>> = {}) {
-  const dev = loadConfig('dev') as Record<string, unknown>;
+  const dev = JSON.parse(readFileSync(join(__dirname, '..', '..', 'config', 'dev.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   const merged: Record<string, unknown> = { ...dev };
   for (const [key, value] of Object.entries(overrides)) {
     const base = dev[key];

@@ -16,9 +16,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deriveEventId } from '../../lambdas/shared/enrichment';
+import { deriveEventId } from '../../contracts/enrichment';
+import type { FailureEnvelope } from '../../contracts/failure';
 import { parseEnvelope } from '../../lambdas/shared/envelope';
-import type { FailureEnvelope } from '../../lambdas/shared/failure';
 import type { QuarantineDocument } from '../../lambdas/sink/documents';
 import { replayBodyOfIotError } from '../../ops/failures/envelopes';
 import type { QuarantineCollection } from '../../ops/failures/stores';

@@ -6,7 +6,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { envBrokers } from '../../lambdas/shared/config';
+import { envBrokers } from '../../contracts/environment';
 import { UserError } from '../../ops/errors';
 import { KafkaMockCluster } from '../kafka-mock/cluster';
 import { loadEsbuild } from './bundles';

@@ -5,8 +5,8 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import { connect, type MqttClient } from 'mqtt';
+import { failureDetail } from '../../contracts/failure';
 import { describeError } from '../../lambdas/shared/errors';
-import { failureDetail } from '../../lambdas/shared/failure';
 import { UserError } from '../../ops/errors';
 import type { Publish } from './iot-rule';
 import type { LocalLog } from './ports';

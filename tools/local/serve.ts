@@ -9,7 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Document, MongoClient } from 'mongodb';
-import type { FailureEnvelope } from '../../lambdas/shared/failure';
+import type { FailureEnvelope } from '../../contracts/failure';
 import type { QuarantineDocument } from '../../lambdas/sink/documents';
 import { COLLECTIONS } from '../../lambdas/sink/mongo-connection';
 import type { OpsContext } from '../../ops/context';

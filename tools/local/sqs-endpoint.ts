@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { entrySize, SQS_MAX_BATCH_BYTES, SQS_MAX_BATCH_ENTRIES, SQS_UNSAFE } from '../../lambdas/shared/sqs-batch';
+import { SQS_MAX_BATCH_BYTES, SQS_MAX_BATCH_ENTRIES, SQS_UNSAFE } from '../../contracts/limits';
+import { entrySize } from '../../lambdas/shared/sqs-batch';
 
 /** One message as a sender put it in a queue. */
 export interface SentMessage {

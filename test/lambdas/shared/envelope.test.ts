@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEVICE_FIELDS, deriveEventId, ENRICHMENT_FIELDS, enrich } from '../../../lambdas/shared/enrichment';
-import { type EnvelopeParseResult, InvalidReason, parseEnvelope } from '../../../lambdas/shared/envelope';
+import { DEVICE_FIELDS, deriveEventId, ENRICHMENT_FIELDS, enrich } from '../../../contracts/enrichment';
+import { InvalidReason } from '../../../contracts/envelope';
+import { type EnvelopeParseResult, parseEnvelope } from '../../../lambdas/shared/envelope';
 import { devicePayload, envelope, httpsEnvelope, NOW } from '../../helpers/factories';
 
 const valid = () => envelope() as unknown as Record<string, unknown>;

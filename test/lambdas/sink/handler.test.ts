@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SinkEnvironmentSchema } from '../../../contracts/environment';
+import { failureDetail } from '../../../contracts/failure';
 import { parseEnvironment } from '../../../lambdas/shared/config';
-import { failureDetail } from '../../../lambdas/shared/failure';
 import { logger } from '../../../lambdas/shared/powertools';
-import { SinkEnvironmentSchema } from '../../../lambdas/sink/config';
 import { createHandler } from '../../../lambdas/sink/create-handler';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../../lambdas/sink/documents';
 import { envelope, kafkaEvent, kafkaRecord, lambdaContext } from '../../helpers/factories';

@@ -2,6 +2,7 @@
  * The sink core against the in-memory MongoDB fake: the fault table of the sink issue.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { SinkMetric } from '../../../contracts/metrics';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../../lambdas/sink/documents';
 import type { KafkaEventRecord } from '../../../lambdas/sink/kafka-event';
 import {
@@ -10,7 +11,7 @@ import {
   TimeSeriesReadingWriter,
   UpsertReadingWriter,
 } from '../../../lambdas/sink/reading-writers';
-import { SinkMetric, sinkBatch } from '../../../lambdas/sink/sink';
+import { sinkBatch } from '../../../lambdas/sink/sink';
 import { devicePayload, envelope, kafkaEvent, kafkaRecord, NOW } from '../../helpers/factories';
 import { FakeCollection } from '../../helpers/fake-mongo';
 import { RecordingLogger, RecordingMetrics } from '../../helpers/recorders';
