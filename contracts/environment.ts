@@ -38,8 +38,11 @@ const maxMessageBytes = envInt(256, 1_048_576).default(DEFAULT_MAX_MESSAGE_BYTES
 export const KAFKA_COMPRESSIONS = ['none', 'gzip'] as const;
 export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
 
-/** Every variable of a schema, by name: the object a builder must fill (`undefined` leaves a variable unset). */
-type Variables<S extends z.ZodType> = Readonly<Record<keyof z.input<S>, string | undefined>>;
+/**
+ * Every variable of a schema, by name: the object a builder must fill (`undefined` leaves a variable unset). A
+ * variable added to a schema, or renamed, fails to compile in its builder until the builder sets it.
+ */
+export type EnvironmentVariables<S extends z.ZodType> = Readonly<Record<keyof z.input<S>, string | undefined>>;
 
 /** The set variables only: Lambda and `process.env` hold strings. */
 function defined(variables: Readonly<Record<string, string | undefined>>): Record<string, string> {
@@ -83,7 +86,7 @@ export interface FunctionEnvironmentValues {
 }
 
 export function functionEnvironment(values: FunctionEnvironmentValues): Record<string, string> {
-  const variables: Variables<typeof FunctionEnvironmentSchema> = {
+  const variables: EnvironmentVariables<typeof FunctionEnvironmentSchema> = {
     POWERTOOLS_SERVICE_NAME: values.serviceName,
     POWERTOOLS_METRICS_NAMESPACE: values.metricsNamespace,
     POWERTOOLS_LOG_LEVEL: values.logLevel,
@@ -136,7 +139,7 @@ export interface ForwarderEnvironmentValues {
 }
 
 export function forwarderEnvironment(values: ForwarderEnvironmentValues): Record<string, string> {
-  const variables: Variables<typeof ForwarderEnvironmentSchema> = {
+  const variables: EnvironmentVariables<typeof ForwarderEnvironmentSchema> = {
     KAFKA_BROKERS: values.brokers.join(','),
     KAFKA_TOPIC: values.topic,
     KAFKA_CLIENT_ID: values.clientId,
@@ -206,7 +209,7 @@ export interface SinkEnvironmentValues {
 }
 
 export function sinkEnvironment(values: SinkEnvironmentValues): Record<string, string> {
-  const variables: Variables<typeof SinkEnvironmentSchema> = {
+  const variables: EnvironmentVariables<typeof SinkEnvironmentSchema> = {
     MONGODB_URI_SECRET_ID: values.mongoUriSecretId,
     MONGODB_URI: values.mongoUri,
     MONGODB_DATABASE: values.database,

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SinkEnvironmentSchema } from '../../../contracts/environment';
-import { failureDetail } from '../../../contracts/failure';
 import { parseEnvironment } from '../../../lambdas/shared/config';
 import { logger } from '../../../lambdas/shared/powertools';
 import { createHandler } from '../../../lambdas/sink/create-handler';
@@ -94,13 +93,5 @@ describe('sink handler: what it logs when a batch cannot be handled', () => {
         extra: expect.objectContaining({ error: expect.stringMatching(/^ConfigurationError: A time-series/) }),
       },
     ]);
-  });
-});
-
-describe('failureDetail', () => {
-  it('replaces characters SQS rejects and never splits a character', () => {
-    expect(failureDetail('readings.a\u0001b: Invalid key')).toBe('readings.a\uFFFDb: Invalid key');
-    expect(failureDetail(`${'x'.repeat(999)}😀😀`)).toBe(`${'x'.repeat(999)}😀`);
-    expect(failureDetail('tab\tand newline\n stay')).toBe('tab\tand newline\n stay');
   });
 });
