@@ -1,5 +1,5 @@
 /**
- * Reads each failure store's native format into the one `FailureEnvelope` (lambdas/shared/failure.ts). Pure
+ * Reads each failure store's native format into the one `FailureEnvelope` (contracts/failure.ts). Pure
  * functions: the stores fetch, these translate.
  */
 import type { Message } from '@aws-sdk/client-sqs';
@@ -108,7 +108,7 @@ function deviceOfTopic(topic: string, topicFilters: readonly string[]): string |
 
 /**
  * The ingest-queue body a replay of an IoT error needs: the original payload enriched exactly as the rule would
- * have (lambdas/shared/enrichment.ts), with the failure time as receive time. A problem instead when the payload
+ * have (contracts/enrichment.ts), with the failure time as receive time. A problem instead when the payload
  * is not a JSON object (the rule could not have enriched it either) or its topic matches no topic filter.
  */
 export function replayBodyOfIotError(
