@@ -16,10 +16,11 @@ export interface SynthOptions {
 }
 
 /**
- * dev.json with `overrides` merged in at the top level of each section. Merged into the file as written, not into
- * its parsed form: the schema's derived values (rule name prefix, consumer group, …) then follow the overrides.
+ * dev.json as written, with `overrides` merged in at the top level of each section: a configuration file's content.
+ * Merged before parsing, so the schema's derived values (rule name prefix, consumer group, …) follow the overrides;
+ * a parsed configuration is no input (its derived values are no fields of the file).
  */
-export function devConfig(overrides: Partial<Record<keyof PipelineConfigInput, unknown>> = {}) {
+export function devConfigInput(overrides: Partial<Record<keyof PipelineConfigInput, unknown>> = {}) {
   const dev = JSON.parse(readFileSync(join(__dirname, '..', '..', 'config', 'dev.json'), 'utf8')) as Record<
     string,
     unknown
@@ -32,7 +33,12 @@ export function devConfig(overrides: Partial<Record<keyof PipelineConfigInput, u
         ? { ...(base as object), ...(value as object) }
         : value;
   }
-  return parseConfig(merged);
+  return merged;
+}
+
+/** dev.json with `overrides` merged in (see `devConfigInput`), parsed. */
+export function devConfig(overrides: Parameters<typeof devConfigInput>[0] = {}) {
+  return parseConfig(devConfigInput(overrides));
 }
 
 /** The feature flags and defaults of cdk.json, so tests synthesize what `cdk synth` does. */
