@@ -34,6 +34,19 @@ export const envBrokers = z
 /** Largest accepted envelope in UTF-8 bytes (both functions). */
 const maxMessageBytes = envInt(256, 1_048_576).default(DEFAULT_MAX_MESSAGE_BYTES);
 
+/**
+ * Defaults a deployment, a construct and a function agree on when nothing is set: the configuration schema, the
+ * constructs' props and the environment schemas all take them from here.
+ */
+export const ENVIRONMENT_DEFAULTS = {
+  /** Upper bound of one produce request's record bytes. */
+  kafkaMaxRequestBytes: 1_000_000,
+  /** MongoDB database of the readings, devices and quarantine collections. */
+  mongoDatabase: 'telemetry',
+  /** Connections per sink container and per replica-set member. */
+  mongoMaxPoolSize: 2,
+} as const;
+
 /** The produce compressions the forwarder offers: the codecs kafkajs has built in. */
 export const KAFKA_COMPRESSIONS = ['none', 'gzip'] as const;
 export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
@@ -110,7 +123,7 @@ export const ForwarderEnvironmentSchema = z
     KAFKA_CREDENTIALS_SECRET_ID: z.string().min(1).optional(),
     KAFKA_SSL: envBool.optional(),
     KAFKA_COMPRESSION: z.enum(KAFKA_COMPRESSIONS).default('none'),
-    KAFKA_MAX_REQUEST_BYTES: envInt(1_024, 100_000_000).default(1_000_000),
+    KAFKA_MAX_REQUEST_BYTES: envInt(1_024, 100_000_000).default(ENVIRONMENT_DEFAULTS.kafkaMaxRequestBytes),
     DLQ_URL: z.url({ error: 'expected the URL of the dead-letter queue' }),
     MAX_MESSAGE_BYTES: maxMessageBytes,
   })
@@ -172,8 +185,8 @@ export const SinkEnvironmentSchema = z
     MONGODB_DATABASE: z
       .string()
       .regex(MONGODB_DATABASE_PATTERN, 'expected a MongoDB database name')
-      .default('telemetry'),
-    MONGODB_MAX_POOL_SIZE: envInt(1, 100).default(2),
+      .default(ENVIRONMENT_DEFAULTS.mongoDatabase),
+    MONGODB_MAX_POOL_SIZE: envInt(1, 100).default(ENVIRONMENT_DEFAULTS.mongoMaxPoolSize),
     MONGODB_TIME_SERIES: envBool.default(false),
     MAX_MESSAGE_BYTES: maxMessageBytes,
     /**

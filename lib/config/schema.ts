@@ -3,7 +3,7 @@
  * Every field is documented in the README's configuration reference; defaults live here and nowhere else.
  */
 import { z } from 'zod';
-import { KAFKA_COMPRESSIONS, MONGODB_DATABASE_PATTERN } from '../../contracts/environment';
+import { ENVIRONMENT_DEFAULTS, KAFKA_COMPRESSIONS, MONGODB_DATABASE_PATTERN } from '../../contracts/environment';
 import { consumerVisibilityTimeoutSeconds, DEFAULT_MAX_MESSAGE_BYTES } from '../../contracts/limits';
 import { KAFKA_TOPIC_MAX_LENGTH, KAFKA_TOPIC_PATTERN } from '../core/validation';
 import { DEFAULT_ALARM_THRESHOLDS } from '../monitor/thresholds';
@@ -179,7 +179,7 @@ export const PipelineConfigSchema = z
           .int()
           .min(1_024)
           .max(8_388_608)
-          .default(1_000_000)
+          .default(ENVIRONMENT_DEFAULTS.kafkaMaxRequestBytes)
           .meta({
             description:
               "Upper bound of the record bytes in one produce request; keep it below the topic's `max.message.bytes`.",
@@ -372,7 +372,7 @@ export const PipelineConfigSchema = z
             database: z
               .string()
               .regex(MONGODB_DATABASE_PATTERN, 'expected a MongoDB database name')
-              .default('telemetry')
+              .default(ENVIRONMENT_DEFAULTS.mongoDatabase)
               .meta({
                 description: 'MongoDB database of the readings, devices and quarantine collections.',
                 examples: ['telemetry'],
@@ -383,7 +383,7 @@ export const PipelineConfigSchema = z
               .int()
               .min(1)
               .max(100)
-              .default(2)
+              .default(ENVIRONMENT_DEFAULTS.mongoMaxPoolSize)
               .meta({ description: 'Connections per sink container and per replica-set member.', examples: [2] }),
             replicaSetMembers: z
               .number()

@@ -5,7 +5,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { forwarderEnvironment, type KafkaCompression } from '../../contracts/environment';
+import { ENVIRONMENT_DEFAULTS, forwarderEnvironment, type KafkaCompression } from '../../contracts/environment';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../contracts/limits';
 import { METRICS_NAMESPACE, ServiceName } from '../../contracts/metrics';
 import { PipelineFunction } from '../core/pipeline-function';
@@ -87,7 +87,7 @@ export class KafkaForwarder extends Construct {
         credentialsSecretId: this.credentialsSecret.secretArn,
         ssl: true,
         compression: props.compression ?? 'none',
-        maxRequestBytes: props.maxRequestBytes ?? 1_000_000,
+        maxRequestBytes: props.maxRequestBytes ?? ENVIRONMENT_DEFAULTS.kafkaMaxRequestBytes,
         deadLetterQueueUrl: props.deadLetterQueue.queueUrl,
         maxMessageBytes: props.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       }),

@@ -6,7 +6,7 @@ import { AuthenticationMethod, KafkaDlq, SelfManagedKafkaEventSource } from 'aws
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { sinkEnvironment } from '../../contracts/environment';
+import { ENVIRONMENT_DEFAULTS, sinkEnvironment } from '../../contracts/environment';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../contracts/limits';
 import { METRICS_NAMESPACE, ServiceName } from '../../contracts/metrics';
 import { PipelineFunction } from '../core/pipeline-function';
@@ -127,8 +127,8 @@ export class MongoSink extends Construct {
       network: props.network ? network(this, props.network) : undefined,
       environment: sinkEnvironment({
         mongoUriSecretId: this.mongoUriSecret.secretArn,
-        database: props.database ?? 'telemetry',
-        maxPoolSize: props.maxPoolSize ?? 2,
+        database: props.database ?? ENVIRONMENT_DEFAULTS.mongoDatabase,
+        maxPoolSize: props.maxPoolSize ?? ENVIRONMENT_DEFAULTS.mongoMaxPoolSize,
         timeSeries: props.timeSeries ?? false,
         maxMessageBytes: props.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
         partialBatchResponse: pollers !== null,
