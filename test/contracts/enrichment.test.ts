@@ -4,13 +4,16 @@ import { devicePayload, envelope, NOW } from '../helpers/factories';
 
 describe('enrichment', () => {
   it('derives the same eventId for the same device, ts and seq (QoS 1 retransmissions collapse)', () => {
+    // Given one reading and its retransmission two seconds later / When each is enriched
     const first = envelope('sensor-1', devicePayload({ seq: 7 }));
     const retransmission = envelope('sensor-1', devicePayload({ seq: 7 }), NOW + 2_000);
+    // Then both carry the same sha256 event id
     expect(retransmission.eventId).toBe(first.eventId);
     expect(first.eventId).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('derives different eventIds for different seq, ts or device', () => {
+    // Given readings that differ in seq, ts or device / When their ids are derived / Then all four differ
     const ids = new Set([
       deriveEventId('sensor-1', NOW, 7),
       deriveEventId('sensor-1', NOW, 8),
@@ -21,6 +24,7 @@ describe('enrichment', () => {
   });
 
   it('falls back to a fresh UUID when the device sends no seq', () => {
+    // Given the same payload without seq, enriched twice / Then each gets its own UUID
     const { seq: _seq, ...payload } = devicePayload();
     const a = envelope('sensor-1', payload);
     const b = envelope('sensor-1', payload);
@@ -63,6 +67,7 @@ describe('enrichment', () => {
   });
 
   it('leaves out device fields the payload does not carry, as IoT leaves out Undefined results', () => {
+    // Given a payload with `ts` only / When enriched / Then the output has `ts` and the rule's fields, nothing else
     const message = {
       topic: 'sensors/a/telemetry',
       clientId: 'a',
