@@ -37,7 +37,7 @@ export class TelemetryPipelineStack extends Stack {
 
     this.ingest = new TelemetryIngest(this, 'Ingest', {
       topicFilters: config.iot.topicFilters,
-      ruleNamePrefix: config.iot.ruleNamePrefix ?? config.stackName.replaceAll('-', '_'),
+      ruleNamePrefix: config.iot.ruleNamePrefix,
       consumerTimeout: forwarderTimeout,
       consumerBatchingWindow: batchingWindow,
       maxReceiveCount: config.ingest.maxReceiveCount,
@@ -59,7 +59,7 @@ export class TelemetryPipelineStack extends Stack {
       timeout: forwarderTimeout,
       maxConcurrency: config.forwarder.maxConcurrency,
       logRetention: config.logRetentionDays as RetentionDays,
-      clientId: `${config.stackName}-forwarder`,
+      clientId: config.forwarder.kafkaClientId,
     });
 
     const { sink } = config;

@@ -20,8 +20,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient, MongoError } from 'mongodb';
+import { envBrokers } from '../contracts/environment';
 import { isUserError, UserError } from '../contracts/errors';
-import { envBrokers } from '../lambdas/shared/config';
 import type { QuarantineDocument, ReadingDocument } from '../lambdas/sink/documents';
 import { COLLECTIONS } from '../lambdas/sink/mongo/collections';
 import { loadConfig } from '../lib/config/load';

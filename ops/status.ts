@@ -5,8 +5,13 @@
  */
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { isUserError } from '../contracts/errors';
-import { PIPELINE_DIMENSION } from '../lambdas/shared/observability';
-import { SinkMetric } from '../lambdas/sink/metrics';
+import {
+  METRICS_NAMESPACE,
+  PIPELINE_DIMENSION,
+  SERVICE_DIMENSION,
+  ServiceName,
+  SinkMetric,
+} from '../contracts/metrics';
 import { aws } from './aws-errors';
 import type { OpsContext } from './context';
 import { failureSource, sinkDeadLetterTopic } from './failures/sources';
@@ -14,8 +19,8 @@ import { type QueueDepth, queueDepth } from './failures/sqs';
 import { withAdmin } from './kafka/connection';
 import { describeGroup } from './kafka/groups';
 
-/** Where the sink's EMF metrics live (lib/sink/mongo-sink.ts: namespace and service name). */
-export const SINK_METRICS = { namespace: 'TelemetryPipeline', service: 'telemetry-sink' } as const;
+/** Where the sink's EMF metrics live (`MongoSink` publishes them under these, `contracts/metrics.ts`). */
+export const SINK_METRICS = { namespace: METRICS_NAMESPACE, service: ServiceName.Sink } as const;
 
 /** How far back freshness and queue age are read. */
 export const STATUS_WINDOW_MINUTES = 15;
@@ -68,7 +73,7 @@ const queueName = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 /** The metrics behind the freshness and queue-age lines, one GetMetricData call. */
 async function readMetrics(context: OpsContext, ingestQueueUrl: string, now: Date) {
   const sink = [
-    { Name: 'service', Value: SINK_METRICS.service },
+    { Name: SERVICE_DIMENSION, Value: SINK_METRICS.service },
     { Name: PIPELINE_DIMENSION, Value: context.config.stackName },
   ];
   const window = STATUS_WINDOW_MINUTES * 60;

@@ -29,8 +29,8 @@ import {
 import { DescribeEndpointCommand } from '@aws-sdk/client-iot';
 import { PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { GetEventSourceMappingCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
+import { deriveEventId } from '../contracts/enrichment';
 import { isUserError } from '../contracts/errors';
-import { deriveEventId } from '../lambdas/shared/enrichment';
 import { deviceTopic } from '../lib/ingest/rule-sql';
 import { aws } from './aws-errors';
 import type { OpsContext } from './context';

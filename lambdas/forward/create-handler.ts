@@ -4,9 +4,9 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { ForwarderEnvironment } from '../../contracts/environment';
 import { invocationDeadline } from '../shared/deadline';
 import { logger, metrics, withPowertools } from '../shared/powertools';
-import type { ForwarderEnvironment } from './config';
 import { forwardBatch } from './forwarder';
 import { KafkaPublisher } from './kafka-publisher';
 import { kafkaSessionFactory } from './kafka-session';

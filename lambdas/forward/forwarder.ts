@@ -4,21 +4,14 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { deriveEventId } from '../shared/enrichment';
-import {
-  ENVELOPE_SCHEMA_VERSION,
-  type EnvelopeParseResult,
-  InvalidReason,
-  parseEnvelope,
-  type TelemetryEnvelope,
-} from '../shared/envelope';
-import { failureDetail } from '../shared/failure';
-import { KafkaHeader } from '../shared/kafka/headers';
+import { deriveEventId } from '../../contracts/enrichment';
+import { ENVELOPE_SCHEMA_VERSION, InvalidReason, type TelemetryEnvelope } from '../../contracts/envelope';
+import { failureDetail } from '../../contracts/failure';
+import { KafkaHeader } from '../../contracts/kafka-headers';
+import { ForwarderMetric } from '../../contracts/metrics';
+import { type EnvelopeParseResult, parseEnvelope } from '../shared/envelope';
 import { boundedFields, type LoggerPort, type MetricsPort } from '../shared/observability';
-import { ForwarderMetric } from './metrics';
 import type { OutboundMessage, Publisher, Quarantine, QuarantineEntry } from './ports';
-
-export { ForwarderMetric } from './metrics';
 
 export interface ForwarderDeps {
   readonly publisher: Publisher;

@@ -1,5 +1,5 @@
 /** The forwarder core's dependencies, as small interfaces ("ports"). Adapters: `kafka-publisher.ts`, `sqs-quarantine.ts`. */
-import type { InvalidReason } from '../shared/envelope';
+import type { InvalidReason } from '../../contracts/envelope';
 
 /** One record to produce. `id` is the SQS message id, reported back in batchItemFailures if the record fails. */
 export interface OutboundMessage {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { MessageAttributeValue, SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
+import { FailureAttribute, type FailureStage, failureDetail, type ParkedPointer } from '../../contracts/failure';
+import { SQS_MAX_MESSAGE_BYTES, SQS_UNSAFE } from '../../contracts/limits';
 import { withDeadline } from '../shared/deadline';
 import { describeError } from '../shared/errors';
-import { FailureAttribute, type FailureStage, failureDetail, type ParkedPointer } from '../shared/failure';
 import type { LoggerPort } from '../shared/observability';
-import { entrySize, SQS_MAX_MESSAGE_BYTES, SQS_UNSAFE, sqsBatches } from '../shared/sqs-batch';
+import { entrySize, sqsBatches } from '../shared/sqs-batch';
 import type { Quarantine, QuarantineEntry } from './ports';
 
 const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });

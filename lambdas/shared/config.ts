@@ -1,4 +1,8 @@
-import * as z from 'zod';
+/**
+ * How a function reads its environment (the schemas are contracts, `contracts/environment.ts`): once, at cold
+ * start, failing with one error that names every bad variable.
+ */
+import type * as z from 'zod';
 import { ConfigurationError } from './errors';
 
 /**
@@ -14,22 +18,3 @@ export function parseEnvironment<S extends z.ZodType>(
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
   throw new ConfigurationError(`Invalid environment: ${problems.join('; ')}`);
 }
-
-/** A positive integer read from an environment variable string. */
-export const envInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-
-/** `true`/`false` (case-insensitive) read from an environment variable string. */
-export const envBool = z
-  .enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False'])
-  .transform((value) => value.toLowerCase() === 'true');
-
-/** A comma-separated list of `host:port` pairs. */
-export const envBrokers = z
-  .string()
-  .transform((value) =>
-    value
-      .split(',')
-      .map((broker) => broker.trim())
-      .filter((broker) => broker.length > 0),
-  )
-  .pipe(z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'expected host:port')).min(1));

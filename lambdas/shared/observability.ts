@@ -20,14 +20,6 @@ export interface MetricsPort {
 }
 
 /**
- * The EMF dimension that keeps two pipelines in one account apart: every metric of a function carries
- * `pipeline = <stack name>` next to Powertools' `service`. The value comes from the environment variable below,
- * set by `PipelineFunction`; the dashboard and alarms use the same two names.
- */
-export const PIPELINE_DIMENSION = 'pipeline';
-export const PIPELINE_NAME_VARIABLE = 'PIPELINE_NAME';
-
-/**
  * The longest log line a function writes about records, as serialised attributes. Details quote producer input
  * (key names, values); each is already cut at `MAX_FAILURE_DETAIL_CHARS`, and this caps what a handful of them add up
  * to, so one batch of hostile records cannot write lines of hundreds of kilobytes.

@@ -8,19 +8,11 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import { FunctionEnvironmentSchema, PIPELINE_NAME_VARIABLE } from '../../contracts/environment';
+import { PIPELINE_DIMENSION } from '../../contracts/metrics';
 import { parseEnvironment } from './config';
-import { PIPELINE_DIMENSION, PIPELINE_NAME_VARIABLE } from './observability';
 
-/** Optional so local runs and tests need nothing; every deployed function has it (set by `PipelineFunction`). */
-const ObservabilityEnvironmentSchema = z.object({
-  [PIPELINE_NAME_VARIABLE]: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'expected the stack name')
-    .optional(),
-});
-
-const pipeline = parseEnvironment(ObservabilityEnvironmentSchema)[PIPELINE_NAME_VARIABLE];
+const pipeline = parseEnvironment(FunctionEnvironmentSchema)[PIPELINE_NAME_VARIABLE];
 
 /**
  * Service name and namespace come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE, the `pipeline`

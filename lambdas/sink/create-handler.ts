@@ -3,19 +3,20 @@
  * container; tests and local runs call it with their own environment.
  */
 import type { Context } from 'aws-lambda';
+import type { SinkEnvironment } from '../../contracts/environment';
 import { PipelineError } from '../../contracts/errors';
+import { failureDetail } from '../../contracts/failure';
+import { SinkMetric } from '../../contracts/metrics';
 import { invocationDeadline, withDeadline } from '../shared/deadline';
 import { describeError } from '../shared/errors';
-import { failureDetail } from '../shared/failure';
 import { logger, metrics, withPowertools } from '../shared/powertools';
-import type { SinkEnvironment } from './config';
 import { failureOf, flattenRecords, type KafkaBatchResponse, type KafkaEvent } from './kafka-event';
 import type { SinkCollections } from './mongo/collections';
 import { MongoConnection } from './mongo/connection';
 import { isServerSelectionError, SERVER_SELECTION_HINT } from './mongo/errors';
 import { mongoStores } from './mongo/stores';
 import type { SinkStores } from './ports';
-import { SinkMetric, sinkBatch } from './sink';
+import { sinkBatch } from './sink';
 
 /** Thrown (on-demand event sources only) so that Lambda retries a batch it cannot partially acknowledge. */
 export class BatchNotStoredError extends PipelineError {

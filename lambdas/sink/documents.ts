@@ -3,7 +3,7 @@
  * update operators: readings sit under `readings`, whose names the envelope schema restricts to
  * `[A-Za-z_][A-Za-z0-9_-]*` (no `$`, no `.`).
  */
-import type { TelemetryEnvelope } from '../shared/envelope';
+import type { TelemetryEnvelope } from '../../contracts/envelope';
 import type { RecordSource } from './kafka-event';
 
 /** `readings` collection: one document per reading, `_id` = eventId. */

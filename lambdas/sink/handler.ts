@@ -3,8 +3,9 @@
  * the MongoDB connection prepared once per container. The behaviour lives in `sink.ts`, the wiring in
  * `create-handler.ts`.
  */
+
+import { SinkEnvironmentSchema } from '../../contracts/environment';
 import { parseEnvironment } from '../shared/config';
-import { SinkEnvironmentSchema } from './config';
 import { createHandler, type SinkHandler } from './create-handler';
 
 export const handler: SinkHandler = createHandler(parseEnvironment(SinkEnvironmentSchema));

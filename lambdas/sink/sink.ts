@@ -4,8 +4,10 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { InvalidReason, parseEnvelope } from '../shared/envelope';
-import { failureDetail } from '../shared/failure';
+import { InvalidReason } from '../../contracts/envelope';
+import { failureDetail } from '../../contracts/failure';
+import { SinkMetric } from '../../contracts/metrics';
+import { parseEnvelope } from '../shared/envelope';
 import { boundedFields, type LoggerPort, type MetricsPort } from '../shared/observability';
 import {
   type DeviceStateDocument,
@@ -27,10 +29,7 @@ import {
   type RecordSource,
   sourceId,
 } from './kafka-event';
-import { SinkMetric } from './metrics';
 import type { QuarantineEntry, ReadingOutcome, SinkStores, StoreFailure } from './ports';
-
-export { SinkMetric } from './metrics';
 
 /** Reasons the sink adds to the envelope's own (see `InvalidReason`). */
 export const SinkInvalidReason = {

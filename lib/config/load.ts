@@ -31,8 +31,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 /** Validates a parsed configuration object; throws one error that lists every problem. */
 export function parseConfig(raw: unknown, source = 'configuration'): PipelineConfig {
   const result = PipelineConfigSchema.safeParse(raw);
-  // the schema's overwrite step fills the derived defaults the type adds (schema.ts, PipelineConfig)
-  if (result.success) return result.data as PipelineConfig;
+  if (result.success) return result.data;
   const lines = result.error.issues.map(describeIssue);
   throw new ConfigValidationError(`Invalid ${source}:\n${lines.join('\n')}`);
 }

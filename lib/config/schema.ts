@@ -3,6 +3,8 @@
  * Every field is documented in the README's configuration reference; defaults live here and nowhere else.
  */
 import { z } from 'zod';
+import { ENVIRONMENT_DEFAULTS, KAFKA_COMPRESSIONS, MONGODB_DATABASE_PATTERN } from '../../contracts/environment';
+import { consumerVisibilityTimeoutSeconds, DEFAULT_MAX_MESSAGE_BYTES } from '../../contracts/limits';
 import { KAFKA_TOPIC_MAX_LENGTH, KAFKA_TOPIC_PATTERN } from '../core/validation';
 import { ALARM_THRESHOLD_RANGES, type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS } from '../monitor/thresholds';
 
@@ -126,7 +128,7 @@ export const PipelineConfigSchema = z
             examples: ['telemetry_dev'],
           }),
       })
-      .default({ topicFilters: ['sensors/+/telemetry'] }),
+      .prefault({}),
     kafka: z
       .strictObject({
         bootstrapServers: z
@@ -154,7 +156,7 @@ export const PipelineConfigSchema = z
         }),
         credentialsSecretKmsKeyArn: kmsKeyArn.optional().meta(secretKeyMeta('Confluent credentials')),
         compression: z
-          .enum(['none', 'gzip'])
+          .enum(KAFKA_COMPRESSIONS)
           .default('none')
           .meta({
             description: 'Produce compression, one of the codecs kafkajs has built in (see the forwarder benchmark).',
@@ -178,7 +180,7 @@ export const PipelineConfigSchema = z
           .int()
           .min(1_024)
           .max(8_388_608)
-          .default(1_000_000)
+          .default(ENVIRONMENT_DEFAULTS.kafkaMaxRequestBytes)
           .meta({
             description:
               "Upper bound of the record bytes in one produce request; keep it below the topic's `max.message.bytes`.",
@@ -216,7 +218,7 @@ export const PipelineConfigSchema = z
           .default(4)
           .meta({ description: 'How long the ingest queue keeps an undelivered message, in days.', examples: [4] }),
       })
-      .default({ maxReceiveCount: 5, retentionPeriodDays: 4 }),
+      .prefault({}),
     forwarder: z
       .strictObject({
         batchSize: z
@@ -264,13 +266,7 @@ export const PipelineConfigSchema = z
         message: 'a batchSize above 10 needs maxBatchingWindowSeconds of at least 1 (an SQS event source rule)',
         path: ['maxBatchingWindowSeconds'],
       })
-      .default({
-        batchSize: 100,
-        maxBatchingWindowSeconds: 1,
-        memorySize: 512,
-        timeoutSeconds: 30,
-        maxConcurrency: 10,
-      }),
+      .prefault({}),
     sink: z
       .strictObject({
         /** Kafka consumer group of the sink's event source mapping. @default `<stackName>-sink` */
@@ -376,8 +372,8 @@ export const PipelineConfigSchema = z
             uriSecretKmsKeyArn: kmsKeyArn.optional().meta(secretKeyMeta('MongoDB URI')),
             database: z
               .string()
-              .regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'expected a MongoDB database name')
-              .default('telemetry')
+              .regex(MONGODB_DATABASE_PATTERN, 'expected a MongoDB database name')
+              .default(ENVIRONMENT_DEFAULTS.mongoDatabase)
               .meta({
                 description: 'MongoDB database of the readings, devices and quarantine collections.',
                 examples: ['telemetry'],
@@ -388,7 +384,7 @@ export const PipelineConfigSchema = z
               .int()
               .min(1)
               .max(100)
-              .default(2)
+              .default(ENVIRONMENT_DEFAULTS.mongoMaxPoolSize)
               .meta({ description: 'Connections per sink container and per replica-set member.', examples: [2] }),
             replicaSetMembers: z
               .number()
@@ -431,13 +427,7 @@ export const PipelineConfigSchema = z
               'only for an imported secret (set uriSecretArn or uriSecretName); a created secret uses the AWS-managed key',
             path: ['uriSecretKmsKeyArn'],
           })
-          .default({
-            database: 'telemetry',
-            maxPoolSize: 2,
-            replicaSetMembers: 3,
-            connectionLimit: 500,
-            timeSeries: false,
-          }),
+          .prefault({}),
         /** Run the sink in these subnets (NAT with a fixed IP for the Atlas access list, or PrivateLink/peering). */
         network: z
           .strictObject({
@@ -467,16 +457,7 @@ export const PipelineConfigSchema = z
               'Run the sink in these subnets (a NAT gateway with a fixed IP for the Atlas access list, or PrivateLink/peering); unset: no VPC (see "Atlas networking").',
           }),
       })
-      .default({
-        batchSize: 500,
-        maxBatchingWindowSeconds: 1,
-        memorySize: 1_024,
-        timeoutSeconds: 60,
-        retryAttempts: 10,
-        maxRecordAgeSeconds: 86_400,
-        provisionedPollers: { minimum: 1, maximum: 3 },
-        mongo: { database: 'telemetry', maxPoolSize: 2, replicaSetMembers: 3, connectionLimit: 500, timeSeries: false },
-      }),
+      .prefault({}),
     limits: z
       .strictObject({
         /** Largest accepted envelope (device payload plus enrichment), UTF-8 bytes; IoT Core caps payloads at 128 KiB. */
@@ -485,14 +466,14 @@ export const PipelineConfigSchema = z
           .int()
           .min(256)
           .max(131_072)
-          .default(16_384)
+          .default(DEFAULT_MAX_MESSAGE_BYTES)
           .meta({
             description:
               'Largest accepted envelope (device payload plus enrichment), in UTF-8 bytes; IoT Core caps payloads at 128 KiB.',
-            examples: [16384],
+            examples: [DEFAULT_MAX_MESSAGE_BYTES],
           }),
       })
-      .default({ maxMessageBytes: 16_384 }),
+      .prefault({}),
     logRetentionDays: z
       .number()
       .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
@@ -575,10 +556,25 @@ export const PipelineConfigSchema = z
       'the sink could open more MongoDB connections than the cluster allows: kafka.partitions × replicaSetMembers × (maxPoolSize + 2) must stay within 80% of connectionLimit (README, "Sizing connections")',
     path: ['sink', 'mongo', 'maxPoolSize'],
   })
-  // Defaults derived from other fields, filled here once: the stack, the CLI and local runs all read these.
-  // `overwrite` keeps the schema an object (its shape stays introspectable) while changing the value.
-  .overwrite((config) => ({
+  // Values derived from other fields, resolved here once: the stack, the CLI and the local tools read these, so no
+  // reader derives one again and `PipelineConfig` has no optional derived field. A transform, since each depends on
+  // another field; the configuration reference reads the schema's input side, which the transform leaves alone.
+  .transform((config) => ({
     ...config,
+    iot: { ...config.iot, ruleNamePrefix: config.iot.ruleNamePrefix ?? config.stackName.replaceAll('-', '_') },
+    ingest: {
+      ...config.ingest,
+      /** The ingest queue's: six times the forwarder's timeout plus its batching window (`TelemetryIngest`). */
+      visibilityTimeoutSeconds: consumerVisibilityTimeoutSeconds(
+        config.forwarder.timeoutSeconds,
+        config.forwarder.maxBatchingWindowSeconds,
+      ),
+    },
+    forwarder: {
+      ...config.forwarder,
+      /** The forwarder's Kafka client id, visible in broker logs and Confluent metrics. */
+      kafkaClientId: `${config.stackName}-forwarder`,
+    },
     sink: {
       ...config.sink,
       consumerGroupId: config.sink.consumerGroupId ?? `${config.stackName}-sink`,
@@ -600,9 +596,9 @@ export function sinkConnections(config: {
   return config.kafka.partitions * config.sink.mongo.replicaSetMembers * (config.sink.mongo.maxPoolSize + 2);
 }
 
-type ParsedConfig = z.output<typeof PipelineConfigSchema>;
-/** A validated configuration: every default filled, including the derived ones the schema's `overwrite` sets. */
-export type PipelineConfig = ParsedConfig & {
-  readonly sink: ParsedConfig['sink'] & { readonly consumerGroupId: string; readonly deadLetterTopic: string };
-};
+/**
+ * A validated configuration: every default filled, every derived value (rule name prefix, visibility timeout, Kafka
+ * client id, consumer group, dead-letter topic) resolved.
+ */
+export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
 export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;

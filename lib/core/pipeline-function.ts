@@ -10,7 +10,8 @@ import type {
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { PIPELINE_DIMENSION, PIPELINE_NAME_VARIABLE } from '../../lambdas/shared/observability';
+import { functionEnvironment } from '../../contracts/environment';
+import { PIPELINE_DIMENSION, SERVICE_DIMENSION } from '../../contracts/metrics';
 import { BUNDLING_DEFAULTS, FUNCTION_DEFAULTS } from './defaults';
 
 /** Properties of a `PipelineFunction`: what differs between the pipeline's functions. */
@@ -28,8 +29,8 @@ export interface PipelineFunctionProps {
   /** How long the function's log group keeps events. */
   readonly logRetention: RetentionDays;
   /**
-   * Variables for the function, next to the Powertools and pipeline ones it always gets; never secrets (pass secret
-   * ids and read them at run time).
+   * The function's own variables (`forwarderEnvironment`, `sinkEnvironment` in `contracts/environment.ts`), next to
+   * the Powertools and pipeline ones it always gets; never secrets (pass secret ids and read them at run time).
    * @default none beyond those
    */
   readonly environment?: Record<string, string>;
@@ -80,15 +81,17 @@ export class PipelineFunction extends NodejsFunction {
       bundling: { ...BUNDLING_DEFAULTS, externalModules: [...(props.externalModules ?? [])] },
       ...props.network,
       environment: {
-        POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        [PIPELINE_NAME_VARIABLE]: pipelineName,
+        ...functionEnvironment({
+          serviceName: props.serviceName,
+          metricsNamespace: props.metricsNamespace,
+          logLevel: 'INFO',
+          pipelineName,
+        }),
         ...props.environment,
       },
     });
     this.metricsNamespace = props.metricsNamespace;
-    this.metricDimensions = { service: props.serviceName, [PIPELINE_DIMENSION]: pipelineName };
+    this.metricDimensions = { [SERVICE_DIMENSION]: props.serviceName, [PIPELINE_DIMENSION]: pipelineName };
     logGroup.grantWrite(role);
     if (props.network) allowNetworkInterfaces(role, props.network);
     Validations.of(this).acknowledge({

@@ -6,6 +6,9 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENVIRONMENT_DEFAULTS, forwarderEnvironment, type KafkaCompression } from '../../contracts/environment';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../contracts/limits';
+import { METRICS_NAMESPACE, ServiceName } from '../../contracts/metrics';
 import { PipelineFunction } from '../core/pipeline-function';
 import { grantSecretRead, type SecretSource, userSecret } from '../core/secrets';
 import {
@@ -34,7 +37,7 @@ export interface KafkaForwarderProps {
   /** SASL/PLAIN credentials in Secrets Manager, JSON `{"username": "<API key>", "password": "<API secret>"}`. */
   readonly credentials: KafkaCredentialsSource;
   /** Produce compression, one of the codecs kafkajs has built in. @default 'none' */
-  readonly compression?: 'none' | 'gzip';
+  readonly compression?: KafkaCompression;
   /** Upper bound of the record bytes in one produce request; keep it below the topic's `max.message.bytes`. @default 1_000_000 */
   readonly maxRequestBytes?: number;
   /** Largest accepted envelope in UTF-8 bytes. @default 16_384 */
@@ -88,22 +91,22 @@ export class KafkaForwarder extends Construct {
     this.function = new PipelineFunction(this, 'Function', {
       entry: join(__dirname, '..', '..', 'lambdas', 'forward', 'handler.ts'),
       description: 'Forwards enriched telemetry from the ingest queue to Kafka',
-      serviceName: 'telemetry-forwarder',
-      metricsNamespace: props.metricsNamespace ?? 'TelemetryPipeline',
+      serviceName: ServiceName.Forwarder,
+      metricsNamespace: props.metricsNamespace ?? METRICS_NAMESPACE,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
       logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      environment: {
-        KAFKA_BROKERS: props.bootstrapServers.join(','),
-        KAFKA_TOPIC: props.topic,
-        KAFKA_CLIENT_ID: props.clientId ?? id,
-        KAFKA_CREDENTIALS_SECRET_ID: this.credentialsSecret.secretArn,
-        KAFKA_SSL: 'true',
-        KAFKA_COMPRESSION: props.compression ?? 'none',
-        KAFKA_MAX_REQUEST_BYTES: String(props.maxRequestBytes ?? 1_000_000),
-        DLQ_URL: props.deadLetterQueue.queueUrl,
-        MAX_MESSAGE_BYTES: String(props.maxMessageBytes ?? 16_384),
-      },
+      environment: forwarderEnvironment({
+        brokers: props.bootstrapServers,
+        topic: props.topic,
+        clientId: props.clientId ?? id,
+        credentialsSecretId: this.credentialsSecret.secretArn,
+        ssl: true,
+        compression: props.compression ?? 'none',
+        maxRequestBytes: props.maxRequestBytes ?? ENVIRONMENT_DEFAULTS.kafkaMaxRequestBytes,
+        deadLetterQueueUrl: props.deadLetterQueue.queueUrl,
+        maxMessageBytes: props.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      }),
     });
     grantSecretRead(this.credentialsSecret, this.function);
     props.deadLetterQueue.grantSendMessages(this.function);

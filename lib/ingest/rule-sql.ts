@@ -1,6 +1,6 @@
 /**
  * The IoT rule SQL that turns a device message into a telemetry envelope. Its TypeScript twin is
- * `lambdas/shared/enrichment.ts`; keep the two in step (the tests compare their field lists).
+ * `contracts/enrichment.ts`; keep the two in step (the tests compare their field lists).
  */
 
 /** 1-based index of the `+` level (the device id) in a topic filter. */

@@ -4,6 +4,7 @@ import { CfnPolicy, CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct, type IConstruct } from 'constructs';
+import { consumerVisibilityTimeoutSeconds, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS } from '../../contracts/limits';
 import { FAILURE_QUEUE_DEFAULTS, QUEUE_DEFAULTS } from '../core/defaults';
 import {
   inRange,
@@ -105,7 +106,9 @@ export class TelemetryIngest extends Construct {
     this.deviceTopics = deviceTopicsOf(props);
 
     const batchingWindow = props.consumerBatchingWindow ?? Duration.seconds(0);
-    this.visibilityTimeout = Duration.seconds(props.consumerTimeout.toSeconds() * 6 + batchingWindow.toSeconds());
+    this.visibilityTimeout = Duration.seconds(
+      consumerVisibilityTimeoutSeconds(props.consumerTimeout.toSeconds(), batchingWindow.toSeconds()),
+    );
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', FAILURE_QUEUE_DEFAULTS);
     Validations.of(this.deadLetterQueue).acknowledge({
@@ -317,7 +320,12 @@ const TELEMETRY_INGEST_RULES: readonly ValidationRule<TelemetryIngestProps>[] = 
   ({ consumerTimeout, consumerBatchingWindow }) => {
     const timeout = knownSeconds(consumerTimeout);
     const window = consumerBatchingWindow ? knownSeconds(consumerBatchingWindow) : 0;
-    if (timeout === undefined || window === undefined || timeout * 6 + window <= 43_200) return [];
+    if (
+      timeout === undefined ||
+      window === undefined ||
+      consumerVisibilityTimeoutSeconds(timeout, window) <= SQS_MAX_VISIBILITY_TIMEOUT_SECONDS
+    )
+      return [];
     return [`consumerTimeout: 6 × ${timeout} s exceeds the 12-hour SQS visibility limit`];
   },
   inRange('maxReceiveCount', (props) => props.maxReceiveCount, 1, 1_000),

@@ -6,6 +6,9 @@ import { AuthenticationMethod, KafkaDlq, SelfManagedKafkaEventSource } from 'aws
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ENVIRONMENT_DEFAULTS, sinkEnvironment } from '../../contracts/environment';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../contracts/limits';
+import { METRICS_NAMESPACE, ServiceName } from '../../contracts/metrics';
 import { PipelineFunction } from '../core/pipeline-function';
 import { grantSecretRead, type SecretSource, userSecret } from '../core/secrets';
 import {
@@ -144,21 +147,21 @@ export class MongoSink extends Construct {
     this.function = new PipelineFunction(this, 'Function', {
       entry: join(__dirname, '..', '..', 'lambdas', 'sink', 'handler.ts'),
       description: 'Stores telemetry from Kafka in MongoDB, each reading once',
-      serviceName: 'telemetry-sink',
-      metricsNamespace: props.metricsNamespace ?? 'TelemetryPipeline',
+      serviceName: ServiceName.Sink,
+      metricsNamespace: props.metricsNamespace ?? METRICS_NAMESPACE,
       memorySize: props.memorySize ?? 1_024,
       timeout: props.timeout ?? Duration.seconds(60),
       logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
       externalModules: MONGODB_OPTIONAL_MODULES,
       network: props.network ? network(this, props.network) : undefined,
-      environment: {
-        MONGODB_URI_SECRET_ID: this.mongoUriSecret.secretArn,
-        MONGODB_DATABASE: props.database ?? 'telemetry',
-        MONGODB_MAX_POOL_SIZE: String(props.maxPoolSize ?? 2),
-        MONGODB_TIME_SERIES: String(props.timeSeries ?? false),
-        MAX_MESSAGE_BYTES: String(props.maxMessageBytes ?? 16_384),
-        PARTIAL_BATCH_RESPONSE: String(pollers !== null),
-      },
+      environment: sinkEnvironment({
+        mongoUriSecretId: this.mongoUriSecret.secretArn,
+        database: props.database ?? ENVIRONMENT_DEFAULTS.mongoDatabase,
+        maxPoolSize: props.maxPoolSize ?? ENVIRONMENT_DEFAULTS.mongoMaxPoolSize,
+        timeSeries: props.timeSeries ?? false,
+        maxMessageBytes: props.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+        partialBatchResponse: pollers !== null,
+      }),
     });
     grantSecretRead(this.mongoUriSecret, this.function);
 

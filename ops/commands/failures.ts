@@ -1,7 +1,7 @@
 /** `failures list | show | redrive`: every failure store, read through one envelope. */
 import { type Command, Option } from 'commander';
 import { isUserError, UserError } from '../../contracts/errors';
-import { FAILURE_STORES, type FailureEnvelope, type FailureStore } from '../../lambdas/shared/failure';
+import { FAILURE_STORES, type FailureEnvelope, type FailureStore } from '../../contracts/failure';
 import type { OpsContext } from '../context';
 import { localFailuresUrl, readLocalFailures } from '../failures/local-endpoint';
 import type { RedriveReport } from '../failures/stores';

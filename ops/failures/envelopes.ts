@@ -1,10 +1,10 @@
 /**
- * Reads each failure store's native format into the one `FailureEnvelope` (lambdas/shared/failure.ts). Pure
+ * Reads each failure store's native format into the one `FailureEnvelope` (contracts/failure.ts). Pure
  * functions: the stores fetch, these translate.
  */
 import type { Message } from '@aws-sdk/client-sqs';
-import { enrich } from '../../lambdas/shared/enrichment';
-import { FailureAttribute, type FailureEnvelope } from '../../lambdas/shared/failure';
+import { enrich } from '../../contracts/enrichment';
+import { FailureAttribute, type FailureEnvelope } from '../../contracts/failure';
 import type { QuarantineDocument } from '../../lambdas/sink/documents';
 import { decodeBase64, type KafkaEventRecord } from '../../lambdas/sink/kafka-event';
 import { deviceSegment } from '../../lib/ingest/rule-sql';
@@ -108,7 +108,7 @@ function deviceOfTopic(topic: string, topicFilters: readonly string[]): string |
 
 /**
  * The ingest-queue body a replay of an IoT error needs: the original payload enriched exactly as the rule would
- * have (lambdas/shared/enrichment.ts), with the failure time as receive time. A problem instead when the payload
+ * have (contracts/enrichment.ts), with the failure time as receive time. A problem instead when the payload
  * is not a JSON object (the rule could not have enriched it either) or its topic matches no topic filter.
  */
 export function replayBodyOfIotError(

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../contracts/errors';
-import type { FailureEnvelope, FailureStore } from '../../lambdas/shared/failure';
+import type { FailureEnvelope, FailureStore } from '../../contracts/failure';
 
 /** What a running `local` answers for one store. */
 export interface LocalFailuresAnswer {

@@ -1,7 +1,7 @@
 /** Builds the failure stores of the configured deployment from its config and stack outputs. */
 
 import { UserError } from '../../contracts/errors';
-import { FAILURE_STORES, type FailureStore } from '../../lambdas/shared/failure';
+import { FAILURE_STORES, type FailureStore } from '../../contracts/failure';
 import type { OpsContext } from '../context';
 import { DeadLetterTopic } from './dead-letter-topic';
 import {

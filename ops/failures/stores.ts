@@ -5,8 +5,8 @@
  */
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { Document } from 'mongodb';
-import type { FailureEnvelope, FailureStore } from '../../lambdas/shared/failure';
-import { SQS_MAX_MESSAGE_BYTES, SQS_UNSAFE } from '../../lambdas/shared/sqs-batch';
+import type { FailureEnvelope, FailureStore } from '../../contracts/failure';
+import { SQS_MAX_MESSAGE_BYTES, SQS_UNSAFE } from '../../contracts/limits';
 import type { QuarantineDocument } from '../../lambdas/sink/documents';
 import type { DeadLetterTopic } from './dead-letter-topic';
 import { fromDeadLetter, fromIotError, fromQuarantine, fromSinkDeadLetter, replayBodyOfIotError } from './envelopes';

@@ -5,9 +5,9 @@
  * and headers; any other value goes as it is (the sink will quarantine it, which is a way to test that path).
  */
 import { type Kafka, Partitioners } from 'kafkajs';
+import { enrich } from '../../contracts/enrichment';
 import { UserError } from '../../contracts/errors';
 import { toKafkaMessage } from '../../lambdas/forward/forwarder';
-import { enrich } from '../../lambdas/shared/enrichment';
 import { parseEnvelope } from '../../lambdas/shared/envelope';
 import { deviceSegment } from '../../lib/ingest/rule-sql';
 import { requireTopics } from './topics';

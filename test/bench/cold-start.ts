@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     };
     // ES exports, so that esbuild shakes the tree as it does for handler.ts
     const wiring = (fn: 'forward' | 'sink', schema: string) =>
-      `export { createHandler } from './${fn}/create-handler'; export { parseEnvironment } from './shared/config'; export { ${schema} as schema } from './${fn}/config';`;
+      `export { createHandler } from './${fn}/create-handler'; export { parseEnvironment } from './shared/config'; export { ${schema} as schema } from '../contracts/environment';`;
     const variants: Variant[] = [
       { label: 'forwarder handler bundle', file: deployed.forwarder, env: ENV.forwarder, construct: false },
       {

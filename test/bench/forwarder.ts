@@ -22,7 +22,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { build } from 'esbuild';
 import { CompressionTypes, Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs';
-import { ForwarderEnvironmentSchema } from '../../lambdas/forward/config';
+import { ForwarderEnvironmentSchema } from '../../contracts/environment';
 import { toKafkaMessage } from '../../lambdas/forward/forwarder';
 import { parseEnvelope } from '../../lambdas/shared/envelope';
 import { BUNDLING_DEFAULTS } from '../../lib/core/defaults';

@@ -9,8 +9,8 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { ENRICHMENT_FIELDS } from '../../lambdas/shared/enrichment';
-import type { FailureEnvelope } from '../../lambdas/shared/failure';
+import { ENRICHMENT_FIELDS } from '../../contracts/enrichment';
+import type { FailureEnvelope } from '../../contracts/failure';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../lambdas/sink/documents';
 import type { PipelineConfig } from '../../lib/config/schema';
 import { DeadLetterTopic } from '../../ops/failures/dead-letter-topic';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { COMMAND_GROUPS } from '../../bin/commands';
 import type { AwsClients } from '../../ops/context';
 import { type CommandGroup, runCli } from '../../ops/program';
-import { devConfig } from './synth';
+import { devConfigInput } from './synth';
 
 export interface CliRun {
   readonly code: number;
@@ -24,9 +24,9 @@ export class Recorder {
 }
 
 /** A config directory holding `dev.json`: config/dev.json with `overrides` merged into its sections. */
-export function configDir(overrides: Parameters<typeof devConfig>[0] = {}): string {
+export function configDir(overrides: Parameters<typeof devConfigInput>[0] = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'ops-config-'));
-  writeFileSync(join(dir, 'dev.json'), JSON.stringify(devConfig(overrides)));
+  writeFileSync(join(dir, 'dev.json'), JSON.stringify(devConfigInput(overrides)));
   return dir;
 }
 

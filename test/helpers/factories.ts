@@ -1,8 +1,8 @@
 /** Event and payload factories shared by the tests. Each returns a fresh, valid object; overrides make it invalid. */
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { enrich } from '../../lambdas/shared/enrichment';
-import type { TelemetryEnvelope } from '../../lambdas/shared/envelope';
+import { enrich } from '../../contracts/enrichment';
+import type { TelemetryEnvelope } from '../../contracts/envelope';
 import type { KafkaEvent, KafkaEventRecord } from '../../lambdas/sink/kafka-event';
 import type { ReadRecord } from './kafka-read';
 

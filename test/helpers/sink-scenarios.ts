@@ -5,9 +5,9 @@
  * for both, so the two levels cannot drift apart.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { SinkMetric } from '../../contracts/metrics';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../lambdas/sink/documents';
 import type { KafkaBatchResponse, KafkaEventRecord } from '../../lambdas/sink/kafka-event';
-import { SinkMetric } from '../../lambdas/sink/sink';
 import { devicePayload, envelope, kafkaRecord, NOW } from './factories';
 import type { RecordingMetrics } from './recorders';
 

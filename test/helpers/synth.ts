@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { applyCompliance } from '../../lib/compliance';
-import { loadConfig, parseConfig } from '../../lib/config/load';
+import { parseConfig } from '../../lib/config/load';
 import type { PipelineConfigInput } from '../../lib/config/schema';
 import { TelemetryPipelineStack } from '../../lib/telemetry-pipeline-stack';
 
@@ -15,9 +15,16 @@ export interface SynthOptions {
   readonly outdir?: string;
 }
 
-/** dev.json with `overrides` merged in at the top level of each section. */
-export function devConfig(overrides: Partial<Record<keyof PipelineConfigInput, unknown>> = {}) {
-  const dev = loadConfig('dev') as Record<string, unknown>;
+/**
+ * dev.json as written, with `overrides` merged in at the top level of each section: a configuration file's content.
+ * Merged before parsing, so the schema's derived values (rule name prefix, consumer group, …) follow the overrides;
+ * a parsed configuration is no input (its derived values are no fields of the file).
+ */
+export function devConfigInput(overrides: Partial<Record<keyof PipelineConfigInput, unknown>> = {}) {
+  const dev = JSON.parse(readFileSync(join(__dirname, '..', '..', 'config', 'dev.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   const merged: Record<string, unknown> = { ...dev };
   for (const [key, value] of Object.entries(overrides)) {
     const base = dev[key];
@@ -26,7 +33,12 @@ export function devConfig(overrides: Partial<Record<keyof PipelineConfigInput, u
         ? { ...(base as object), ...(value as object) }
         : value;
   }
-  return parseConfig(merged);
+  return merged;
+}
+
+/** dev.json with `overrides` merged in (see `devConfigInput`), parsed. */
+export function devConfig(overrides: Parameters<typeof devConfigInput>[0] = {}) {
+  return parseConfig(devConfigInput(overrides));
 }
 
 /** The feature flags and defaults of cdk.json, so tests synthesize what `cdk synth` does. */

@@ -7,10 +7,9 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ForwarderEnvironmentSchema } from '../../lambdas/forward/config';
+import { ForwarderEnvironmentSchema, SinkEnvironmentSchema } from '../../contracts/environment';
+import { KafkaHeader } from '../../contracts/kafka-headers';
 import { createHandler as createForwarder } from '../../lambdas/forward/create-handler';
-import { KafkaHeader } from '../../lambdas/shared/kafka/headers';
-import { SinkEnvironmentSchema } from '../../lambdas/sink/config';
 import { createHandler as createSink } from '../../lambdas/sink/create-handler';
 import {
   devicePayload,

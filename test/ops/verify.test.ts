@@ -17,7 +17,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deriveEventId } from '../../lambdas/shared/enrichment';
+import { deriveEventId } from '../../contracts/enrichment';
 import type { ReadingDocument } from '../../lambdas/sink/documents';
 import type { ReadingsCollection } from '../../ops/context';
 import { mongoUriProblem, type VerifyReport } from '../../ops/verify';

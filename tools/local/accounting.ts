@@ -4,7 +4,7 @@
  * sent — every reading the broker acknowledged is in the readings collection or in a failure store, and every
  * acknowledged malformed message is in a failure store.
  */
-import type { FailureEnvelope } from '../../lambdas/shared/failure';
+import type { FailureEnvelope } from '../../contracts/failure';
 import type { SimulationSummary } from '../simulate';
 import type { LocalCounters } from './pipeline';
 

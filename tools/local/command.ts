@@ -1,5 +1,6 @@
 /** `local`: the whole pipeline on this machine, with the deployed handlers (tools/local). */
 import { Option } from 'commander';
+import { SQS_MAX_VISIBILITY_TIMEOUT_SECONDS } from '../../contracts/limits';
 import { DASHBOARD_DEFAULTS } from '../../ops/dashboard/defaults';
 import { decimal, wholeNumber } from '../../ops/options';
 import type { CommandGroup } from '../../ops/program';
@@ -52,7 +53,7 @@ export const localCommand: CommandGroup = (program, kit) => {
     .option(
       '--visibility-timeout <seconds>',
       "seconds before a message the forwarder did not acknowledge comes back (default: the stack's, 6 × forwarder.timeoutSeconds + the batching window; at least forwarder.timeoutSeconds)",
-      wholeNumber(1, 43_200),
+      wholeNumber(1, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS),
     )
     .option(
       '--dashboard-port <port>',

@@ -6,8 +6,8 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import { envBrokers } from '../../contracts/environment';
 import { UserError } from '../../contracts/errors';
-import { envBrokers } from '../../lambdas/shared/config';
 import { KafkaMockCluster } from '../kafka-mock/cluster';
 import { loadEsbuild } from './bundles';
 import type { LocalSettings } from './settings';

@@ -8,7 +8,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FAILURE_STORES, type FailureEnvelope, type FailureStore } from '../../lambdas/shared/failure';
+import { FAILURE_STORES, type FailureEnvelope, type FailureStore } from '../../contracts/failure';
 import {
   type LocalFailuresAnswer,
   type LocalStoreMissing,

@@ -3,7 +3,7 @@
  * message body each one sends — the rule SQL's enrichment through its TypeScript twin (`enrich`).
  */
 import { randomUUID } from 'node:crypto';
-import { enrich } from '../../lambdas/shared/enrichment';
+import { enrich } from '../../contracts/enrichment';
 import { topicMatches } from '../../ops/failures/envelopes';
 import type { LocalRule } from './settings';
 

@@ -4,8 +4,8 @@
  * connection. Bundled and run exactly as the deployed entry is; only where the collections come from differs.
  */
 import { workerData } from 'node:worker_threads';
+import { SinkEnvironmentSchema } from '../../contracts/environment';
 import { parseEnvironment } from '../../lambdas/shared/config';
-import { SinkEnvironmentSchema } from '../../lambdas/sink/config';
 import { createHandler, type SinkHandler } from '../../lambdas/sink/create-handler';
 import { remoteSinkCollections } from './memory-store-channel';
 

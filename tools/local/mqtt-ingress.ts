@@ -6,8 +6,8 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import { Aedes } from 'aedes';
 import { connect, type MqttClient } from 'mqtt';
 import { UserError } from '../../contracts/errors';
+import { failureDetail } from '../../contracts/failure';
 import { describeError } from '../../lambdas/shared/errors';
-import { failureDetail } from '../../lambdas/shared/failure';
 import type { Publish } from './iot-rule';
 import type { LocalLog } from './ports';
 

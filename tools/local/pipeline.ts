@@ -7,8 +7,8 @@
 
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { Kafka, type logCreator, logLevel } from 'kafkajs';
+import { FailureAttribute, type FailureEnvelope } from '../../contracts/failure';
 import { describeError } from '../../lambdas/shared/errors';
-import { FailureAttribute, type FailureEnvelope } from '../../lambdas/shared/failure';
 import type { KafkaBatchResponse, KafkaEvent } from '../../lambdas/sink/kafka-event';
 import type { PipelineConfig } from '../../lib/config/schema';
 import { fromDeadLetter, fromSinkDeadLetter } from '../../ops/failures/envelopes';

@@ -3,7 +3,7 @@
  * come here (they go to the log file the banner names), so the redrawn counters line has stderr to itself; notes
  * and the event sources' warnings clear it first and it is drawn again at the next refresh.
  */
-import type { FailureEnvelope } from '../../lambdas/shared/failure';
+import type { FailureEnvelope } from '../../contracts/failure';
 import { table } from '../../ops/output';
 import type { SimulationSummary } from '../simulate';
 import type { LocalCounters } from './pipeline';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Document, MongoClient } from 'mongodb';
 import { UserError } from '../../contracts/errors';
-import type { FailureEnvelope } from '../../lambdas/shared/failure';
+import type { FailureEnvelope } from '../../contracts/failure';
 import type { QuarantineDocument } from '../../lambdas/sink/documents';
 import { COLLECTIONS } from '../../lambdas/sink/mongo/collections';
 import type { OpsContext } from '../../ops/context';

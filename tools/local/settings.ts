@@ -3,8 +3,13 @@
  * names and topic filters, queue and event source settings, and the functions' environments. Each value follows
  * `lib/telemetry-pipeline-stack.ts` and the construct it names.
  */
-
+import {
+  forwarderEnvironment as forwarderVariables,
+  functionEnvironment,
+  sinkEnvironment as sinkVariables,
+} from '../../contracts/environment';
 import { UserError } from '../../contracts/errors';
+import { METRICS_NAMESPACE, ServiceName } from '../../contracts/metrics';
 import type { PipelineConfig } from '../../lib/config/schema';
 import { deviceSegment, deviceTopic } from '../../lib/ingest/rule-sql';
 import { SDK_NODE_WARNING_SWITCH } from '../../ops/node-support';
@@ -27,7 +32,7 @@ export interface LocalSettings {
   readonly topic: string;
   readonly partitions: number;
   readonly ingest: {
-    /** `TelemetryIngest`: 6 × the forwarder timeout + its batching window. */
+    /** `TelemetryIngest`'s, resolved by the config schema (`ingest.visibilityTimeoutSeconds`). */
     readonly visibilityTimeoutMs: number;
     readonly maxReceiveCount: number;
   };
@@ -57,7 +62,7 @@ export interface LocalSettings {
 }
 
 export function localSettings(config: PipelineConfig): LocalSettings {
-  const prefix = config.iot.ruleNamePrefix ?? config.stackName.replaceAll('-', '_');
+  const prefix = config.iot.ruleNamePrefix;
   const { forwarder, sink } = config;
   const provisioned = sink.provisionedPollers !== null;
   return {
@@ -76,7 +81,7 @@ export function localSettings(config: PipelineConfig): LocalSettings {
     topic: config.kafka.topic,
     partitions: config.kafka.partitions,
     ingest: {
-      visibilityTimeoutMs: (forwarder.timeoutSeconds * 6 + forwarder.maxBatchingWindowSeconds) * 1000,
+      visibilityTimeoutMs: config.ingest.visibilityTimeoutSeconds * 1000,
       maxReceiveCount: config.ingest.maxReceiveCount,
     },
     forwarder: {
@@ -126,16 +131,20 @@ export interface LocalEndpoints {
   readonly logLevel: string;
 }
 
-/** Variables Powertools and the AWS SDK read, the same for both functions. */
-function commonEnvironment(settings: LocalSettings, endpoints: LocalEndpoints, service: string) {
+/**
+ * What the stack gives every function (`PipelineFunction`) with this machine's log level and no EMF output, plus
+ * the variables the AWS SDK reads, which Lambda's runtime would set. The same for both functions.
+ */
+function commonEnvironment(settings: LocalSettings, endpoints: LocalEndpoints, serviceName: ServiceName) {
   return {
-    POWERTOOLS_SERVICE_NAME: service,
-    POWERTOOLS_METRICS_NAMESPACE: 'TelemetryPipeline',
-    POWERTOOLS_LOG_LEVEL: endpoints.logLevel,
-    // EMF lines would flood stdout once per invocation; there is no CloudWatch to read them here
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    PIPELINE_NAME: settings.stackName,
-    MAX_MESSAGE_BYTES: String(settings.maxMessageBytes),
+    ...functionEnvironment({
+      serviceName,
+      metricsNamespace: METRICS_NAMESPACE,
+      logLevel: endpoints.logLevel,
+      // EMF lines would flood stdout once per invocation; there is no CloudWatch to read them here
+      metricsDisabled: true,
+      pipelineName: settings.stackName,
+    }),
     // The forwarder's SQS client signs its requests; the loopback endpoint checks no signature, and these keep any
     // real credentials of the operator out of requests that never leave the machine.
     AWS_REGION: 'us-east-1',
@@ -155,14 +164,17 @@ export function forwarderEnvironment(
   endpoints: LocalEndpoints,
 ): Record<string, string> {
   return {
-    ...commonEnvironment(settings, endpoints, 'telemetry-forwarder'),
-    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-    KAFKA_TOPIC: settings.topic,
-    KAFKA_CLIENT_ID: `${settings.stackName}-forwarder`,
-    KAFKA_SSL: 'false',
-    KAFKA_COMPRESSION: config.kafka.compression,
-    KAFKA_MAX_REQUEST_BYTES: String(config.kafka.maxRequestBytes),
-    DLQ_URL: endpoints.deadLetterQueueUrl,
+    ...commonEnvironment(settings, endpoints, ServiceName.Forwarder),
+    ...forwarderVariables({
+      brokers: endpoints.kafkaBrokers,
+      topic: settings.topic,
+      clientId: config.forwarder.kafkaClientId,
+      ssl: false,
+      compression: config.kafka.compression,
+      maxRequestBytes: config.kafka.maxRequestBytes,
+      deadLetterQueueUrl: endpoints.deadLetterQueueUrl,
+      maxMessageBytes: settings.maxMessageBytes,
+    }),
   };
 }
 
@@ -174,11 +186,14 @@ export function sinkEnvironment(
 ): Record<string, string> {
   const { mongo } = config.sink;
   return {
-    ...commonEnvironment(settings, endpoints, 'telemetry-sink'),
-    ...(endpoints.mongoUri !== undefined ? { MONGODB_URI: endpoints.mongoUri } : {}),
-    MONGODB_DATABASE: mongo.database,
-    MONGODB_MAX_POOL_SIZE: String(mongo.maxPoolSize),
-    MONGODB_TIME_SERIES: String(mongo.timeSeries),
-    PARTIAL_BATCH_RESPONSE: String(settings.sink.provisioned),
+    ...commonEnvironment(settings, endpoints, ServiceName.Sink),
+    ...sinkVariables({
+      mongoUri: endpoints.mongoUri,
+      database: mongo.database,
+      maxPoolSize: mongo.maxPoolSize,
+      timeSeries: mongo.timeSeries,
+      maxMessageBytes: settings.maxMessageBytes,
+      partialBatchResponse: settings.sink.provisioned,
+    }),
   };
 }

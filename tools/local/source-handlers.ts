@@ -3,10 +3,9 @@
  * bundled entries call, with what a test wants to replace (the sink's MongoDB collections).
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ForwarderEnvironmentSchema } from '../../lambdas/forward/config';
+import { ForwarderEnvironmentSchema, SinkEnvironmentSchema } from '../../contracts/environment';
 import { createHandler as createForwarder } from '../../lambdas/forward/create-handler';
 import { parseEnvironment } from '../../lambdas/shared/config';
-import { SinkEnvironmentSchema } from '../../lambdas/sink/config';
 import { createHandler as createSink } from '../../lambdas/sink/create-handler';
 import type { SinkCollections } from '../../lambdas/sink/mongo/collections';
 import type { ForwarderFactory, SinkFactory } from './ports';

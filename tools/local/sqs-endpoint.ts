@@ -4,12 +4,13 @@
  * host of the queue URL (and to `AWS_ENDPOINT_URL_SQS`), so a queue URL on this endpoint reaches it. Request
  * signatures are not checked; SQS's limits are: more than 10 entries, more than 1 MiB, or repeated entry ids fail
  * the request with SQS's error, and an entry with characters SQS does not accept comes back in `Failed`, as SQS
- * answers them (lambdas/shared/sqs-batch.ts holds the limits the senders keep to).
+ * answers them (contracts/limits.ts holds the limits the senders keep to).
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { entrySize, SQS_MAX_BATCH_BYTES, SQS_MAX_BATCH_ENTRIES, SQS_UNSAFE } from '../../lambdas/shared/sqs-batch';
+import { SQS_MAX_BATCH_BYTES, SQS_MAX_BATCH_ENTRIES, SQS_UNSAFE } from '../../contracts/limits';
+import { entrySize } from '../../lambdas/shared/sqs-batch';
 
 /** One message as a sender put it in a queue. */
 export interface SentMessage {

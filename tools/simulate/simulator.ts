@@ -6,7 +6,7 @@
  * (wait for outstanding PUBACKs), end every client. An abort skips to the end and still returns a summary.
  */
 import type { MqttClient } from 'mqtt';
-import { deriveEventId } from '../../lambdas/shared/enrichment';
+import { deriveEventId } from '../../contracts/enrichment';
 import { AbortFanOut, ConnectAborted, connectDevice, connectFleet } from './connect';
 import { type Outgoing, VirtualDevice } from './device';
 import { MALFORMED_VARIANTS, type MalformedVariant } from './faults';

@@ -1,6 +1,6 @@
 import type { KafkaConfig, LogEntry, logCreator, RetryOptions } from 'kafkajs';
 import { logLevel } from 'kafkajs';
-import { failureDetail } from '../failure';
+import { failureDetail } from '../../../contracts/failure';
 import { boundedFields, type LogFields, type LoggerPort } from '../observability';
 import type { KafkaCredentials } from './credentials';
 

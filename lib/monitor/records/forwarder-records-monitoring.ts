@@ -1,6 +1,6 @@
 import type { AlarmBase, IWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import { CustomAlarmFactory, Monitoring, type MonitoringScope } from 'cdk-monitoring-constructs';
-import { ForwarderMetric } from '../../../lambdas/forward/metrics';
+import { ForwarderMetric } from '../../../contracts/metrics';
 import { type AlarmNaming, PipelineAlarm } from '../alarms';
 import { type SegmentGraph, segmentWidgets } from '../segment-widgets';
 import { DEFAULT_ALARM_THRESHOLDS } from '../thresholds';

@@ -1,7 +1,6 @@
 import { type IMetric, type IWidget, MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import { GraphWidgetType, Monitoring, type MonitoringScope } from 'cdk-monitoring-constructs';
-import { ForwarderMetric } from '../../../lambdas/forward/metrics';
-import { SinkMetric } from '../../../lambdas/sink/metrics';
+import { ForwarderMetric, SinkMetric } from '../../../contracts/metrics';
 import { FIVE_MINUTES } from '../alarms';
 import type { IotRuleMetricFactory } from '../iot-rule/iot-rule-metric-factory';
 import { segmentWidgets } from '../segment-widgets';

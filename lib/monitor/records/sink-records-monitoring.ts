@@ -1,6 +1,6 @@
 import type { AlarmBase, IWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import { CustomAlarmFactory, Monitoring, type MonitoringScope } from 'cdk-monitoring-constructs';
-import { SinkMetric } from '../../../lambdas/sink/metrics';
+import { SinkMetric } from '../../../contracts/metrics';
 import { type AlarmNaming, alarmAbove, FIVE_MINUTES_ONCE, PipelineAlarm } from '../alarms';
 import { type SegmentGraph, segmentWidgets } from '../segment-widgets';
 import { DEFAULT_ALARM_THRESHOLDS } from '../thresholds';

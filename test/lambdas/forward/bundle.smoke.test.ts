@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaHeader } from '../../../lambdas/shared/kafka/headers';
+import { KafkaHeader } from '../../../contracts/kafka-headers';
 import { lambdaContext, sqsEvent, sqsRecord, telemetryBatch } from '../../helpers/factories';
 import { FakeSqs } from '../../helpers/fake-sqs';
 import { KafkaMockCluster } from '../../helpers/kafka-mock';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ForwarderMetric, forwardBatch } from '../../../lambdas/forward/forwarder';
-import { InvalidReason } from '../../../lambdas/shared/envelope';
-import { KafkaHeader } from '../../../lambdas/shared/kafka/headers';
+import { InvalidReason } from '../../../contracts/envelope';
+import { KafkaHeader } from '../../../contracts/kafka-headers';
+import { ForwarderMetric } from '../../../contracts/metrics';
+import { forwardBatch } from '../../../lambdas/forward/forwarder';
 import { envelope, NOW, sqsRecord, telemetryBatch } from '../../helpers/factories';
 import { FakePublisher, FakeQuarantine } from '../../helpers/forwarder-fakes';
 import { RecordingLogger, RecordingMetrics } from '../../helpers/recorders';

@@ -7,7 +7,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ForwarderEnvironmentSchema } from '../../../lambdas/forward/config';
+import { ForwarderEnvironmentSchema } from '../../../contracts/environment';
 import { createHandler, type ForwarderHandler } from '../../../lambdas/forward/create-handler';
 import { logger } from '../../../lambdas/shared/powertools';
 import { lambdaContext, sqsEvent, sqsRecord, telemetryBatch } from '../../helpers/factories';

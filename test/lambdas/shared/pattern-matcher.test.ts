@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TelemetryEnvelopeSchema } from '../../../lambdas/shared/envelope';
+import { TelemetryEnvelopeSchema } from '../../../contracts/envelope';
 import { compilePattern } from '../../../lambdas/shared/pattern-matcher';
 
 interface Def {

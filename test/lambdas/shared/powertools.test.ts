@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { PIPELINE_DIMENSION, PIPELINE_NAME_VARIABLE } from '../../../lambdas/shared/observability';
+import { PIPELINE_NAME_VARIABLE } from '../../../contracts/environment';
+import { PIPELINE_DIMENSION } from '../../../contracts/metrics';
 import { lambdaContext } from '../../helpers/factories';
 
 /** Imports a fresh copy of the shared Powertools module under the given environment. */

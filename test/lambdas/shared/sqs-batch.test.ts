@@ -13,13 +13,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  entrySize,
   SQS_MAX_BATCH_BYTES,
   SQS_MAX_BATCH_ENTRIES,
   SQS_MAX_MESSAGE_BYTES,
   SQS_UNSAFE,
-  sqsBatches,
-} from '../../../lambdas/shared/sqs-batch';
+} from '../../../contracts/limits';
+import { entrySize, sqsBatches } from '../../../lambdas/shared/sqs-batch';
 
 const MiB = 1_048_576;
 

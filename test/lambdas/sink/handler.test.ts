@@ -1,9 +1,8 @@
 import type { Document } from 'mongodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SinkEnvironmentSchema } from '../../../contracts/environment';
 import { parseEnvironment } from '../../../lambdas/shared/config';
-import { failureDetail } from '../../../lambdas/shared/failure';
 import { logger } from '../../../lambdas/shared/powertools';
-import { SinkEnvironmentSchema } from '../../../lambdas/sink/config';
 import { createHandler } from '../../../lambdas/sink/create-handler';
 import type { MongoCollection, SinkCollections } from '../../../lambdas/sink/mongo/collections';
 import { SERVER_SELECTION_HINT } from '../../../lambdas/sink/mongo/errors';
@@ -117,13 +116,5 @@ describe('sink handler: what it logs when a batch cannot be handled', () => {
         extra: expect.objectContaining({ error: expect.stringMatching(/^ConfigurationError: A time-series/) }),
       },
     ]);
-  });
-});
-
-describe('failureDetail', () => {
-  it('replaces characters SQS rejects and never splits a character', () => {
-    expect(failureDetail('readings.a\u0001b: Invalid key')).toBe('readings.a\uFFFDb: Invalid key');
-    expect(failureDetail(`${'x'.repeat(999)}😀😀`)).toBe(`${'x'.repeat(999)}😀`);
-    expect(failureDetail('tab\tand newline\n stay')).toBe('tab\tand newline\n stay');
   });
 });

@@ -5,7 +5,7 @@
  */
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SinkEnvironmentSchema } from '../../../lambdas/sink/config';
+import { SinkEnvironmentSchema } from '../../../contracts/environment';
 import { createHandler, type SinkHandler } from '../../../lambdas/sink/create-handler';
 import { devicePayload, envelope, kafkaEvent, kafkaRecord, lambdaContext, NOW } from '../../helpers/factories';
 

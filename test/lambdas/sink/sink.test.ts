@@ -5,9 +5,10 @@
  * majority reads, time-series marks, deadlines): ./mongo/stores.test.ts.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { SinkMetric } from '../../../contracts/metrics';
 import type { KafkaEventRecord } from '../../../lambdas/sink/kafka-event';
 import type { ReadingStore } from '../../../lambdas/sink/ports';
-import { SinkMetric, sinkBatch } from '../../../lambdas/sink/sink';
+import { sinkBatch } from '../../../lambdas/sink/sink';
 import { devicePayload, envelope, kafkaEvent, kafkaRecord, NOW } from '../../helpers/factories';
 import { RecordingLogger, RecordingMetrics } from '../../helpers/recorders';
 import {

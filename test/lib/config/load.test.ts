@@ -1,8 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../../lib/config/load';
+import type { PipelineConfig } from '../../../lib/config/schema';
 
 const minimal = {
   stackName: 'Pipeline-test',
@@ -19,8 +20,9 @@ describe('pipeline configuration', () => {
       memorySize: 512,
       timeoutSeconds: 30,
       maxConcurrency: 10,
+      kafkaClientId: 'TelemetryPipeline-dev-forwarder',
     });
-    expect(config.ingest).toEqual({ maxReceiveCount: 5, retentionPeriodDays: 4 });
+    expect(config.ingest).toEqual({ maxReceiveCount: 5, retentionPeriodDays: 4, visibilityTimeoutSeconds: 181 });
     expect(config.limits.maxMessageBytes).toBe(16_384);
     expect(config.logRetentionDays).toBe(30);
   });
@@ -34,6 +36,26 @@ describe('pipeline configuration', () => {
     // and explicit names are kept
     const named = parseConfig({ ...minimal, sink: { consumerGroupId: 'g', deadLetterTopic: 'dead-letters' } });
     expect(named.sink).toMatchObject({ consumerGroupId: 'g', deadLetterTopic: 'dead-letters' });
+  });
+
+  it('resolves the rule name prefix, the visibility timeout and the Kafka client id once, with no optional result', () => {
+    // Given a minimal configuration (a "-" in the stack name, default forwarder timeout and batching window)
+    // When it is parsed
+    const config = parseConfig(minimal);
+    // Then every derived value is filled, from the fields it derives from
+    expect(config.iot.ruleNamePrefix).toBe('Pipeline_test');
+    expect(config.ingest.visibilityTimeoutSeconds).toBe(6 * 30 + 1);
+    expect(config.forwarder.kafkaClientId).toBe('Pipeline-test-forwarder');
+    // and follows them when they change
+    const slow = parseConfig({ ...minimal, forwarder: { timeoutSeconds: 120, maxBatchingWindowSeconds: 5 } });
+    expect(slow.ingest.visibilityTimeoutSeconds).toBe(6 * 120 + 5);
+    expect(parseConfig({ ...minimal, iot: { ruleNamePrefix: 'mine' } }).iot.ruleNamePrefix).toBe('mine');
+    // and the parsed type has none of them optional: a reader never derives one again
+    expectTypeOf<PipelineConfig['iot']['ruleNamePrefix']>().toEqualTypeOf<string>();
+    expectTypeOf<PipelineConfig['ingest']['visibilityTimeoutSeconds']>().toEqualTypeOf<number>();
+    expectTypeOf<PipelineConfig['forwarder']['kafkaClientId']>().toEqualTypeOf<string>();
+    expectTypeOf<PipelineConfig['sink']['consumerGroupId']>().toEqualTypeOf<string>();
+    expectTypeOf<PipelineConfig['sink']['deadLetterTopic']>().toEqualTypeOf<string>();
   });
 
   it('accepts a minimal configuration', () => {

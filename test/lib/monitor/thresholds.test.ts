@@ -8,7 +8,7 @@ import {
 } from '../../../lib/monitor/thresholds';
 
 const fields = Object.keys(ALARM_THRESHOLD_RANGES) as (keyof AlarmThresholds)[];
-const alarmsSchema = PipelineConfigSchema.shape.alarms;
+const alarmsSchema = PipelineConfigSchema.in.shape.alarms;
 
 describe('alarm thresholds: one table for the config schema and the construct', () => {
   it.each(fields)('%s: the config and the construct accept its range and refuse just outside it', (field) => {

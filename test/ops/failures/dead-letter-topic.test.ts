@@ -2,7 +2,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import type { FailureEnvelope } from '../../../lambdas/shared/failure';
+import type { FailureEnvelope } from '../../../contracts/failure';
 import { cli, configDir } from '../../helpers/cli';
 import { devicePayload, envelope } from '../../helpers/factories';
 import {

@@ -1,7 +1,7 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import type { FailureEnvelope } from '../../../contracts/failure';
 import { parseEnvelope } from '../../../lambdas/shared/envelope';
-import type { FailureEnvelope } from '../../../lambdas/shared/failure';
 import { replayBodyOfIotError } from '../../../ops/failures/envelopes';
 import { devicePayload, NOW } from '../../helpers/factories';
 import {

@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { deriveEventId } from '../../../lambdas/shared/enrichment';
+import { deriveEventId } from '../../../contracts/enrichment';
 import { devicePayload, NOW } from '../../helpers/factories';
 import {
   ERRORS,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import type { FailureEnvelope } from '../../../lambdas/shared/failure';
+import type { FailureEnvelope } from '../../../contracts/failure';
 import { DEMO_FLEET } from '../../../tools/local/demo-fleet';
 import type { ServeSummary } from '../../../tools/local/serve';
 import { cli, configDir, Recorder } from '../../helpers/cli';

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FailureEnvelope } from '../../../lambdas/shared/failure';
+import type { FailureEnvelope } from '../../../contracts/failure';
 import { readLocalFailures } from '../../../ops/failures/local-endpoint';
 import { type FailuresEndpoint, startFailuresEndpoint } from '../../../tools/local/failures-endpoint';
 

@@ -1,6 +1,6 @@
 /** The IoT rules on one machine: which rules a publish triggers, and what each sends to the ingest queue. */
 import { describe, expect, it } from 'vitest';
-import { deriveEventId, ENRICHMENT_FIELDS } from '../../../lambdas/shared/enrichment';
+import { deriveEventId, ENRICHMENT_FIELDS } from '../../../contracts/enrichment';
 import { parseEnvelope } from '../../../lambdas/shared/envelope';
 import { matchRules, ruleOutput } from '../../../tools/local/iot-rule';
 import { localSettings } from '../../../tools/local/settings';

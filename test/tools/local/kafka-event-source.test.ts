@@ -6,17 +6,16 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { BatchNotStoredError } from '../../../lambdas/sink/create-handler';
-import type { KafkaBatchResponse, KafkaEvent } from '../../../lambdas/sink/kafka-event';
-import { flattenRecords } from '../../../lambdas/sink/kafka-event';
+import { flattenRecords, type KafkaBatchResponse, type KafkaEvent } from '../../../lambdas/sink/kafka-event';
 import { DeadLetterTopic } from '../../../ops/failures/dead-letter-topic';
 import { fromSinkDeadLetter } from '../../../ops/failures/envelopes';
+import { ApiKey, KafkaErrorCode, KafkaMockCluster } from '../../../tools/kafka-mock/cluster';
 import { DeadLetterTopicWriter } from '../../../tools/local/dead-letter-topic-writer';
 import {
   type DeadLetterDestination,
   KafkaEventSource,
   type SinkBatchOutcome,
 } from '../../../tools/local/kafka-event-source';
-import { ApiKey, KafkaErrorCode, KafkaMockCluster } from '../../helpers/kafka-mock';
 
 let cluster: KafkaMockCluster;
 let kafka: Kafka;

@@ -8,7 +8,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { type Document, MongoBulkWriteError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { SinkEnvironmentSchema } from '../../../lambdas/sink/config';
+import { SinkEnvironmentSchema } from '../../../contracts/environment';
 import { createHandler } from '../../../lambdas/sink/create-handler';
 import { classifyMongoError } from '../../../lambdas/sink/mongo/errors';
 import { UpsertReadingStore } from '../../../lambdas/sink/mongo/reading-stores';

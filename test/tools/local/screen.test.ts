@@ -3,7 +3,7 @@
  * redrawn in place without anything else running into it; and the accounting behind `--duration`'s exit status.
  */
 import { describe, expect, it } from 'vitest';
-import type { FailureEnvelope } from '../../../lambdas/shared/failure';
+import type { FailureEnvelope } from '../../../contracts/failure';
 import { accountFor } from '../../../tools/local/accounting';
 import type { LocalCounters } from '../../../tools/local/pipeline';
 import { countersLine, type ServeSummary, StatusLine, showSummary } from '../../../tools/local/screen';

@@ -1,6 +1,6 @@
 /** The simulator's pure parts: sensor model, per-device message plan with faults, malformed variants, rate limiter. */
 import { describe, expect, it } from 'vitest';
-import { enrich } from '../../../lambdas/shared/enrichment';
+import { enrich } from '../../../contracts/enrichment';
 import { parseEnvelope } from '../../../lambdas/shared/envelope';
 import { type Outgoing, VirtualDevice } from '../../../tools/simulate/device';
 import { MALFORMED_VARIANTS, malformedPayload } from '../../../tools/simulate/faults';

@@ -4,8 +4,9 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { enrich } from '../../../lambdas/shared/enrichment';
-import { parseEnvelope, type TelemetryEnvelope } from '../../../lambdas/shared/envelope';
+import { enrich } from '../../../contracts/enrichment';
+import type { TelemetryEnvelope } from '../../../contracts/envelope';
+import { parseEnvelope } from '../../../lambdas/shared/envelope';
 import { deviceSegment } from '../../../lib/ingest/rule-sql';
 import {
   runSimulation,

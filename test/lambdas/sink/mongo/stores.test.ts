@@ -5,11 +5,12 @@
  * own rules against in-memory ports: ../sink.test.ts.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { SinkMetric } from '../../../../contracts/metrics';
 import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '../../../../lambdas/sink/documents';
 import type { KafkaEventRecord } from '../../../../lambdas/sink/kafka-event';
 import type { ReadingIdDocument } from '../../../../lambdas/sink/mongo/collections';
 import { mongoStores } from '../../../../lambdas/sink/mongo/stores';
-import { SinkMetric, sinkBatch } from '../../../../lambdas/sink/sink';
+import { sinkBatch } from '../../../../lambdas/sink/sink';
 import { devicePayload, envelope, kafkaEvent, kafkaRecord, NOW } from '../../../helpers/factories';
 import { FakeCollection } from '../../../helpers/fake-mongo';
 import { RecordingLogger, RecordingMetrics } from '../../../helpers/recorders';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ForwarderMetric } from '../../../../lambdas/forward/metrics';
+import { ForwarderMetric } from '../../../../contracts/metrics';
 import { ForwarderRecordsMonitoring } from '../../../../lib/monitor/records/forwarder-records-monitoring';
 import { alarmMetrics } from '../../../helpers/cloudwatch';
 import { emfSource, mathOf, segmentNaming, synthSegment } from '../../../helpers/monitoring-segment';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SinkMetric } from '../../../../lambdas/sink/metrics';
+import { SinkMetric } from '../../../../contracts/metrics';
 import { FreshnessMonitoring } from '../../../../lib/monitor/records/freshness-monitoring';
 import { alarmMetrics } from '../../../helpers/cloudwatch';
 import { emfSource, segmentNaming, synthSegment } from '../../../helpers/monitoring-segment';

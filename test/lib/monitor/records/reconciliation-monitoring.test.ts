@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ForwarderMetric } from '../../../../lambdas/forward/metrics';
-import { SinkMetric } from '../../../../lambdas/sink/metrics';
+import { ForwarderMetric, SinkMetric } from '../../../../contracts/metrics';
 import { IotRuleMetricFactory } from '../../../../lib/monitor/iot-rule/iot-rule-metric-factory';
 import { ReconciliationMonitoring } from '../../../../lib/monitor/records/reconciliation-monitoring';
 import { RecordsMetricFactory } from '../../../../lib/monitor/records/records-metric-factory';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SinkMetric } from '../../../../lambdas/sink/metrics';
+import { SinkMetric } from '../../../../contracts/metrics';
 import { RecordsMetricFactory } from '../../../../lib/monitor/records/records-metric-factory';
 import { emfSource } from '../../../helpers/monitoring-segment';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SinkMetric } from '../../../../lambdas/sink/metrics';
+import { SinkMetric } from '../../../../contracts/metrics';
 import { SinkRecordsMonitoring } from '../../../../lib/monitor/records/sink-records-monitoring';
 import { alarmMetrics } from '../../../helpers/cloudwatch';
 import { emfSource, mathOf, segmentNaming, synthSegment } from '../../../helpers/monitoring-segment';

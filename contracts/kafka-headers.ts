@@ -1,4 +1,4 @@
-/** Kafka record headers the forwarder writes on every record, read back by the sink and the CLI. */
+/** Kafka record headers the forwarder writes on every record, read back by the sink, the CLI and the local tools. */
 export const KafkaHeader = {
   EventId: 'event-id',
   ReceivedAt: 'received-at',

@@ -1,4 +1,4 @@
-import { SQS_UNSAFE } from './sqs-batch';
+import { SQS_UNSAFE } from './limits';
 
 /**
  * Names of the SQS message attributes that describe why a message sits in a failure store. Every stage that
