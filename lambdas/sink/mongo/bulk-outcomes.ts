@@ -70,9 +70,14 @@ export async function bulkOutcomes<T extends Document>(
     if (!isBulkWriteError(error)) return operations.map(() => failure);
     const { writeErrors, result } = error;
     // A write concern failure (w: majority not reached) arrives as a MongoBulkWriteError whose result lists
-    // writeConcernErrors next to upserts the primary applied: nothing in that call is durable, so nothing counts.
-    const hasWriteConcernError = Boolean(result?.getWriteConcernError?.());
-    if (!writeErrors || !result?.upsertedIds || hasWriteConcernError) return operations.map(() => failure);
+    // writeConcernErrors next to upserts the primary applied: nothing in that call is durable, so nothing counts and
+    // nothing is decided. The error's own code is the first write error's (a validation failure, say), which must
+    // not make the whole call permanent: every operation is retried, and a rejected one is judged on redelivery.
+    if (result?.getWriteConcernError?.()) {
+      const undecided: StoreFailure = { ...failure, kind: 'transient' };
+      return operations.map(() => undecided);
+    }
+    if (!writeErrors || !result?.upsertedIds) return operations.map(() => failure);
     const byIndex = new Map<number, { code?: number; errmsg?: string }>();
     for (const writeError of [writeErrors].flat() as { index: number; code?: number; errmsg?: string }[]) {
       byIndex.set(writeError.index, writeError);
