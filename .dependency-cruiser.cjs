@@ -61,6 +61,29 @@ module.exports = {
       to: { path: ['^tools/', '^bin/', '^test/'] },
     },
     {
+      name: 'operator-cli-uses-only-config-and-topics-of-lib',
+      severity: 'error',
+      comment: 'The operator CLI reads the configuration and the device topic rules from lib/, nothing of the CDK app.',
+      from: { path: '^ops/' },
+      to: { path: '^lib/', pathNot: ['^lib/config/', '^lib/ingest/rule-sql\\.ts$', '^lib/monitor/thresholds\\.ts$'] },
+    },
+    {
+      name: 'operator-cli-loads-no-cdk',
+      severity: 'error',
+      comment:
+        'No operator command loads the CDK. ops/ may import only these parts of lib/ (rule above), lambdas/ and contracts/ (rules above and below), so none of them may import a CDK package: that closes every path.',
+      from: { path: ['^ops/', '^lib/config/', '^lib/ingest/rule-sql\\.ts$', '^lib/monitor/thresholds\\.ts$'] },
+      to: { path: '^node_modules/(aws-cdk-lib|constructs|cdk-nag|cdk-monitoring-constructs)/' },
+    },
+    {
+      name: 'cli-part-of-lib-stands-alone',
+      severity: 'error',
+      comment:
+        'The parts of lib/ the operator CLI imports import no other part of lib/, so they cannot bring the CDK in by way of it.',
+      from: { path: ['^lib/config/', '^lib/ingest/rule-sql\\.ts$', '^lib/monitor/thresholds\\.ts$'] },
+      to: { path: '^lib/', pathNot: ['^lib/config/', '^lib/ingest/rule-sql\\.ts$', '^lib/monitor/thresholds\\.ts$'] },
+    },
+    {
       name: 'tools-are-not-tests',
       severity: 'error',
       from: { path: '^tools/' },
@@ -75,7 +98,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: ['^cdk\\.out/', '^node_modules/'] },
+    exclude: { path: ['^cdk\\.out/'] },
     tsPreCompilationDeps: true,
     parser: 'swc',
     enhancedResolveOptions: { extensions: ['.ts', '.tsx', '.d.ts', '.js', '.cjs', '.mjs', '.json'] },

@@ -8,7 +8,7 @@
  * time, so nothing is validated at synth; the functions validate with the schemas when they start.
  */
 import * as z from 'zod';
-import { DEFAULT_MAX_MESSAGE_BYTES } from './limits';
+import { DEFAULT_MAX_MESSAGE_BYTES, KAFKA_TOPIC_MAX_LENGTH, KAFKA_TOPIC_PATTERN } from './limits';
 
 // --- variable types ----------------------------------------------------------------------------------------------
 
@@ -118,7 +118,10 @@ export function functionEnvironment(values: FunctionEnvironmentValues): Record<s
 export const ForwarderEnvironmentSchema = z
   .object({
     KAFKA_BROKERS: envBrokers,
-    KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name'),
+    KAFKA_TOPIC: z
+      .string()
+      .max(KAFKA_TOPIC_MAX_LENGTH)
+      .regex(KAFKA_TOPIC_PATTERN, 'expected a Kafka topic name Lambda and Kafka accept'),
     KAFKA_CLIENT_ID: z.string().min(1).default('telemetry-forwarder'),
     KAFKA_CREDENTIALS_SECRET_ID: z.string().min(1).optional(),
     KAFKA_SSL: envBool.optional(),

@@ -39,3 +39,27 @@ export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
 export function consumerVisibilityTimeoutSeconds(functionTimeoutSeconds: number, batchingWindowSeconds = 0): number {
   return functionTimeoutSeconds * 6 + batchingWindowSeconds;
 }
+
+/**
+ * A topic name both Lambda and Kafka accept, for the Kafka event source and its `kafka://` on-failure destination.
+ * Lambda: AWS Lambda API Reference, CreateEventSourceMapping → Topics, 1–249 characters, pattern
+ * `^[^.]([a-zA-Z0-9\-_.]+)`
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html#lambda-CreateEventSourceMapping-request-Topics):
+ * its first character is only "not a dot", so it lets through `#`, a space or `/`, which Kafka refuses. Kafka: legal
+ * characters are ASCII letters, digits, `.`, `_` and `-` (Apache Kafka, `org.apache.kafka.common.internals.Topic`,
+ * `validate`: "contains a character other than ASCII alphanumerics, '.', '_' and '-'"). Both rules together, applied
+ * to the whole name: a first character from Kafka's set other than `.`, then at least one more from Kafka's set.
+ */
+export const KAFKA_TOPIC_PATTERN = /^[a-zA-Z0-9_-][a-zA-Z0-9._-]+$/;
+/** The longest Kafka topic name Lambda's event source mapping (and Kafka) accepts. */
+export const KAFKA_TOPIC_MAX_LENGTH = 249;
+
+/**
+ * The largest PUBLISH payload IoT Core's message broker accepts: "If a message size limit exceeds the service quotas,
+ * it will result in a CLIENT_ERROR with reason PAYLOAD_LIMIT_EXCEEDED" (MQTT message payload - AWS IoT Core,
+ * https://docs.aws.amazon.com/iot/latest/developerguide/topicdata.html; 128 KB in AWS IoT Core message broker
+ * limits and quotas, https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits). A larger
+ * payload never reaches a rule: the config schema caps `limits.maxMessageBytes` at it and `local` refuses larger
+ * publishes at ingress.
+ */
+export const IOT_MAX_PAYLOAD_BYTES = 128 * 1024;

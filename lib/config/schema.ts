@@ -4,8 +4,13 @@
  */
 import { z } from 'zod';
 import { ENVIRONMENT_DEFAULTS, KAFKA_COMPRESSIONS, MONGODB_DATABASE_PATTERN } from '../../contracts/environment';
-import { consumerVisibilityTimeoutSeconds, DEFAULT_MAX_MESSAGE_BYTES } from '../../contracts/limits';
-import { KAFKA_TOPIC_MAX_LENGTH, KAFKA_TOPIC_PATTERN } from '../core/validation';
+import {
+  consumerVisibilityTimeoutSeconds,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  IOT_MAX_PAYLOAD_BYTES,
+  KAFKA_TOPIC_MAX_LENGTH,
+  KAFKA_TOPIC_PATTERN,
+} from '../../contracts/limits';
 import { ALARM_THRESHOLD_RANGES, type AlarmThresholds, DEFAULT_ALARM_THRESHOLDS } from '../monitor/thresholds';
 
 /** CloudWatch Logs' accepted retention periods, in days. */
@@ -465,7 +470,7 @@ export const PipelineConfigSchema = z
           .number()
           .int()
           .min(256)
-          .max(131_072)
+          .max(IOT_MAX_PAYLOAD_BYTES)
           .default(DEFAULT_MAX_MESSAGE_BYTES)
           .meta({
             description:

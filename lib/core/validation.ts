@@ -10,6 +10,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { UserError } from '../../contracts/errors';
+import { KAFKA_TOPIC_MAX_LENGTH, KAFKA_TOPIC_PATTERN } from '../../contracts/limits';
 
 /**
  * Props that break a construct's rules: every problem, each as `<prop>: <what is wrong>`, with the path of the
@@ -97,19 +98,6 @@ export function inRange<P>(
     return [`${prop}: ${actual}${unit ? ` ${unit}` : ''} is outside ${min}–${max}`];
   };
 }
-
-/**
- * A topic name both Lambda and Kafka accept, for the Kafka event source and its `kafka://` on-failure destination.
- * Lambda: AWS Lambda API Reference, CreateEventSourceMapping → Topics, 1–249 characters, pattern
- * `^[^.]([a-zA-Z0-9\-_.]+)`
- * (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html#lambda-CreateEventSourceMapping-request-Topics):
- * its first character is only "not a dot", so it lets through `#`, a space or `/`, which Kafka refuses. Kafka: legal
- * characters are ASCII letters, digits, `.`, `_` and `-` (Apache Kafka, `org.apache.kafka.common.internals.Topic`,
- * `validate`: "contains a character other than ASCII alphanumerics, '.', '_' and '-'"). Both rules together, applied
- * to the whole name: a first character from Kafka's set other than `.`, then at least one more from Kafka's set.
- */
-export const KAFKA_TOPIC_PATTERN = /^[a-zA-Z0-9_-][a-zA-Z0-9._-]+$/;
-export const KAFKA_TOPIC_MAX_LENGTH = 249;
 
 /** Whether Lambda accepts `name` as a Kafka topic (see `KAFKA_TOPIC_PATTERN`). */
 export function isLambdaKafkaTopic(name: string): boolean {

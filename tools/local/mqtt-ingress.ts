@@ -7,6 +7,7 @@ import { Aedes } from 'aedes';
 import { connect, type MqttClient } from 'mqtt';
 import { UserError } from '../../contracts/errors';
 import { failureDetail } from '../../contracts/failure';
+import { IOT_MAX_PAYLOAD_BYTES } from '../../contracts/limits';
 import { describeError } from '../../lambdas/shared/errors';
 import type { Publish } from './iot-rule';
 import type { LocalLog } from './ports';
@@ -18,15 +19,6 @@ export interface MqttIngress {
 }
 
 export type PublishListener = (publish: Publish) => void;
-
-/**
- * The largest PUBLISH payload IoT Core's message broker accepts: "If a message size limit exceeds the service quotas,
- * it will result in a CLIENT_ERROR with reason PAYLOAD_LIMIT_EXCEEDED" (MQTT message payload - AWS IoT Core,
- * https://docs.aws.amazon.com/iot/latest/developerguide/topicdata.html; 128 KB in AWS IoT Core message broker
- * limits and quotas, https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits). A larger
- * payload never reaches a rule, so locally it never reaches the ingest queue either.
- */
-export const IOT_MAX_PAYLOAD_BYTES = 128 * 1024;
 
 const payloadBytes = (payload: Buffer | string): number =>
   typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;

@@ -3,8 +3,9 @@ import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import { connectAsync } from 'mqtt';
 import { describe, expect, it } from 'vitest';
+import { IOT_MAX_PAYLOAD_BYTES } from '../../../contracts/limits';
 import { matchRules, type Publish, ruleOutput } from '../../../tools/local/iot-rule';
-import { IOT_MAX_PAYLOAD_BYTES, startEmbeddedBroker, subscribeToBroker } from '../../../tools/local/mqtt-ingress';
+import { startEmbeddedBroker, subscribeToBroker } from '../../../tools/local/mqtt-ingress';
 import { localSettings } from '../../../tools/local/settings';
 import { devConfig } from '../../helpers/synth';
 
