@@ -52,6 +52,32 @@ describe('bin/app.ts with a bad configuration', () => {
     }
   });
 
+  it("prints a construct's validation error alone and exits 1 when a valid configuration breaks a construct rule", () => {
+    // Given a topic name the schema accepts whose derived dead-letter topic (`<topic>.sink-dlt`) is too long for Lambda
+    const env = `tmp-app-test-${randomBytes(4).toString('hex')}`;
+    const file = join(root, 'config', `${env}.json`);
+    const topic = 't'.repeat(245);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        stackName: 'TelemetryPipeline-apptest',
+        kafka: { bootstrapServers: ['pkc-1.eu-west-1.aws.confluent.cloud:9092'], topic },
+      }),
+    );
+    try {
+      // When the app synthesizes with that environment
+      const result = synth({ env });
+
+      // Then it fails with the construct path and the broken rule, and no stack trace
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('TelemetryPipeline-apptest/Sink: invalid MongoSink props:');
+      expect(result.stderr).toContain(`deadLetterTopic: "${topic}.sink-dlt" is not a topic name Lambda accepts`);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
   it('prints the message alone and exits 1 when the environment has no configuration', () => {
     // Given an environment no config/<env>.json exists for
     // When the app synthesizes with it
