@@ -1,4 +1,7 @@
-/** Kafka record headers the forwarder writes on every record, read back by the sink, the CLI and the local tools. */
+/**
+ * Kafka record headers the forwarder writes on every record: part of the record format anyone reading the topic
+ * relies on (the sink itself reads the value; `kafka tail` shows the headers; the tests read them back).
+ */
 export const KafkaHeader = {
   EventId: 'event-id',
   ReceivedAt: 'received-at',

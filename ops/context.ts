@@ -286,7 +286,17 @@ export class OpsContext {
         throw new UserError(`Secret ${secretId} must be JSON {"uri": "mongodb+srv://…"}`);
       uri = value.uri;
     }
-    const client = new MongoClient(uri, { appName: 'telemetry-ops', serverSelectionTimeoutMS: 10_000 });
+    let client: MongoClient;
+    try {
+      client = new MongoClient(uri, { appName: 'telemetry-ops', serverSelectionTimeoutMS: 10_000 });
+    } catch (error) {
+      // A malformed URI (MongoParseError, or the URL parser's own error): the user's to fix, never echoed (it may
+      // hold a password).
+      throw new UserError(
+        `MongoDB connection string is not valid (${(error as Error).name}): check MONGODB_URI or the URI secret`,
+        { cause: error },
+      );
+    }
     try {
       await client.connect();
     } catch (error) {

@@ -18,9 +18,9 @@ import { fromSinkDeadLetter } from '../../ops/failures/envelopes';
 import { ApiKey, KafkaErrorCode, KafkaMockCluster } from '../../tools/kafka-mock/cluster';
 import { bundledHandlers, bundleFunctions, type FunctionBundles } from '../../tools/local/bundles';
 import { type LocalCounters, LocalPipeline } from '../../tools/local/pipeline';
-import { sourceForwarder, sourceSink } from '../../tools/local/source-handlers';
 import { type DeviceRecord, runSimulation, type SimulationSummary } from '../../tools/simulate';
 import { FakeCollection } from '../helpers/fake-mongo';
+import { sourceForwarder, sourceSink } from '../helpers/source-handlers';
 import { devConfig } from '../helpers/synth';
 import type { SimulatorMessage, SimulatorRequest } from './simulator-process';
 

@@ -19,15 +19,18 @@ function sources(dir: string): string[] {
 const BARE_COMMAND = /(?:`|\$ )telemetry-ops [a-z-]/;
 
 describe('telemetry-ops commands', () => {
-  it.each(['README.md', ...sources('ops'), ...sources('tools'), ...sources('bin')])('are spelled `npx telemetry-ops` in %s', (file) => {
-    // Given a file a reader copies commands from
-    // When its lines are searched for a bare `telemetry-ops <command>` outside comments
-    const bare = readFileSync(join(root, file), 'utf8')
-      .split('\n')
-      .map((line, index) => `${index + 1}: ${line.trim()}`)
-      .filter((line) => BARE_COMMAND.test(line) && !line.trimStart().match(/^\d+: (\*|\/\/|\/\*\*)/));
+  it.each(['README.md', ...sources('ops'), ...sources('tools'), ...sources('bin')])(
+    'are spelled `npx telemetry-ops` in %s',
+    (file) => {
+      // Given a file a reader copies commands from
+      // When its lines are searched for a bare `telemetry-ops <command>` outside comments
+      const bare = readFileSync(join(root, file), 'utf8')
+        .split('\n')
+        .map((line, index) => `${index + 1}: ${line.trim()}`)
+        .filter((line) => BARE_COMMAND.test(line) && !line.trimStart().match(/^\d+: (\*|\/\/|\/\*\*)/));
 
-    // Then there is none
-    expect(bare).toEqual([]);
-  });
+      // Then there is none
+      expect(bare).toEqual([]);
+    },
+  );
 });

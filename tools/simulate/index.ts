@@ -1,5 +1,4 @@
 /** The fleet simulator's public API; the `telemetry-ops simulate` command wires it to the command line. */
-export { iotCoreUrl, isIotCoreHost } from '../../ops/devices/endpoint';
 export { SimulatorConfigError, SimulatorConnectionError } from './errors';
 export { type FaultRates, MALFORMED_VARIANTS, type MalformedVariant, malformedPayload } from './faults';
 export {

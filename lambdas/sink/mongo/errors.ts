@@ -2,7 +2,7 @@
  * What MongoDB errors mean for the sink: classified by the driver's error `name` and the server's `code` (never by
  * message text), described without credentials.
  */
-import { causeChain, describeError } from '../../shared/errors';
+import { causeChain, describeError, hasErrorNamed } from '../../shared/errors';
 import type { FailureKind, StoreFailure } from '../ports';
 
 /** What a MongoDB error means for the records it concerns. */
@@ -43,12 +43,7 @@ export function classifyMongoError(error: unknown): MongoErrorClass {
  * `serverSelectionTimeoutMS`. By `name`, which the driver defines on each of its error classes (a getter, so it
  * survives minification), not by `instanceof`: errors also cross module copies (a bundle and its test).
  */
-export function isServerSelectionError(error: unknown): boolean {
-  for (const link of causeChain(error)) {
-    if ((link as { name?: unknown }).name === 'MongoServerSelectionError') return true;
-  }
-  return false;
-}
+export const isServerSelectionError = (error: unknown): boolean => hasErrorNamed(error, 'MongoServerSelectionError');
 
 /** What an operator should check when the sink cannot reach MongoDB. */
 export const SERVER_SELECTION_HINT =

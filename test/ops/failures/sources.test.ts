@@ -69,6 +69,22 @@ describe('errors a user can fix', () => {
     expect(result.stderr).toBe('error: 1 store(s) could not be read: sink-dlt\n');
   });
 
+  it('says a malformed MONGODB_URI is not valid, in one line without the URI, exit 1 (not a bug, exit 2)', async () => {
+    // Given a connection string the driver cannot parse, with a password in it
+    // When the quarantine is listed (no injected quarantine: the CLI builds its MongoDB client)
+    const result = await cli(['failures', 'list', '--store', 'quarantine'], {
+      environment: { MONGODB_URI: 'mongodb://user:s3cret@host:notaport/' },
+      clients: { sqs: new SQSClient({}), cloudFormation: new CloudFormationClient({}) },
+      configDir: dir,
+    });
+
+    // Then one line names the problem and where to fix it, and never echoes the password
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: .*MongoDB connection string is not valid \(\w+\): check MONGODB_URI/);
+    expect(result.stderr).not.toContain('s3cret');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('names an unreachable AWS endpoint (a mistyped region) instead of printing a stack', async () => {
     // Given a region whose CloudFormation endpoint does not resolve
     cloudFormation

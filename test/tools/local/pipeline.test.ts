@@ -8,9 +8,9 @@ import type { DeviceStateDocument, QuarantineDocument, ReadingDocument } from '.
 import { LocalPipeline } from '../../../tools/local/pipeline';
 import type { HandlerFactories } from '../../../tools/local/ports';
 import { localSettings } from '../../../tools/local/settings';
-import { sourceForwarder, sourceSink } from '../../../tools/local/source-handlers';
 import { FakeCollection } from '../../helpers/fake-mongo';
 import { KafkaMockCluster } from '../../helpers/kafka-mock';
+import { sourceForwarder, sourceSink } from '../../helpers/source-handlers';
 import { devConfig } from '../../helpers/synth';
 
 const config = devConfig({ forwarder: { timeoutSeconds: 30 } });

@@ -13,10 +13,10 @@ import { MemoryDb, memorySinkCollections } from '../../../tools/local/memory-sto
 import type { ForwarderFactory, SinkFactory } from '../../../tools/local/ports';
 import { serveLocal } from '../../../tools/local/serve';
 import { localSettings } from '../../../tools/local/settings';
-import { sourceForwarder, sourceSink } from '../../../tools/local/source-handlers';
 import { cli, configDir } from '../../helpers/cli';
 import { devicePayload } from '../../helpers/factories';
 import { KafkaMockCluster } from '../../helpers/kafka-mock';
+import { sourceForwarder, sourceSink } from '../../helpers/source-handlers';
 
 class Recorder {
   public text = '';

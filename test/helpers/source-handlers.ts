@@ -1,5 +1,5 @@
 /**
- * Handler factories that build the functions from source instead of their bundles: the same `createHandler`s the
+ * Test kit: handler factories that build the functions from source instead of their bundles: the same `createHandler`s the
  * bundled entries call, with what a test wants to replace (the sink's MongoDB collections).
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -8,7 +8,7 @@ import { createHandler as createForwarder } from '../../lambdas/forward/create-h
 import { parseEnvironment } from '../../lambdas/shared/config';
 import { createHandler as createSink } from '../../lambdas/sink/create-handler';
 import type { SinkCollections } from '../../lambdas/sink/mongo/collections';
-import type { ForwarderFactory, SinkFactory } from './ports';
+import type { ForwarderFactory, SinkFactory } from '../../tools/local/ports';
 
 /** The forwarder from source; its SQS client goes to the environment's `AWS_ENDPOINT_URL_SQS`. */
 export const sourceForwarder: ForwarderFactory = async (environment) =>
