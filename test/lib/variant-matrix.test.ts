@@ -101,10 +101,13 @@ describe.each(VARIANTS)('$name', ({ overrides }) => {
   };
 
   it('synthesizes and passes cdk-nag (AwsSolutions, Serverless)', () => {
+    // Given the variant's stack (built above)
+    // When its app is synthesized under cdk-nag's packs, Then nothing is thrown
     expect(() => synth.app.synth()).not.toThrow();
   });
 
   it('allows every edge the pipeline needs', async () => {
+    // Given the variant's roles, queues, secrets, keys and alarm topic, and every edge the pipeline needs between them
     const e = edges();
     const { stack, config } = synth;
     const allowed = (principal: string, action: string, resource: string, context?: Record<string, string>) => ({
@@ -172,10 +175,12 @@ describe.each(VARIANTS)('$name', ({ overrides }) => {
         requests.push(allowed(e.sink, 'ec2:CreateNetworkInterface', ec2(`security-group/${group}`)));
       requests.push(allowed(e.sink, 'ec2:DeleteNetworkInterface', ec2('network-interface/eni-0123456789abcdef0')));
     }
+    // When the IAM engine decides each request, Then each is allowed
     await expectAll(requests);
   });
 
   it('denies the edges that must not exist', async () => {
+    // Given the variant's roles, queues, secrets, keys and alarm topic, and edges that must not exist
     const e = edges();
     const { stack } = synth;
     const denied = (principal: string, action: string, resource: string, context?: Record<string, string>) => ({
@@ -188,6 +193,7 @@ describe.each(VARIANTS)('$name', ({ overrides }) => {
     const plain = { 'aws:SecureTransport': 'false' };
     const topic = arn(stack.alarmTopic.topic);
     const ec2 = `arn:aws:ec2:${policies.env.region}:${policies.env.account}:network-interface/*`;
+    // When the IAM engine decides each request, Then none is allowed, and plain-text access is denied explicitly
     await expectAll([
       // the forwarder never reads the Atlas secret; the sink never writes the ingest queue
       denied(e.forwarder, 'secretsmanager:GetSecretValue', e.atlas),
@@ -228,6 +234,7 @@ describe.each(VARIANTS)('$name', ({ overrides }) => {
   });
 
   it('keeps each device to its own topics (IoT policy variables substituted)', async () => {
+    // Given the variant's device policies, with a device connection's policy variables substituted
     const { stack } = synth;
     // A device certificate holds every device policy of the stack: their union is what the device may do
     const documents = policies
@@ -271,10 +278,13 @@ describe.each(VARIANTS)('$name', ({ overrides }) => {
       request('device-1', 'iot:Receive', iot(`topic/${own}`), 'Denied');
     }
     request('device-1', 'iot:Publish', iot('topic/$aws/things/device-1/shadow/update'), 'Denied');
+    // When the IAM engine decides each request of device-1, Then it may connect only as itself while attached, and
+    // only publish, only to its own topics
     await expectAll(requests);
   });
 
   it('stays within every documented limit', () => {
+    // Given the variant's synthesized template
     const { stack, config, template } = synth;
     const json = template.toJSON() as {
       Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -283,6 +293,7 @@ describe.each(VARIANTS)('$name', ({ overrides }) => {
     const check = (what: string, value: number, limit: number) => {
       if (value > limit) problems.push(`${what}: ${value} > ${limit}`);
     };
+    // When each policy, function, name and id is measured against its documented limit
     // a device certificate holds all of them (`devices provision` attaches every DevicePolicyName<n>)
     check(
       'IoT policies per certificate',
@@ -366,12 +377,14 @@ describe.each(VARIANTS)('$name', ({ overrides }) => {
     }
     check('consumer group id', config.sink.consumerGroupId.length, LIMITS.consumerGroupId);
     check('stack name', stack.stackName.length, LIMITS.stackName);
+    // Then none is over
     expect(problems).toEqual([]);
   });
 });
 
 describe("the config's maximum of topic filters, each as long as IoT allows", () => {
   it('splits the device permissions over policies a certificate can hold, each named by a stack output', () => {
+    // Given the config's maximum of topic filters, each as long as IoT allows, and the longest rule name prefix
     // When the config's maximum is synthesized (environment-agnostic: measured with the longest partition and region)
     const { stack, template } = synthStack({
       iot: { topicFilters: LONGEST_TOPIC_FILTERS, ruleNamePrefix: LONGEST_RULE_NAME_PREFIX },
@@ -390,15 +403,19 @@ describe("the config's maximum of topic filters, each as long as IoT allows", ()
 
 describe('the IAM engine used here (AGPL-3.0)', () => {
   it('is a devDependency that nothing deployed or shipped imports', () => {
+    // Given the project's package.json, and the sources in lib, lambdas, ops and bin
     const root = join(__dirname, '..', '..');
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    // When its dependencies are read, Then the engine is a devDependency only
     expect(pkg.devDependencies['@cloud-copilot/iam-simulate']).toBeDefined();
     expect(pkg.dependencies['@cloud-copilot/iam-simulate']).toBeUndefined();
+    // When the sources are searched for it
     const importers = ['lib', 'lambdas', 'ops', 'bin'].flatMap((dir) =>
       readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
         .filter((file) => /\.[cm]?[jt]s$/.test(file))
         .filter((file) => readFileSync(join(root, dir, file), 'utf8').includes('@cloud-copilot/')),
     );
+    // Then none imports it
     expect(importers).toEqual([]);
   });
 });

@@ -58,13 +58,17 @@ function loggedErrors(spy: { mock: { calls: unknown[][] } }): string {
 
 describe('forwarder handler: credentials', () => {
   it('reports every valid record, and names the secret and the empty field, when the secret was never filled', async () => {
+    // Given a secret that was never filled, five valid records and an invalid one
     secretsMock.on(GetSecretValueCommand).resolves({ SecretString: '{"username":"","password":""}' });
     const errors = vi.spyOn(logger, 'error');
     const valid = telemetryBatch(5);
     const invalid = sqsRecord('nope');
 
+    // When the batch is handled with TLS on
     const response = await build({ KAFKA_SSL: 'true' })(sqsEvent([...valid, invalid]), lambdaContext(5_000));
 
+    // Then every valid record is retried, the invalid one goes to the DLQ, and the error log names the secret and
+    // the empty field
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
       valid.map((r) => r.messageId).sort(),
     );
@@ -75,14 +79,17 @@ describe('forwarder handler: credentials', () => {
   });
 
   it('reads the secret once per cache period, not once per invocation', async () => {
+    // Given a filled secret, and one forwarder with TLS on
     secretsMock.on(GetSecretValueCommand).resolves({ SecretString: '{"username":"KEY","password":"hunter2"}' });
     const errors = vi.spyOn(logger, 'error');
     const forward = build({ KAFKA_SSL: 'true' });
 
+    // When it handles two batches
     // The mock broker speaks no TLS, so each attempt fails after reading the credentials
     const first = await forward(sqsEvent(telemetryBatch(3)), lambdaContext(3_000));
     const second = await forward(sqsEvent(telemetryBatch(3)), lambdaContext(3_000));
 
+    // Then both batches are retried, the secret was read once, and the password is never logged
     expect(first.batchItemFailures).toHaveLength(3);
     expect(second.batchItemFailures).toHaveLength(3);
     expect(secretsMock.commandCalls(GetSecretValueCommand)).toHaveLength(1);
@@ -91,22 +98,28 @@ describe('forwarder handler: credentials', () => {
   });
 
   it('refuses to send credentials over plaintext', async () => {
+    // Given a filled secret
     secretsMock.on(GetSecretValueCommand).resolves({ SecretString: '{"username":"KEY","password":"hunter2"}' });
     const errors = vi.spyOn(logger, 'error');
 
+    // When a batch is handled with TLS off
     const response = await build({ KAFKA_SSL: 'false' })(sqsEvent(telemetryBatch(2)), lambdaContext(3_000));
 
+    // Then every record is retried, and the error log says it refuses to send the credentials without TLS
     expect(response.batchItemFailures).toHaveLength(2);
     expect(loggedErrors(errors)).toMatch(/Refusing to send SASL\/PLAIN credentials without TLS/);
   });
 
   it('turns TLS on by default when a secret is configured', () => {
+    // Given a configured secret and no KAFKA_SSL
+    // When the environment is parsed
     const env = ForwarderEnvironmentSchema.parse({
       KAFKA_BROKERS: 'b:9092',
       KAFKA_TOPIC: 't',
       KAFKA_CREDENTIALS_SECRET_ID: SECRET,
       DLQ_URL,
     });
+    // Then TLS is on, and without a secret it is off
     expect(env.KAFKA_SSL).toBe(true);
     expect(ForwarderEnvironmentSchema.parse({ KAFKA_BROKERS: 'b:9092', KAFKA_TOPIC: 't', DLQ_URL }).KAFKA_SSL).toBe(
       false,
@@ -116,7 +129,9 @@ describe('forwarder handler: credentials', () => {
 
 describe('forwarder environment', () => {
   it('names every missing or bad variable at cold start', async () => {
+    // Given a broker without a port, an unknown compression, and no topic or DLQ URL
     const { parseEnvironment } = await import('../../../lambdas/shared/config');
+    // When the environment is parsed, Then the error names every missing or bad variable
     expect(() =>
       parseEnvironment(ForwarderEnvironmentSchema, { KAFKA_BROKERS: 'no-port', KAFKA_COMPRESSION: 'zstd' }),
     ).toThrow(

@@ -43,6 +43,7 @@ afterAll(async () => {
 
 describe('sink bundle (as deployed)', () => {
   it('reports every record for retry, in Kafka form, when MongoDB cannot be reached, before the deadline', async () => {
+    // Given three records on two partitions, one not JSON, 8 s left, and MongoDB unreachable (port 9)
     const event = kafkaEvent([
       kafkaRecord(envelope('sensor-1'), { partition: 2, offset: 40 }),
       kafkaRecord('not json', { partition: 2, offset: 41 }),
@@ -50,8 +51,10 @@ describe('sink bundle (as deployed)', () => {
     ]);
     const context = lambdaContext(8_000, 'telemetry-sink');
 
+    // When the bundled handler is invoked
     const response = await handler(event, context);
 
+    // Then each record is reported for retry by its Kafka partition and offset, with time left
     expect(response.batchItemFailures).toEqual(
       expect.arrayContaining([
         { itemIdentifier: { partition: 'telemetry.readings.v1-2', offset: 40 } },

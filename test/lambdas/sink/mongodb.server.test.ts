@@ -43,11 +43,15 @@ describe.skipIf(!uri)('sink against a real MongoDB server (MONGODB_URI)', () => 
     );
 
   it('stores each reading once across replays, and the newest state per device', async () => {
+    // Given 20 readings from 4 devices, and a record with an unsafe key
     const batch = [...records(), kafkaRecord({ ...envelope(), $where: '1' }, { offset: 99 })];
+    // When the batch is handled three times, no record failing
     for (let i = 0; i < 3; i++) {
       const response = await sink(kafkaEvent(batch), lambdaContext(20_000, 'telemetry-sink'));
       expect(response.batchItemFailures).toEqual([]);
     }
+    // Then each reading is stored once, each device has its newest state, the unsafe record is quarantined with 3
+    // attempts, and the readings' and devices' query indexes exist
     const db = client.db(database);
     expect(await db.collection('readings').countDocuments()).toBe(20);
     expect(await db.collection('devices').findOne({ _id: 'sensor-3' as never })).toMatchObject({ seq: 19 });
@@ -62,10 +66,13 @@ describe.skipIf(!uri)('sink against a real MongoDB server (MONGODB_URI)', () => 
   });
 
   it('with a time-series collection, still stores each reading once across replays', async () => {
+    // Given a sink that writes to a time-series collection
+    // When the 20 readings are handled twice, no record failing
     for (let i = 0; i < 2; i++) {
       const response = await timeSeriesSink(kafkaEvent(records()), lambdaContext(20_000, 'telemetry-sink'));
       expect(response.batchItemFailures).toEqual([]);
     }
+    // Then each reading is stored once, in a time-series collection
     const db = client.db(`${database}_ts`);
     expect(await db.collection('readings').countDocuments()).toBe(20);
     const info = await db.listCollections({ name: 'readings' }).toArray();

@@ -17,6 +17,8 @@ describe('ForwarderRecordsMonitoring', () => {
   );
 
   it('alarms on failed / received forwarder records in percent, 2 of 3 five-minute periods', () => {
+    // Given the forwarder's records segment, with a maximum of 9 % failed (above)
+    // When its records-failed alarm is synthesized
     // Then the typed field is the alarm on the forwarder's own Failed and BatchSize, never dividing by zero
     const properties = synth.alarm(synth.segment.recordsFailedAlarm);
     expect(properties).toMatchObject({
@@ -33,6 +35,8 @@ describe('ForwarderRecordsMonitoring', () => {
   });
 
   it('graphs outcomes, the failed share, batch size and the oldest record’s age', () => {
+    // Given the forwarder's records segment (above)
+    // When its graphs are listed, Then they are outcomes, the failed share, batch size and the oldest record's age
     expect(synth.graphTitles).toEqual([
       'Records per outcome',
       'Records failed (% of records)',

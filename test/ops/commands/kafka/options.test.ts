@@ -32,6 +32,7 @@ describe('a bad option value', () => {
     [['groups', 'describe', '--topic'], "option '--topic <topic>' argument missing"],
     [['topics', 'describe', '--bogus'], "unknown option '--bogus'"],
   ])('%j is a usage error naming the option', async (argv, message) => {
+    // Given the arguments from the table, and brokers nobody listens on
     // When the command runs with it
     const result = await cli(argv);
 
@@ -67,6 +68,7 @@ describe('a bad combination of options', () => {
       "Cannot read --file /no/such/file: ENOENT: no such file or directory, open '/no/such/file'",
     ],
   ])('%j is named in one error line, every problem at once', async (argv, message) => {
+    // Given the combination from the table, and brokers nobody listens on
     // When the command runs with them
     const result = await cli(argv);
 
