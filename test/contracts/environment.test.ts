@@ -14,6 +14,7 @@ import {
   sinkEnvironment,
 } from '../../contracts/environment';
 import { METRICS_NAMESPACE, ServiceName } from '../../contracts/metrics';
+import { PipelineConfigSchema } from '../../lib/config/schema';
 import {
   forwarderEnvironment as localForwarder,
   localSettings,
@@ -155,6 +156,17 @@ describe('function environment builders', () => {
       PARTIAL_BATCH_RESPONSE: 'true',
     };
     expect(misnamed).toBeDefined();
+  });
+});
+
+describe('the forwarder environment topic', () => {
+  it.each(['t', '.hidden', 'a/b', 'x'.repeat(250)])('refuses %s, as the config schema and Lambda do', (topic) => {
+    // Given a topic name Lambda's event source mapping refuses (one character, a leading dot, a slash, too long)
+    // When the forwarder parses an environment naming it
+    const parsed = ForwarderEnvironmentSchema.safeParse({ KAFKA_BROKERS: 'b:9092', KAFKA_TOPIC: topic, DLQ_URL: 'q' });
+    // Then it is refused, as `kafka.topic` in the configuration is (one rule: contracts/limits.ts)
+    expect(parsed.success).toBe(false);
+    expect(PipelineConfigSchema.in.shape.kafka.safeParse({ bootstrapServers: ['b:9092'], topic }).success).toBe(false);
   });
 });
 

@@ -115,15 +115,15 @@ describe('forwarder handler: credentials', () => {
     // When the environment is parsed
     const env = ForwarderEnvironmentSchema.parse({
       KAFKA_BROKERS: 'b:9092',
-      KAFKA_TOPIC: 't',
+      KAFKA_TOPIC: 'telemetry',
       KAFKA_CREDENTIALS_SECRET_ID: SECRET,
       DLQ_URL,
     });
     // Then TLS is on, and without a secret it is off
     expect(env.KAFKA_SSL).toBe(true);
-    expect(ForwarderEnvironmentSchema.parse({ KAFKA_BROKERS: 'b:9092', KAFKA_TOPIC: 't', DLQ_URL }).KAFKA_SSL).toBe(
-      false,
-    );
+    expect(
+      ForwarderEnvironmentSchema.parse({ KAFKA_BROKERS: 'b:9092', KAFKA_TOPIC: 'telemetry', DLQ_URL }).KAFKA_SSL,
+    ).toBe(false);
   });
 });
 
