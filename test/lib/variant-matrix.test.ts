@@ -106,6 +106,21 @@ describe.each(VARIANTS)('$name', ({ overrides }) => {
     expect(() => synth.app.synth()).not.toThrow();
   });
 
+  it('traces no function with X-Ray and grants no xray: action (docs/cost-and-scale.md, "Tracing")', () => {
+    // Given the variant's stack: active tracing is off by decision, so its wildcard X-Ray statement must be gone too
+    // (Lambda cannot trace a function behind a self-managed Kafka event source: "Visualize Lambda function
+    // invocations using AWS X-Ray", https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html)
+    // When its functions and every identity policy are read
+    const functions = policies.logicalIdsOf('AWS::Lambda::Function');
+    const actions = policies
+      .allIdentityPolicyDocuments()
+      .flatMap(({ policy }) => policy.Statement.flatMap((statement) => [statement.Action ?? []].flat()));
+    // Then no function has a TracingConfig and no statement allows an X-Ray write
+    expect(functions.length).toBeGreaterThanOrEqual(2);
+    expect(functions.filter((id) => policies.properties(id).TracingConfig !== undefined)).toEqual([]);
+    expect(actions.filter((action) => String(action).startsWith('xray:'))).toEqual([]);
+  });
+
   it('allows every edge the pipeline needs', async () => {
     // Given the variant's roles, queues, secrets, keys and alarm topic, and every edge the pipeline needs between them
     const e = edges();
