@@ -26,9 +26,6 @@ interface GlobalOptions {
   json?: boolean;
 }
 
-/** A command action that receives the context first; commander's own arguments follow. */
-export type ContextAction = (context: OpsContext, ...args: never[]) => Promise<void>;
-
 export interface CommandKit {
   readonly deps: CliDependencies;
   /** Wraps an action: builds the context from the global options and closes it afterwards. */
